@@ -1,0 +1,1 @@
+"""Chikaya API: the back end of a national portal for citizens' requests to administrations."""

@@ -1,0 +1,156 @@
+"""Command line of the package: `python -m app <command>` (see `--help`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from app.config import get_settings
+from app.db import async_url, create_engine, create_sessionmaker, resolve_database_url
+from app.models.enums import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def migrate(url: str) -> None:
+    """Apply every alembic migration (`alembic upgrade head`) to the database at `url`."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", async_url(url).replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+async def _load_sample(url: str) -> tuple[int, int]:
+    from app.services.catalogue import load_sample
+
+    engine = create_engine(url, get_settings())
+    try:
+        async with create_sessionmaker(engine)() as session:
+            counts = await load_sample(session)
+            await session.commit()
+            return counts
+    finally:
+        await engine.dispose()
+
+
+async def _create_user(url: str, args: argparse.Namespace) -> str:
+    from app.services.users import UserError, create_user
+
+    engine = create_engine(url, get_settings())
+    try:
+        async with create_sessionmaker(engine)() as session:
+            try:
+                user = await create_user(
+                    session,
+                    email=args.email,
+                    password=args.password,
+                    role=Role(args.role),
+                    administration_code=args.administration,
+                    full_name=args.full_name or "",
+                )
+            except UserError as exc:
+                raise SystemExit(f"error: {exc}") from None
+            await session.commit()
+            return f"created {user.role} {user.email} (id {user.id})"
+    finally:
+        await engine.dispose()
+
+
+async def _run_due(url: str) -> int:
+    from app.tasks import run_due_work
+
+    engine = create_engine(url, get_settings())
+    try:
+        return await run_due_work(create_sessionmaker(engine), get_settings())
+    finally:
+        await engine.dispose()
+
+
+def _database_url() -> str:
+    url = resolve_database_url(get_settings())
+    # Children (uvicorn workers, alembic) reuse the same server rather than starting another.
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    return url
+
+
+def serve() -> None:
+    import uvicorn
+
+    settings = get_settings()
+    url = _database_url()
+    migrate(url)
+    administrations, services = asyncio.run(_load_sample(url))
+    logging.getLogger("app").info(
+        "sample catalogue: %d administrations, %d services", administrations, services
+    )
+    print(f"Chikaya API on http://{settings.host}:{settings.port}/docs", file=sys.stderr)
+    uvicorn.run(
+        "app.asgi:app",
+        host=settings.host,
+        port=settings.port,
+        workers=settings.web_concurrency,
+        proxy_headers=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("pgserver", "alembic.runtime.plugins"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(prog="python -m app", description="Chikaya API")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="migrate, load the sample catalogue and serve the API")
+    commands.add_parser("openapi", help="print the OpenAPI document")
+    db = commands.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply the migrations")
+    cat = commands.add_parser("catalogue", help="catalogue").add_subparsers(
+        dest="cat_command", required=True
+    )
+    cat.add_parser("load-sample", help="load the sample catalogue (idempotent)")
+    life = commands.add_parser("lifecycle", help="lifecycle").add_subparsers(
+        dest="life_command", required=True
+    )
+    life.add_parser("run-due", help="auto-close answered requests past their reopen window, once")
+    user_cmd = commands.add_parser("users", help="staff accounts").add_subparsers(
+        dest="user_command", required=True
+    )
+    create = user_cmd.add_parser("create", help="create a staff account")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in Role if r not in (Role.citizen, Role.system)],
+    )
+    create.add_argument("--administration", help="administration code (agents and supervisors)")
+    create.add_argument("--full-name", dest="full_name")
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        serve()
+    elif args.command == "openapi":
+        from app.main import create_app
+
+        print(json.dumps(create_app().openapi(), indent=2, ensure_ascii=False))
+    elif args.command == "db":
+        migrate(_database_url())
+    elif args.command == "catalogue":
+        administrations, services = asyncio.run(_load_sample(_database_url()))
+        print(f"sample catalogue loaded: {administrations} administrations, {services} services")
+    elif args.command == "lifecycle":
+        print(f"auto-closed {asyncio.run(_run_due(_database_url()))} requests")
+    elif args.command == "users":
+        print(asyncio.run(_create_user(_database_url(), args)))
+
+
+if __name__ == "__main__":
+    main()

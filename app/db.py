@@ -1,0 +1,98 @@
+"""Database engine, sessions, and the one place where an HTTP request's transaction commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.config import Settings
+from app.errors import DomainError
+
+log = logging.getLogger("app.db")
+
+SessionMaker = async_sessionmaker[AsyncSession]
+
+
+def async_url(url: str) -> str:
+    """Accept the usual `postgresql://` spellings and select the asyncpg driver."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def start_embedded_postgres(data_dir: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL of `pgserver` and return its URL."""
+    import pgserver  # imported here: only development without DATABASE_URL needs it
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    get_server = pgserver.get_server  # type: ignore[attr-defined]
+    server = get_server(str(data_dir.resolve()), cleanup_mode="stop")
+    uri: str = server.get_uri()
+    log.info("embedded PostgreSQL ready in %s", data_dir)
+    return uri
+
+
+def resolve_database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return async_url(settings.database_url)
+    return async_url(start_embedded_postgres(settings.embedded_db_dir))
+
+
+def create_engine(url: str, settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        async_url(url),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def get_session(request: Request) -> AsyncSession:
+    """The session of the HTTP request being served (opened by `TransactionalRoute`)."""
+    session: AsyncSession = request.state.db
+    return session
+
+
+class TransactionalRoute(APIRoute):
+    """Opens one session per HTTP request and commits it once, before the response leaves.
+
+    Services only flush. A 2xx therefore means the change is committed; an error (raised or
+    returned with a status >= 400) rolls everything back.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            sessionmaker: SessionMaker = request.app.state.sessionmaker
+            async with sessionmaker() as session:
+                request.state.db = session
+                try:
+                    response = await handler(request)
+                except DomainError as error:
+                    if error.keep_changes:
+                        await session.commit()
+                    raise
+                if response.status_code < 400:
+                    await session.commit()
+                else:
+                    await session.rollback()
+                return response
+
+        return route_handler

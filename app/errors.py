@@ -1,0 +1,334 @@
+"""One error hierarchy, rendered by one set of handlers as RFC 9457 `application/problem+json`."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from app.i18n import current_language, translate
+
+log = logging.getLogger("app.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One offending field: a dotted path, a stable code and its localized message."""
+
+    field: str
+    code: str
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def render(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "code": self.code,
+            "message": translate(f"field.{self.code}", **self.params),
+        }
+
+
+class DomainError(Exception):
+    """A problem the API reports to its client; `code` is stable, title and detail localized."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    # True when the work done before the error must still be committed (failed attempts counted).
+    keep_changes: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        params: Mapping[str, Any] | None = None,
+        errors: Sequence[FieldError] = (),
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(self.code)
+        self.params = dict(params or {})
+        self.errors = list(errors)
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class AdministrationNotFound(DomainError):
+    status, code = 404, "administration_not_found"
+
+
+class RequestNotFound(DomainError):
+    status, code = 404, "request_not_found"
+
+
+class TrackingFailed(DomainError):
+    status, code = 404, "tracking_failed"
+    keep_changes = True
+
+
+class Unauthorized(DomainError):
+    status, code = 401, "unauthorized"
+
+
+class InvalidToken(DomainError):
+    status, code = 401, "invalid_token"
+
+
+class InvalidCredentials(DomainError):
+    status, code = 401, "invalid_credentials"
+    keep_changes = True
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class ValidationFailed(DomainError):
+    status, code = 422, "validation_failed"
+
+
+class UnknownAction(DomainError):
+    status, code = 404, "unknown_action"
+
+
+class TransitionNotAllowed(DomainError):
+    status, code = 409, "transition_not_allowed"
+
+
+class ReopenWindowExpired(TransitionNotAllowed):
+    code = "reopen_window_expired"
+
+
+class ReopenLimitReached(TransitionNotAllowed):
+    code = "reopen_limit_reached"
+
+
+class AlreadyRated(TransitionNotAllowed):
+    code = "already_rated"
+
+
+class NotAnswered(TransitionNotAllowed):
+    code = "not_answered"
+
+
+class ReopenWindowOpen(TransitionNotAllowed):
+    code = "reopen_window_open"
+
+
+class ContactNotAllowed(TransitionNotAllowed):
+    code = "contact_not_allowed"
+
+
+class PreconditionFailed(DomainError):
+    status, code = 412, "precondition_failed"
+
+
+class IdempotencyKeyReused(DomainError):
+    status, code = 422, "idempotency_key_reused"
+
+
+class IdempotencyInProgress(DomainError):
+    status, code = 409, "idempotency_in_progress"
+
+
+class TooManyAttempts(DomainError):
+    status, code = 429, "too_many_attempts"
+
+
+class PayloadTooLarge(DomainError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    status, code = 415, "unsupported_media_type"
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_attempts",
+}
+
+
+def problem_type(code: str) -> str:
+    """The problem's `type` URI: a page of this API that documents the code."""
+    return f"/problems/{code}"
+
+
+def problem_response(
+    status: int,
+    code: str,
+    *,
+    instance: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    errors: Sequence[FieldError] = (),
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    params = dict(params or {})
+    body: dict[str, Any] = {
+        "type": problem_type(code),
+        "title": translate(f"{code}.title", **params),
+        "status": status,
+        "detail": translate(f"{code}.detail", **params),
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = [error.render() for error in errors]
+    body.update(extra or {})
+    response_headers = {"Content-Language": current_language.get(), **(headers or {})}
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=response_headers
+    )
+
+
+def _pydantic_field_error(error: Mapping[str, Any]) -> FieldError:
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+        source, loc = loc[0], loc[1:]
+    else:
+        source = "body"
+    path = ".".join(loc) if loc else source
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return FieldError(path, "required")
+    if kind == "extra_forbidden":
+        return FieldError(path, "unknown")
+    if kind == "string_too_long":
+        return FieldError(path, "too_long", {"max": ctx.get("max_length")})
+    if kind == "string_too_short":
+        return FieldError(path, "too_short", {"min": ctx.get("min_length")})
+    if kind == "string_type":
+        return FieldError(path, "not_a_string")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return FieldError(path, "not_an_integer")
+    if kind in ("float_parsing", "float_type", "decimal_parsing"):
+        return FieldError(path, "not_a_number")
+    if kind in ("bool_parsing", "bool_type"):
+        return FieldError(path, "not_a_boolean")
+    if kind in ("date_parsing", "date_from_datetime_parsing", "date_type"):
+        return FieldError(path, "not_a_date")
+    if kind in (
+        "datetime_parsing",
+        "datetime_type",
+        "timezone_aware",
+        "datetime_from_date_parsing",
+    ):
+        return FieldError(path, "not_a_datetime")
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return FieldError(
+            path,
+            "out_of_range",
+            {"min": ctx.get("ge", ctx.get("gt", "")), "max": ctx.get("le", ctx.get("lt", ""))},
+        )
+    if kind in ("enum", "literal_error"):
+        return FieldError(path, "not_in_choices", {"choices": ctx.get("expected", "")})
+    if kind == "json_invalid":
+        return FieldError("body", "invalid_json")
+    if kind in ("list_type", "set_type"):
+        return FieldError(path, "not_a_list")
+    if kind == "value_error" and isinstance(ctx.get("error"), FieldCodeError):
+        field_error: FieldCodeError = ctx["error"]
+        return FieldError(path, field_error.code, field_error.params)
+    return FieldError(path, "invalid")
+
+
+class FieldCodeError(ValueError):
+    """Raised by pydantic validators to report a localized field error code."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error, expected or not, as problem+json."""
+
+    async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return problem_response(
+            exc.status,
+            exc.code,
+            instance=request.url.path,
+            params=exc.params,
+            errors=exc.errors,
+            extra=exc.extra,
+            headers=exc.headers,
+        )
+
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [_pydantic_field_error(error) for error in exc.errors()]
+        return problem_response(422, "validation_failed", instance=request.url.path, errors=errors)
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _HTTP_CODES.get(exc.status_code, "bad_request")
+        return problem_response(
+            exc.status_code,
+            code,
+            instance=request.url.path,
+            headers=dict(exc.headers or {}),
+        )
+
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        error_id = uuid.uuid4().hex
+        # The log carries the id and the traceback; the client only the id.
+        log.exception("unexpected error %s on %s %s", error_id, request.method, request.url.path)
+        return problem_response(
+            500,
+            "internal_error",
+            instance=request.url.path,
+            params={"error_id": error_id},
+            extra={"error_id": error_id},
+        )
+
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected_error)
+
+
+def error_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of an operation: one problem+json entry per status, listing the codes."""
+    by_status: dict[int, list[str]] = {}
+    for error in errors:
+        by_status.setdefault(error.status, []).append(error.code)
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status, codes in sorted(by_status.items()):
+        responses[status] = {
+            "description": "Problem: " + ", ".join(f"`{code}`" for code in codes),
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {"$ref": "#/components/schemas/Problem"},
+                    "example": {
+                        "type": problem_type(codes[0]),
+                        "title": translate(f"{codes[0]}.title", "en"),
+                        "status": status,
+                        "detail": translate(f"{codes[0]}.detail", "en"),
+                        "code": codes[0],
+                    },
+                }
+            },
+        }
+    return responses

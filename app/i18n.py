@@ -1,0 +1,441 @@
+"""Languages of the portal (Arabic, French, English) and the localized messages of the API."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Final, Literal
+
+Language = Literal["ar", "fr", "en"]
+LANGUAGES: Final[tuple[Language, ...]] = ("ar", "fr", "en")
+
+# The language negotiated for the HTTP request being served (set by a middleware).
+current_language: ContextVar[Language] = ContextVar("current_language", default="ar")
+
+
+def negotiate(accept_language: str | None, default: Language) -> Language:
+    """Pick ar, fr or en from an `Accept-Language` header, honouring q-values (RFC 9110)."""
+    if not accept_language:
+        return default
+    best: tuple[float, int, Language] | None = None
+    for position, item in enumerate(accept_language.split(",")):
+        parts = item.strip().split(";")
+        tag = parts[0].strip().lower()
+        quality = 1.0
+        for param in parts[1:]:
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            candidate = (quality, -position, primary)
+            if best is None or candidate[:2] > best[:2]:
+                best = (quality, -position, primary)
+    return best[2] if best else default
+
+
+def translate(key: str, language: Language | None = None, **params: object) -> str:
+    """The message `key` in `language` (the current one by default), formatted with `params`."""
+    lang = language or current_language.get()
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry["en"]
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+# One entry per message id: problem titles (`<code>.title`), details (`<code>.detail`) and
+# field-error messages (`field.<code>`).
+MESSAGES: Final[dict[str, dict[str, str]]] = {
+    # --- generic HTTP problems
+    "not_found.title": {"en": "Not found", "fr": "Introuvable", "ar": "غير موجود"},
+    "not_found.detail": {
+        "en": "There is nothing at this address.",
+        "fr": "Il n'y a rien à cette adresse.",
+        "ar": "لا يوجد أي مورد في هذا العنوان.",
+    },
+    "method_not_allowed.title": {
+        "en": "Method not allowed",
+        "fr": "Méthode non autorisée",
+        "ar": "الطريقة غير مسموح بها",
+    },
+    "method_not_allowed.detail": {
+        "en": "This address does not accept this HTTP method.",
+        "fr": "Cette adresse n'accepte pas cette méthode HTTP.",
+        "ar": "هذا العنوان لا يقبل طريقة HTTP هذه.",
+    },
+    "bad_request.title": {"en": "Bad request", "fr": "Requête invalide", "ar": "طلب غير صالح"},
+    "bad_request.detail": {
+        "en": "The request could not be understood.",
+        "fr": "La requête n'a pas pu être comprise.",
+        "ar": "تعذر فهم الطلب.",
+    },
+    "validation_failed.title": {
+        "en": "Invalid data",
+        "fr": "Données invalides",
+        "ar": "معطيات غير صالحة",
+    },
+    "validation_failed.detail": {
+        "en": "Some fields are missing or invalid; see `errors`.",
+        "fr": "Certains champs sont manquants ou invalides ; voir `errors`.",
+        "ar": "بعض الحقول ناقصة أو غير صالحة؛ انظر `errors`.",
+    },
+    "internal_error.title": {
+        "en": "Internal error",
+        "fr": "Erreur interne",
+        "ar": "خطأ داخلي",
+    },
+    "internal_error.detail": {
+        "en": "An unexpected error occurred. Quote the error id {error_id} when you contact us.",
+        "fr": "Une erreur inattendue s'est produite. Citez l'identifiant {error_id} en nous contactant.",
+        "ar": "حدث خطأ غير متوقع. المرجو ذكر رقم الخطأ {error_id} عند التواصل معنا.",
+    },
+    "payload_too_large.title": {
+        "en": "Payload too large",
+        "fr": "Contenu trop volumineux",
+        "ar": "المحتوى كبير جدا",
+    },
+    "payload_too_large.detail": {
+        "en": "The request body exceeds the limit of {limit} bytes.",
+        "fr": "Le corps de la requête dépasse la limite de {limit} octets.",
+        "ar": "يتجاوز محتوى الطلب الحد المسموح به وهو {limit} بايت.",
+    },
+    "unsupported_media_type.title": {
+        "en": "Unsupported media type",
+        "fr": "Type de contenu non pris en charge",
+        "ar": "نوع المحتوى غير مدعوم",
+    },
+    "unsupported_media_type.detail": {
+        "en": "Send the body as {expected}.",
+        "fr": "Envoyez le corps au format {expected}.",
+        "ar": "المرجو إرسال المحتوى بصيغة {expected}.",
+    },
+    # --- authentication and authorization
+    "unauthorized.title": {
+        "en": "Authentication required",
+        "fr": "Authentification requise",
+        "ar": "المصادقة مطلوبة",
+    },
+    "unauthorized.detail": {
+        "en": "Send a valid bearer token.",
+        "fr": "Envoyez un jeton d'accès valide.",
+        "ar": "المرجو إرسال رمز ولوج صالح.",
+    },
+    "invalid_token.title": {"en": "Invalid token", "fr": "Jeton invalide", "ar": "رمز غير صالح"},
+    "invalid_token.detail": {
+        "en": "The bearer token is invalid or has expired.",
+        "fr": "Le jeton d'accès est invalide ou a expiré.",
+        "ar": "رمز الولوج غير صالح أو انتهت صلاحيته.",
+    },
+    "invalid_credentials.title": {
+        "en": "Invalid credentials",
+        "fr": "Identifiants invalides",
+        "ar": "بيانات الدخول غير صحيحة",
+    },
+    "invalid_credentials.detail": {
+        "en": "The email or the password is wrong.",
+        "fr": "L'adresse électronique ou le mot de passe est incorrect.",
+        "ar": "البريد الإلكتروني أو كلمة المرور غير صحيحة.",
+    },
+    "forbidden.title": {"en": "Forbidden", "fr": "Accès refusé", "ar": "الولوج مرفوض"},
+    "forbidden.detail": {
+        "en": "Your role does not allow this operation.",
+        "fr": "Votre rôle ne permet pas cette opération.",
+        "ar": "دورك لا يسمح بهذه العملية.",
+    },
+    "too_many_attempts.title": {
+        "en": "Too many attempts",
+        "fr": "Trop de tentatives",
+        "ar": "محاولات كثيرة جدا",
+    },
+    "too_many_attempts.detail": {
+        "en": "Too many failed attempts. Try again in {retry_after} seconds.",
+        "fr": "Trop de tentatives échouées. Réessayez dans {retry_after} secondes.",
+        "ar": "محاولات فاشلة كثيرة. المرجو إعادة المحاولة بعد {retry_after} ثانية.",
+    },
+    # --- catalogue
+    "administration_not_found.title": {
+        "en": "Administration not found",
+        "fr": "Administration introuvable",
+        "ar": "الإدارة غير موجودة",
+    },
+    "administration_not_found.detail": {
+        "en": "No administration has the code {code}.",
+        "fr": "Aucune administration n'a le code {code}.",
+        "ar": "لا توجد إدارة بالرمز {code}.",
+    },
+    # --- requests
+    "request_not_found.title": {
+        "en": "Request not found",
+        "fr": "Demande introuvable",
+        "ar": "الطلب غير موجود",
+    },
+    "request_not_found.detail": {
+        "en": "No request with this tracking number is visible to you.",
+        "fr": "Aucune demande avec ce numéro de suivi ne vous est accessible.",
+        "ar": "لا يوجد طلب بهذا الرقم متاح لك.",
+    },
+    "tracking_failed.title": {
+        "en": "Request not found",
+        "fr": "Demande introuvable",
+        "ar": "الطلب غير موجود",
+    },
+    "tracking_failed.detail": {
+        "en": "The tracking number and the email or phone do not match any request.",
+        "fr": "Le numéro de suivi et l'adresse électronique ou le téléphone ne correspondent à aucune demande.",
+        "ar": "رقم التتبع والبريد الإلكتروني أو الهاتف لا يطابقان أي طلب.",
+    },
+    "transition_not_allowed.title": {
+        "en": "Action not allowed",
+        "fr": "Action non autorisée",
+        "ar": "إجراء غير مسموح به",
+    },
+    "transition_not_allowed.detail": {
+        "en": "The action '{action}' is not allowed on a {kind} in state '{state}'. Allowed: {allowed}.",
+        "fr": "L'action « {action} » n'est pas permise sur une demande ({kind}) à l'état « {state} ». Actions permises : {allowed}.",
+        "ar": "الإجراء «{action}» غير مسموح به على طلب ({kind}) في الحالة «{state}». الإجراءات المسموح بها: {allowed}.",
+    },
+    "unknown_action.title": {
+        "en": "Unknown action",
+        "fr": "Action inconnue",
+        "ar": "إجراء غير معروف",
+    },
+    "unknown_action.detail": {
+        "en": "'{action}' is not an action of the lifecycle.",
+        "fr": "« {action} » n'est pas une action du cycle de vie.",
+        "ar": "«{action}» ليس إجراء من إجراءات دورة الحياة.",
+    },
+    "reopen_window_expired.title": {
+        "en": "Reopen window has closed",
+        "fr": "Le délai de réouverture est dépassé",
+        "ar": "انقضى أجل إعادة الفتح",
+    },
+    "reopen_window_expired.detail": {
+        "en": "An answered request can be reopened within {days} days of the answer.",
+        "fr": "Une demande répondue peut être rouverte dans les {days} jours suivant la réponse.",
+        "ar": "يمكن إعادة فتح الطلب خلال {days} يوما من تاريخ الجواب.",
+    },
+    "reopen_limit_reached.title": {
+        "en": "Reopen limit reached",
+        "fr": "Nombre maximal de réouvertures atteint",
+        "ar": "تم بلوغ الحد الأقصى لإعادة الفتح",
+    },
+    "reopen_limit_reached.detail": {
+        "en": "This request has already been reopened {count} times, the maximum.",
+        "fr": "Cette demande a déjà été rouverte {count} fois, le maximum.",
+        "ar": "سبق إعادة فتح هذا الطلب {count} مرات، وهو الحد الأقصى.",
+    },
+    "already_rated.title": {"en": "Already rated", "fr": "Déjà évaluée", "ar": "تم التقييم سابقا"},
+    "already_rated.detail": {
+        "en": "The answer to this request has already been rated.",
+        "fr": "La réponse à cette demande a déjà été évaluée.",
+        "ar": "سبق تقييم الجواب على هذا الطلب.",
+    },
+    "not_answered.title": {
+        "en": "Not answered yet",
+        "fr": "Pas encore de réponse",
+        "ar": "لم تتم الإجابة بعد",
+    },
+    "not_answered.detail": {
+        "en": "A request can be rated only after the administration has answered it.",
+        "fr": "Une demande ne peut être évaluée qu'après la réponse de l'administration.",
+        "ar": "لا يمكن تقييم الطلب إلا بعد جواب الإدارة.",
+    },
+    "reopen_window_open.title": {
+        "en": "Reopen window still open",
+        "fr": "Délai de réouverture en cours",
+        "ar": "أجل إعادة الفتح لم ينقض بعد",
+    },
+    "reopen_window_open.detail": {
+        "en": "The request closes by itself only once its reopen window has passed.",
+        "fr": "La demande ne se clôt d'elle-même qu'une fois le délai de réouverture passé.",
+        "ar": "لا يُغلق الطلب تلقائيا إلا بعد انقضاء أجل إعادة الفتح.",
+    },
+    "precondition_failed.title": {
+        "en": "The request has changed",
+        "fr": "La demande a changé",
+        "ar": "تغير الطلب",
+    },
+    "precondition_failed.detail": {
+        "en": "The request was modified since you read it (ETag {current}); reload it and try again.",
+        "fr": "La demande a été modifiée depuis votre lecture (ETag {current}) ; rechargez-la et réessayez.",
+        "ar": "تم تعديل الطلب منذ قراءتك له (ETag {current})؛ المرجو إعادة تحميله والمحاولة مجددا.",
+    },
+    "idempotency_key_reused.title": {
+        "en": "Idempotency key reused",
+        "fr": "Clé d'idempotence réutilisée",
+        "ar": "مفتاح عدم التكرار مستعمل",
+    },
+    "idempotency_key_reused.detail": {
+        "en": "This Idempotency-Key was already used with a different body.",
+        "fr": "Cette clé Idempotency-Key a déjà servi avec un autre contenu.",
+        "ar": "سبق استعمال مفتاح Idempotency-Key هذا مع محتوى مختلف.",
+    },
+    "idempotency_in_progress.title": {
+        "en": "Request already in progress",
+        "fr": "Requête déjà en cours",
+        "ar": "الطلب قيد المعالجة",
+    },
+    "idempotency_in_progress.detail": {
+        "en": "A request with this Idempotency-Key is still being processed; retry in a moment.",
+        "fr": "Une requête avec cette clé Idempotency-Key est encore en cours ; réessayez dans un instant.",
+        "ar": "طلب بمفتاح Idempotency-Key هذا لا يزال قيد المعالجة؛ أعد المحاولة بعد لحظة.",
+    },
+    "contact_not_allowed.title": {
+        "en": "Contact cannot be attached",
+        "fr": "Contact impossible à ajouter",
+        "ar": "لا يمكن إضافة وسيلة الاتصال",
+    },
+    "contact_not_allowed.detail": {
+        "en": "A contact can be attached only to a request received by mail or by phone.",
+        "fr": "Un contact ne peut être ajouté qu'à une demande reçue par courrier ou par téléphone.",
+        "ar": "لا يمكن إضافة وسيلة اتصال إلا لطلب ورد عبر البريد أو الهاتف.",
+    },
+    # --- field errors
+    "field.required": {
+        "en": "This field is required.",
+        "fr": "Ce champ est obligatoire.",
+        "ar": "هذا الحقل إلزامي.",
+    },
+    "field.unknown": {
+        "en": "Unknown field.",
+        "fr": "Champ inconnu.",
+        "ar": "حقل غير معروف.",
+    },
+    "field.invalid": {"en": "Invalid value.", "fr": "Valeur invalide.", "ar": "قيمة غير صالحة."},
+    "field.too_long": {
+        "en": "At most {max} characters.",
+        "fr": "{max} caractères au maximum.",
+        "ar": "{max} حرفا على الأكثر.",
+    },
+    "field.too_short": {
+        "en": "At least {min} characters.",
+        "fr": "{min} caractères au minimum.",
+        "ar": "{min} أحرف على الأقل.",
+    },
+    "field.not_a_string": {
+        "en": "Must be a text.",
+        "fr": "Doit être un texte.",
+        "ar": "يجب أن يكون نصا.",
+    },
+    "field.not_a_number": {
+        "en": "Must be a number.",
+        "fr": "Doit être un nombre.",
+        "ar": "يجب أن يكون رقما.",
+    },
+    "field.not_an_integer": {
+        "en": "Must be a whole number.",
+        "fr": "Doit être un nombre entier.",
+        "ar": "يجب أن يكون عددا صحيحا.",
+    },
+    "field.not_a_boolean": {
+        "en": "Must be true or false.",
+        "fr": "Doit valoir true ou false.",
+        "ar": "يجب أن تكون القيمة true أو false.",
+    },
+    "field.not_a_date": {
+        "en": "Must be a date (YYYY-MM-DD).",
+        "fr": "Doit être une date (AAAA-MM-JJ).",
+        "ar": "يجب أن يكون تاريخا (YYYY-MM-DD).",
+    },
+    "field.not_a_datetime": {
+        "en": "Must be a date and time with a time zone (ISO 8601).",
+        "fr": "Doit être une date et heure avec fuseau horaire (ISO 8601).",
+        "ar": "يجب أن يكون تاريخا ووقتا مع المنطقة الزمنية (ISO 8601).",
+    },
+    "field.not_in_choices": {
+        "en": "Must be one of: {choices}.",
+        "fr": "Doit être l'une des valeurs : {choices}.",
+        "ar": "يجب أن تكون إحدى القيم: {choices}.",
+    },
+    "field.not_a_list": {
+        "en": "Must be a list of values.",
+        "fr": "Doit être une liste de valeurs.",
+        "ar": "يجب أن تكون لائحة من القيم.",
+    },
+    "field.invalid_email": {
+        "en": "Not a valid email address.",
+        "fr": "Adresse électronique invalide.",
+        "ar": "عنوان بريد إلكتروني غير صالح.",
+    },
+    "field.invalid_phone": {
+        "en": "Not a valid phone number (use +212… or 06…/07…).",
+        "fr": "Numéro de téléphone invalide (utilisez +212… ou 06…/07…).",
+        "ar": "رقم هاتف غير صالح (استعمل ‎+212… أو ‎06…/07…).",
+    },
+    "field.invalid_national_id": {
+        "en": "Not a valid national identity card number (e.g. AB123456).",
+        "fr": "Numéro de carte nationale invalide (par ex. AB123456).",
+        "ar": "رقم بطاقة التعريف الوطنية غير صالح (مثلا AB123456).",
+    },
+    "field.contact_required": {
+        "en": "Give an email address or a phone number so that you can follow the request.",
+        "fr": "Indiquez une adresse électronique ou un numéro de téléphone pour suivre la demande.",
+        "ar": "المرجو إدخال بريد إلكتروني أو رقم هاتف لتتبع الطلب.",
+    },
+    "field.kind_not_accepted": {
+        "en": "This service does not accept this kind of request (accepted: {accepted}).",
+        "fr": "Ce service n'accepte pas ce type de demande (acceptés : {accepted}).",
+        "ar": "هذه الخدمة لا تقبل هذا النوع من الطلبات (المقبول: {accepted}).",
+    },
+    "field.unknown_administration": {
+        "en": "No administration has this code.",
+        "fr": "Aucune administration n'a ce code.",
+        "ar": "لا توجد إدارة بهذا الرمز.",
+    },
+    "field.unknown_service": {
+        "en": "This administration has no service with this code.",
+        "fr": "Cette administration n'a pas de service avec ce code.",
+        "ar": "لا توجد لدى هذه الإدارة خدمة بهذا الرمز.",
+    },
+    "field.channel_not_allowed": {
+        "en": "This channel is not allowed for you (allowed: {allowed}).",
+        "fr": "Ce canal ne vous est pas permis (permis : {allowed}).",
+        "ar": "هذه القناة غير مسموح بها لك (المسموح: {allowed}).",
+    },
+    "field.operator_only": {
+        "en": "Only call-centre and mail-room operators may set this field.",
+        "fr": "Seuls les opérateurs du centre d'appel et du bureau d'ordre peuvent renseigner ce champ.",
+        "ar": "لا يمكن ملء هذا الحقل إلا من طرف أعوان مركز الاتصال ومكتب الضبط.",
+    },
+    "field.in_future": {
+        "en": "Cannot be in the future.",
+        "fr": "Ne peut pas être dans le futur.",
+        "ar": "لا يمكن أن يكون في المستقبل.",
+    },
+    "field.not_an_assignable_agent": {
+        "en": "Not an active staff member of this request's administration.",
+        "fr": "N'est pas un agent actif de l'administration de cette demande.",
+        "ar": "ليس موظفا نشطا في الإدارة المعنية بهذا الطلب.",
+    },
+    "field.same_administration": {
+        "en": "The request is already with this administration.",
+        "fr": "La demande est déjà auprès de cette administration.",
+        "ar": "الطلب موجود أصلا لدى هذه الإدارة.",
+    },
+    "field.invalid_cursor": {
+        "en": "Invalid pagination cursor.",
+        "fr": "Curseur de pagination invalide.",
+        "ar": "مؤشر ترقيم غير صالح.",
+    },
+    "field.invalid_tracking_number": {
+        "en": "Not a valid tracking number.",
+        "fr": "Numéro de suivi invalide.",
+        "ar": "رقم تتبع غير صالح.",
+    },
+    "field.out_of_range": {
+        "en": "Must be between {min} and {max}.",
+        "fr": "Doit être compris entre {min} et {max}.",
+        "ar": "يجب أن يكون بين {min} و{max}.",
+    },
+    "field.invalid_json": {
+        "en": "The body is not valid JSON.",
+        "fr": "Le corps n'est pas un JSON valide.",
+        "ar": "المحتوى ليس JSON صالحا.",
+    },
+}

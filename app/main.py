@@ -1,0 +1,115 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.config import Settings, get_settings
+from app.db import SessionMaker, create_engine, create_sessionmaker, resolve_database_url
+from app.errors import install_error_handlers
+from app.i18n import Language
+from app.middleware import BodySizeLimitMiddleware, LanguageMiddleware
+from app.routers import auth, backoffice, catalogue, health, lifecycle, problems, requests, tracking
+from app.schemas.common import Problem
+from app.tasks import periodic
+
+JSON_BODY_LIMIT = 1024 * 1024  # 1 MiB: far above any JSON request, far below a nuisance
+
+DESCRIPTION = """
+The API of **Chikaya**, the national portal where citizens file complaints, observations and
+suggestions to public administrations, follow them with a tracking number, talk with the
+administration, and rate its answer — and where each administration's staff work their queue.
+
+* **Citizens** submit (`POST /api/v1/requests`), then open their request with its tracking
+  number and their email or phone (`POST /api/v1/tracking`), which gives a bearer token.
+* **Staff** log in with *Authorize* (OAuth2 password flow) and work in `/api/v1/backoffice`.
+* Every request follows the lifecycle of its kind (`GET /api/v1/lifecycle`); each view lists the
+  caller's `allowed_actions`.
+* Errors are `application/problem+json` (RFC 9457) with a stable `code`, localized in Arabic,
+  French and English by `Accept-Language`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, sessionmaker: SessionMaker | None = None
+) -> FastAPI:
+    """Build the app. Tests pass their own sessionmaker; otherwise the lifespan makes one."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        if sessionmaker is None:
+            url = await asyncio.to_thread(resolve_database_url, settings)
+            engine = create_engine(url, settings)
+            app.state.sessionmaker = create_sessionmaker(engine)
+        task = None
+        if settings.auto_close_interval_seconds > 0:
+            task = asyncio.create_task(periodic(app.state.sessionmaker, settings))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if engine is not None:
+                await engine.dispose()
+
+    app = FastAPI(
+        title="Chikaya API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        contact={"name": "Chikaya portal team"},
+        license_info={"name": "Proprietary"},
+    )
+    app.state.settings = settings
+    if sessionmaker is not None:
+        app.state.sessionmaker = sessionmaker
+    install_error_handlers(app)
+    for module in (health, catalogue, requests, tracking, lifecycle, auth, backoffice, problems):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimitMiddleware, limit=JSON_BODY_LIMIT)
+    language: Language = settings.default_language  # type: ignore[assignment]
+    app.add_middleware(LanguageMiddleware, default=language)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            contact=app.contact,
+            license_info=app.license_info,
+        )
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem.pop("$defs", {}))
+        schemas["Problem"] = problem
+        # FastAPI's default 422 shape is replaced by our problem document everywhere.
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                response = operation.get("responses", {}).get("422")
+                if response is not None:
+                    response["description"] = "Problem: `validation_failed` (see `errors`)"
+                    response["content"] = {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,55 @@
+"""Pure ASGI middleware: language negotiation and the request-body size limit."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import PayloadTooLarge, problem_response
+from app.i18n import Language, current_language, negotiate
+
+
+class LanguageMiddleware:
+    """Sets the language of the response (problems, labels) from `Accept-Language`."""
+
+    def __init__(self, app: ASGIApp, default: Language) -> None:
+        self.app = app
+        self.default = default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            header = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
+            current_language.set(negotiate(header, self.default))
+        await self.app(scope, receive, send)
+
+
+class BodySizeLimitMiddleware:
+    """Refuses bodies over `limit` bytes with 413, by header or while streaming, never buffering."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            response = problem_response(
+                413, PayloadTooLarge.code, instance=scope["path"], params={"limit": self.limit}
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+        limit = self.limit
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(params={"limit": limit})
+            return message
+
+        await self.app(scope, limited_receive, send)

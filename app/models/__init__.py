@@ -1,0 +1,19 @@
+"""The tables. Importing this package registers every model on `Base.metadata`."""
+
+from app.models.base import Base
+from app.models.catalogue import Administration, Service
+from app.models.request import Message, Request, RequestEvent
+from app.models.support import IdempotencyRecord, ThrottleCounter
+from app.models.user import User
+
+__all__ = [
+    "Administration",
+    "Base",
+    "IdempotencyRecord",
+    "Message",
+    "Request",
+    "RequestEvent",
+    "Service",
+    "ThrottleCounter",
+    "User",
+]

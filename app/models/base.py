@@ -1,0 +1,30 @@
+"""Declarative base with a constraint naming convention, so migrations name things predictably."""
+
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar = {datetime: DateTime(timezone=True)}
+
+
+class CreatedAt:
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+def enum_check(column: str, values: type) -> str:
+    """A CHECK expression restricting a string column to the members of a StrEnum."""
+    members = ", ".join(f"'{member.value}'" for member in values)  # type: ignore[attr-defined]
+    return f"{column} IN ({members})"

@@ -1,0 +1,155 @@
+"""Requests (complaints, observations, suggestions), their append-only history and messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, CreatedAt, enum_check
+from app.models.catalogue import Administration, Service
+from app.models.enums import Channel, Kind, PersonType, RejectionReason, Role, State
+from app.models.user import User
+
+
+class Request(CreatedAt, Base):
+    __tablename__ = "requests"
+    __table_args__ = (
+        CheckConstraint(enum_check("kind", Kind), name="kind"),
+        CheckConstraint(enum_check("state", State), name="state"),
+        CheckConstraint(enum_check("channel", Channel), name="channel"),
+        CheckConstraint(enum_check("person_type", PersonType), name="person_type"),
+        CheckConstraint(
+            f"rejection_reason IS NULL OR {enum_check('rejection_reason', RejectionReason)}",
+            name="rejection_reason",
+        ),
+        CheckConstraint("rating_score IS NULL OR rating_score BETWEEN 1 AND 5", name="rating"),
+        CheckConstraint("language IN ('ar', 'fr', 'en')", name="language"),
+        # A request nobody can track is allowed only when keyed in from paper or a phone call.
+        CheckConstraint(
+            "email IS NOT NULL OR phone IS NOT NULL OR channel IN ('mail', 'call_center')",
+            name="contact",
+        ),
+        # The back-office queue: one administration, sorted by due date (default) or creation.
+        Index("ix_requests_queue_due", "administration_id", "due_at", "id"),
+        Index("ix_requests_queue_created", "administration_id", "created_at", "id"),
+        Index("ix_requests_admin_state", "administration_id", "state"),
+        Index(
+            "ix_requests_assignee", "assignee_id", postgresql_where=text("assignee_id IS NOT NULL")
+        ),
+        Index("ix_requests_service", "service_id"),
+        # The auto-close task scans answered (or acknowledged) requests by answer date only.
+        Index(
+            "ix_requests_answered_at",
+            "answered_at",
+            postgresql_where=text("state IN ('answered', 'acknowledged')"),
+        ),
+        Index("ix_requests_search", "search_vector", postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    administration_id: Mapped[int] = mapped_column(ForeignKey("administrations.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    language: Mapped[str] = mapped_column(String(2))
+    channel: Mapped[str] = mapped_column(String(32))
+
+    # The complainant (personal data, law 09-08: shown only to the citizen and the staff entitled).
+    person_type: Mapped[str] = mapped_column(String(16), default=PersonType.natural)
+    full_name: Mapped[str] = mapped_column(String(200))
+    organization_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    national_id: Mapped[str | None] = mapped_column(String(32))
+    country: Mapped[str | None] = mapped_column(String(2))
+
+    # Provenance: who keyed it in, and when the letter or call actually arrived.
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[datetime]
+
+    # Clocks. `due_at` moves forward by the time spent awaiting the citizen.
+    clock_started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    paused_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    rejection_reason: Mapped[str | None] = mapped_column(String(32))
+
+    rating_score: Mapped[int | None] = mapped_column(SmallInteger)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
+
+    updated_at: Mapped[datetime]
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR, Computed("to_tsvector('simple'::regconfig, search_text)", persisted=True)
+    )
+
+    administration: Mapped[Administration] = relationship(lazy="raise")
+    service: Mapped[Service | None] = relationship(lazy="raise")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="raise")
+    operator: Mapped[User | None] = relationship(foreign_keys=[operator_id], lazy="raise")
+
+
+class RequestEvent(CreatedAt, Base):
+    """One line of a request's append-only history: who did what, from which state to which."""
+
+    __tablename__ = "request_events"
+    __table_args__ = (
+        CheckConstraint(enum_check("actor_role", Role), name="actor_role"),
+        Index("ix_request_events_request", "request_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    # Internal events (notes, assignments) are never shown to the citizen.
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class Message(CreatedAt, Base):
+    """The conversation between the citizen and the administration, plus staff-only notes."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(enum_check("author_role", Role), name="author_role"),
+        Index("ix_messages_request", "request_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    author_role: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,180 @@
+"""The back office: each administration's queue and every staff action of the lifecycle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Header, Path, Query, Response
+
+from app.deps import AdministrationStaff, AppSettings, CurrentOperator, CurrentStaff, Session
+from app.errors import (
+    ContactNotAllowed,
+    Forbidden,
+    InvalidToken,
+    PreconditionFailed,
+    RequestNotFound,
+    TransitionNotAllowed,
+    Unauthorized,
+    UnknownAction,
+    ValidationFailed,
+    error_responses,
+)
+from app.models.enums import Kind, State
+from app.routers import make_router
+from app.schemas.auth import StaffOut
+from app.schemas.common import Page
+from app.schemas.requests import ActionIn, ContactIn, RequestDetail, RequestSummary
+from app.services import backoffice, clock, users, views
+from app.services import requests as service
+
+router = make_router(prefix="/api/v1/backoffice", tags=["backoffice"])
+
+TrackingNumber = Annotated[str, Path(max_length=32, examples=["K7MD-Q2ZX-9PT"])]
+_AUTH_ERRORS = (Unauthorized, InvalidToken, Forbidden)
+
+
+@router.get(
+    "/requests",
+    summary="The queue of my administration",
+    operation_id="listQueue",
+    responses=error_responses(*_AUTH_ERRORS, ValidationFailed),
+)
+async def list_queue(
+    actor: AdministrationStaff,
+    session: Session,
+    state: Annotated[list[State] | None, Query(description="One or more states.")] = None,
+    kind: Kind | None = None,
+    service_code: Annotated[str | None, Query(alias="service", max_length=48)] = None,
+    assignee: Annotated[
+        str | None, Query(max_length=20, description="A staff id, `me` or `none`.")
+    ] = None,
+    overdue: Annotated[
+        bool | None, Query(description="Past the due date while the administration holds it.")
+    ] = None,
+    created_from: Annotated[datetime | None, Query(description="Created at or after.")] = None,
+    created_to: Annotated[datetime | None, Query(description="Created before.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="A tracking number, or words of the subject, "
+            "description or name (prefixes match; accents and case ignored).",
+        ),
+    ] = None,
+    sort: backoffice.Sort = backoffice.Sort.due_at,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[RequestSummary]:
+    """Only the caller's administration's requests, the most urgent first by default.
+    Keyset pagination: pass `next_cursor` back as `cursor`."""
+    now = clock.now()
+    assert actor.administration_id is not None
+    rows, next_cursor = await backoffice.queue(
+        session,
+        administration_id=actor.administration_id,
+        me=actor.user_id,
+        filters=backoffice.QueueFilter(
+            states=state,
+            kind=kind,
+            service=service_code,
+            assignee=assignee,
+            overdue=overdue,
+            created_from=created_from,
+            created_to=created_to,
+            q=q,
+        ),
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+        now=now,
+    )
+    return Page[RequestSummary](
+        items=[views.summary(r, now) for r in rows], next_cursor=next_cursor
+    )
+
+
+@router.post(
+    "/requests/{tracking_number}/actions/{action}",
+    summary="Take a staff action",
+    operation_id="takeAction",
+    responses=error_responses(
+        *_AUTH_ERRORS,
+        RequestNotFound,
+        UnknownAction,
+        TransitionNotAllowed,
+        PreconditionFailed,
+        ValidationFailed,
+    ),
+)
+async def take_action(
+    tracking_number: TrackingNumber,
+    action: Annotated[str, Path(max_length=32, examples=["start"])],
+    body: ActionIn,
+    actor: CurrentStaff,
+    session: Session,
+    settings: AppSettings,
+    response: Response,
+    if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", description="The ETag you read; a stale one answers 412."),
+    ] = None,
+) -> RequestDetail:
+    """Any staff action of the lifecycle table (see `GET /api/v1/lifecycle`): `start`,
+    `assign` (`assignee`), `transfer` (`administration`, optional `service`, `reason`),
+    `request_info` (`message`), `resume`, `answer` (`message`), `reject` (`reason_code`,
+    `message`), `acknowledge`, `close`, `extend_deadline` (`days`, `reason`), `message`, `note`.
+    A refusal of the table answers `409` with `allowed_actions`."""
+    request = await service.get_visible(session, tracking_number, actor)
+    parsed = service.parse_action(action)
+    now = clock.now()
+    request = await service.staff_action(
+        session, request, parsed, actor, body, settings=settings, now=now, if_match=if_match
+    )
+    detail = await views.detail(session, request, actor, settings, now)
+    response.headers["ETag"] = f'"v{detail.version}"'
+    return detail
+
+
+@router.post(
+    "/requests/{tracking_number}/contact",
+    summary="Attach a contact to a paper or phone request (operators)",
+    operation_id="attachContact",
+    responses=error_responses(*_AUTH_ERRORS, RequestNotFound, ContactNotAllowed, ValidationFailed),
+)
+async def attach_contact(
+    tracking_number: TrackingNumber,
+    body: ContactIn,
+    actor: CurrentOperator,
+    session: Session,
+    settings: AppSettings,
+) -> RequestDetail:
+    """A request received by mail or phone gets an email and/or a phone, so that its author can
+    follow it with the tracking number (as the ACAPS platform allows)."""
+    request = await service.get_visible(session, tracking_number, actor)
+    now = clock.now()
+    request = await service.attach_contact(
+        session, request, actor, body, settings=settings, now=now
+    )
+    return await views.detail(session, request, actor, settings, now)
+
+
+@router.get(
+    "/staff",
+    summary="Staff of my administration",
+    operation_id="listStaff",
+    responses=error_responses(*_AUTH_ERRORS),
+)
+async def list_staff(actor: AdministrationStaff, session: Session) -> list[StaffOut]:
+    """The active agents and supervisors a request can be assigned to."""
+    assert actor.administration_id is not None
+    return [
+        StaffOut(
+            id=u.id,
+            email=u.email,
+            full_name=u.full_name,
+            role=u.role,
+            administration=u.administration.code if u.administration else None,
+        )
+        for u in await users.colleagues(session, actor.administration_id)
+    ]

@@ -1,0 +1,280 @@
+"""Requests as citizens (and staff) see them: submit, read, talk, close, reopen, rate."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Header, Path, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.deps import AppSettings, CurrentActor, CurrentCitizen, OptionalActor, Session
+from app.errors import (
+    AlreadyRated,
+    Forbidden,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    InvalidToken,
+    NotAnswered,
+    PreconditionFailed,
+    ReopenLimitReached,
+    ReopenWindowExpired,
+    RequestNotFound,
+    TransitionNotAllowed,
+    Unauthorized,
+    ValidationFailed,
+    error_responses,
+)
+from app.i18n import current_language
+from app.models.enums import Action
+from app.models.request import Request
+from app.routers import make_router
+from app.schemas.requests import (
+    CloseIn,
+    MessageIn,
+    MessageOut,
+    RatingIn,
+    ReopenIn,
+    RequestCreated,
+    RequestDetail,
+    RequestIn,
+)
+from app.services import clock, submissions, views
+from app.services import requests as service
+from app.services.lifecycle import ActionInput, Actor
+
+router = make_router(prefix="/api/v1/requests", tags=["requests"])
+
+TrackingNumber = Annotated[
+    str,
+    Path(
+        max_length=32,
+        description="The tracking number (dashes and case optional).",
+        examples=["K7MD-Q2ZX-9PT"],
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="A unique key (a UUID) per new request: retries with the same key and body "
+        "return the first answer; the same key with another body answers 422; a retry while "
+        "the first is running answers 409. Kept at least 24 hours.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", description="The ETag you read; a stale one answers 412."),
+]
+_READ_ERRORS = (Unauthorized, InvalidToken, RequestNotFound)
+_ACTION_ERRORS = (*_READ_ERRORS, TransitionNotAllowed, PreconditionFailed, ValidationFailed)
+
+
+async def _detail(
+    session: AsyncSession, request: Request, actor: Actor, settings: Settings, response: Response
+) -> RequestDetail:
+    detail = await views.detail(session, request, actor, settings, clock.now())
+    response.headers["ETag"] = f'"v{detail.version}"'
+    return detail
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Submit a complaint, observation or suggestion",
+    operation_id="submitRequest",
+    response_model=RequestCreated,
+    responses={
+        201: {
+            "headers": {
+                "Location": {
+                    "description": "The new request's address.",
+                    "schema": {"type": "string"},
+                }
+            }
+        },
+        **error_responses(
+            ValidationFailed, IdempotencyKeyReused, IdempotencyInProgress, Forbidden, InvalidToken
+        ),
+    },
+)
+async def submit_request(
+    payload: RequestIn,
+    session: Session,
+    settings: AppSettings,
+    actor: OptionalActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """File a request with an administration, optionally for one of its services.
+
+    Citizens file anonymously on channel `web` or `mobile` and must give an email or a phone.
+    Operators (call centre, mail room) file with their bearer token on channel `call_center` or
+    `mail`, for any administration, even without a contact, and may give `received_at`.
+    `attributes` are checked against the service's definitions (unknown ones are refused).
+    The answer carries the tracking number, the due date and a tracking token for this request.
+    """
+    outcome = await submissions.submit_once(
+        session,
+        payload,
+        actor,
+        idempotency_key=idempotency_key,
+        language=current_language.get(),
+        settings=settings,
+        now=clock.now(),
+    )
+    headers = {"Location": outcome.location}
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(outcome.body, status_code=201, headers=headers)
+
+
+@router.get(
+    "/{tracking_number}",
+    summary="A request, its history and what the caller may do",
+    operation_id="getRequest",
+    responses=error_responses(*_READ_ERRORS),
+)
+async def get_request(
+    tracking_number: TrackingNumber,
+    session: Session,
+    settings: AppSettings,
+    actor: CurrentActor,
+    response: Response,
+) -> RequestDetail:
+    """For its citizen (tracking token) or the staff of its administration: the state, the
+    deadlines, the public history (staff also see internal events) and `allowed_actions`.
+    The `ETag` header carries the version, for `If-Match` on staff actions."""
+    request = await service.get_visible(session, tracking_number, actor)
+    return await _detail(session, request, actor, settings, response)
+
+
+@router.get(
+    "/{tracking_number}/messages",
+    summary="The conversation",
+    operation_id="listMessages",
+    responses=error_responses(*_READ_ERRORS),
+)
+async def list_messages(
+    tracking_number: TrackingNumber, session: Session, actor: CurrentActor
+) -> list[MessageOut]:
+    """Messages in order. Citizens never see internal notes."""
+    request = await service.get_visible(session, tracking_number, actor)
+    rows = await service.messages(session, request, actor)
+    return [views.message_out(message, name, actor) for message, name in rows]
+
+
+@router.post(
+    "/{tracking_number}/messages",
+    status_code=status.HTTP_201_CREATED,
+    summary="Write a message (or, for staff, an internal note)",
+    operation_id="postMessage",
+    responses=error_responses(*_ACTION_ERRORS, Forbidden),
+)
+async def post_message(
+    tracking_number: TrackingNumber,
+    body: MessageIn,
+    session: Session,
+    settings: AppSettings,
+    actor: CurrentActor,
+) -> MessageOut:
+    """A citizen's reply to a request for information also resumes the request (and its clock).
+    Staff may set `internal` to write a note the citizen never sees."""
+    request = await service.get_visible(session, tracking_number, actor)
+    message = await service.post_message(
+        session,
+        request,
+        actor,
+        body.body,
+        internal=body.internal,
+        settings=settings,
+        now=clock.now(),
+    )
+    return views.message_out(message, None, actor)
+
+
+@router.post(
+    "/{tracking_number}/close",
+    summary="Close (withdraw, or accept the answer)",
+    operation_id="closeRequest",
+    responses=error_responses(*_ACTION_ERRORS, Forbidden),
+)
+async def close_request(
+    tracking_number: TrackingNumber,
+    body: CloseIn,
+    session: Session,
+    settings: AppSettings,
+    actor: CurrentCitizen,
+    response: Response,
+) -> RequestDetail:
+    """The citizen closes the request: before an answer it is withdrawn, after it accepted."""
+    request = await service.get_visible(session, tracking_number, actor)
+    request = await service.act(
+        session,
+        request,
+        Action.close,
+        actor,
+        ActionInput(reason=body.reason),
+        settings=settings,
+        now=clock.now(),
+    )
+    return await _detail(session, request, actor, settings, response)
+
+
+@router.post(
+    "/{tracking_number}/reopen",
+    summary="Reopen an answered complaint",
+    operation_id="reopenRequest",
+    responses=error_responses(*_ACTION_ERRORS, Forbidden, ReopenWindowExpired, ReopenLimitReached),
+)
+async def reopen_request(
+    tracking_number: TrackingNumber,
+    body: ReopenIn,
+    session: Session,
+    settings: AppSettings,
+    actor: CurrentCitizen,
+    response: Response,
+) -> RequestDetail:
+    """Unconvinced by the answer, the citizen sends it back to work, with a reason: within the
+    reopen window after the answer (30 days unless the administration says otherwise), and at
+    most a set number of times. The request gets a new due date."""
+    request = await service.get_visible(session, tracking_number, actor)
+    request = await service.act(
+        session,
+        request,
+        Action.reopen,
+        actor,
+        ActionInput(reason=body.reason),
+        settings=settings,
+        now=clock.now(),
+    )
+    return await _detail(session, request, actor, settings, response)
+
+
+@router.put(
+    "/{tracking_number}/rating",
+    summary="Rate the answer",
+    operation_id="rateRequest",
+    responses=error_responses(*_ACTION_ERRORS, Forbidden, NotAnswered, AlreadyRated),
+)
+async def rate_request(
+    tracking_number: TrackingNumber,
+    body: RatingIn,
+    session: Session,
+    settings: AppSettings,
+    actor: CurrentCitizen,
+    response: Response,
+) -> RequestDetail:
+    """A score from 1 to 5 and an optional comment, once, after the administration answered."""
+    request = await service.get_visible(session, tracking_number, actor)
+    request = await service.act(
+        session,
+        request,
+        Action.rate,
+        actor,
+        ActionInput(score=body.score, comment=body.comment),
+        settings=settings,
+        now=clock.now(),
+    )
+    return await _detail(session, request, actor, settings, response)

@@ -1,0 +1,313 @@
+"""Shapes of requests: submission, the views of a request, messages and citizen actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.errors import FieldCodeError
+from app.models.enums import Channel, Kind, PersonType, RejectionReason, State
+from app.schemas.common import Localized
+from app.services.contacts import normalize_email, normalize_phone
+
+Language = Literal["ar", "fr", "en"]
+
+SUBJECT_MAX = 200
+DESCRIPTION_MAX = 5000
+MESSAGE_MAX = 5000
+REASON_MAX = 2000
+MAX_ATTRIBUTES = 50
+
+
+class ComplainantIn(BaseModel):
+    """The person filing: a natural or legal person, reachable by email and/or phone."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    person_type: PersonType = PersonType.natural
+    full_name: str = Field(min_length=2, max_length=200, examples=["Fatima Zahra El Idrissi"])
+    organization_name: str | None = Field(
+        default=None, max_length=200, description="For a legal person: the company or association."
+    )
+    email: str | None = Field(default=None, max_length=254, examples=["fatima@example.ma"])
+    phone: str | None = Field(
+        default=None,
+        max_length=32,
+        description="E.164 (`+212612345678`) or Moroccan national form (`0612345678`); "
+        "foreign numbers in international form.",
+        examples=["0612345678"],
+    )
+    national_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9-]{4,32}$",
+        description="National identity card (CIN) or passport number.",
+        examples=["AB123456"],
+    )
+    country: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="Country of residence, ISO 3166-1 alpha-2 (Moroccans abroad may file).",
+        examples=["MA"],
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalize_email(value) if value else None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalize_phone(value) if value else None
+
+    @field_validator("national_id")
+    @classmethod
+    def _national_id(cls, value: str | None) -> str | None:
+        return value.upper() if value else None
+
+
+class RequestIn(BaseModel):
+    """A new complaint, observation or suggestion."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "example": {
+                "kind": "complaint",
+                "administration": "ACAPS",
+                "service": "insurance",
+                "subject": "Indemnisation refusée après un accident",
+                "description": "Mon assureur refuse d'indemniser le sinistre déclaré le 3 mars.",
+                "attributes": {},
+                "channel": "web",
+                "language": "fr",
+                "complainant": {
+                    "full_name": "Fatima Zahra El Idrissi",
+                    "email": "fatima@example.ma",
+                },
+            }
+        },
+    )
+
+    kind: Kind
+    administration: str = Field(max_length=32, description="Code of the administration.")
+    service: str | None = Field(default=None, max_length=48, description="Code of its service.")
+    subject: str = Field(min_length=3, max_length=SUBJECT_MAX)
+    description: str = Field(min_length=10, max_length=DESCRIPTION_MAX)
+    attributes: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Values of the service's attributes, keyed by attribute code.",
+    )
+    channel: Channel = Field(
+        default=Channel.web,
+        description="`web` or `mobile` for citizens; `call_center` or `mail` for operators.",
+    )
+    language: Language | None = Field(
+        default=None,
+        description="Language of later messages; defaults to the negotiated `Accept-Language`.",
+    )
+    complainant: ComplainantIn
+    received_at: datetime | None = Field(
+        default=None,
+        description="Operators only: when the letter or the call was actually received.",
+    )
+
+    @field_validator("attributes")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(value) > MAX_ATTRIBUTES:
+            raise FieldCodeError("too_long", max=MAX_ATTRIBUTES)
+        return value
+
+
+class AdministrationRef(BaseModel):
+    code: str
+    name: Localized
+
+
+class ServiceRef(BaseModel):
+    code: str
+    name: Localized
+
+
+class RequestCreated(BaseModel):
+    """The answer to a submission: what the citizen needs to follow it."""
+
+    tracking_number: str = Field(examples=["K7MD-Q2ZX-9PT"])
+    kind: Kind
+    state: State
+    administration: AdministrationRef
+    service: ServiceRef | None
+    created_at: datetime
+    due_at: datetime = Field(description="When the answer is due (legal deadline).")
+    access_token: str = Field(
+        description="A tracking token for this request, to add documents at once."
+    )
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds the token stays valid.")
+
+
+class ComplainantOut(BaseModel):
+    person_type: PersonType
+    full_name: str
+    organization_name: str | None
+    email: str | None
+    phone: str | None
+    national_id: str | None
+    country: str | None
+
+
+class StaffRef(BaseModel):
+    id: int
+    full_name: str
+    role: str
+
+
+class EventOut(BaseModel):
+    """One line of the history."""
+
+    action: str
+    from_state: State | None
+    to_state: State
+    actor: str = Field(
+        description="The role that acted: citizen, agent, supervisor, operator, system."
+    )
+    actor_name: str | None = Field(default=None, description="Staff only: who acted.")
+    at: datetime
+    note: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    internal: bool = False
+
+
+class Rating(BaseModel):
+    score: int
+    comment: str | None
+    rated_at: datetime
+
+
+class RequestSummary(BaseModel):
+    tracking_number: str
+    kind: Kind
+    state: State
+    administration: str
+    service: str | None
+    subject: str
+    channel: Channel
+    created_at: datetime
+    due_at: datetime
+    overdue: bool = Field(description="Past its due date while the administration holds it.")
+    assignee: StaffRef | None = None
+
+
+class RequestDetail(BaseModel):
+    """A request as its citizen or its administration's staff see it."""
+
+    tracking_number: str
+    kind: Kind
+    state: State
+    version: int = Field(description='Bumped by every change; the `ETag` is `"v<version>"`.')
+    administration: AdministrationRef
+    service: ServiceRef | None
+    subject: str
+    description: str
+    attributes: dict[str, Any]
+    channel: Channel
+    language: Language
+    complainant: ComplainantOut
+    created_at: datetime = Field(description="When the request was registered.")
+    received_at: datetime = Field(description="When it actually reached the portal (paper, call).")
+    updated_at: datetime
+    due_at: datetime
+    clock_paused: bool = Field(description="True while awaiting the citizen: the clock stops.")
+    overdue: bool
+    answered_at: datetime | None
+    closed_at: datetime | None
+    reopen_count: int
+    reopen_until: datetime | None = Field(description="Last moment to reopen, once answered.")
+    rejection_reason: RejectionReason | None
+    rating: Rating | None
+    assignee: StaffRef | None = None
+    operator: StaffRef | None = None
+    allowed_actions: list[str] = Field(description="What the caller may do now (lifecycle table).")
+    history: list[EventOut]
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    body: str = Field(min_length=1, max_length=MESSAGE_MAX)
+    internal: bool = Field(
+        default=False, description="Staff only: an internal note the citizen never sees."
+    )
+
+
+class MessageOut(BaseModel):
+    id: int
+    author: str = Field(description="The role of the author: citizen, agent, supervisor, ...")
+    author_name: str | None = Field(default=None, description="Staff only.")
+    body: str
+    internal: bool
+    created_at: datetime
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=3, max_length=REASON_MAX)
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied).")
+    comment: str | None = Field(default=None, max_length=REASON_MAX)
+
+
+class ActionIn(BaseModel):
+    """What a staff action carries; each action of the lifecycle table names what it requires."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"example": {"message": "Merci de joindre le constat amiable."}},
+    )
+
+    message: str | None = Field(default=None, max_length=MESSAGE_MAX)
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
+    reason_code: RejectionReason | None = None
+    assignee: int | None = Field(default=None, description="Staff id, for `assign`.")
+    administration: str | None = Field(
+        default=None, max_length=32, description="Target administration code, for `transfer`."
+    )
+    service: str | None = Field(
+        default=None, max_length=48, description="Target service code, for `transfer`."
+    )
+    days: int | None = Field(default=None, ge=1, le=90, description="For `extend_deadline`.")
+
+
+class ContactIn(BaseModel):
+    """A contact an operator attaches to a mail or phone request, so its author can track it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=32)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalize_email(value) if value else None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalize_phone(value) if value else None

@@ -1,0 +1,1 @@
+"""Business logic. Services flush, never commit: the HTTP request's route commits once."""

@@ -1,0 +1,70 @@
+"""Passwords (argon2) and bearer tokens (signed JWT) for staff and for tracked requests."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from app.config import Settings
+from app.errors import InvalidToken
+
+ALGORITHM = "HS256"
+_hasher = PasswordHasher()
+# Verified against when an account does not exist, so both cases cost the same time.
+_DUMMY_HASH = _hasher.hash("an account that does not exist")
+
+
+async def hash_password(password: str) -> str:
+    # argon2 is deliberately slow: keep it off the event loop.
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(check)
+
+
+def _encode(claims: dict[str, Any], ttl_seconds: int, settings: Settings) -> str:
+    now = datetime.now(UTC)
+    payload = {**claims, "iat": now, "exp": now + timedelta(seconds=ttl_seconds)}
+    return jwt.encode(payload, settings.signing_key(), algorithm=ALGORITHM)
+
+
+def staff_token(user_id: int, settings: Settings) -> str:
+    return _encode(
+        {"typ": "staff", "sub": str(user_id)}, settings.staff_token_ttl_seconds, settings
+    )
+
+
+def tracking_token(request_id: int, tracking_number: str, settings: Settings) -> str:
+    """A short-lived token that opens one request, and only that one."""
+    return _encode(
+        {"typ": "tracking", "sub": str(request_id), "trk": tracking_number},
+        settings.tracking_token_ttl_seconds,
+        settings,
+    )
+
+
+def decode(token: str, settings: Settings) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            settings.signing_key(),
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "iat", "sub", "typ"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken() from exc
+    if claims["typ"] not in ("staff", "tracking"):
+        raise InvalidToken()
+    return claims

@@ -1,0 +1,169 @@
+"""The catalogue: queries, policies (deadlines and windows), and loading the sample data."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.config import Settings
+from app.errors import AdministrationNotFound
+from app.models.catalogue import Administration, Service
+from app.schemas.catalogue import (
+    AdministrationOut,
+    AdministrationSummary,
+    SampleCatalogue,
+    ServiceOut,
+)
+from app.services.lifecycle import Policy
+from app.services.textnorm import fold, like_pattern
+
+
+def policy_for(
+    administration: Administration, service: Service | None, settings: Settings
+) -> Policy:
+    """Deadlines in force: the service's, else the administration's, else the portal default."""
+    return Policy(
+        answer_days=(service.answer_days if service else None)
+        or administration.answer_days
+        or settings.answer_days,
+        reopen_window_days=(service.reopen_window_days if service else None)
+        or administration.reopen_window_days
+        or settings.reopen_window_days,
+        max_reopens=administration.max_reopens
+        if administration.max_reopens is not None
+        else settings.max_reopens,
+    )
+
+
+async def list_administrations(
+    session: AsyncSession, *, q: str | None, sector: str | None
+) -> list[Administration]:
+    """The whole catalogue (about 120 bodies), filtered by folded name and sector."""
+    stmt = select(Administration).options(selectinload(Administration.parent))
+    if q:
+        stmt = stmt.where(Administration.search_text.like(like_pattern(q)))
+    if sector:
+        stmt = stmt.where(Administration.sector == sector)
+    return list((await session.scalars(stmt.order_by(Administration.code))).all())
+
+
+async def get_administration(session: AsyncSession, code: str) -> Administration:
+    stmt = (
+        select(Administration)
+        .where(Administration.code == code.upper())
+        .options(selectinload(Administration.services), selectinload(Administration.parent))
+    )
+    administration = (await session.scalars(stmt)).one_or_none()
+    if administration is None:
+        raise AdministrationNotFound(params={"code": code})
+    return administration
+
+
+async def find_administration(session: AsyncSession, code: str) -> Administration | None:
+    stmt = select(Administration).where(Administration.code == code.upper())
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def find_service(session: AsyncSession, administration_id: int, code: str) -> Service | None:
+    stmt = select(Service).where(
+        Service.administration_id == administration_id, Service.code == code, Service.active
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+def summary(administration: Administration) -> AdministrationSummary:
+    return AdministrationSummary(
+        code=administration.code,
+        name=administration.name,
+        sector=administration.sector,
+        parent=administration.parent.code if administration.parent else None,
+        is_sample=administration.is_sample,
+    )
+
+
+def service_out(service: Service, administration: Administration, settings: Settings) -> ServiceOut:
+    policy = policy_for(administration, service, settings)
+    return ServiceOut.model_validate(
+        {
+            "code": service.code,
+            "name": service.name,
+            "description": service.description,
+            "kinds": service.kinds,
+            "answer_days": policy.answer_days,
+            "reopen_window_days": policy.reopen_window_days,
+            "required_documents": service.required_documents,
+            "attributes": sorted(service.attributes, key=lambda a: a["order"]),
+        }
+    )
+
+
+def administration_out(administration: Administration, settings: Settings) -> AdministrationOut:
+    policy = policy_for(administration, None, settings)
+    return AdministrationOut(
+        **summary(administration).model_dump(),
+        answer_days=policy.answer_days,
+        reopen_window_days=policy.reopen_window_days,
+        services=[
+            service_out(s, administration, settings) for s in administration.services if s.active
+        ],
+    )
+
+
+def _search_text(name: dict[str, str], code: str) -> str:
+    return fold(" ".join([code, name.get("ar", ""), name.get("fr", ""), name.get("en", "")]))
+
+
+def read_sample() -> SampleCatalogue:
+    raw = resources.files("app").joinpath("data/sample_catalogue.json").read_text("utf-8")
+    return SampleCatalogue.model_validate(json.loads(raw))
+
+
+async def load_sample(session: AsyncSession) -> tuple[int, int]:
+    """Insert or update the sample catalogue (idempotent). Returns (administrations, services)."""
+    catalogue = read_sample()
+    existing = {
+        a.code: a
+        for a in (
+            await session.scalars(
+                select(Administration).options(selectinload(Administration.services))
+            )
+        ).all()
+    }
+    services = 0
+    for item in catalogue.administrations:
+        admin = existing.get(item.code)
+        fields: dict[str, Any] = {
+            "name": item.name.model_dump(),
+            "sector": item.sector,
+            "parent_id": existing[item.parent].id if item.parent else None,
+            "answer_days": item.answer_days,
+            "reopen_window_days": item.reopen_window_days,
+            "is_sample": catalogue.sample,
+            "search_text": _search_text(item.name.model_dump(), item.code),
+        }
+        if admin is None:
+            admin = Administration(code=item.code, **fields)
+            session.add(admin)
+            await session.flush()
+            await session.refresh(admin, ["services"])
+            existing[item.code] = admin
+        else:
+            for key, value in fields.items():
+                setattr(admin, key, value)
+        by_code = {s.code: s for s in admin.services}
+        for service_item in item.services:
+            data = service_item.model_dump(mode="json", exclude={"code"})
+            service = by_code.get(service_item.code)
+            if service is None:
+                session.add(Service(administration_id=admin.id, code=service_item.code, **data))
+            else:
+                for key, value in data.items():
+                    setattr(service, key, value)
+            services += 1
+    await session.flush()
+    return len(catalogue.administrations), services

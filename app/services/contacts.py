@@ -1,0 +1,50 @@
+"""Contacts: phone numbers to E.164 (Moroccan national form accepted), emails validated."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from app.errors import FieldCodeError
+
+DEFAULT_REGION = "MA"
+# CIN (carte nationale d'identité électronique): one or two letters then up to six digits.
+_CIN = re.compile(r"^[A-Z]{1,2}[0-9]{1,6}$")
+
+
+def normalize_phone(raw: str) -> str:
+    """E.164 form of a phone number; national numbers are read as Moroccan.
+
+    Foreign numbers are welcome in international form (Moroccans abroad, foreign residents).
+    """
+    try:
+        number = phonenumbers.parse(raw, DEFAULT_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise FieldCodeError("invalid_phone") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise FieldCodeError("invalid_phone")
+    formatted: str = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return formatted
+
+
+def normalize_email(raw: str) -> str:
+    """The normalized address (domain lower-cased, IDNA); the local part keeps its case."""
+    try:
+        result = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise FieldCodeError("invalid_email") from exc
+    return str(result.normalized)
+
+
+def email_key(email: str) -> str:
+    """The form used to compare addresses when a citizen proves ownership: case-insensitive."""
+    return email.strip().casefold()
+
+
+def normalize_national_id(raw: str) -> str:
+    value = "".join(raw.split()).upper()
+    if not _CIN.fullmatch(value):
+        raise FieldCodeError("invalid_national_id")
+    return value

@@ -1,0 +1,84 @@
+"""`Idempotency-Key` for POSTs that create something.
+
+The first request with a key takes a transaction-scoped advisory lock on (scope, key), does its
+work and stores its answer in the same transaction: the stored answer exists exactly when the
+work was committed. A retry with the same key and body gets the stored answer; with another
+body, 422; while the first still holds the lock, 409. Records live at least 24 hours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import IdempotencyInProgress, IdempotencyKeyReused
+from app.models.support import IdempotencyRecord
+
+
+@dataclass(frozen=True)
+class Claim:
+    scope: str
+    key: str
+    request_hash: str
+
+
+def body_hash(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _lock_id(scope: str, key: str) -> int:
+    digest = hashlib.sha256(f"{scope}\x00{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def claim(session: AsyncSession, claim: Claim, now: datetime) -> IdempotencyRecord | None:
+    """Take the key for this transaction; return the stored answer if the work was done before."""
+    acquired = await session.scalar(
+        select(func.pg_try_advisory_xact_lock(_lock_id(claim.scope, claim.key)))
+    )
+    if not acquired:
+        raise IdempotencyInProgress(headers={"Retry-After": "1"})
+    record = await session.get(IdempotencyRecord, (claim.scope, claim.key), populate_existing=True)
+    if record is None or record.expires_at <= now:
+        return None
+    if record.request_hash != claim.request_hash:
+        raise IdempotencyKeyReused()
+    return record
+
+
+async def store(
+    session: AsyncSession,
+    claim: Claim,
+    *,
+    status_code: int,
+    body: Any,
+    headers: dict[str, str],
+    now: datetime,
+    ttl_hours: int,
+) -> None:
+    values = {
+        "request_hash": claim.request_hash,
+        "status_code": status_code,
+        "body": body,
+        "headers": headers,
+        "expires_at": now + timedelta(hours=ttl_hours),
+        "created_at": now,
+    }
+    stmt = insert(IdempotencyRecord).values(scope=claim.scope, key=claim.key, **values)
+    stmt = stmt.on_conflict_do_update(index_elements=["scope", "key"], set_=values)
+    await session.execute(stmt)
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> int:
+    result = await session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,641 @@
+"""The lifecycle of every kind of request, as data, and the one function that applies it.
+
+Each kind has a table of transitions `(from states, action, to state, roles, guard)`. Every
+change of a request — its state, its clocks, its assignee, its rating, a message — goes through
+`apply`, which locks the row, checks the actor and the guard, runs the transition's effect,
+appends a history event and bumps the version, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import (
+    AlreadyRated,
+    ContactNotAllowed,
+    FieldError,
+    NotAnswered,
+    PreconditionFailed,
+    ReopenLimitReached,
+    ReopenWindowExpired,
+    ReopenWindowOpen,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
+from app.models.enums import Action, Kind, RejectionReason, Role, State
+from app.models.request import Request, RequestEvent
+
+S = State
+A = Action
+R = Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a citizen holding a tracking token, a staff member, or the system itself."""
+
+    role: Role
+    user_id: int | None = None
+    administration_id: int | None = None
+    request_id: int | None = None  # the one request a citizen's tracking token opens
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (R.agent, R.supervisor, R.operator, R.national_admin)
+
+
+SYSTEM = Actor(role=R.system)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Deadlines and windows in force for a request (service, then administration, then default)."""
+
+    answer_days: int
+    reopen_window_days: int
+    max_reopens: int
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """What an action carries. The service layer resolves codes to ids before calling `apply`."""
+
+    message: str | None = None
+    reason: str | None = None
+    reason_code: RejectionReason | None = None
+    assignee_id: int | None = None
+    administration_id: int | None = None
+    service_id: int | None = None
+    target_answer_days: int | None = None
+    days: int | None = None
+    score: int | None = None
+    comment: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # extra facts kept on the event
+
+
+@dataclass(frozen=True)
+class Context:
+    request: Request
+    actor: Actor
+    input: ActionInput
+    policy: Policy
+    now: datetime
+
+
+Guard = Callable[[Context], None]  # raises a TransitionNotAllowed subclass to refuse
+Effect = Callable[[Context], None]
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    sources: frozenset[State]
+    target: State | None  # None: the request stays in its state
+    roles: frozenset[Role]
+    guard: Guard | None = None
+    effect: Effect | None = None
+    requires: tuple[str, ...] = ()
+    public: bool = True  # False: staff-only event, never in the citizen's history
+    summary: str = ""
+
+
+def T(
+    action: Action,
+    sources: Iterable[State],
+    target: State | None,
+    roles: Iterable[Role],
+    **kwargs: Any,
+) -> Transition:
+    return Transition(action, frozenset(sources), target, frozenset(roles), **kwargs)
+
+
+# --- guards
+
+
+def _reopen_deadline(ctx: Context) -> datetime | None:
+    answered = ctx.request.answered_at
+    return answered + timedelta(days=ctx.policy.reopen_window_days) if answered else None
+
+
+def guard_reopen(ctx: Context) -> None:
+    deadline = _reopen_deadline(ctx)
+    if deadline is None or ctx.now > deadline:
+        raise ReopenWindowExpired(params={"days": ctx.policy.reopen_window_days})
+    if ctx.request.reopen_count >= ctx.policy.max_reopens:
+        raise ReopenLimitReached(params={"count": ctx.request.reopen_count})
+
+
+def guard_rate(ctx: Context) -> None:
+    if ctx.request.answered_at is None:
+        raise NotAnswered()
+    if ctx.request.rating_score is not None:
+        raise AlreadyRated()
+
+
+def guard_window_passed(ctx: Context) -> None:
+    deadline = _reopen_deadline(ctx)
+    if deadline is not None and ctx.now <= deadline:
+        raise ReopenWindowOpen()
+
+
+def guard_paper_or_phone(ctx: Context) -> None:
+    if ctx.request.channel not in ("mail", "call_center"):
+        raise ContactNotAllowed()
+
+
+guard_reopen.__doc__ = "Within the reopen window after the answer, and under the reopen cap."
+guard_rate.__doc__ = "Answered at least once, and not rated yet."
+guard_window_passed.__doc__ = "The reopen window after the answer has passed."
+guard_paper_or_phone.__doc__ = "The request came by mail or through the call centre."
+
+
+# --- effects
+
+
+def effect_start(ctx: Context) -> None:
+    if ctx.request.assignee_id is None and ctx.actor.role is R.agent:
+        ctx.request.assignee_id = ctx.actor.user_id
+
+
+def effect_assign(ctx: Context) -> None:
+    ctx.request.assignee_id = ctx.input.assignee_id
+
+
+def effect_transfer(ctx: Context) -> None:
+    # A transfer restarts the legal clock at the receiving administration.
+    request, data = ctx.request, ctx.input
+    assert data.administration_id is not None
+    assert data.target_answer_days is not None
+    request.administration_id = data.administration_id
+    request.service_id = data.service_id
+    request.assignee_id = None
+    request.paused_at = None
+    request.clock_started_at = ctx.now
+    request.due_at = ctx.now + timedelta(days=data.target_answer_days)
+
+
+def effect_pause(ctx: Context) -> None:
+    ctx.request.paused_at = ctx.now
+
+
+def effect_resume(ctx: Context) -> None:
+    # The clock does not run while the administration waits for the citizen.
+    request = ctx.request
+    if request.paused_at is not None:
+        request.due_at += ctx.now - request.paused_at
+        request.paused_at = None
+
+
+def effect_answer(ctx: Context) -> None:
+    ctx.request.answered_at = ctx.now
+
+
+def effect_reject(ctx: Context) -> None:
+    ctx.request.rejection_reason = ctx.input.reason_code
+    ctx.request.closed_at = ctx.now
+    ctx.request.paused_at = None
+
+
+def effect_close(ctx: Context) -> None:
+    ctx.request.closed_at = ctx.now
+    ctx.request.paused_at = None
+
+
+def effect_reopen(ctx: Context) -> None:
+    ctx.request.reopen_count += 1
+    ctx.request.closed_at = None
+    ctx.request.due_at = ctx.now + timedelta(days=ctx.policy.answer_days)
+
+
+def effect_rate(ctx: Context) -> None:
+    ctx.request.rating_score = ctx.input.score
+    ctx.request.rating_comment = ctx.input.comment
+    ctx.request.rated_at = ctx.now
+
+
+def effect_attach_contact(ctx: Context) -> None:
+    # ACAPS: a paper-mail complainant can later follow the request online.
+    if ctx.input.email:
+        ctx.request.email = ctx.input.email
+    if ctx.input.phone:
+        ctx.request.phone = ctx.input.phone
+
+
+def effect_extend(ctx: Context) -> None:
+    assert ctx.input.days is not None
+    ctx.request.due_at += timedelta(days=ctx.input.days)
+
+
+# --- the tables
+
+STAFF = (R.agent, R.supervisor)
+OPEN = (S.submitted, S.in_progress, S.awaiting_citizen)
+
+COMPLAINT: tuple[Transition, ...] = (
+    T(
+        A.start,
+        [S.submitted],
+        S.in_progress,
+        STAFF,
+        effect=effect_start,
+        summary="Take the complaint in hand; an agent becomes its assignee.",
+    ),
+    T(
+        A.assign,
+        OPEN,
+        None,
+        [R.supervisor],
+        effect=effect_assign,
+        requires=("assignee",),
+        public=False,
+        summary="Give the complaint to a member of staff.",
+    ),
+    T(
+        A.transfer,
+        OPEN,
+        S.submitted,
+        [R.supervisor],
+        effect=effect_transfer,
+        requires=("administration", "reason"),
+        summary="Send it to the administration concerned; its clock restarts there.",
+    ),
+    T(
+        A.request_info,
+        [S.in_progress],
+        S.awaiting_citizen,
+        STAFF,
+        effect=effect_pause,
+        requires=("message",),
+        summary="Ask the citizen for information; the clock pauses.",
+    ),
+    T(
+        A.resume,
+        [S.awaiting_citizen],
+        S.in_progress,
+        (*STAFF, R.citizen),
+        effect=effect_resume,
+        summary="Resume work; done by staff, or by the citizen's reply.",
+    ),
+    T(
+        A.answer,
+        [S.in_progress],
+        S.answered,
+        STAFF,
+        effect=effect_answer,
+        requires=("message",),
+        summary="Answer the citizen.",
+    ),
+    T(
+        A.reject,
+        OPEN,
+        S.rejected,
+        STAFF,
+        effect=effect_reject,
+        requires=("reason_code", "message"),
+        summary="Reject with a reason code and a text.",
+    ),
+    T(
+        A.close,
+        [*OPEN, S.answered],
+        S.closed,
+        [R.citizen],
+        effect=effect_close,
+        summary="The citizen withdraws the complaint, or accepts the answer.",
+    ),
+    T(
+        A.reopen,
+        [S.answered],
+        S.in_progress,
+        [R.citizen],
+        guard=guard_reopen,
+        effect=effect_reopen,
+        requires=("reason",),
+        summary="The citizen is not convinced: back to work, within the window, counted.",
+    ),
+    T(
+        A.rate,
+        [S.answered, S.closed],
+        None,
+        [R.citizen],
+        guard=guard_rate,
+        effect=effect_rate,
+        requires=("score",),
+        summary="Rate the answer from 1 to 5, once.",
+    ),
+    T(
+        A.extend_deadline,
+        OPEN,
+        None,
+        [R.supervisor],
+        effect=effect_extend,
+        requires=("days", "reason"),
+        summary="Push the due date back, with a reason.",
+    ),
+    T(
+        A.auto_close,
+        [S.answered],
+        S.closed,
+        [R.system],
+        guard=guard_window_passed,
+        effect=effect_close,
+        summary="Closed by the system once the reopen window has passed.",
+    ),
+    T(
+        A.message,
+        OPEN,
+        None,
+        [R.citizen, *STAFF],
+        requires=("message",),
+        summary="Write to the other side.",
+    ),
+    T(
+        A.message,
+        [S.answered],
+        None,
+        STAFF,
+        requires=("message",),
+        summary="Write to the citizen after the answer.",
+    ),
+    T(
+        A.note,
+        list(S),
+        None,
+        STAFF,
+        requires=("message",),
+        public=False,
+        summary="An internal note the citizen never sees.",
+    ),
+    T(
+        A.attach_contact,
+        [*OPEN, S.answered],
+        None,
+        [R.operator],
+        guard=guard_paper_or_phone,
+        effect=effect_attach_contact,
+        requires=("contact",),
+        summary="An operator gives a paper or phone request an email or phone to track it.",
+    ),
+)
+
+ACKNOWLEDGED_ONLY: tuple[Transition, ...] = (
+    T(
+        A.acknowledge,
+        [S.submitted],
+        S.acknowledged,
+        STAFF,
+        effect=effect_answer,
+        summary="Acknowledge and thank the citizen, optionally with a message.",
+    ),
+    T(
+        A.assign,
+        [S.submitted, S.acknowledged],
+        None,
+        [R.supervisor],
+        effect=effect_assign,
+        requires=("assignee",),
+        public=False,
+        summary="Give it to a member of staff.",
+    ),
+    T(
+        A.transfer,
+        [S.submitted],
+        S.submitted,
+        [R.supervisor],
+        effect=effect_transfer,
+        requires=("administration", "reason"),
+        summary="Send it to the administration concerned.",
+    ),
+    T(
+        A.reject,
+        [S.submitted],
+        S.rejected,
+        STAFF,
+        effect=effect_reject,
+        requires=("reason_code", "message"),
+        summary="Reject with a reason code and a text.",
+    ),
+    T(
+        A.close,
+        [S.submitted, S.acknowledged],
+        S.closed,
+        [R.citizen],
+        effect=effect_close,
+        summary="The citizen withdraws it, or is done with it.",
+    ),
+    T(
+        A.close,
+        [S.acknowledged],
+        S.closed,
+        STAFF,
+        effect=effect_close,
+        summary="Staff close it once acknowledged.",
+    ),
+    T(
+        A.auto_close,
+        [S.acknowledged],
+        S.closed,
+        [R.system],
+        guard=guard_window_passed,
+        effect=effect_close,
+        summary="Closed by the system once the window has passed.",
+    ),
+    T(
+        A.message,
+        [S.submitted],
+        None,
+        [R.citizen, *STAFF],
+        requires=("message",),
+        summary="Write to the other side.",
+    ),
+    T(
+        A.message,
+        [S.acknowledged],
+        None,
+        STAFF,
+        requires=("message",),
+        summary="Write to the citizen.",
+    ),
+    T(
+        A.note,
+        list(S),
+        None,
+        STAFF,
+        requires=("message",),
+        public=False,
+        summary="An internal note the citizen never sees.",
+    ),
+    T(
+        A.attach_contact,
+        [S.submitted, S.acknowledged],
+        None,
+        [R.operator],
+        guard=guard_paper_or_phone,
+        effect=effect_attach_contact,
+        requires=("contact",),
+        summary="An operator gives a paper or phone request an email or phone to track it.",
+    ),
+)
+
+TABLES: dict[Kind, tuple[Transition, ...]] = {
+    Kind.complaint: COMPLAINT,
+    Kind.observation: ACKNOWLEDGED_ONLY,
+    Kind.suggestion: ACKNOWLEDGED_ONLY,
+}
+INITIAL_STATE = S.submitted
+FINAL_STATES = frozenset({S.closed, S.rejected})
+
+
+def states_of(kind: Kind) -> list[State]:
+    """Every state a request of `kind` can be in, in lifecycle order."""
+    seen: set[State] = {INITIAL_STATE}
+    for t in TABLES[kind]:
+        if t.target is not None:
+            seen.add(t.target)
+    return [s for s in State if s in seen]
+
+
+def transitions_for(kind: Kind, state: State, role: Role) -> list[Transition]:
+    return [t for t in TABLES[kind] if state in t.sources and role in t.roles]
+
+
+def find(kind: Kind, state: State, action: Action, role: Role) -> Transition | None:
+    return next((t for t in transitions_for(kind, state, role) if t.action is action), None)
+
+
+def _passes(transition: Transition, ctx: Context) -> bool:
+    if transition.guard is None:
+        return True
+    try:
+        transition.guard(ctx)
+    except TransitionNotAllowed:
+        return False
+    return True
+
+
+def allowed_actions(request: Request, actor: Actor, policy: Policy, now: datetime) -> list[str]:
+    """The actions `actor` may take now, in table order, without duplicates."""
+    ctx = Context(request, actor, ActionInput(), policy, now)
+    actions: list[str] = []
+    for t in transitions_for(Kind(request.kind), State(request.state), actor.role):
+        if t.action.value not in actions and _passes(t, ctx):
+            actions.append(t.action.value)
+    return actions
+
+
+def _given(data: ActionInput, name: str) -> bool:
+    if name == "contact":
+        return bool(data.email or data.phone)
+    attribute = {"administration": "administration_id", "assignee": "assignee_id"}.get(name, name)
+    return getattr(data, attribute) not in (None, "")
+
+
+def _missing(transition: Transition, data: ActionInput) -> list[FieldError]:
+    return [FieldError(name, "required") for name in transition.requires if not _given(data, name)]
+
+
+def execute(
+    request: Request, action: Action, actor: Actor, data: ActionInput, policy: Policy, now: datetime
+) -> RequestEvent:
+    """Apply one action to an in-memory request and return its history event (pure logic).
+
+    Raises `TransitionNotAllowed` (409) listing the allowed actions when the table refuses,
+    a guard's own 409 when its condition fails, and `ValidationFailed` when input is missing.
+    """
+    state = State(request.state)
+    transition = find(Kind(request.kind), state, action, actor.role)
+    if transition is None:
+        allowed = allowed_actions(request, actor, policy, now)
+        raise TransitionNotAllowed(
+            params={
+                "action": action.value,
+                "kind": request.kind,
+                "state": state.value,
+                "allowed": ", ".join(allowed) or "—",
+            },
+            extra={"allowed_actions": allowed},
+        )
+    ctx = Context(request, actor, data, policy, now)
+    if transition.guard is not None:
+        try:
+            transition.guard(ctx)
+        except TransitionNotAllowed as refused:
+            refused.extra.setdefault(
+                "allowed_actions", allowed_actions(request, actor, policy, now)
+            )
+            raise
+    missing = _missing(transition, data)
+    if missing:
+        raise ValidationFailed(errors=missing)
+    if transition.effect is not None:
+        transition.effect(ctx)
+    target = transition.target or state
+    request.state = target.value
+    request.version += 1
+    request.updated_at = now
+    facts = {
+        key: value
+        for key, value in (
+            ("reason_code", data.reason_code.value if data.reason_code else None),
+            ("score", data.score),
+            ("days", data.days),
+            ("due_at", request.due_at.isoformat()),
+            *data.data.items(),
+        )
+        if value is not None
+    }
+    return RequestEvent(
+        request_id=request.id,
+        action=action.value,
+        from_state=state.value,
+        to_state=target.value,
+        actor_role=actor.role.value,
+        actor_id=actor.user_id,
+        note=data.message or data.reason or data.comment,
+        public=transition.public,
+        data=facts,
+        created_at=now,
+    )
+
+
+async def lock(session: AsyncSession, request: Request) -> Request:
+    """Lock the request's row for this transaction and reload it, so no change is lost."""
+    stmt = (
+        select(Request)
+        .where(Request.id == request.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one()
+
+
+def etag(request: Request) -> str:
+    return f'"v{request.version}"'
+
+
+async def apply(
+    session: AsyncSession,
+    request: Request,
+    action: Action,
+    actor: Actor,
+    data: ActionInput,
+    policy: Policy,
+    now: datetime,
+    *,
+    if_match: str | None = None,
+) -> RequestEvent:
+    """Lock, check (`If-Match`, table, guard), change, record. The one way a request changes."""
+    request = await lock(session, request)
+    if if_match is not None and if_match.strip() not in (etag(request), "*"):
+        raise PreconditionFailed(params={"current": etag(request)}, headers={"ETag": etag(request)})
+    event = execute(request, action, actor, data, policy, now)
+    session.add(event)
+    await session.flush()
+    return event

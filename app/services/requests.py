@@ -1,0 +1,490 @@
+"""Requests: submission, who may see which, the detailed view, and every action on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.config import Settings
+from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, ValidationFailed
+from app.models.catalogue import Administration, Service
+from app.models.enums import Action, Channel, Kind, Role, State
+from app.models.request import Message, Request, RequestEvent
+from app.models.user import User
+from app.schemas.requests import ActionIn, ContactIn, RequestIn
+from app.services import catalogue, lifecycle, tracking_numbers
+from app.services.attributes import validate_attributes
+from app.services.lifecycle import ActionInput, Actor, Policy
+from app.services.textnorm import fold
+
+CITIZEN_CHANNELS = (Channel.web, Channel.mobile)
+OPERATOR_CHANNELS = (Channel.call_center, Channel.mail)
+# How far in the future a `received_at` may lie, for clocks that drift a little.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+# Staff actions that speak to the citizen: their message joins the conversation.
+SPEAKING_ACTIONS = (Action.request_info, Action.answer, Action.reject, Action.acknowledge)
+
+
+def sees_internal(actor: Actor) -> bool:
+    """Internal notes and assignments belong to the administration's own staff."""
+    return actor.role in (Role.agent, Role.supervisor)
+
+
+def can_see(actor: Actor, request: Request) -> bool:
+    """The one rule of who may read a request. Anyone else gets a 404, never a 403."""
+    match actor.role:
+        case Role.citizen:
+            return actor.request_id == request.id
+        case Role.agent | Role.supervisor:
+            return actor.administration_id == request.administration_id
+        case Role.operator:
+            return request.channel in OPERATOR_CHANNELS
+        case Role.system:
+            return True
+        case _:
+            return False
+
+
+def search_text(request: Request) -> str:
+    return fold(
+        " ".join([request.tracking_number, request.subject, request.description, request.full_name])
+    )
+
+
+async def policy_of(session: AsyncSession, request: Request, settings: Settings) -> Policy:
+    """The deadlines in force for the request's current administration and service."""
+    administration = await session.get_one(Administration, request.administration_id)
+    service = await session.get(Service, request.service_id) if request.service_id else None
+    return catalogue.policy_for(administration, service, settings)
+
+
+# --- submission
+
+
+@dataclass(frozen=True)
+class Submitted:
+    request: Request
+    administration: Administration
+    service: Service | None
+
+
+def _check_channel(payload: RequestIn, actor: Actor | None) -> list[FieldError]:
+    role = actor.role if actor else Role.citizen
+    if role is Role.operator:
+        allowed: tuple[Channel, ...] = OPERATOR_CHANNELS
+    elif role is Role.citizen:
+        allowed = CITIZEN_CHANNELS
+    else:
+        raise Forbidden()
+    errors = []
+    if payload.channel not in allowed:
+        errors.append(FieldError("channel", "channel_not_allowed", {"allowed": ", ".join(allowed)}))
+    if role is not Role.operator:
+        if payload.received_at is not None:
+            errors.append(FieldError("received_at", "operator_only"))
+        if not (payload.complainant.email or payload.complainant.phone):
+            errors.append(FieldError("complainant", "contact_required"))
+    return errors
+
+
+async def _resolve_catalogue(
+    session: AsyncSession, payload: RequestIn
+) -> tuple[Administration | None, Service | None, dict[str, object], list[FieldError]]:
+    administration = await catalogue.find_administration(session, payload.administration)
+    if administration is None:
+        return None, None, {}, [FieldError("administration", "unknown_administration")]
+    service = None
+    errors: list[FieldError] = []
+    definitions: list[dict[str, object]] = []
+    if payload.service:
+        service = await catalogue.find_service(session, administration.id, payload.service)
+        if service is None:
+            errors.append(FieldError("service", "unknown_service"))
+        else:
+            definitions = service.attributes
+            if payload.kind.value not in service.kinds:
+                errors.append(
+                    FieldError("kind", "kind_not_accepted", {"accepted": ", ".join(service.kinds)})
+                )
+    attributes, attribute_errors = validate_attributes(definitions, payload.attributes)
+    return administration, service, attributes, errors + attribute_errors
+
+
+async def submit(
+    session: AsyncSession,
+    payload: RequestIn,
+    actor: Actor | None,
+    *,
+    language: str,
+    settings: Settings,
+    now: datetime,
+) -> Submitted:
+    """Validate a new request against the catalogue and file it, with its first history event."""
+    errors = _check_channel(payload, actor)
+    administration, service, attributes, catalogue_errors = await _resolve_catalogue(
+        session, payload
+    )
+    errors += catalogue_errors
+    received_at = payload.received_at or now
+    if received_at.tzinfo is None:
+        errors.append(FieldError("received_at", "not_a_datetime"))
+    elif received_at > now + CLOCK_TOLERANCE:
+        errors.append(FieldError("received_at", "in_future"))
+    if errors or administration is None:
+        raise ValidationFailed(errors=errors)
+
+    policy = catalogue.policy_for(administration, service, settings)
+    complainant = payload.complainant
+    request = Request(
+        kind=payload.kind.value,
+        state=lifecycle.INITIAL_STATE.value,
+        version=1,
+        administration_id=administration.id,
+        service_id=service.id if service else None,
+        subject=payload.subject,
+        description=payload.description,
+        attributes=attributes,
+        language=payload.language or language,
+        channel=payload.channel.value,
+        person_type=complainant.person_type.value,
+        full_name=complainant.full_name,
+        organization_name=complainant.organization_name,
+        email=complainant.email,
+        phone=complainant.phone,
+        national_id=complainant.national_id,
+        country=complainant.country,
+        operator_id=actor.user_id if actor and actor.role is Role.operator else None,
+        received_at=received_at,
+        # Decree 2-17-265: the legal clock runs from the day the request actually arrived.
+        clock_started_at=received_at,
+        due_at=received_at + timedelta(days=policy.answer_days),
+        reopen_count=0,
+        created_at=now,
+        updated_at=now,
+    )
+    await _insert_with_tracking_number(session, request)
+    session.add(
+        RequestEvent(
+            request_id=request.id,
+            action=Action.submit.value,
+            from_state=None,
+            to_state=request.state,
+            actor_role=(actor.role if actor else Role.citizen).value,
+            actor_id=actor.user_id if actor else None,
+            public=True,
+            data={"channel": request.channel, "due_at": request.due_at.isoformat()},
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return Submitted(request, administration, service)
+
+
+async def _insert_with_tracking_number(session: AsyncSession, request: Request) -> None:
+    # 50 random bits make a collision very unlikely; when one happens, draw again.
+    for _ in range(5):
+        request.tracking_number = tracking_numbers.generate()
+        request.search_text = search_text(request)
+        try:
+            async with session.begin_nested():
+                session.add(request)
+                await session.flush()
+            return
+        except IntegrityError as exc:
+            if "uq_requests_tracking_number" not in str(exc.orig):
+                raise
+    raise RuntimeError("could not draw a free tracking number")
+
+
+# --- reading
+
+
+async def find_by_tracking_number(session: AsyncSession, raw: str) -> Request | None:
+    number = tracking_numbers.normalize(raw)
+    if number is None:
+        return None
+    stmt = (
+        select(Request)
+        .where(Request.tracking_number == number)
+        .options(
+            selectinload(Request.administration),
+            selectinload(Request.service),
+            selectinload(Request.assignee),
+            selectinload(Request.operator),
+        )
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def get_visible(session: AsyncSession, raw_number: str, actor: Actor) -> Request:
+    request = await find_by_tracking_number(session, raw_number)
+    if request is None or not can_see(actor, request):
+        raise RequestNotFound()
+    return request
+
+
+async def history(
+    session: AsyncSession, request: Request, actor: Actor
+) -> list[tuple[RequestEvent, str | None]]:
+    stmt = (
+        select(RequestEvent, User.full_name)
+        .outerjoin(User, User.id == RequestEvent.actor_id)
+        .where(RequestEvent.request_id == request.id)
+        .order_by(RequestEvent.id)
+    )
+    if not sees_internal(actor):
+        stmt = stmt.where(RequestEvent.public)
+    return [(event, name) for event, name in (await session.execute(stmt)).all()]
+
+
+async def messages(
+    session: AsyncSession, request: Request, actor: Actor
+) -> list[tuple[Message, str | None]]:
+    stmt = (
+        select(Message, User.full_name)
+        .outerjoin(User, User.id == Message.author_id)
+        .where(Message.request_id == request.id)
+        .order_by(Message.id)
+    )
+    if not sees_internal(actor):
+        stmt = stmt.where(Message.internal.is_(False))
+    return [(message, name) for message, name in (await session.execute(stmt)).all()]
+
+
+# --- changing
+
+
+async def _reload(session: AsyncSession, request: Request) -> Request:
+    await session.refresh(request, ["administration", "service", "assignee", "operator"])
+    return request
+
+
+async def act(
+    session: AsyncSession,
+    request: Request,
+    action: Action,
+    actor: Actor,
+    data: ActionInput,
+    *,
+    settings: Settings,
+    now: datetime,
+    if_match: str | None = None,
+) -> Request:
+    """Apply one lifecycle action, then reload what the views show."""
+    policy = await policy_of(session, request, settings)
+    await lifecycle.apply(session, request, action, actor, data, policy, now, if_match=if_match)
+    return await _reload(session, request)
+
+
+async def post_message(
+    session: AsyncSession,
+    request: Request,
+    actor: Actor,
+    body: str,
+    *,
+    internal: bool,
+    settings: Settings,
+    now: datetime,
+    if_match: str | None = None,
+) -> Message:
+    """Add to the conversation. A citizen's reply to a request for information resumes it."""
+    if internal and not sees_internal(actor):
+        raise Forbidden()
+    action = Action.note if internal else Action.message
+    awaiting = request.state == State.awaiting_citizen
+    await act(
+        session,
+        request,
+        action,
+        actor,
+        ActionInput(message=body or None),
+        settings=settings,
+        now=now,
+        if_match=if_match,
+    )
+    message = Message(
+        request_id=request.id,
+        author_role=actor.role.value,
+        author_id=actor.user_id,
+        body=body,
+        internal=internal,
+        created_at=now,
+    )
+    session.add(message)
+    if awaiting and actor.role is Role.citizen:
+        await act(session, request, Action.resume, actor, ActionInput(), settings=settings, now=now)
+    await session.flush()
+    return message
+
+
+async def _resolve_action_input(
+    session: AsyncSession, request: Request, action: Action, body: ActionIn, settings: Settings
+) -> ActionInput:
+    errors: list[FieldError] = []
+    assignee_id = None
+    if body.assignee is not None:
+        user = await session.get(User, body.assignee)
+        if (
+            user is None
+            or not user.active
+            or user.administration_id != request.administration_id
+            or user.role not in (Role.agent, Role.supervisor)
+        ):
+            errors.append(FieldError("assignee", "not_an_assignable_agent"))
+        else:
+            assignee_id = user.id
+    target_id = target_service_id = target_days = None
+    facts: dict[str, object] = {}
+    if body.administration is not None:
+        target = await catalogue.find_administration(session, body.administration)
+        if target is None:
+            errors.append(FieldError("administration", "unknown_administration"))
+        elif target.id == request.administration_id:
+            errors.append(FieldError("administration", "same_administration"))
+        else:
+            target_service = None
+            if body.service:
+                target_service = await catalogue.find_service(session, target.id, body.service)
+                if target_service is None:
+                    errors.append(FieldError("service", "unknown_service"))
+                elif request.kind not in target_service.kinds:
+                    errors.append(
+                        FieldError(
+                            "service",
+                            "kind_not_accepted",
+                            {"accepted": ", ".join(target_service.kinds)},
+                        )
+                    )
+            target_id = target.id
+            target_service_id = target_service.id if target_service else None
+            target_days = catalogue.policy_for(target, target_service, settings).answer_days
+            facts["from_administration"] = request.administration.code
+            facts["to_administration"] = target.code
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return ActionInput(
+        message=body.message,
+        reason=body.reason,
+        reason_code=body.reason_code,
+        assignee_id=assignee_id,
+        administration_id=target_id,
+        service_id=target_service_id,
+        target_answer_days=target_days,
+        days=body.days,
+        data=facts,
+    )
+
+
+def parse_action(name: str) -> Action:
+    try:
+        return Action(name)
+    except ValueError:
+        raise UnknownAction(params={"action": name}) from None
+
+
+async def staff_action(
+    session: AsyncSession,
+    request: Request,
+    action: Action,
+    actor: Actor,
+    body: ActionIn,
+    *,
+    settings: Settings,
+    now: datetime,
+    if_match: str | None,
+) -> Request:
+    """Any staff action of the lifecycle table, with the message joining the conversation."""
+    if action in (Action.message, Action.note):
+        await post_message(
+            session,
+            request,
+            actor,
+            body.message or "",
+            internal=action is Action.note,
+            settings=settings,
+            now=now,
+            if_match=if_match,
+        )
+        return await _reload(session, request)
+    data = await _resolve_action_input(session, request, action, body, settings)
+    request = await act(
+        session, request, action, actor, data, settings=settings, now=now, if_match=if_match
+    )
+    if action in SPEAKING_ACTIONS and body.message:
+        session.add(
+            Message(
+                request_id=request.id,
+                author_role=actor.role.value,
+                author_id=actor.user_id,
+                body=body.message,
+                internal=False,
+                created_at=now,
+            )
+        )
+        await session.flush()
+    return request
+
+
+async def attach_contact(
+    session: AsyncSession,
+    request: Request,
+    actor: Actor,
+    body: ContactIn,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> Request:
+    data = ActionInput(email=body.email, phone=body.phone, data={"contact": "attached"})
+    return await act(
+        session, request, Action.attach_contact, actor, data, settings=settings, now=now
+    )
+
+
+async def auto_close_due(
+    session: AsyncSession, settings: Settings, now: datetime, batch: int = 200
+) -> int:
+    """Close answered requests whose reopen window has passed (run by a periodic task).
+
+    `SKIP LOCKED` lets several API processes run the task at once without waiting on each other.
+    """
+    from sqlalchemy import func
+
+    window = func.coalesce(
+        Service.reopen_window_days, Administration.reopen_window_days, settings.reopen_window_days
+    )
+    stmt = (
+        select(Request)
+        .join(Administration, Administration.id == Request.administration_id)
+        .outerjoin(Service, Service.id == Request.service_id)
+        .where(
+            Request.state.in_([State.answered.value, State.acknowledged.value]),
+            Request.answered_at < now - timedelta(days=1),
+            Request.answered_at + func.make_interval(0, 0, 0, window) < now,
+        )
+        .order_by(Request.answered_at)
+        .limit(batch)
+        .with_for_update(of=Request, skip_locked=True)
+    )
+    closed = 0
+    for request in (await session.scalars(stmt)).all():
+        policy = await policy_of(session, request, settings)
+        await lifecycle.apply(
+            session, request, Action.auto_close, lifecycle.SYSTEM, ActionInput(), policy, now
+        )
+        closed += 1
+    return closed
+
+
+def is_overdue(request: Request, now: datetime) -> bool:
+    return request.state in (State.submitted, State.in_progress) and request.due_at < now
+
+
+def reopen_until(request: Request, policy: Policy) -> datetime | None:
+    if request.answered_at is None or request.kind != Kind.complaint:
+        return None
+    return request.answered_at + timedelta(days=policy.reopen_window_days)

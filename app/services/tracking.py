@@ -1,0 +1,70 @@
+"""Citizens prove they own a request with its number and the email or phone they gave."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.errors import FieldCodeError, TrackingFailed
+from app.models.request import Request
+from app.services import auth, throttle, tracking_numbers
+from app.services.contacts import email_key, normalize_phone
+
+# Compared against when the number matches nothing, so both failures take the same path.
+_NOBODY = "\x00" * 32
+
+
+def _same(stored: str | None, given: str | None) -> bool:
+    # Constant-time comparison: the time taken tells nothing about how much matched.
+    return hmac.compare_digest((stored or _NOBODY).encode(), (given or "").encode()) and bool(
+        stored and given
+    )
+
+
+async def open_request(
+    session: AsyncSession,
+    *,
+    tracking_number: str,
+    email: str | None,
+    phone: str | None,
+    client: str,
+    settings: Settings,
+    now: datetime,
+) -> tuple[str, int]:
+    """A tracking token for the request, or the same `tracking_failed` problem for any mismatch."""
+    number = tracking_numbers.normalize(tracking_number) or tracking_number.strip().upper()[:32]
+    keys = [f"track:number:{number}", f"track:client:{client}"]
+    await throttle.ensure_allowed(
+        session,
+        [
+            (keys[0], settings.tracking_failures_per_number),
+            (keys[1], settings.tracking_failures_per_client),
+        ],
+        now,
+    )
+    row = (
+        await session.execute(
+            select(Request.id, Request.email, Request.phone).where(
+                Request.tracking_number == number
+            )
+        )
+    ).one_or_none()
+    request_id, stored_email, stored_phone = row if row else (None, None, None)
+    given_phone = None
+    if phone:
+        try:
+            given_phone = normalize_phone(phone)
+        except FieldCodeError:
+            given_phone = phone
+    email_ok = _same(
+        email_key(stored_email) if stored_email else None, email_key(email) if email else None
+    )
+    phone_ok = _same(stored_phone, given_phone)
+    if request_id is None or not (email_ok or phone_ok):
+        await throttle.record_failure(session, keys, now, settings.throttle_window_seconds)
+        raise TrackingFailed()
+    return auth.tracking_token(request_id, number, settings), settings.tracking_token_ttl_seconds

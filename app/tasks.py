@@ -1,0 +1,45 @@
+"""Periodic work run inside every API process: closing expired answers and purging old rows."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import delete
+
+from app.config import Settings
+from app.db import SessionMaker
+from app.models.support import ThrottleCounter
+from app.services import clock, idempotency
+from app.services import requests as requests_service
+
+log = logging.getLogger("app.tasks")
+
+
+async def run_due_work(sessionmaker: SessionMaker, settings: Settings) -> int:
+    """One pass: auto-close answered requests past their reopen window; purge expired rows."""
+    now = clock.now()
+    closed = 0
+    while True:
+        async with sessionmaker() as session:
+            batch = await requests_service.auto_close_due(session, settings, now)
+            await session.commit()
+        closed += batch
+        if batch == 0:
+            break
+    async with sessionmaker() as session:
+        await idempotency.purge_expired(session, now)
+        await session.execute(delete(ThrottleCounter).where(ThrottleCounter.window_ends_at <= now))
+        await session.commit()
+    return closed
+
+
+async def periodic(sessionmaker: SessionMaker, settings: Settings) -> None:
+    while True:
+        await asyncio.sleep(settings.auto_close_interval_seconds)
+        try:
+            closed = await run_due_work(sessionmaker, settings)
+            if closed:
+                log.info("auto-closed %d answered requests", closed)
+        except Exception:  # the loop must survive a failed pass; the next one retries
+            log.exception("periodic work failed")

@@ -1,0 +1,146 @@
+"""Test fixtures: a real PostgreSQL (embedded unless TEST_DATABASE_URL), migrated once with
+alembic, and one rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from app.__main__ import migrate
+from app.config import Environment, Settings
+from app.db import async_url, start_embedded_postgres
+from app.main import create_app
+from app.services.catalogue import load_sample
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _in_thread(coro_factory):  # type: ignore[no-untyped-def]
+    """Run a coroutine to completion in a fresh thread (outside pytest-asyncio's loop)."""
+    result: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(coro_factory())
+        except BaseException as exc:  # re-raised in the caller
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]  # type: ignore[misc]
+    return result.get("value")
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return async_url(url)
+    return async_url(start_embedded_postgres(ROOT / ".data" / "test-postgres"))
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A database of its own for this test run, migrated with alembic, with the sample catalogue."""
+    name = f"chikaya_test_{secrets.token_hex(4)}"
+    admin_url = server_url
+
+    async def create() -> None:
+        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        async with engine.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await engine.dispose()
+
+    async def drop() -> None:
+        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        async with engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await engine.dispose()
+
+    _in_thread(create)
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        _in_thread(lambda: asyncio.to_thread(migrate, url))
+
+        async def sample() -> None:
+            engine = create_async_engine(url, poolclass=NullPool)
+            async with async_sessionmaker(engine)() as session:
+                await load_sample(session)
+                await session.commit()
+            await engine.dispose()
+
+        _in_thread(sample)
+        yield url
+    finally:
+        _in_thread(drop)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(
+        environment=Environment.test,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",  # type: ignore[arg-type]
+        auto_close_interval_seconds=0,
+        default_language="en",
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url, pool_size=5, max_overflow=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One outer transaction per test, rolled back at the end: tests never share state."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        await transaction.rollback()
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    # The app's commits become savepoint releases inside the test's transaction.
+    return async_sessionmaker(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
+@pytest.fixture
+async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings=settings, sessionmaker=sessionmaker)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
