@@ -150,6 +150,10 @@ class PayloadTooLarge(DomainError):
     status, code = 413, "payload_too_large"
 
 
+class ServiceUnavailable(DomainError):
+    status, code = 503, "service_unavailable"
+
+
 class UnsupportedMediaType(DomainError):
     status, code = 415, "unsupported_media_type"
 

@@ -95,6 +95,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Une erreur inattendue s'est produite. Citez l'identifiant {error_id} en nous contactant.",
         "ar": "حدث خطأ غير متوقع. المرجو ذكر رقم الخطأ {error_id} عند التواصل معنا.",
     },
+    "service_unavailable.title": {
+        "en": "Service unavailable",
+        "fr": "Service indisponible",
+        "ar": "الخدمة غير متوفرة",
+    },
+    "service_unavailable.detail": {
+        "en": "The database does not answer; try again shortly.",
+        "fr": "La base de données ne répond pas ; réessayez dans un instant.",
+        "ar": "قاعدة البيانات لا تستجيب؛ المرجو إعادة المحاولة بعد قليل.",
+    },
     "payload_too_large.title": {
         "en": "Payload too large",
         "fr": "Contenu trop volumineux",

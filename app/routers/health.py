@@ -1,12 +1,15 @@
 """Liveness and readiness."""
 
-from fastapi import Response
+import logging
+
 from sqlalchemy import text
 
 from app.deps import Session
+from app.errors import ServiceUnavailable, error_responses
 from app.routers import make_router
 
 router = make_router(tags=["health"])
+log = logging.getLogger("app.health")
 
 
 @router.get("/healthz", summary="Liveness", operation_id="healthz")
@@ -19,13 +22,13 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     summary="Readiness",
     operation_id="readyz",
-    responses={503: {"description": "The database does not answer."}},
+    responses=error_responses(ServiceUnavailable),
 )
-async def readyz(session: Session, response: Response) -> dict[str, str]:
-    """Ready when the database answers a query."""
+async def readyz(session: Session) -> dict[str, str]:
+    """Ready when the database answers a query; `503` otherwise."""
     try:
         await session.execute(text("SELECT 1"))
-    except Exception:  # any failure of the database means "not ready", never a 500
-        response.status_code = 503
-        return {"status": "unavailable", "database": "unreachable"}
+    except Exception as exc:  # any failure of the database means "not ready", never a 500
+        log.warning("readiness check failed: %s", type(exc).__name__)
+        raise ServiceUnavailable() from exc
     return {"status": "ok", "database": "ok"}

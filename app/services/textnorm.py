@@ -22,6 +22,9 @@ _ARABIC_FOLD = str.maketrans(
     }
 )
 _SPACES = re.compile(r"\s+")
+# Light stemming of Arabic articles and proclitics (as Lucene's Arabic analyzer does), so that
+# "الضمان" finds "للضمان" and "والضمان".
+_ARTICLE = re.compile(r"(?<!\S)(?:وال|بال|كال|فال|لل|ال)(?=\S{2,})")
 
 
 def fold(text: str) -> str:
@@ -31,7 +34,7 @@ def fold(text: str) -> str:
     # Drop combining marks left by decomposition (é -> e) but keep Arabic letters intact.
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = unicodedata.normalize("NFKC", stripped).translate(_ARABIC_FOLD)
-    return _SPACES.sub(" ", stripped).strip()
+    return _ARTICLE.sub("", _SPACES.sub(" ", stripped).strip())
 
 
 def like_pattern(query: str) -> str:
