@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from app import logging as app_logging
 from app.config import Settings, get_settings
 from app.db import SessionMaker, create_engine, create_sessionmaker, resolve_database_url
 from app.errors import install_error_handlers
@@ -41,6 +42,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests pass their own sessionmaker; otherwise the lifespan makes one."""
     settings = settings or get_settings()
+    app_logging.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -170,7 +170,10 @@ async def list_messages(
     status_code=status.HTTP_201_CREATED,
     summary="Write a message (or, for staff, an internal note)",
     operation_id="postMessage",
-    responses=error_responses(*_ACTION_ERRORS, Forbidden),
+    response_model=MessageOut,
+    responses=error_responses(
+        *_ACTION_ERRORS, Forbidden, IdempotencyKeyReused, IdempotencyInProgress
+    ),
 )
 async def post_message(
     tracking_number: TrackingNumber,
@@ -178,20 +181,23 @@ async def post_message(
     session: Session,
     settings: AppSettings,
     actor: CurrentActor,
-) -> MessageOut:
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """A citizen's reply to a request for information also resumes the request (and its clock).
-    Staff may set `internal` to write a note the citizen never sees."""
+    Staff may set `internal` to write a note the citizen never sees. `Idempotency-Key` makes a
+    retried message count once."""
     request = await service.get_visible(session, tracking_number, actor)
-    message = await service.post_message(
+    answer, replayed = await submissions.post_message_once(
         session,
         request,
         actor,
-        body.body,
-        internal=body.internal,
+        body,
+        idempotency_key=idempotency_key,
         settings=settings,
         now=clock.now(),
     )
-    return views.message_out(message, None, actor)
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return JSONResponse(answer, status_code=201, headers=headers)
 
 
 @router.post(

@@ -236,7 +236,11 @@ class RequestDetail(BaseModel):
 
 
 class MessageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"example": {"body": "Voici le constat amiable demandé."}},
+    )
 
     body: str = Field(min_length=1, max_length=MESSAGE_MAX)
     internal: bool = Field(
@@ -254,19 +258,31 @@ class MessageOut(BaseModel):
 
 
 class CloseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"example": {"reason": "La réponse me convient."}},
+    )
 
     reason: str | None = Field(default=None, max_length=REASON_MAX)
 
 
 class ReopenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"example": {"reason": "Le remboursement n'a toujours pas été versé."}},
+    )
 
     reason: str = Field(min_length=3, max_length=REASON_MAX)
 
 
 class RatingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"example": {"score": 4, "comment": "Réponse claire, un peu lente."}},
+    )
 
     score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied).")
     comment: str | None = Field(default=None, max_length=REASON_MAX)
@@ -297,7 +313,11 @@ class ActionIn(BaseModel):
 class ContactIn(BaseModel):
     """A contact an operator attaches to a mail or phone request, so its author can track it."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"example": {"email": "ahmed@example.ma", "phone": "0612345678"}},
+    )
 
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import IdempotencyInProgress, IdempotencyKeyReused
 from app.models.support import IdempotencyRecord
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a creating POST answered: replayed as is to the retries of the same key."""
+
+    status_code: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,3 +92,33 @@ async def purge_expired(session: AsyncSession, now: datetime) -> int:
         delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def once(
+    session: AsyncSession,
+    *,
+    scope: str,
+    key: str | None,
+    payload: Any,
+    now: datetime,
+    ttl_hours: int,
+    work: Callable[[], Awaitable[Answer]],
+) -> tuple[Answer, bool]:
+    """Run `work` once per (scope, key): returns its answer and whether it is a replay."""
+    if not key:
+        return await work(), False
+    claimed = Claim(scope=scope, key=key, request_hash=body_hash(payload))
+    stored = await claim(session, claimed, now)
+    if stored is not None:
+        return Answer(stored.status_code, stored.body, dict(stored.headers)), True
+    answer = await work()
+    await store(
+        session,
+        claimed,
+        status_code=answer.status_code,
+        body=answer.body,
+        headers=answer.headers,
+        now=now,
+        ttl_hours=ttl_hours,
+    )
+    return answer, False

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.models.request import Request
-from app.schemas.requests import AdministrationRef, RequestCreated, RequestIn, ServiceRef
-from app.services import auth, idempotency
+from app.schemas.requests import AdministrationRef, MessageIn, RequestCreated, RequestIn, ServiceRef
+from app.services import auth, idempotency, views
 from app.services import requests as requests_service
 from app.services.lifecycle import Actor
 
@@ -26,15 +26,20 @@ class Outcome:
     replayed: bool
 
 
-def _scope(actor: Actor | None) -> str:
-    who = f"user:{actor.user_id}" if actor and actor.user_id else "public"
-    return f"{who}:POST {PATH}"
+def scope(actor: Actor | None, route: str) -> str:
+    """Whose keys these are: a staff member's own, a tracked request's, or the public's."""
+    if actor is None:
+        who = "public"
+    elif actor.user_id is not None:
+        who = f"user:{actor.user_id}"
+    else:
+        who = f"request:{actor.request_id}"
+    return f"{who}:{route}"
 
 
 async def _with_token(
     session: AsyncSession, body: dict[str, Any], settings: Settings
 ) -> dict[str, Any]:
-    # Tokens are never stored with the answer: a replay gets a freshly minted one.
     request_id = await session.scalar(
         select(Request.id).where(Request.tracking_number == body["tracking_number"])
     )
@@ -53,50 +58,78 @@ async def submit_once(
     settings: Settings,
     now: datetime,
 ) -> Outcome:
-    claim = None
-    if idempotency_key:
-        claim = idempotency.Claim(
-            scope=_scope(actor),
-            key=idempotency_key,
-            request_hash=idempotency.body_hash(payload.model_dump(mode="json")),
-        )
-        stored = await idempotency.claim(session, claim, now)
-        if stored is not None:
-            body = await _with_token(session, stored.body, settings)
-            return Outcome(body, stored.headers["Location"], replayed=True)
+    """File the request, or replay the first answer to a retry of the same key."""
 
-    submitted = await requests_service.submit(
-        session, payload, actor, language=language, settings=settings, now=now
-    )
-    request = submitted.request
-    created = RequestCreated(
-        tracking_number=request.tracking_number,
-        kind=request.kind,
-        state=request.state,
-        administration=AdministrationRef(
-            code=submitted.administration.code,
-            name=submitted.administration.name,
-        ),
-        service=ServiceRef(code=submitted.service.code, name=submitted.service.name)
-        if submitted.service
-        else None,
-        created_at=request.created_at,
-        due_at=request.due_at,
-        access_token="",
-        expires_in=0,
-    )
-    stored_body = created.model_dump(mode="json", exclude={"access_token", "expires_in"})
-    location = f"{PATH}/{request.tracking_number}"
-    if claim is not None:
-        await idempotency.store(
-            session,
-            claim,
-            status_code=201,
-            body=stored_body,
-            headers={"Location": location},
-            now=now,
-            ttl_hours=settings.idempotency_ttl_hours,
+    async def work() -> idempotency.Answer:
+        submitted = await requests_service.submit(
+            session, payload, actor, language=language, settings=settings, now=now
         )
-    token = auth.tracking_token(request.id, request.tracking_number, settings)
-    body = {**stored_body, "access_token": token, "expires_in": settings.tracking_token_ttl_seconds}
-    return Outcome(body, location, replayed=False)
+        request = submitted.request
+        created = RequestCreated(
+            tracking_number=request.tracking_number,
+            kind=request.kind,
+            state=request.state,
+            administration=AdministrationRef(
+                code=submitted.administration.code, name=submitted.administration.name
+            ),
+            service=ServiceRef(code=submitted.service.code, name=submitted.service.name)
+            if submitted.service
+            else None,
+            created_at=request.created_at,
+            due_at=request.due_at,
+            access_token="",
+            expires_in=0,
+        )
+        # Tokens are never stored with the answer: each reply gets a freshly minted one.
+        body = created.model_dump(mode="json", exclude={"access_token", "expires_in"})
+        return idempotency.Answer(201, body, {"Location": f"{PATH}/{request.tracking_number}"})
+
+    answer, replayed = await idempotency.once(
+        session,
+        scope=scope(actor, f"POST {PATH}"),
+        key=idempotency_key,
+        payload=payload.model_dump(mode="json"),
+        now=now,
+        ttl_hours=settings.idempotency_ttl_hours,
+        work=work,
+    )
+    body = await _with_token(session, answer.body, settings)
+    return Outcome(body, answer.headers["Location"], replayed)
+
+
+async def post_message_once(
+    session: AsyncSession,
+    request: Request,
+    actor: Actor,
+    payload: MessageIn,
+    *,
+    idempotency_key: str | None,
+    settings: Settings,
+    now: datetime,
+) -> tuple[dict[str, Any], bool]:
+    """Add a message, or replay the first answer to a retry of the same key."""
+
+    async def work() -> idempotency.Answer:
+        message = await requests_service.post_message(
+            session,
+            request,
+            actor,
+            payload.body,
+            internal=payload.internal,
+            settings=settings,
+            now=now,
+        )
+        return idempotency.Answer(
+            201, views.message_out(message, None, actor).model_dump(mode="json")
+        )
+
+    answer, replayed = await idempotency.once(
+        session,
+        scope=scope(actor, f"POST {PATH}/{request.tracking_number}/messages"),
+        key=idempotency_key,
+        payload=payload.model_dump(mode="json"),
+        now=now,
+        ttl_hours=settings.idempotency_ttl_hours,
+        work=work,
+    )
+    return answer.body, replayed
