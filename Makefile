@@ -23,10 +23,11 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check app tests migrations
-	$(VENV)/bin/ruff format --check app tests migrations
+	$(VENV)/bin/ruff check app tests migrations bench
+	$(VENV)/bin/ruff format --check app tests migrations bench
 	$(VENV)/bin/mypy
 
+## Time the queue and lookups over BENCH_ROWS requests (default 500000); prints numbers.
 ## Regenerate the committed OpenAPI document.
 openapi: $(STAMP)
 	$(PY) -m app openapi > openapi/openapi.json
