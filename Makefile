@@ -27,7 +27,6 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check app tests migrations bench
 	$(VENV)/bin/mypy
 
-## Time the queue and lookups over BENCH_ROWS requests (default 500000); prints numbers.
 ## Regenerate the committed OpenAPI document.
 openapi: $(STAMP)
 	$(PY) -m app openapi > openapi/openapi.json
@@ -38,6 +37,7 @@ migrate: $(STAMP)
 sample: $(STAMP)
 	$(PY) -m app catalogue load-sample
 
+## Time the queue and lookups over BENCH_ROWS requests (default 500000); prints numbers.
 bench: $(STAMP)
 	$(PY) -m bench.queue
 
