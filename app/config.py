@@ -6,6 +6,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -58,12 +59,53 @@ class Settings(BaseSettings):
 
     idempotency_ttl_hours: int = 24
 
-    # Notifications (issue 3): unset means "keep messages in the outbox".
+    # Public address of the portal, used in messages and on receipts.
+    portal_url: str = "https://www.chikaya.ma"
+
+    # Notifications. Unset SMTP_HOST or SMS_GATEWAY_URL mean "keep messages in the outbox".
     smtp_host: str | None = None
     smtp_port: int = 25
-    smtp_from: str = "no-reply@chikaya.invalid"
+    smtp_from: str = "Chikaya <no-reply@chikaya.ma>"
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = 20.0
     sms_gateway_url: str | None = None
+    sms_gateway_token: SecretStr | None = None
+    sms_sender: str = "CHIKAYA"
+    webhook_timeout_seconds: float = 10.0
+    # Webhooks must be HTTPS; plain HTTP to loopback only when this is set (development, tests).
+    webhooks_allow_http_loopback: bool = False
+    outbox_max_attempts: int = 8
+    outbox_backoff_seconds: float = 30.0  # first retry; doubles each attempt, with jitter
+    outbox_lease_seconds: int = 120  # a claimed message is re-sent if not marked by then
+    outbox_poll_seconds: float = 2.0
+    outbox_batch_size: int = 50
+    dispatcher_in_api: bool = (
+        True  # `make run` sends too; production may run `python -m app worker`
+    )
+    reopen_reminder_days: int = 3  # remind the citizen this many days before the window closes
+
+    # Attachments.
+    attachments_backend: Literal["local", "s3"] = "local"
     attachments_dir: Path = DATA_DIR / "attachments"
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_attachments_per_request: int = 20
+    max_files_per_upload: int = 10
+    allowed_attachment_types: list[str] = [
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/heic",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.oasis.opendocument.text",
+    ]
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "chikaya-attachments"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
 
     @model_validator(mode="after")
     def _refuse_missing_secret_in_production(self) -> Settings:

@@ -16,7 +16,18 @@ from app.db import SessionMaker, create_engine, create_sessionmaker, resolve_dat
 from app.errors import install_error_handlers
 from app.i18n import Language
 from app.middleware import BodySizeLimitMiddleware, LanguageMiddleware
-from app.routers import auth, backoffice, catalogue, health, lifecycle, problems, requests, tracking
+from app.routers import (
+    attachments,
+    auth,
+    backoffice,
+    catalogue,
+    health,
+    lifecycle,
+    problems,
+    receipts,
+    requests,
+    tracking,
+)
 from app.schemas.common import Problem
 from app.tasks import periodic
 
@@ -76,7 +87,18 @@ def create_app(
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
     install_error_handlers(app)
-    for module in (health, catalogue, requests, tracking, lifecycle, auth, backoffice, problems):
+    for module in (
+        health,
+        catalogue,
+        requests,
+        attachments,
+        receipts,
+        tracking,
+        lifecycle,
+        auth,
+        backoffice,
+        problems,
+    ):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimitMiddleware, limit=JSON_BODY_LIMIT)
     language: Language = settings.default_language  # type: ignore[assignment]

@@ -1,19 +1,24 @@
 """The tables. Importing this package registers every model on `Base.metadata`."""
 
+from app.models.attachment import Attachment
 from app.models.base import Base
 from app.models.catalogue import Administration, Service
+from app.models.outbox import OutboxMessage, Webhook
 from app.models.request import Message, Request, RequestEvent
 from app.models.support import IdempotencyRecord, ThrottleCounter
 from app.models.user import User
 
 __all__ = [
     "Administration",
+    "Attachment",
     "Base",
     "IdempotencyRecord",
     "Message",
+    "OutboxMessage",
     "Request",
     "RequestEvent",
     "Service",
     "ThrottleCounter",
     "User",
+    "Webhook",
 ]

@@ -104,6 +104,10 @@ class Request(CreatedAt, Base):
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None]
 
+    # Printed on the acknowledgement receipt; anyone can check a receipt with it.
+    receipt_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    reopen_reminder_sent_at: Mapped[datetime | None]
+
     updated_at: Mapped[datetime]
     search_text: Mapped[str] = mapped_column(Text, default="")
     search_vector: Mapped[str] = mapped_column(

@@ -164,6 +164,7 @@ async def submit(
         clock_started_at=received_at,
         due_at=received_at + timedelta(days=policy.answer_days),
         reopen_count=0,
+        receipt_code=tracking_numbers.receipt_code(),
         created_at=now,
         updated_at=now,
     )

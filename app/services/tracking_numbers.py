@@ -47,3 +47,9 @@ def normalize(raw: str) -> str | None:
     if check_symbol(payload) != check:
         return None
     return _format(symbols)
+
+
+def receipt_code() -> str:
+    """A code printed on a receipt so anyone can check it is genuine: 60 random bits."""
+    symbols = "".join(secrets.choice(ALPHABET) for _ in range(12))
+    return f"{symbols[:4]}-{symbols[4:8]}-{symbols[8:]}"

@@ -1,0 +1,76 @@
+"""The transactional outbox and the webhook endpoints of administrations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, CreatedAt
+
+
+class OutboxMessage(CreatedAt, Base):
+    """A message to the outside world, written in the transaction of the change that causes it.
+
+    The dispatcher sends it after commit, at least once; `message_id` stays the same across
+    retries so that receivers can drop duplicates.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'sms', 'webhook')", name="channel"),
+        CheckConstraint("status IN ('pending', 'sent', 'parked')", name="status"),
+        # The dispatcher's claim: pending rows of one channel, due first.
+        Index(
+            "ix_outbox_due",
+            "channel",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_outbox_parked", "id", postgresql_where=text("status = 'parked'")),
+        Index("ix_outbox_request", "request_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    channel: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(2048))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+
+
+class Webhook(CreatedAt, Base):
+    """An HTTPS endpoint of an administration's own system, told about its requests."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (Index("ix_webhooks_administration", "administration_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    administration_id: Mapped[int] = mapped_column(ForeignKey("administrations.id"))
+    url: Mapped[str] = mapped_column(String(2048))
+    # The HMAC key, shown once at creation; needed in clear to sign every delivery.
+    secret: Mapped[str] = mapped_column(String(128))
+    events: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
