@@ -74,6 +74,20 @@ async def _run_due(url: str) -> int:
         await engine.dispose()
 
 
+async def _worker(url: str) -> None:
+    """The dispatcher and the periodic work, without the HTTP API (scale them separately)."""
+    from app.services.dispatcher import run_forever
+    from app.tasks import periodic
+
+    settings = get_settings()
+    engine = create_engine(url, settings)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        await asyncio.gather(run_forever(sessionmaker, settings), periodic(sessionmaker, settings))
+    finally:
+        await engine.dispose()
+
+
 def _database_url() -> str:
     url = resolve_database_url(get_settings())
     # Children (uvicorn workers, alembic) reuse the same server rather than starting another.
@@ -110,6 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="migrate, load the sample catalogue and serve the API")
     commands.add_parser("openapi", help="print the OpenAPI document")
+    commands.add_parser("worker", help="send the outbox's messages (and run periodic work)")
     db = commands.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply the migrations")
     cat = commands.add_parser("catalogue", help="catalogue").add_subparsers(
@@ -137,6 +152,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.command == "serve":
         serve()
+    elif args.command == "worker":
+        asyncio.run(_worker(_database_url()))
     elif args.command == "openapi":
         from app.main import create_app
 

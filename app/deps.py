@@ -110,3 +110,12 @@ def client_address(request: Request) -> str:
 
 
 ClientAddress = Annotated[str, Depends(client_address)]
+
+
+async def require_national_admin(actor: CurrentActor) -> Actor:
+    if actor.role is not Role.national_admin:
+        raise Forbidden()
+    return actor
+
+
+NationalAdmin = Annotated[Actor, Depends(require_national_admin)]

@@ -428,6 +428,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "La demande est déjà auprès de cette administration.",
         "ar": "الطلب موجود أصلا لدى هذه الإدارة.",
     },
+    "field.https_required": {
+        "en": "Must be an https:// address.",
+        "fr": "Doit être une adresse https://.",
+        "ar": "يجب أن يكون عنوانا يبدأ بـ https://.",
+    },
     "field.invalid_cursor": {
         "en": "Invalid pagination cursor.",
         "fr": "Curseur de pagination invalide.",

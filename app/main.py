@@ -23,12 +23,14 @@ from app.routers import (
     catalogue,
     health,
     lifecycle,
+    notifications,
     problems,
     receipts,
     requests,
     tracking,
 )
 from app.schemas.common import Problem
+from app.services import dispatcher
 from app.tasks import periodic
 
 JSON_BODY_LIMIT = 1024 * 1024  # 1 MiB: far above any JSON request, far below a nuisance
@@ -62,13 +64,17 @@ def create_app(
             url = await asyncio.to_thread(resolve_database_url, settings)
             engine = create_engine(url, settings)
             app.state.sessionmaker = create_sessionmaker(engine)
-        task = None
+        tasks = []
         if settings.auto_close_interval_seconds > 0:
-            task = asyncio.create_task(periodic(app.state.sessionmaker, settings))
+            tasks.append(asyncio.create_task(periodic(app.state.sessionmaker, settings)))
+        if settings.dispatcher_in_api:
+            tasks.append(
+                asyncio.create_task(dispatcher.run_forever(app.state.sessionmaker, settings))
+            )
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -97,6 +103,7 @@ def create_app(
         lifecycle,
         auth,
         backoffice,
+        notifications,
         problems,
     ):
         app.include_router(module.router)

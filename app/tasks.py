@@ -10,14 +10,14 @@ from sqlalchemy import delete
 from app.config import Settings
 from app.db import SessionMaker
 from app.models.support import ThrottleCounter
-from app.services import clock, idempotency
+from app.services import clock, idempotency, notifications
 from app.services import requests as requests_service
 
 log = logging.getLogger("app.tasks")
 
 
 async def run_due_work(sessionmaker: SessionMaker, settings: Settings) -> int:
-    """One pass: auto-close answered requests past their reopen window; purge expired rows."""
+    """One pass: auto-close answers past their window, remind before it closes, purge rows."""
     now = clock.now()
     closed = 0
     while True:
@@ -27,6 +27,9 @@ async def run_due_work(sessionmaker: SessionMaker, settings: Settings) -> int:
         closed += batch
         if batch == 0:
             break
+    async with sessionmaker() as session:
+        await notifications.remind_reopen_windows(session, settings, now)
+        await session.commit()
     async with sessionmaker() as session:
         await idempotency.purge_expired(session, now)
         await session.execute(delete(ThrottleCounter).where(ThrottleCounter.window_ends_at <= now))

@@ -7,12 +7,13 @@ import asyncio
 import os
 import secrets
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import delete, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -26,7 +27,22 @@ from app.__main__ import migrate
 from app.config import Environment, Settings
 from app.db import async_url, start_embedded_postgres
 from app.main import create_app
+from app.models import (
+    Administration,
+    Attachment,
+    IdempotencyRecord,
+    Message,
+    OutboxMessage,
+    Request,
+    RequestEvent,
+    Service,
+    ThrottleCounter,
+    User,
+    Webhook,
+)
+from app.models.enums import Role
 from app.services.catalogue import load_sample
+from tests.factories import make_administration, make_staff
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,6 +115,8 @@ def settings() -> Settings:
         environment=Environment.test,
         secret_key="test-secret-key-that-is-long-enough-0123456789",  # type: ignore[arg-type]
         auto_close_interval_seconds=0,
+        dispatcher_in_api=False,
+        webhooks_allow_http_loopback=True,
         default_language="en",
     )
 
@@ -144,3 +162,53 @@ async def client(
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+@pytest.fixture
+async def live(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Live]:
+    """The app on the real engine: every request commits for real, with real concurrent
+    connections; everything the test created is deleted afterwards."""
+    maker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    async with maker() as session:
+        admin = await make_administration(session, code=f"LIVE{secrets.token_hex(2).upper()}")
+        _agent, staff = await make_staff(session, settings, Role.agent, admin)
+        _agent2, staff2 = await make_staff(session, settings, Role.agent, admin)
+        _sup, supervisor = await make_staff(session, settings, Role.supervisor, admin)
+        _nat, national = await make_staff(session, settings, Role.national_admin)
+        await session.commit()
+
+    def client_for(custom: Settings) -> httpx.AsyncClient:
+        app = create_app(settings=custom, sessionmaker=maker)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    async with client_for(settings) as client:
+        yield Live(client, maker, admin, staff, staff2, supervisor, national, client_for)
+    async with maker() as session:
+        for model in (
+            OutboxMessage,
+            Webhook,
+            Attachment,
+            Message,
+            RequestEvent,
+            Request,
+            IdempotencyRecord,
+            ThrottleCounter,
+        ):
+            await session.execute(delete(model))
+        await session.execute(delete(User).where(User.email.like("%@staff.example.ma")))
+        await session.execute(delete(Service).where(Service.administration_id == admin.id))
+        await session.execute(delete(Administration).where(Administration.id == admin.id))
+        await session.commit()
+
+
+@dataclass
+class Live:
+    client: httpx.AsyncClient
+    sessionmaker: async_sessionmaker[AsyncSession]
+    administration: Administration
+    staff: dict[str, str]
+    staff2: dict[str, str]
+    supervisor: dict[str, str]
+    national: dict[str, str]
+    client_for: Callable[[Settings], httpx.AsyncClient]

@@ -1,4 +1,4 @@
-"""Typed factories for tests: administrations, services, staff, and requests filed through the API."""
+"""Typed factories for tests: administrations, services, staff, and requests filed by API."""
 
 from __future__ import annotations
 

@@ -79,9 +79,7 @@ async def test_one_administration_with_its_services_and_attributes(client, sessi
 
 
 async def test_unknown_administration_is_a_localized_404(client):
-    response = await client.get(
-        "/api/v1/administrations/NOPE", headers={"Accept-Language": "fr"}
-    )
+    response = await client.get("/api/v1/administrations/NOPE", headers={"Accept-Language": "fr"})
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "administration_not_found"

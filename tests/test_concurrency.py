@@ -3,49 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import httpx
-import pytest
-from sqlalchemy import delete, func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.main import create_app
 from app.models import (
-    Administration,
-    IdempotencyRecord,
-    Message,
     Request,
     RequestEvent,
-    Service,
-    ThrottleCounter,
-    User,
 )
-from app.models.enums import Role
 from app.services import idempotency
-from tests.factories import complaint, make_administration, make_staff
-
-
-@pytest.fixture
-async def live(engine: AsyncEngine, settings) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
-    """The app on the real engine: every request commits for real; cleaned up afterwards."""
-    maker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-    async with maker() as session:
-        admin = await make_administration(session, code="LIVE1")
-        _agent, staff = await make_staff(session, settings, Role.agent, admin)
-        _agent2, staff2 = await make_staff(session, settings, Role.agent, admin)
-        await session.commit()
-    app = create_app(settings=settings, sessionmaker=maker)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client, (admin, staff, staff2)
-    async with maker() as session:
-        for model in (Message, RequestEvent, Request, IdempotencyRecord, ThrottleCounter):
-            await session.execute(delete(model))
-        await session.execute(delete(User).where(User.administration_id == admin.id))
-        await session.execute(delete(Service).where(Service.administration_id == admin.id))
-        await session.execute(delete(Administration).where(Administration.id == admin.id))
-        await session.commit()
+from tests.factories import complaint
 
 
 async def _count(engine: AsyncEngine) -> int:
@@ -54,7 +21,7 @@ async def _count(engine: AsyncEngine) -> int:
 
 
 async def test_retry_while_the_first_is_running_answers_409(live, engine):
-    client, (admin, _staff, _staff2) = live
+    client, admin = live.client, live.administration
     key = "5f0c7a0e-0000-4000-8000-000000000001"
     lock = idempotency._lock_id("public:POST /api/v1/requests", key)
     async with engine.connect() as holder:
@@ -75,7 +42,7 @@ async def test_retry_while_the_first_is_running_answers_409(live, engine):
 
 
 async def test_simultaneous_retries_file_one_request(live, engine):
-    client, (admin, _staff, _staff2) = live
+    client, admin = live.client, live.administration
     headers = {"Idempotency-Key": "5f0c7a0e-0000-4000-8000-000000000002"}
     responses = await asyncio.gather(
         *(
@@ -92,7 +59,7 @@ async def test_simultaneous_retries_file_one_request(live, engine):
 
 
 async def test_two_agents_answering_at_once_answer_once(live, engine):
-    client, (admin, staff, staff2) = live
+    client, admin, staff, staff2 = live.client, live.administration, live.staff, live.staff2
     created = await client.post("/api/v1/requests", json=complaint(admin.code))
     number = created.json()["tracking_number"]
     started = await client.post(

@@ -196,6 +196,7 @@ def effect_resume(ctx: Context) -> None:
 
 def effect_answer(ctx: Context) -> None:
     ctx.request.answered_at = ctx.now
+    ctx.request.reopen_reminder_sent_at = None  # a new answer opens a new reopen window
 
 
 def effect_reject(ctx: Context) -> None:

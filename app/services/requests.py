@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -17,7 +17,7 @@ from app.models.enums import Action, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
 from app.schemas.requests import ActionIn, ContactIn, RequestIn
-from app.services import catalogue, lifecycle, tracking_numbers
+from app.services import catalogue, lifecycle, notifications, tracking_numbers
 from app.services.attributes import validate_attributes
 from app.services.lifecycle import ActionInput, Actor, Policy
 from app.services.textnorm import fold
@@ -182,6 +182,7 @@ async def submit(
             created_at=now,
         )
     )
+    await notifications.on_submitted(session, request, administration, settings, now)
     await session.flush()
     return Submitted(request, administration, service)
 
@@ -276,9 +277,12 @@ async def act(
     now: datetime,
     if_match: str | None = None,
 ) -> Request:
-    """Apply one lifecycle action, then reload what the views show."""
+    """Apply one lifecycle action and write its notifications, then reload what views show."""
     policy = await policy_of(session, request, settings)
-    await lifecycle.apply(session, request, action, actor, data, policy, now, if_match=if_match)
+    event = await lifecycle.apply(
+        session, request, action, actor, data, policy, now, if_match=if_match
+    )
+    await notifications.on_event(session, request, event, settings, now)
     return await _reload(session, request)
 
 
@@ -453,8 +457,6 @@ async def auto_close_due(
 
     `SKIP LOCKED` lets several API processes run the task at once without waiting on each other.
     """
-    from sqlalchemy import func
-
     window = func.coalesce(
         Service.reopen_window_days, Administration.reopen_window_days, settings.reopen_window_days
     )
@@ -474,9 +476,10 @@ async def auto_close_due(
     closed = 0
     for request in (await session.scalars(stmt)).all():
         policy = await policy_of(session, request, settings)
-        await lifecycle.apply(
+        event = await lifecycle.apply(
             session, request, Action.auto_close, lifecycle.SYSTEM, ActionInput(), policy, now
         )
+        await notifications.on_event(session, request, event, settings, now)
         closed += 1
     return closed
 

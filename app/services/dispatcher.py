@@ -1,0 +1,282 @@
+"""The outbox dispatcher: claims due messages, sends them, marks them; retries, then parks.
+
+Several dispatchers may run at once (API processes, `python -m app worker`): each claims rows
+with `FOR UPDATE SKIP LOCKED` and leases them by pushing `next_attempt_at` forward, so a
+dispatcher that dies between sending and marking lets the message be sent again after the
+lease — with the same message id, so receivers drop the duplicate (at-least-once delivery).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+
+import aiosmtplib
+import httpx
+from sqlalchemy import select, update
+
+from app.config import Settings
+from app.db import SessionMaker
+from app.models.outbox import OutboxMessage, Webhook
+from app.services import clock
+
+log = logging.getLogger("app.dispatcher")
+
+SIGNATURE_HEADER = "Chikaya-Signature"
+DELIVERY_HEADER = "Chikaya-Delivery"
+EVENT_HEADER = "Chikaya-Event"
+
+
+class SendError(Exception):
+    """The receiver refused or could not be reached; the message will be retried."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    message_id: str
+    channel: str
+    event: str
+    recipient: str
+    payload: dict[str, object]
+    attempts: int
+    webhook_secret: str | None
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: receivers refuse stale timestamps."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+async def send_email(message: Claimed, settings: Settings) -> None:
+    assert settings.smtp_host is not None
+    email = EmailMessage()
+    email["From"] = settings.smtp_from
+    email["To"] = message.recipient
+    email["Subject"] = str(message.payload["subject"])
+    email["Date"] = formatdate(localtime=False, usegmt=True)
+    domain = parseaddr(settings.smtp_from)[1].partition("@")[2] or "chikaya.ma"
+    # Stable across retries: mail systems and people can recognize a duplicate.
+    email["Message-ID"] = f"<{message.message_id}@{domain}>"
+    email.set_content(str(message.payload["text"]))
+    email.add_alternative(str(message.payload["html"]), subtype="html")
+    # After the content: set_content() drops any Content-* header set before it.
+    email["Content-Language"] = str(message.payload.get("language", "ar"))
+    try:
+        await aiosmtplib.send(
+            email,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            use_tls=settings.smtp_tls == "tls",
+            start_tls=settings.smtp_tls == "starttls",
+            timeout=settings.smtp_timeout_seconds,
+        )
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise SendError(f"smtp: {type(exc).__name__}") from exc
+
+
+async def send_sms(message: Claimed, settings: Settings, client: httpx.AsyncClient) -> None:
+    """POST `{"to", "text", "sender", "reference"}`; `reference` is the stable message id."""
+    assert settings.sms_gateway_url is not None
+    headers = {}
+    if settings.sms_gateway_token:
+        headers["Authorization"] = f"Bearer {settings.sms_gateway_token.get_secret_value()}"
+    body = {
+        "to": message.recipient,
+        "text": message.payload["text"],
+        "sender": settings.sms_sender,
+        "reference": message.message_id,
+    }
+    try:
+        response = await client.post(settings.sms_gateway_url, json=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise SendError(f"sms: {type(exc).__name__}") from exc
+    if not response.is_success:
+        raise SendError(f"sms: gateway answered {response.status_code}")
+
+
+async def send_webhook(message: Claimed, client: httpx.AsyncClient) -> None:
+    assert message.webhook_secret is not None
+    body = json.dumps(
+        {"delivery_id": message.message_id, **message.payload},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(message.webhook_secret, int(time.time()), body),
+        DELIVERY_HEADER: message.message_id,
+        EVENT_HEADER: message.event,
+    }
+    try:
+        response = await client.post(message.recipient, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise SendError(f"webhook: {type(exc).__name__}") from exc
+    if not response.is_success:
+        raise SendError(f"webhook: receiver answered {response.status_code}")
+
+
+def enabled_channels(settings: Settings) -> list[str]:
+    """Unconfigured channels keep their messages waiting in the outbox, never dropped."""
+    channels = ["webhook"]
+    if settings.smtp_host:
+        channels.append("email")
+    if settings.sms_gateway_url:
+        channels.append("sms")
+    return channels
+
+
+def backoff(attempts: int, settings: Settings) -> timedelta:
+    """Exponential backoff with full jitter, capped at a day."""
+    ceiling = min(settings.outbox_backoff_seconds * 2 ** (attempts - 1), 86400.0)
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+async def claim(sessionmaker: SessionMaker, settings: Settings, now: datetime) -> list[Claimed]:
+    channels = enabled_channels(settings)
+    async with sessionmaker() as session:
+        due = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.channel.in_(channels),
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .order_by(OutboxMessage.next_attempt_at)
+            .limit(settings.outbox_batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        rows = (
+            (
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(due.scalar_subquery()))
+                    .values(
+                        attempts=OutboxMessage.attempts + 1,
+                        next_attempt_at=now + timedelta(seconds=settings.outbox_lease_seconds),
+                    )
+                    .returning(OutboxMessage)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        secrets: dict[int, str] = {}
+        hook_ids = {row.webhook_id for row in rows if row.webhook_id}
+        if hook_ids:
+            found = await session.execute(
+                select(Webhook.id, Webhook.secret).where(Webhook.id.in_(hook_ids))
+            )
+            secrets = {hook_id: secret for hook_id, secret in found}
+        await session.commit()
+    return [
+        Claimed(
+            id=row.id,
+            message_id=str(row.message_id),
+            channel=row.channel,
+            event=row.event,
+            recipient=row.recipient,
+            payload=row.payload,
+            attempts=row.attempts,
+            webhook_secret=secrets.get(row.webhook_id) if row.webhook_id else None,
+        )
+        for row in rows
+    ]
+
+
+async def mark_sent(sessionmaker: SessionMaker, message: Claimed, now: datetime) -> None:
+    async with sessionmaker() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id)
+            .values(status="sent", sent_at=now, last_error=None)
+        )
+        await session.commit()
+
+
+async def mark_failed(
+    sessionmaker: SessionMaker, message: Claimed, error: str, settings: Settings, now: datetime
+) -> None:
+    parked = message.attempts >= settings.outbox_max_attempts
+    values: dict[str, object] = {"last_error": error[:500]}
+    if parked:
+        values["status"] = "parked"
+    else:
+        values["next_attempt_at"] = now + backoff(message.attempts, settings)
+    async with sessionmaker() as session:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
+        )
+        await session.commit()
+    log.warning(
+        "outbox message %s (%s) failed, attempt %d%s: %s",
+        message.id,
+        message.channel,
+        message.attempts,
+        ", parked" if parked else "",
+        error,
+    )
+
+
+Sender = Callable[[Claimed], Awaitable[None]]
+
+
+async def dispatch_once(
+    sessionmaker: SessionMaker,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    after_send: Callable[[Claimed], Awaitable[None]] | None = None,
+) -> int:
+    """Claim one batch and deliver it. Returns how many messages were sent."""
+    now = now or clock.now()
+    batch = await claim(sessionmaker, settings, now)
+    if not batch:
+        return 0
+    sent = 0
+    async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
+        senders: dict[str, Sender] = {
+            "email": lambda m: send_email(m, settings),
+            "sms": lambda m: send_sms(m, settings, client),
+            "webhook": lambda m: send_webhook(m, client),
+        }
+
+        async def deliver(message: Claimed) -> bool:
+            try:
+                await senders[message.channel](message)
+            except SendError as exc:
+                await mark_failed(sessionmaker, message, str(exc), settings, clock.now())
+                return False
+            if after_send is not None:
+                await after_send(message)  # tests use it to die between sending and marking
+            await mark_sent(sessionmaker, message, clock.now())
+            return True
+
+        results = await asyncio.gather(*(deliver(m) for m in batch))
+        sent = sum(results)
+    return sent
+
+
+async def run_forever(sessionmaker: SessionMaker, settings: Settings) -> None:
+    """Poll the outbox until cancelled; a failed pass is logged and the next one retries."""
+    while True:
+        try:
+            sent = await dispatch_once(sessionmaker, settings)
+        except Exception:
+            log.exception("dispatcher pass failed")
+            sent = 0
+        if sent == 0:
+            await asyncio.sleep(settings.outbox_poll_seconds)

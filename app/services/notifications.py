@@ -1,0 +1,288 @@
+"""What the portal tells whom, written to the outbox in the transaction of the change itself."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.i18n import Language
+from app.models.catalogue import Administration, Service
+from app.models.enums import Action, Kind, Role, State
+from app.models.outbox import OutboxMessage, Webhook
+from app.models.request import Request, RequestEvent
+from app.models.user import User
+from app.services import templates
+
+# Citizen-facing events whose note is the administration's own words, quoted in the email.
+SPEAKING = {Action.request_info, Action.answer, Action.reject, Action.acknowledge, Action.message}
+KIND_LABELS = {
+    "complaint": {"ar": "شكاية", "fr": "réclamation", "en": "complaint"},
+    "observation": {"ar": "ملاحظة", "fr": "observation", "en": "observation"},
+    "suggestion": {"ar": "اقتراح", "fr": "suggestion", "en": "suggestion"},
+}
+
+
+def _add(
+    session: AsyncSession,
+    *,
+    channel: str,
+    event: str,
+    recipient: str,
+    payload: dict[str, Any],
+    now: datetime,
+    request_id: int | None = None,
+    webhook_id: int | None = None,
+) -> None:
+    session.add(
+        OutboxMessage(
+            message_id=uuid.uuid4(),
+            channel=channel,
+            event=event,
+            recipient=recipient,
+            payload=payload,
+            request_id=request_id,
+            webhook_id=webhook_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
+def _language(request: Request) -> Language:
+    return cast(Language, request.language)
+
+
+def _citizen(
+    session: AsyncSession,
+    request: Request,
+    administration: Administration,
+    kind: str,
+    now: datetime,
+    *,
+    quoted: str | None = None,
+    sms_too: bool = False,
+    **params: str,
+) -> None:
+    """Email the citizen; SMS when there is no email (or always, with `sms_too`)."""
+    language = _language(request)
+    params = {
+        "number": request.tracking_number,
+        "administration": administration.name.get(language) or administration.code,
+        **params,
+    }
+    if request.email:
+        mail = templates.email(kind, language, quoted, **params)
+        _add(
+            session,
+            channel="email",
+            event=kind,
+            recipient=request.email,
+            payload={
+                "subject": mail.subject,
+                "text": mail.text,
+                "html": mail.html,
+                "language": language,
+            },
+            now=now,
+            request_id=request.id,
+        )
+    if request.phone and (sms_too or not request.email):
+        _add(
+            session,
+            channel="sms",
+            event=kind,
+            recipient=request.phone,
+            payload={"text": templates.sms(kind, language, **params), "language": language},
+            now=now,
+            request_id=request.id,
+        )
+
+
+def webhook_body(
+    event: str, request: Request, administration: Administration, now: datetime, **extra: Any
+) -> dict[str, Any]:
+    """What administrations' systems receive: the facts of the request, no personal data."""
+    return {
+        "event": event,
+        "occurred_at": now.isoformat(),
+        "request": {
+            "tracking_number": request.tracking_number,
+            "kind": request.kind,
+            "state": request.state,
+            "administration": administration.code,
+            "subject": request.subject,
+            "channel": request.channel,
+            "created_at": request.created_at.isoformat(),
+            "due_at": request.due_at.isoformat(),
+        },
+        **extra,
+    }
+
+
+async def _webhooks(
+    session: AsyncSession,
+    administration: Administration,
+    event: str,
+    request: Request,
+    now: datetime,
+    **extra: Any,
+) -> None:
+    hooks = await session.scalars(
+        select(Webhook).where(
+            Webhook.administration_id == administration.id,
+            Webhook.active,
+            Webhook.events.contains([event]),
+        )
+    )
+    for hook in hooks:
+        _add(
+            session,
+            channel="webhook",
+            event=event,
+            recipient=hook.url,
+            payload=webhook_body(event, request, administration, now, **extra),
+            now=now,
+            request_id=request.id,
+            webhook_id=hook.id,
+        )
+
+
+async def _tell_administration(
+    session: AsyncSession,
+    request: Request,
+    administration: Administration,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """New-request notice to the administration's supervisors, and its `request.created` hooks."""
+    language = cast(Language, settings.default_language)
+    supervisors: Iterable[str] = await session.scalars(
+        select(User.email).where(
+            User.administration_id == administration.id, User.role == Role.supervisor, User.active
+        )
+    )
+    params = {
+        "number": request.tracking_number,
+        "administration": administration.name.get(language) or administration.code,
+        "kind": KIND_LABELS[request.kind][language],
+        "due": templates.day(request.due_at),
+    }
+    for address in supervisors:
+        mail = templates.email("new_request", language, **params)
+        _add(
+            session,
+            channel="email",
+            event="new_request",
+            recipient=address,
+            payload={
+                "subject": mail.subject,
+                "text": mail.text,
+                "html": mail.html,
+                "language": language,
+            },
+            now=now,
+            request_id=request.id,
+        )
+    await _webhooks(session, administration, "request.created", request, now)
+
+
+async def on_submitted(
+    session: AsyncSession,
+    request: Request,
+    administration: Administration,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """Acknowledge at once (decree 2-17-265) by email and SMS; tell the administration."""
+    _citizen(
+        session,
+        request,
+        administration,
+        "acknowledgement",
+        now,
+        sms_too=True,
+        date=templates.day(request.received_at),
+        due=templates.day(request.due_at),
+        portal=settings.portal_url,
+    )
+    await _tell_administration(session, request, administration, settings, now)
+
+
+async def on_event(
+    session: AsyncSession, request: Request, event: RequestEvent, settings: Settings, now: datetime
+) -> None:
+    """After any lifecycle event: tell the citizen what they did not do themselves, and hooks."""
+    administration = await session.get_one(Administration, request.administration_id)
+    action = Action(event.action)
+    if event.public and event.actor_role != Role.citizen:
+        language = _language(request)
+        quoted = event.note if action in SPEAKING else None
+        if action is Action.message:
+            _citizen(session, request, administration, "message", now, quoted=quoted)
+        else:
+            state = templates.STATE_LABELS[event.to_state][language]
+            _citizen(
+                session, request, administration, "state_changed", now, quoted=quoted, state=state
+            )
+    if action is Action.transfer:
+        await _tell_administration(session, request, administration, settings, now)
+    if event.from_state != event.to_state:
+        await _webhooks(
+            session,
+            administration,
+            "request.state_changed",
+            request,
+            now,
+            change={"action": event.action, "from": event.from_state, "to": event.to_state},
+        )
+    if action is Action.message and event.public:
+        await _webhooks(
+            session, administration, "message.created", request, now, author=event.actor_role
+        )
+
+
+async def remind_reopen_windows(
+    session: AsyncSession, settings: Settings, now: datetime, batch: int = 200
+) -> int:
+    """Remind citizens a few days before their reopen window closes (once per answer)."""
+    window = func.coalesce(
+        Service.reopen_window_days, Administration.reopen_window_days, settings.reopen_window_days
+    )
+    closes = Request.answered_at + func.make_interval(0, 0, 0, window)
+    stmt = (
+        select(Request, Administration)
+        .join(Administration, Administration.id == Request.administration_id)
+        .outerjoin(Service, Service.id == Request.service_id)
+        .where(
+            Request.state == State.answered.value,
+            Request.kind == Kind.complaint.value,
+            Request.reopen_reminder_sent_at.is_(None),
+            closes > now,
+            closes <= now + timedelta(days=settings.reopen_reminder_days),
+        )
+        .limit(batch)
+        .with_for_update(of=Request, skip_locked=True)
+    )
+    reminded = 0
+    for request, administration in (await session.execute(stmt)).all():
+        assert request.answered_at is not None
+        service = await session.get(Service, request.service_id) if request.service_id else None
+        days = (
+            (service.reopen_window_days if service else None)
+            or administration.reopen_window_days
+            or settings.reopen_window_days
+        )
+        until = templates.day(request.answered_at + timedelta(days=days))
+        _citizen(session, request, administration, "reopen_reminder", now, until=until)
+        request.reopen_reminder_sent_at = now
+        reminded += 1
+    await session.flush()
+    return reminded

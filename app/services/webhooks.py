@@ -1,0 +1,153 @@
+"""Administrations register the HTTPS endpoints of their own systems; national admins watch
+the outbox and re-send what was parked."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from app.models.catalogue import Administration
+from app.models.enums import Role
+from app.models.outbox import OutboxMessage, Webhook
+from app.models.request import Request
+from app.schemas.notifications import OutboxOut, WebhookIn, WebhookOut
+from app.services import catalogue
+from app.services.lifecycle import Actor
+
+
+def _check_url(url: str, settings: Settings) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    loopback = False
+    try:
+        loopback = parts.hostname is not None and ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        loopback = parts.hostname == "localhost"
+    if parts.scheme == "http" and loopback and settings.webhooks_allow_http_loopback:
+        return
+    raise ValidationFailed(errors=[FieldError("url", "https_required")])
+
+
+async def _target_administration(
+    session: AsyncSession, actor: Actor, code: str | None
+) -> Administration:
+    """Supervisors manage their own administration's hooks; national admins name one."""
+    if actor.role is Role.supervisor and code is None:
+        return await session.get_one(Administration, actor.administration_id)
+    if actor.role is Role.national_admin and code:
+        administration = await catalogue.find_administration(session, code)
+        if administration is None:
+            raise ValidationFailed(errors=[FieldError("administration", "unknown_administration")])
+        return administration
+    if actor.role is Role.national_admin:
+        raise ValidationFailed(errors=[FieldError("administration", "required")])
+    raise Forbidden()
+
+
+def out(hook: Webhook, administration: Administration) -> WebhookOut:
+    return WebhookOut(
+        id=hook.id,
+        administration=administration.code,
+        url=hook.url,
+        events=hook.events,
+        active=hook.active,
+        created_at=hook.created_at,
+    )
+
+
+async def create(
+    session: AsyncSession, actor: Actor, body: WebhookIn, settings: Settings, now: datetime
+) -> tuple[Webhook, Administration]:
+    _check_url(body.url, settings)
+    administration = await _target_administration(session, actor, body.administration)
+    hook = Webhook(
+        administration_id=administration.id,
+        url=body.url,
+        secret=secrets.token_urlsafe(32),
+        events=sorted(set(body.events)),
+        active=True,
+        created_at=now,
+    )
+    session.add(hook)
+    await session.flush()
+    return hook, administration
+
+
+def _visible(actor: Actor) -> list[object]:
+    if actor.role is Role.national_admin:
+        return []
+    if actor.role is Role.supervisor:
+        return [Webhook.administration_id == actor.administration_id]
+    raise Forbidden()
+
+
+async def listing(session: AsyncSession, actor: Actor) -> list[tuple[Webhook, Administration]]:
+    stmt = (
+        select(Webhook, Administration)
+        .join(Administration, Administration.id == Webhook.administration_id)
+        .where(Webhook.active, *_visible(actor))  # type: ignore[arg-type]
+        .order_by(Webhook.id)
+    )
+    return [(hook, admin) for hook, admin in (await session.execute(stmt)).all()]
+
+
+async def deactivate(session: AsyncSession, actor: Actor, hook_id: int) -> None:
+    result = await session.execute(
+        update(Webhook)
+        .where(Webhook.id == hook_id, Webhook.active, *_visible(actor))  # type: ignore[arg-type]
+        .values(active=False)
+        .returning(Webhook.id)
+    )
+    if result.scalar_one_or_none() is None:
+        raise NotFound()
+
+
+async def outbox(
+    session: AsyncSession, *, status: str, limit: int, before: int | None
+) -> list[OutboxOut]:
+    """Outbox messages by status, newest first (keyset on id). No recipient: personal data."""
+    stmt = (
+        select(OutboxMessage, Request.tracking_number)
+        .outerjoin(Request, Request.id == OutboxMessage.request_id)
+        .where(OutboxMessage.status == status)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        stmt = stmt.where(OutboxMessage.id < before)
+    return [
+        OutboxOut(
+            id=m.id,
+            message_id=str(m.message_id),
+            channel=m.channel,
+            event=m.event,
+            status=m.status,
+            attempts=m.attempts,
+            next_attempt_at=m.next_attempt_at,
+            last_error=m.last_error,
+            created_at=m.created_at,
+            sent_at=m.sent_at,
+            tracking_number=number,
+        )
+        for m, number in (await session.execute(stmt)).all()
+    ]
+
+
+async def resend(session: AsyncSession, message_id: int, now: datetime) -> None:
+    """Put a parked message back in line, with a fresh count of attempts and the same id."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "parked")
+        .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
+        .returning(OutboxMessage.id)
+    )
+    if result.scalar_one_or_none() is None:
+        raise NotFound()
