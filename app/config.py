@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     answer_days: int = 60  # decree 2-17-265: an answer within 60 days
     reopen_window_days: int = 30
     max_reopens: int = 2
+    # Law 31-13 on access to information: 20 days, once extended by 20, 3 when urgent; the
+    # applicant may complain of a refusal or a silence within 20 days.
+    information_answer_days: int = 20
+    information_extension_days: int = 20
+    information_urgent_days: int = 3
+    appeal_window_days: int = 20
     auto_close_interval_seconds: int = 3600
 
     # Throttling of failed tracking and login attempts (fixed windows).

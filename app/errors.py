@@ -126,6 +126,14 @@ class ReopenWindowOpen(TransitionNotAllowed):
     code = "reopen_window_open"
 
 
+class ExtensionAlreadyUsed(TransitionNotAllowed):
+    code = "extension_already_used"
+
+
+class AppealNotOpen(TransitionNotAllowed):
+    code = "appeal_not_open"
+
+
 class ContactNotAllowed(TransitionNotAllowed):
     code = "contact_not_allowed"
 

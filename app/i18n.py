@@ -428,6 +428,36 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "La demande est déjà auprès de cette administration.",
         "ar": "الطلب موجود أصلا لدى هذه الإدارة.",
     },
+    "field.information_request_only": {
+        "en": "Only for information requests.",
+        "fr": "Réservé aux demandes d'information.",
+        "ar": "خاص بطلبات الحصول على المعلومات.",
+    },
+    "field.legal_ground_required": {
+        "en": "A refusal, even partial, states its legal ground.",
+        "fr": "Un refus, même partiel, indique son fondement légal.",
+        "ar": "يجب أن يتضمن الرفض، ولو جزئيا، سنده القانوني.",
+    },
+    "extension_already_used.title": {
+        "en": "Deadline already extended",
+        "fr": "Délai déjà prorogé",
+        "ar": "سبق تمديد الأجل",
+    },
+    "extension_already_used.detail": {
+        "en": "The answer deadline of an information request can be extended once only.",
+        "fr": "Le délai de réponse d'une demande d'information ne peut être prorogé qu'une fois.",
+        "ar": "لا يمكن تمديد أجل الرد على طلب الحصول على المعلومات إلا مرة واحدة.",
+    },
+    "appeal_not_open.title": {
+        "en": "No appeal possible",
+        "fr": "Recours impossible",
+        "ar": "لا يمكن تقديم الشكاية",
+    },
+    "appeal_not_open.detail": {
+        "en": "An appeal is open for {days} days after a refusal, a partial answer, or a deadline passed without answer.",
+        "fr": "Un recours est ouvert {days} jours après un refus, une réponse partielle ou un délai expiré sans réponse.",
+        "ar": "يمكن تقديم الشكاية داخل أجل {days} يوما بعد الرفض أو الجواب الجزئي أو انقضاء الأجل دون جواب.",
+    },
     "field.https_required": {
         "en": "Must be an https:// address.",
         "fr": "Doit être une adresse https://.",

@@ -3,6 +3,7 @@
 from app.models.attachment import Attachment
 from app.models.base import Base
 from app.models.catalogue import Administration, Service
+from app.models.integration import ApiKey, FaqEntry, RequestStats
 from app.models.outbox import OutboxMessage, Webhook
 from app.models.request import Message, Request, RequestEvent
 from app.models.support import IdempotencyRecord, ThrottleCounter
@@ -10,13 +11,16 @@ from app.models.user import User
 
 __all__ = [
     "Administration",
+    "ApiKey",
     "Attachment",
     "Base",
+    "FaqEntry",
     "IdempotencyRecord",
     "Message",
     "OutboxMessage",
     "Request",
     "RequestEvent",
+    "RequestStats",
     "Service",
     "ThrottleCounter",
     "User",

@@ -7,6 +7,7 @@ class Kind(StrEnum):
     complaint = "complaint"
     observation = "observation"
     suggestion = "suggestion"
+    information_request = "information_request"  # law 31-13 on access to information
 
 
 class State(StrEnum):
@@ -15,6 +16,7 @@ class State(StrEnum):
     awaiting_citizen = "awaiting_citizen"
     answered = "answered"
     acknowledged = "acknowledged"
+    appealed = "appealed"  # law 31-13: a complaint against a refusal or a silence
     closed = "closed"
     rejected = "rejected"
 
@@ -35,6 +37,8 @@ class Action(StrEnum):
     auto_close = "auto_close"
     message = "message"
     note = "note"
+    appeal = "appeal"
+    decide_appeal = "decide_appeal"
     # Not in any lifecycle table: events that change no state but belong to the history.
     submit = "submit"
     attach_contact = "attach_contact"
@@ -46,6 +50,7 @@ class Role(StrEnum):
     supervisor = "supervisor"
     operator = "operator"
     national_admin = "national_admin"
+    integration = "integration"  # an administration's own system, with an API key
     system = "system"
 
 
@@ -66,6 +71,14 @@ class RejectionReason(StrEnum):
     abusive = "abusive"
     before_courts = "before_courts"
     incomplete = "incomplete"
+
+
+class Outcome(StrEnum):
+    """How an information request was answered (law 31-13)."""
+
+    granted = "granted"
+    partially_granted = "partially_granted"
+    refused = "refused"
 
 
 class PersonType(StrEnum):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, CreatedAt, enum_check
 from app.models.catalogue import Administration, Service
-from app.models.enums import Channel, Kind, PersonType, RejectionReason, Role, State
+from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, Role, State
 from app.models.user import User
 
 
@@ -40,6 +40,7 @@ class Request(CreatedAt, Base):
         ),
         CheckConstraint("rating_score IS NULL OR rating_score BETWEEN 1 AND 5", name="rating"),
         CheckConstraint("language IN ('ar', 'fr', 'en')", name="language"),
+        CheckConstraint(f"outcome IS NULL OR {enum_check('outcome', Outcome)}", name="outcome"),
         # A request nobody can track is allowed only when keyed in from paper or a phone call.
         CheckConstraint(
             "email IS NOT NULL OR phone IS NOT NULL OR channel IN ('mail', 'call_center')",
@@ -48,6 +49,8 @@ class Request(CreatedAt, Base):
         # The back-office queue: one administration, sorted by due date (default) or creation.
         Index("ix_requests_queue_due", "administration_id", "due_at", "id"),
         Index("ix_requests_queue_created", "administration_id", "created_at", "id"),
+        # Open311 and national lists across administrations, by date of creation.
+        Index("ix_requests_created", "created_at", "id"),
         Index("ix_requests_admin_state", "administration_id", "state"),
         Index(
             "ix_requests_assignee", "assignee_id", postgresql_where=text("assignee_id IS NOT NULL")
@@ -99,6 +102,16 @@ class Request(CreatedAt, Base):
     closed_at: Mapped[datetime | None]
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     rejection_reason: Mapped[str | None] = mapped_column(String(32))
+
+    # First answer, for processing-time statistics (a reopened request is answered again).
+    first_answered_at: Mapped[datetime | None]
+    # Information requests (law 31-13): urgency, the one extension, the outcome.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    extension_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    refusal_ground: Mapped[str | None] = mapped_column(Text)
+    # Open311: a public id that is not the tracking number (complaints are private).
+    public_id: Mapped[str | None] = mapped_column(String(24), unique=True)
 
     rating_score: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)

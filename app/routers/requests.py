@@ -12,6 +12,7 @@ from app.config import Settings
 from app.deps import AppSettings, CurrentActor, CurrentCitizen, OptionalActor, Session
 from app.errors import (
     AlreadyRated,
+    AppealNotOpen,
     Forbidden,
     IdempotencyInProgress,
     IdempotencyKeyReused,
@@ -250,6 +251,35 @@ async def reopen_request(
         session,
         request,
         Action.reopen,
+        actor,
+        ActionInput(reason=body.reason),
+        settings=settings,
+        now=clock.now(),
+    )
+    return await _detail(session, request, actor, settings, response)
+
+
+@router.post(
+    "/{tracking_number}/appeal",
+    summary="Appeal an information request's refusal or silence",
+    operation_id="appealRequest",
+    responses=error_responses(*_ACTION_ERRORS, Forbidden, AppealNotOpen),
+)
+async def appeal_request(
+    tracking_number: TrackingNumber,
+    body: ReopenIn,
+    session: Session,
+    settings: AppSettings,
+    actor: CurrentCitizen,
+    response: Response,
+) -> RequestDetail:
+    """Law 31-13: the applicant complains to the head of the body about a refusal, a partial
+    answer, or a deadline passed without answer — within 20 days. The head decides anew."""
+    request = await service.get_visible(session, tracking_number, actor)
+    request = await service.act(
+        session,
+        request,
+        Action.appeal,
         actor,
         ActionInput(reason=body.reason),
         settings=settings,

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.errors import FieldCodeError
-from app.models.enums import Channel, Kind, PersonType, RejectionReason, State
+from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, State
 from app.schemas.common import Localized
 from app.services.contacts import normalize_email, normalize_phone
 
@@ -110,6 +110,11 @@ class RequestIn(BaseModel):
         description="Language of later messages; defaults to the negotiated `Accept-Language`.",
     )
     complainant: ComplainantIn
+    urgent: bool = Field(
+        default=False,
+        description="Information requests only: urgent ones are answered within 3 days "
+        "(law 31-13) instead of 20.",
+    )
     received_at: datetime | None = Field(
         default=None,
         description="Operators only: when the letter or the call was actually received.",
@@ -228,6 +233,10 @@ class RequestDetail(BaseModel):
     reopen_count: int
     reopen_until: datetime | None = Field(description="Last moment to reopen, once answered.")
     rejection_reason: RejectionReason | None
+    urgent: bool
+    extension_count: int
+    outcome: Outcome | None = Field(description="Information requests: the answer's outcome.")
+    legal_ground: str | None = Field(description="Information requests: ground of a refusal.")
     rating: Rating | None
     assignee: StaffRef | None = None
     operator: StaffRef | None = None
@@ -308,6 +317,14 @@ class ActionIn(BaseModel):
         default=None, max_length=48, description="Target service code, for `transfer`."
     )
     days: int | None = Field(default=None, ge=1, le=90, description="For `extend_deadline`.")
+    outcome: Outcome | None = Field(
+        default=None, description="Information requests: `answer` and `decide_appeal`."
+    )
+    legal_ground: str | None = Field(
+        default=None,
+        max_length=REASON_MAX,
+        description="The legal ground of a refusal or partial refusal (law 31-13, article 7).",
+    )
 
 
 class ContactIn(BaseModel):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from app.config import Settings
 from app.errors import AdministrationNotFound
 from app.models.catalogue import Administration, Service
+from app.models.enums import Kind
 from app.schemas.catalogue import (
     AdministrationOut,
     AdministrationSummary,
@@ -24,9 +25,25 @@ from app.services.textnorm import fold, like_pattern
 
 
 def policy_for(
-    administration: Administration, service: Service | None, settings: Settings
+    administration: Administration,
+    service: Service | None,
+    settings: Settings,
+    *,
+    kind: str | None = None,
+    urgent: bool = False,
 ) -> Policy:
-    """Deadlines in force: the service's, else the administration's, else the portal default."""
+    """Deadlines in force: the service's, else the administration's, else the portal default.
+
+    Information requests follow law 31-13 instead: 20 days (3 when urgent), 20 days to appeal.
+    """
+    if kind == Kind.information_request:
+        return Policy(
+            answer_days=settings.information_urgent_days
+            if urgent
+            else (service.answer_days if service else None) or settings.information_answer_days,
+            reopen_window_days=settings.appeal_window_days,
+            max_reopens=0,
+        )
     return Policy(
         answer_days=(service.answer_days if service else None)
         or administration.answer_days

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import (
     AlreadyRated,
+    AppealNotOpen,
     ContactNotAllowed,
+    ExtensionAlreadyUsed,
     FieldError,
     NotAnswered,
     PreconditionFailed,
@@ -28,7 +30,7 @@ from app.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
-from app.models.enums import Action, Kind, RejectionReason, Role, State
+from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
 from app.models.request import Request, RequestEvent
 
 S = State
@@ -78,6 +80,8 @@ class ActionInput:
     comment: str | None = None
     email: str | None = None
     phone: str | None = None
+    outcome: Outcome | None = None
+    refusal_ground: str | None = None
     data: dict[str, Any] = field(default_factory=dict)  # extra facts kept on the event
 
 
@@ -151,6 +155,27 @@ def guard_paper_or_phone(ctx: Context) -> None:
         raise ContactNotAllowed()
 
 
+def guard_extension_unused(ctx: Context) -> None:
+    if ctx.request.extension_count >= 1:
+        raise ExtensionAlreadyUsed()
+
+
+def guard_appeal_after_answer(ctx: Context) -> None:
+    deadline = _reopen_deadline(ctx)  # the appeal window, for information requests
+    if ctx.request.outcome == Outcome.granted or deadline is None or ctx.now > deadline:
+        raise AppealNotOpen(params={"days": ctx.policy.reopen_window_days})
+
+
+def guard_appeal_silence(ctx: Context) -> None:
+    # Silence past the deadline counts as a refusal (law 31-13): an appeal is open after it.
+    due = ctx.request.due_at
+    if ctx.now <= due or ctx.now > due + timedelta(days=ctx.policy.reopen_window_days):
+        raise AppealNotOpen(params={"days": ctx.policy.reopen_window_days})
+
+
+guard_extension_unused.__doc__ = "The deadline has not been extended yet (once only)."
+guard_appeal_after_answer.__doc__ = "Refused or partly granted, within the appeal window."
+guard_appeal_silence.__doc__ = "The deadline passed without an answer, within the appeal window."
 guard_reopen.__doc__ = "Within the reopen window after the answer, and under the reopen cap."
 guard_rate.__doc__ = "Answered at least once, and not rated yet."
 guard_window_passed.__doc__ = "The reopen window after the answer has passed."
@@ -196,10 +221,15 @@ def effect_resume(ctx: Context) -> None:
 
 def effect_answer(ctx: Context) -> None:
     ctx.request.answered_at = ctx.now
+    ctx.request.first_answered_at = ctx.request.first_answered_at or ctx.now
     ctx.request.reopen_reminder_sent_at = None  # a new answer opens a new reopen window
+    if ctx.input.outcome is not None:
+        ctx.request.outcome = ctx.input.outcome.value
+        ctx.request.refusal_ground = ctx.input.refusal_ground
 
 
 def effect_reject(ctx: Context) -> None:
+    ctx.request.first_answered_at = ctx.request.first_answered_at or ctx.now  # handled
     ctx.request.rejection_reason = ctx.input.reason_code
     ctx.request.closed_at = ctx.now
     ctx.request.paused_at = None
@@ -233,6 +263,12 @@ def effect_attach_contact(ctx: Context) -> None:
 def effect_extend(ctx: Context) -> None:
     assert ctx.input.days is not None
     ctx.request.due_at += timedelta(days=ctx.input.days)
+    ctx.request.extension_count += 1
+
+
+def effect_appeal(ctx: Context) -> None:
+    # The body's head must decide again: a new clock of the same length.
+    ctx.request.due_at = ctx.now + timedelta(days=ctx.policy.answer_days)
 
 
 # --- the tables
@@ -485,10 +521,159 @@ ACKNOWLEDGED_ONLY: tuple[Transition, ...] = (
     ),
 )
 
+INFORMATION_REQUEST: tuple[Transition, ...] = (
+    T(
+        A.start,
+        [S.submitted],
+        S.in_progress,
+        STAFF,
+        effect=effect_start,
+        summary="Take the request in hand.",
+    ),
+    T(
+        A.assign,
+        OPEN,
+        None,
+        [R.supervisor],
+        effect=effect_assign,
+        requires=("assignee",),
+        public=False,
+        summary="Give the request to a member of staff.",
+    ),
+    T(
+        A.transfer,
+        OPEN,
+        S.submitted,
+        [R.supervisor],
+        effect=effect_transfer,
+        requires=("administration", "reason"),
+        summary="Send it to the body that holds the information; its clock restarts there.",
+    ),
+    T(
+        A.request_info,
+        [S.in_progress],
+        S.awaiting_citizen,
+        STAFF,
+        effect=effect_pause,
+        requires=("message",),
+        summary="Ask the applicant to clarify; the clock pauses.",
+    ),
+    T(
+        A.resume,
+        [S.awaiting_citizen],
+        S.in_progress,
+        (*STAFF, R.citizen),
+        effect=effect_resume,
+        summary="Resume work; done by staff, or by the applicant's reply.",
+    ),
+    T(
+        A.answer,
+        [S.in_progress],
+        S.answered,
+        STAFF,
+        effect=effect_answer,
+        requires=("message", "outcome", "legal_ground"),
+        summary="Answer: granted, partially granted or refused (with its legal ground).",
+    ),
+    T(
+        A.extend_deadline,
+        OPEN,
+        None,
+        [R.supervisor],
+        guard=guard_extension_unused,
+        effect=effect_extend,
+        requires=("days", "reason"),
+        summary="Extend the deadline once, by at most 20 days, with a reason.",
+    ),
+    T(
+        A.reject,
+        OPEN,
+        S.rejected,
+        STAFF,
+        effect=effect_reject,
+        requires=("reason_code", "message"),
+        summary="Reject (out of scope, duplicate, abusive).",
+    ),
+    T(
+        A.appeal,
+        [S.answered],
+        S.appealed,
+        [R.citizen],
+        guard=guard_appeal_after_answer,
+        effect=effect_appeal,
+        requires=("reason",),
+        summary="Complain to the body's head about a refusal or a partial answer.",
+    ),
+    T(
+        A.appeal,
+        [S.submitted, S.in_progress],
+        S.appealed,
+        [R.citizen],
+        guard=guard_appeal_silence,
+        effect=effect_appeal,
+        requires=("reason",),
+        summary="Complain about a silence past the deadline.",
+    ),
+    T(
+        A.decide_appeal,
+        [S.appealed],
+        S.answered,
+        [R.supervisor],
+        effect=effect_answer,
+        requires=("message", "outcome", "legal_ground"),
+        summary="Decide on the appeal.",
+    ),
+    T(
+        A.close,
+        [*OPEN, S.answered],
+        S.closed,
+        [R.citizen],
+        effect=effect_close,
+        summary="The applicant withdraws, or is satisfied.",
+    ),
+    T(
+        A.rate,
+        [S.answered, S.closed],
+        None,
+        [R.citizen],
+        guard=guard_rate,
+        effect=effect_rate,
+        requires=("score",),
+        summary="Rate the answer from 1 to 5, once.",
+    ),
+    T(
+        A.auto_close,
+        [S.answered],
+        S.closed,
+        [R.system],
+        guard=guard_window_passed,
+        effect=effect_close,
+        summary="Closed by the system once the appeal window has passed.",
+    ),
+    T(
+        A.message,
+        [*OPEN, S.appealed],
+        None,
+        [R.citizen, *STAFF],
+        requires=("message",),
+        summary="Write to the other side.",
+    ),
+    T(
+        A.note,
+        list(S),
+        None,
+        STAFF,
+        requires=("message",),
+        public=False,
+        summary="An internal note the applicant never sees.",
+    ),
+)
+
 TABLES: dict[Kind, tuple[Transition, ...]] = {
     Kind.complaint: COMPLAINT,
     Kind.observation: ACKNOWLEDGED_ONLY,
     Kind.suggestion: ACKNOWLEDGED_ONLY,
+    Kind.information_request: INFORMATION_REQUEST,
 }
 INITIAL_STATE = S.submitted
 FINAL_STATES = frozenset({S.closed, S.rejected})
@@ -534,12 +719,18 @@ def allowed_actions(request: Request, actor: Actor, policy: Policy, now: datetim
 def _given(data: ActionInput, name: str) -> bool:
     if name == "contact":
         return bool(data.email or data.phone)
+    if name == "legal_ground":  # only a refusal, even partial, needs its ground
+        return data.outcome in (None, Outcome.granted) or bool(data.refusal_ground)
     attribute = {"administration": "administration_id", "assignee": "assignee_id"}.get(name, name)
     return getattr(data, attribute) not in (None, "")
 
 
 def _missing(transition: Transition, data: ActionInput) -> list[FieldError]:
-    return [FieldError(name, "required") for name in transition.requires if not _given(data, name)]
+    return [
+        FieldError(name, "legal_ground_required" if name == "legal_ground" else "required")
+        for name in transition.requires
+        if not _given(data, name)
+    ]
 
 
 def execute(

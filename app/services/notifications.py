@@ -25,6 +25,11 @@ KIND_LABELS = {
     "complaint": {"ar": "شكاية", "fr": "réclamation", "en": "complaint"},
     "observation": {"ar": "ملاحظة", "fr": "observation", "en": "observation"},
     "suggestion": {"ar": "اقتراح", "fr": "suggestion", "en": "suggestion"},
+    "information_request": {
+        "ar": "طلب الحصول على المعلومات",
+        "fr": "demande d'information",
+        "en": "information request",
+    },
 }
 
 

@@ -44,6 +44,8 @@ def can_see(actor: Actor, request: Request) -> bool:
             return actor.administration_id == request.administration_id
         case Role.operator:
             return request.channel in OPERATOR_CHANNELS
+        case Role.integration:
+            return actor.administration_id == request.administration_id
         case Role.system:
             return True
         case _:
@@ -60,7 +62,9 @@ async def policy_of(session: AsyncSession, request: Request, settings: Settings)
     """The deadlines in force for the request's current administration and service."""
     administration = await session.get_one(Administration, request.administration_id)
     service = await session.get(Service, request.service_id) if request.service_id else None
-    return catalogue.policy_for(administration, service, settings)
+    return catalogue.policy_for(
+        administration, service, settings, kind=request.kind, urgent=request.urgent
+    )
 
 
 # --- submission
@@ -79,11 +83,15 @@ def _check_channel(payload: RequestIn, actor: Actor | None) -> list[FieldError]:
         allowed: tuple[Channel, ...] = OPERATOR_CHANNELS
     elif role is Role.citizen:
         allowed = CITIZEN_CHANNELS
+    elif role is Role.integration:
+        allowed = (Channel.integration,)
     else:
         raise Forbidden()
     errors = []
     if payload.channel not in allowed:
         errors.append(FieldError("channel", "channel_not_allowed", {"allowed": ", ".join(allowed)}))
+    if payload.urgent and payload.kind is not Kind.information_request:
+        errors.append(FieldError("urgent", "information_request_only"))
     if role is not Role.operator:
         if payload.received_at is not None:
             errors.append(FieldError("received_at", "operator_only"))
@@ -138,7 +146,9 @@ async def submit(
     if errors or administration is None:
         raise ValidationFailed(errors=errors)
 
-    policy = catalogue.policy_for(administration, service, settings)
+    policy = catalogue.policy_for(
+        administration, service, settings, kind=payload.kind, urgent=payload.urgent
+    )
     complainant = payload.complainant
     request = Request(
         kind=payload.kind.value,
@@ -165,6 +175,9 @@ async def submit(
         due_at=received_at + timedelta(days=policy.answer_days),
         reopen_count=0,
         receipt_code=tracking_numbers.receipt_code(),
+        public_id=tracking_numbers.public_id(),
+        urgent=payload.urgent,
+        extension_count=0,
         created_at=now,
         updated_at=now,
     )
@@ -370,6 +383,9 @@ async def _resolve_action_input(
             target_days = catalogue.policy_for(target, target_service, settings).answer_days
             facts["from_administration"] = request.administration.code
             facts["to_administration"] = target.code
+    limit = settings.information_extension_days
+    if request.kind == Kind.information_request and body.days is not None and body.days > limit:
+        errors.append(FieldError("days", "out_of_range", {"min": 1, "max": limit}))
     if errors:
         raise ValidationFailed(errors=errors)
     return ActionInput(
@@ -381,6 +397,8 @@ async def _resolve_action_input(
         service_id=target_service_id,
         target_answer_days=target_days,
         days=body.days,
+        outcome=body.outcome,
+        refusal_ground=body.legal_ground,
         data=facts,
     )
 

@@ -23,6 +23,7 @@ STATE_LABELS: Final[dict[str, dict[str, str]]] = {
     },
     "answered": {"ar": "تمت الإجابة", "fr": "répondue", "en": "answered"},
     "acknowledged": {"ar": "تم الاطلاع عليه", "fr": "prise en compte", "en": "acknowledged"},
+    "appealed": {"ar": "قيد التظلم", "fr": "en recours", "en": "under appeal"},
     "closed": {"ar": "مغلق", "fr": "clôturée", "en": "closed"},
     "rejected": {"ar": "مرفوض", "fr": "rejetée", "en": "rejected"},
 }

@@ -49,6 +49,12 @@ def normalize(raw: str) -> str | None:
     return _format(symbols)
 
 
+def public_id() -> str:
+    """The id shown to the public (Open311 `service_request_id`): random, unrelated to the
+    tracking number, which stays the citizen's secret."""
+    return "R" + "".join(secrets.choice(ALPHABET) for _ in range(13))
+
+
 def receipt_code() -> str:
     """A code printed on a receipt so anyone can check it is genuine: 60 random bits."""
     symbols = "".join(secrets.choice(ALPHABET) for _ in range(12))

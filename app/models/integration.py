@@ -1,0 +1,62 @@
+"""Integration API keys (one administration each) and the public FAQ."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, CreatedAt
+
+
+class ApiKey(CreatedAt, Base):
+    """A key an administration's system uses (Open311 `api_key`). Only its SHA-256 is kept:
+    keys are long random strings, so a fast hash is enough and lookups stay an index probe."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_administration", "administration_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    administration_id: Mapped[int] = mapped_column(ForeignKey("administrations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime | None]
+
+
+class FaqEntry(CreatedAt, Base):
+    """A question and its answer, in Arabic, French and English, under a topic."""
+
+    __tablename__ = "faq_entries"
+    __table_args__ = (Index("ix_faq_entries_topic", "topic", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(default=0)
+    question: Mapped[dict[str, str]] = mapped_column(JSONB)
+    answer: Mapped[dict[str, str]] = mapped_column(JSONB)
+    updated_at: Mapped[datetime]
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+
+class RequestStats(Base):
+    """Counters kept in the same transaction as the events they count, one row per cohort:
+    (administration, service, kind, month of receipt). Statistics sum these rows, never scan
+    the requests table."""
+
+    __tablename__ = "request_stats"
+
+    administration_id: Mapped[int] = mapped_column(
+        ForeignKey("administrations.id"), primary_key=True
+    )
+    service_id: Mapped[int] = mapped_column(primary_key=True)  # 0: no service
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month: Mapped[datetime] = mapped_column(primary_key=True)
+    received: Mapped[int] = mapped_column(default=0)
+    processed: Mapped[int] = mapped_column(default=0)
+    processing_seconds: Mapped[int] = mapped_column(default=0)
+    reopened: Mapped[int] = mapped_column(default=0)
+    rated: Mapped[int] = mapped_column(default=0)
+    rating_sum: Mapped[int] = mapped_column(default=0)
+    satisfied: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,160 @@
+"""Information requests under law 31-13: 20 days, one extension, 3 days when urgent, appeals."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from app.models.enums import Role
+from app.models.request import Request
+from app.services import clock
+from tests.factories import act, complaint, file, make_administration, make_staff
+
+KINDS = ("complaint", "information_request")
+
+
+def information(code: str, **overrides):
+    return complaint(
+        code,
+        kind="information_request",
+        service="general",
+        attributes={},
+        subject="Budget de la commune 2025",
+        description="Je demande le budget voté de la commune pour l'année 2025.",
+        **overrides,
+    )
+
+
+async def _setup(session, settings):
+    admin = await make_administration(session, kinds=KINDS)
+    _agent, agent = await make_staff(session, settings, Role.agent, admin)
+    _sup, supervisor = await make_staff(session, settings, Role.supervisor, admin)
+    return admin, agent, supervisor
+
+
+def _days(start: str, end: str) -> timedelta:
+    return datetime.fromisoformat(end) - datetime.fromisoformat(start)
+
+
+async def test_answer_is_due_in_20_days_or_3_when_urgent(client, session, settings):
+    admin, _agent, _sup = await _setup(session, settings)
+    normal = await file(client, information(admin.code))
+    urgent = await file(client, information(admin.code, urgent=True))
+    assert _days(normal["created_at"], normal["due_at"]) == timedelta(days=20)
+    assert _days(urgent["created_at"], urgent["due_at"]) == timedelta(days=3)
+
+
+async def test_urgency_is_only_for_information_requests(client, session, settings):
+    admin, _agent, _sup = await _setup(session, settings)
+    response = await client.post("/api/v1/requests", json=complaint(admin.code, urgent=True))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "urgent"
+
+
+async def test_a_refusal_states_its_legal_ground(client, session, settings):
+    admin, agent, _sup = await _setup(session, settings)
+    number = (await file(client, information(admin.code)))["tracking_number"]
+    await act(client, number, "start", agent)
+    missing = await act(client, number, "answer", agent, message="Refusé", outcome="refused")
+    assert missing.status_code == 422
+    assert missing.json()["errors"] == [
+        {
+            "field": "legal_ground",
+            "code": "legal_ground_required",
+            "message": "A refusal, even partial, states its legal ground.",
+        }
+    ]
+    no_outcome = await act(client, number, "answer", agent, message="Voici")
+    assert no_outcome.json()["errors"][0]["field"] == "outcome"
+    done = await act(
+        client,
+        number,
+        "answer",
+        agent,
+        message="Refusé",
+        outcome="refused",
+        legal_ground="Article 7: données personnelles de tiers",
+    )
+    assert done.status_code == 200
+    assert done.json()["outcome"] == "refused"
+    assert done.json()["legal_ground"] == "Article 7: données personnelles de tiers"
+
+
+async def test_the_deadline_is_extended_once_by_at_most_20_days(client, session, settings):
+    admin, _agent, supervisor = await _setup(session, settings)
+    created = await file(client, information(admin.code))
+    number = created["tracking_number"]
+    too_long = await act(client, number, "extend_deadline", supervisor, days=21, reason="Volume")
+    assert too_long.status_code == 422
+    extended = await act(client, number, "extend_deadline", supervisor, days=20, reason="Volume")
+    assert extended.status_code == 200
+    assert _days(created["due_at"], extended.json()["due_at"]) == timedelta(days=20)
+    assert extended.json()["extension_count"] == 1
+    again = await act(client, number, "extend_deadline", supervisor, days=5, reason="Encore")
+    assert again.status_code == 409
+    assert again.json()["code"] == "extension_already_used"
+
+
+async def test_appeal_of_a_refusal_goes_to_the_head_who_decides(client, session, settings):
+    admin, agent, supervisor = await _setup(session, settings)
+    created = await file(client, information(admin.code))
+    number, citizen = created["tracking_number"], created["auth"]
+    await act(client, number, "start", agent)
+    await act(
+        client, number, "answer", agent, message="Non", outcome="refused", legal_ground="Art. 7"
+    )
+    view = await client.get(f"/api/v1/requests/{number}", headers=citizen)
+    assert "appeal" in view.json()["allowed_actions"]
+    appealed = await client.post(
+        f"/api/v1/requests/{number}/appeal",
+        json={"reason": "Ce budget est public."},
+        headers=citizen,
+    )
+    assert appealed.status_code == 200, appealed.text
+    assert appealed.json()["state"] == "appealed"
+    decided = await act(
+        client, number, "decide_appeal", supervisor, message="Accordé", outcome="granted"
+    )
+    assert decided.json()["state"] == "answered"
+    assert decided.json()["outcome"] == "granted"
+    # Granted: nothing left to appeal.
+    again = await client.post(
+        f"/api/v1/requests/{number}/appeal", json={"reason": "Encore"}, headers=citizen
+    )
+    assert again.status_code == 409
+    assert again.json()["code"] == "appeal_not_open"
+
+
+async def test_silence_past_the_deadline_opens_an_appeal_for_20_days(client, session, settings):
+    admin, _agent, _sup = await _setup(session, settings)
+    created = await file(client, information(admin.code))
+    number, citizen = created["tracking_number"], created["auth"]
+
+    async def appeal():
+        return await client.post(
+            f"/api/v1/requests/{number}/appeal", json={"reason": "Pas de réponse"}, headers=citizen
+        )
+
+    assert (await appeal()).status_code == 409  # the administration still has time
+
+    async def due_in(days: int) -> None:
+        await session.execute(
+            update(Request)
+            .where(Request.tracking_number == number)
+            .values(due_at=clock.now() + timedelta(days=days))
+        )
+
+    await due_in(-21)
+    assert (await appeal()).json()["code"] == "appeal_not_open"  # the window has closed
+    await due_in(-1)
+    response = await appeal()
+    assert response.status_code == 200
+    assert response.json()["state"] == "appealed"
+
+
+async def test_information_lifecycle_is_served(client):
+    table = (await client.get("/api/v1/lifecycle")).json()["information_request"]
+    assert "appealed" in table["states"]
+    answer = next(t for t in table["transitions"] if t["action"] == "answer")
+    assert answer["requires"] == ["message", "outcome", "legal_ground"]
