@@ -21,12 +21,14 @@ from app.routers import (
     auth,
     backoffice,
     catalogue,
+    faq,
     health,
     lifecycle,
     notifications,
     problems,
     receipts,
     requests,
+    statistics,
     tracking,
 )
 from app.schemas.common import Problem
@@ -104,6 +106,8 @@ def create_app(
         auth,
         backoffice,
         notifications,
+        statistics,
+        faq,
         problems,
     ):
         app.include_router(module.router)

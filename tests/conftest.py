@@ -35,6 +35,7 @@ from app.models import (
     OutboxMessage,
     Request,
     RequestEvent,
+    RequestStats,
     Service,
     ThrottleCounter,
     User,
@@ -186,6 +187,7 @@ async def live(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Live]:
         yield Live(client, maker, admin, staff, staff2, supervisor, national, client_for)
     async with maker() as session:
         for model in (
+            RequestStats,
             OutboxMessage,
             Webhook,
             Attachment,

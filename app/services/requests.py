@@ -17,7 +17,7 @@ from app.models.enums import Action, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
 from app.schemas.requests import ActionIn, ContactIn, RequestIn
-from app.services import catalogue, lifecycle, notifications, tracking_numbers
+from app.services import catalogue, lifecycle, notifications, stats, tracking_numbers
 from app.services.attributes import validate_attributes
 from app.services.lifecycle import ActionInput, Actor, Policy
 from app.services.textnorm import fold
@@ -196,6 +196,7 @@ async def submit(
         )
     )
     await notifications.on_submitted(session, request, administration, settings, now)
+    await stats.on_submitted(session, request)
     await session.flush()
     return Submitted(request, administration, service)
 
@@ -296,6 +297,7 @@ async def act(
         session, request, action, actor, data, policy, now, if_match=if_match
     )
     await notifications.on_event(session, request, event, settings, now)
+    await stats.on_event(session, request, event)
     return await _reload(session, request)
 
 
@@ -382,6 +384,8 @@ async def _resolve_action_input(
             target_service_id = target_service.id if target_service else None
             target_days = catalogue.policy_for(target, target_service, settings).answer_days
             facts["from_administration"] = request.administration.code
+            facts["from_administration_id"] = request.administration_id
+            facts["from_service_id"] = request.service_id
             facts["to_administration"] = target.code
     limit = settings.information_extension_days
     if request.kind == Kind.information_request and body.days is not None and body.days > limit:

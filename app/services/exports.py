@@ -1,0 +1,77 @@
+"""The CSV export of an administration's requests, streamed row by row from a server cursor."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.db import SessionMaker
+from app.models.catalogue import Service
+from app.models.request import Request
+
+PUBLIC_COLUMNS = [
+    "tracking_number",
+    "kind",
+    "state",
+    "service",
+    "subject",
+    "channel",
+    "created_at",
+    "received_at",
+    "due_at",
+    "answered_at",
+    "closed_at",
+    "overdue",
+    "reopen_count",
+    "rating_score",
+]
+PERSONAL_COLUMNS = ["full_name", "email", "phone", "national_id"]
+
+
+def _cell(value: object) -> str:
+    text = value.isoformat() if isinstance(value, datetime) else "" if value is None else str(value)
+    # Spreadsheets run cells starting with these as formulas (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+async def rows(
+    sessionmaker: SessionMaker,
+    *,
+    administration_id: int | None,
+    personal: bool,
+    now: datetime,
+) -> AsyncIterator[str]:
+    """CSV text in chunks; opens its own session, since the body streams after the route."""
+    columns = PUBLIC_COLUMNS + (PERSONAL_COLUMNS if personal else [])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    stmt = (
+        select(Request, Service.code)
+        .outerjoin(Service, Service.id == Request.service_id)
+        .order_by(Request.created_at, Request.id)
+        .execution_options(yield_per=500)
+    )
+    if administration_id is not None:
+        stmt = stmt.where(Request.administration_id == administration_id)
+    async with sessionmaker() as session:
+        result = await session.stream(stmt)
+        async for request, service_code in result:
+            derived = {
+                "service": service_code,
+                "overdue": request.state in ("submitted", "in_progress") and request.due_at < now,
+            }
+            values = {
+                name: derived[name] if name in derived else getattr(request, name)
+                for name in columns
+            }
+            writer.writerow([_cell(values[name]) for name in columns])
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+    yield buffer.getvalue()

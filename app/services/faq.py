@@ -1,0 +1,69 @@
+"""Questions and answers, localized, managed by national admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import NotFound
+from app.models.integration import FaqEntry
+from app.schemas.faq import FaqIn, FaqOut
+from app.services.textnorm import fold, like_pattern
+
+
+def out(entry: FaqEntry) -> FaqOut:
+    return FaqOut.model_validate(
+        {
+            "id": entry.id,
+            "topic": entry.topic,
+            "position": entry.position,
+            "question": entry.question,
+            "answer": entry.answer,
+            "updated_at": entry.updated_at,
+        }
+    )
+
+
+def _fill(entry: FaqEntry, body: FaqIn, now: datetime) -> None:
+    entry.topic = body.topic
+    entry.position = body.position
+    entry.question = body.question.model_dump()
+    entry.answer = body.answer.model_dump()
+    entry.updated_at = now
+    entry.search_text = fold(" ".join([*entry.question.values(), *entry.answer.values()]))
+
+
+async def listing(session: AsyncSession, *, topic: str | None, q: str | None) -> list[FaqEntry]:
+    stmt = select(FaqEntry).order_by(FaqEntry.topic, FaqEntry.position, FaqEntry.id)
+    if topic:
+        stmt = stmt.where(FaqEntry.topic == topic)
+    if q:
+        stmt = stmt.where(FaqEntry.search_text.like(like_pattern(q)))
+    return list((await session.scalars(stmt)).all())
+
+
+async def create(session: AsyncSession, body: FaqIn, now: datetime) -> FaqEntry:
+    entry = FaqEntry(created_at=now)
+    _fill(entry, body, now)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def replace(session: AsyncSession, entry_id: int, body: FaqIn, now: datetime) -> FaqEntry:
+    entry = await session.get(FaqEntry, entry_id)
+    if entry is None:
+        raise NotFound()
+    _fill(entry, body, now)
+    await session.flush()
+    return entry
+
+
+async def remove(session: AsyncSession, entry_id: int) -> None:
+    result = await session.execute(
+        delete(FaqEntry).where(FaqEntry.id == entry_id).returning(FaqEntry.id)
+    )
+    if result.scalar_one_or_none() is None:
+        raise NotFound()

@@ -1,0 +1,59 @@
+"""The FAQ: public, localized, managed by national admins only."""
+
+from __future__ import annotations
+
+from app.models.enums import Role
+from tests.factories import make_administration, make_staff
+
+ENTRY = {
+    "topic": "tracking",
+    "position": 1,
+    "question": {
+        "ar": "كيف أتتبع شكايتي؟",
+        "fr": "Comment suivre ma réclamation ?",
+        "en": "How do I follow my complaint?",
+    },
+    "answer": {
+        "ar": "أدخل رقم التتبع والبريد الإلكتروني أو الهاتف.",
+        "fr": "Saisissez le numéro de suivi et l'adresse électronique ou le téléphone.",
+        "en": "Enter the tracking number and the email or phone.",
+    },
+}
+
+
+async def test_national_admins_manage_and_everyone_reads(client, session, settings):
+    _admin, national = await make_staff(session, settings, Role.national_admin)
+    created = await client.post("/api/v1/backoffice/faq", json=ENTRY, headers=national)
+    assert created.status_code == 201
+    entry_id = created.json()["id"]
+    listed = await client.get("/api/v1/faq", params={"topic": "tracking"})
+    assert [e["question"]["ar"] for e in listed.json()] == ["كيف أتتبع شكايتي؟"]
+    found = await client.get("/api/v1/faq", params={"q": "reclamation"})  # accent ignored
+    assert [e["id"] for e in found.json()] == [entry_id]
+    changed = {**ENTRY, "position": 2}
+    replaced = await client.put(
+        f"/api/v1/backoffice/faq/{entry_id}", json=changed, headers=national
+    )
+    assert replaced.json()["position"] == 2
+    deleted = await client.delete(f"/api/v1/backoffice/faq/{entry_id}", headers=national)
+    assert deleted.status_code == 204
+    assert (await client.get("/api/v1/faq")).json() == []
+    missing = await client.delete(f"/api/v1/backoffice/faq/{entry_id}", headers=national)
+    assert missing.status_code == 404
+
+
+async def test_only_national_admins_write(client, session, settings):
+    admin = await make_administration(session)
+    _sup, supervisor = await make_staff(session, settings, Role.supervisor, admin)
+    refused = await client.post("/api/v1/backoffice/faq", json=ENTRY, headers=supervisor)
+    assert refused.status_code == 403
+    anonymous = await client.post("/api/v1/backoffice/faq", json=ENTRY)
+    assert anonymous.status_code == 401
+
+
+async def test_every_language_is_required(client, session, settings):
+    _admin, national = await make_staff(session, settings, Role.national_admin)
+    partial = {**ENTRY, "answer": {"fr": "Réponse"}}
+    response = await client.post("/api/v1/backoffice/faq", json=partial, headers=national)
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"answer.ar", "answer.en"}
