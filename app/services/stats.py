@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -157,32 +157,65 @@ def indicators(row: Any) -> dict[str, Any]:
 
 
 async def compute(session: AsyncSession, scope: Scope) -> dict[str, Any]:
-    """Totals, a ranking of administrations and a monthly series, for one scope."""
-    where = _where(scope)
-    total = (await session.execute(select(*_sums()).where(*where))).one()
-    ranking_stmt: Select[Any] = (
-        select(Administration.code, Administration.name, *_sums())
-        .join(Administration, Administration.id == RequestStats.administration_id)
-        .where(*where)
-        .group_by(Administration.code, Administration.name)
+    """Totals, a ranking of administrations and a monthly series, for one scope.
+
+    One pass over the cohort rows: GROUPING SETS give the total, the per-administration and
+    the per-month sums together.
+    """
+    grouping = func.grouping(RequestStats.administration_id, RequestStats.month).label("grouping")
+    stmt = (
+        select(RequestStats.administration_id, RequestStats.month, grouping, *_sums())
+        .where(*_where(scope))
+        .group_by(
+            func.grouping_sets(
+                text("()"), tuple_(RequestStats.administration_id), tuple_(RequestStats.month)
+            )
+        )
     )
+    total: Any = None
+    by_administration: dict[int, Any] = {}
+    monthly = []
+    for row in (await session.execute(stmt)).all():
+        if row.grouping == 3:  # both columns aggregated away: the grand total
+            total = row
+        elif row.grouping == 1:  # month aggregated away: one administration
+            by_administration[row.administration_id] = row
+        else:
+            monthly.append({"month": row.month.strftime("%Y-%m"), **indicators(row)})
+    monthly.sort(key=lambda m: m["month"])
+    names = {}
+    if by_administration:
+        found = await session.execute(
+            select(Administration.id, Administration.code, Administration.name).where(
+                Administration.id.in_(by_administration)
+            )
+        )
+        names = {admin_id: (code, name) for admin_id, code, name in found}
     ranking = [
-        {"administration": row.code, "name": row.name, **indicators(row)}
-        for row in (await session.execute(ranking_stmt)).all()
+        {"administration": names[admin_id][0], "name": names[admin_id][1], **indicators(row)}
+        for admin_id, row in by_administration.items()
     ]
     # The most responsive first: processed share, then volume.
     ranking.sort(key=lambda r: (-(r["processed_pct"] or 0), -r["received"], r["administration"]))
-    monthly_stmt = (
-        select(RequestStats.month, *_sums())
-        .where(*where)
-        .group_by(RequestStats.month)
-        .order_by(RequestStats.month)
-    )
-    monthly = [
-        {"month": row.month.strftime("%Y-%m"), **indicators(row)}
-        for row in (await session.execute(monthly_stmt)).all()
-    ]
-    return {"indicators": indicators(total), "ranking": ranking, "monthly": monthly}
+    return {
+        "indicators": indicators(total) if total else indicators(_ZERO),
+        "ranking": ranking,
+        "monthly": monthly,
+    }
+
+
+@dataclass(frozen=True)
+class _Zero:
+    received: int = 0
+    processed: int = 0
+    processing_seconds: int = 0
+    reopened: int = 0
+    rated: int = 0
+    rating_sum: int = 0
+    satisfied: int = 0
+
+
+_ZERO = _Zero()
 
 
 async def service_id(session: AsyncSession, administration_id: int, code: str) -> int | None:

@@ -1,0 +1,101 @@
+"""Benchmark of the public statistics over a country's worth of counters.
+
+Run: `make bench`. Statistics never scan requests: they sum the per-cohort counters, whose
+size grows with administrations × services × kinds × months, not with requests. This fills
+120 administrations × 4 services × 4 kinds × 120 months (230,400 cohort rows, standing for
+tens of millions of requests) and times the global, per-administration and per-period
+queries through the real service function. Prints numbers; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.__main__ import migrate
+from app.db import async_url, start_embedded_postgres
+from app.models.enums import Kind
+from app.services import stats
+
+RUNS = 50
+FILL = [
+    """INSERT INTO administrations (code, name, sector, search_text)
+       SELECT 'B' || g, jsonb_build_object('ar', 'إدارة ' || g, 'fr', 'Administration ' || g, 'en', 'Administration ' || g),
+              'public_service', 'administration ' || g FROM generate_series(1, 120) g""",
+    """INSERT INTO request_stats (administration_id, service_id, kind, month, received, processed,
+              processing_seconds, reopened, rated, rating_sum, satisfied)
+       SELECT a.id, s, k, date_trunc('month', now()) - (m || ' months')::interval,
+              100, 80, 80 * 86400 * 30, 5, 40, 150, 28
+       FROM administrations a, generate_series(1, 4) s,
+            unnest(ARRAY['complaint', 'observation', 'suggestion', 'information_request']) k,
+            generate_series(0, 119) m""",
+    "ANALYZE",
+]
+
+
+async def timed(label: str, call) -> None:  # type: ignore[no-untyped-def]
+    samples = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        await call()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    print(
+        f"{label:<44} p50 {statistics.median(samples):7.2f} ms   p95 {samples[int(RUNS * 0.95) - 1]:7.2f} ms"
+    )
+
+
+async def main() -> None:
+    server = async_url(
+        os.environ.get("BENCH_DATABASE_URL")
+        or start_embedded_postgres(Path(".data/bench-postgres"))
+    )
+    name = f"chikaya_bench_{secrets.token_hex(3)}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(migrate, url)
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            for statement in FILL:
+                await conn.execute(text(statement))
+            rows = (
+                await conn.execute(text("SELECT count(*), sum(received) FROM request_stats"))
+            ).one()
+        print(f"{rows[0]} cohort rows standing for {rows[1]:,} requests")
+        async with async_sessionmaker(engine)() as session:
+            some = await session.scalar(text("SELECT id FROM administrations WHERE code = 'B7'"))
+            await timed("whole portal, all time", lambda: stats.compute(session, stats.Scope()))
+            await timed(
+                "one administration",
+                lambda: stats.compute(session, stats.Scope(administration_id=some)),
+            )
+            await timed(
+                "one kind, one year",
+                lambda: stats.compute(
+                    session,
+                    stats.Scope(
+                        kind=Kind.complaint, from_month=date(2025, 1, 1), to_month=date(2025, 12, 1)
+                    ),
+                ),
+            )
+        await engine.dispose()
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
