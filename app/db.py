@@ -81,18 +81,33 @@ class TransactionalRoute(APIRoute):
 
         async def route_handler(request: Request) -> Response:
             sessionmaker: SessionMaker = request.app.state.sessionmaker
-            async with sessionmaker() as session:
-                request.state.db = session
-                try:
-                    response = await handler(request)
-                except DomainError as error:
-                    if error.keep_changes:
+            # Compensations for work outside the database (files written to storage), run
+            # when the transaction does not commit, so nothing is left orphaned.
+            request.state.on_rollback = []
+            committed = False
+            try:
+                async with sessionmaker() as session:
+                    request.state.db = session
+                    try:
+                        response = await handler(request)
+                    except DomainError as error:
+                        if error.keep_changes:
+                            await session.commit()
+                        raise
+                    if response.status_code < 400:
                         await session.commit()
-                    raise
-                if response.status_code < 400:
-                    await session.commit()
-                else:
-                    await session.rollback()
-                return response
+                        committed = True
+                    else:
+                        await session.rollback()
+                    return response
+            finally:
+                if not committed:
+                    for undo in reversed(request.state.on_rollback):
+                        await undo()
 
         return route_handler
+
+
+def on_rollback(request: Request, undo: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run `undo` if this HTTP request's transaction ends without committing."""
+    request.state.on_rollback.append(undo)

@@ -344,3 +344,15 @@ def error_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any
             },
         }
     return responses
+
+
+class TooManyAttachments(DomainError):
+    status, code = 413, "too_many_attachments"
+
+
+class FileTooLarge(DomainError):
+    status, code = 413, "file_too_large"
+
+
+class FileTypeNotAllowed(DomainError):
+    status, code = 415, "file_type_not_allowed"

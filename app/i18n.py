@@ -115,6 +115,36 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Le corps de la requête dépasse la limite de {limit} octets.",
         "ar": "يتجاوز محتوى الطلب الحد المسموح به وهو {limit} بايت.",
     },
+    "file_too_large.title": {
+        "en": "File too large",
+        "fr": "Fichier trop volumineux",
+        "ar": "الملف كبير جدا",
+    },
+    "file_too_large.detail": {
+        "en": "Each file may have at most {limit} bytes.",
+        "fr": "Chaque fichier peut faire au plus {limit} octets.",
+        "ar": "لا يمكن أن يتجاوز حجم كل ملف {limit} بايت.",
+    },
+    "too_many_attachments.title": {
+        "en": "Too many documents",
+        "fr": "Trop de documents",
+        "ar": "عدد الوثائق كبير جدا",
+    },
+    "too_many_attachments.detail": {
+        "en": "At most {per_upload} files per upload and {per_request} per request.",
+        "fr": "Au plus {per_upload} fichiers par envoi et {per_request} par demande.",
+        "ar": "على الأكثر {per_upload} ملفات في كل إرسال و{per_request} لكل طلب.",
+    },
+    "file_type_not_allowed.title": {
+        "en": "File type not accepted",
+        "fr": "Type de fichier refusé",
+        "ar": "نوع الملف غير مقبول",
+    },
+    "file_type_not_allowed.detail": {
+        "en": "The content of '{name}' is {found}; accepted: PDF, JPEG, PNG, WebP, HEIC, DOCX, ODT.",
+        "fr": "Le contenu de « {name} » est {found} ; acceptés : PDF, JPEG, PNG, WebP, HEIC, DOCX, ODT.",
+        "ar": "محتوى «{name}» من نوع {found}؛ المقبول: PDF وJPEG وPNG وWebP وHEIC وDOCX وODT.",
+    },
     "unsupported_media_type.title": {
         "en": "Unsupported media type",
         "fr": "Type de contenu non pris en charge",

@@ -111,7 +111,8 @@ def create_app(
         problems,
     ):
         app.include_router(module.router)
-    app.add_middleware(BodySizeLimitMiddleware, limit=JSON_BODY_LIMIT)
+    upload_limit = settings.max_files_per_upload * settings.max_attachment_bytes + JSON_BODY_LIMIT
+    app.add_middleware(BodySizeLimitMiddleware, limit=JSON_BODY_LIMIT, upload_limit=upload_limit)
     language: Language = settings.default_language  # type: ignore[assignment]
     app.add_middleware(LanguageMiddleware, default=language)
 

@@ -23,25 +23,30 @@ class LanguageMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses bodies over `limit` bytes with 413, by header or while streaming, never buffering."""
+    """Refuses bodies over `limit` bytes with 413, by header or while streaming, never buffering.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    Document uploads get `upload_limit` instead; their own parser also caps each file.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope["method"] == "POST" and scope["path"].endswith("/attachments")
+        limit = self.upload_limit if upload else self.limit
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             response = problem_response(
-                413, PayloadTooLarge.code, instance=scope["path"], params={"limit": self.limit}
+                413, PayloadTooLarge.code, instance=scope["path"], params={"limit": limit}
             )
             await response(scope, receive, send)
             return
         received = 0
-        limit = self.limit
 
         async def limited_receive() -> Message:
             nonlocal received

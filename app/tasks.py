@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from sqlalchemy import delete
 
 from app.config import Settings
 from app.db import SessionMaker
 from app.models.support import ThrottleCounter
-from app.services import clock, idempotency, notifications
+from app.services import attachments, clock, idempotency, notifications
 from app.services import requests as requests_service
+from app.services.storage import get_storage
 
 log = logging.getLogger("app.tasks")
 
@@ -30,6 +32,9 @@ async def run_due_work(sessionmaker: SessionMaker, settings: Settings) -> int:
     async with sessionmaker() as session:
         await notifications.remind_reopen_windows(session, settings, now)
         await session.commit()
+    async with sessionmaker() as session:
+        # Files written by a process that died before its commit; an hour is ample margin.
+        await attachments.sweep_orphans(session, get_storage(settings), timedelta(hours=1), now)
     async with sessionmaker() as session:
         await idempotency.purge_expired(session, now)
         await session.execute(delete(ThrottleCounter).where(ThrottleCounter.window_ends_at <= now))

@@ -111,8 +111,9 @@ def database_url(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
+        attachments_dir=tmp_path_factory.mktemp("attachments"),
         environment=Environment.test,
         secret_key="test-secret-key-that-is-long-enough-0123456789",  # type: ignore[arg-type]
         auto_close_interval_seconds=0,

@@ -42,7 +42,7 @@ async def test_a_complaint_lives_from_submission_to_closing(client, session, set
     citizen = {"Authorization": f"Bearer {tracked.json()['access_token']}"}
     view = await _detail(client, number, citizen, "ar")
     assert view["language"] == "ar"
-    assert view["allowed_actions"] == ["close", "message"]
+    assert view["allowed_actions"] == ["close", "message", "attach"]
 
     # The wrong administration's agent sees nothing.
     assert (await client.get(f"/api/v1/requests/{number}", headers=stranger)).status_code == 404
@@ -67,7 +67,7 @@ async def test_a_complaint_lives_from_submission_to_closing(client, session, set
     answer = await act(client, number, "answer", staff, message="Votre dossier est réglé.")
     assert answer.json()["state"] == "answered"
     view = await _detail(client, number, citizen)
-    assert view["allowed_actions"] == ["close", "reopen", "rate"]
+    assert view["allowed_actions"] == ["close", "reopen", "rate", "attach"]
     assert view["reopen_until"] is not None
 
     rated = await client.put(
@@ -132,7 +132,7 @@ async def test_refused_action_lists_allowed_actions_in_arabic(client, session, s
     body = response.json()
     assert body["code"] == "transition_not_allowed"
     assert body["title"] == "إجراء غير مسموح به"
-    assert body["allowed_actions"] == ["start", "reject", "message", "note"]
+    assert body["allowed_actions"] == ["start", "reject", "message", "note", "attach"]
 
 
 async def test_reopen_after_the_window_is_refused(client, session, settings):
@@ -240,7 +240,7 @@ async def test_observation_is_acknowledged_then_closed(client, session, settings
     acknowledged = await act(client, number, "acknowledge", staff, message="Merci !")
     assert acknowledged.json()["state"] == "acknowledged"
     citizen_view = await _detail(client, number, created["auth"])
-    assert citizen_view["allowed_actions"] == ["close"]
+    assert citizen_view["allowed_actions"] == ["close", "attach"]
     closed = await act(client, number, "close", staff)
     assert closed.json()["state"] == "closed"
 

@@ -37,6 +37,7 @@ class Action(StrEnum):
     auto_close = "auto_close"
     message = "message"
     note = "note"
+    attach = "attach"
     appeal = "appeal"
     decide_appeal = "decide_appeal"
     # Not in any lifecycle table: events that change no state but belong to the history.

@@ -411,6 +411,13 @@ COMPLAINT: tuple[Transition, ...] = (
         summary="An internal note the citizen never sees.",
     ),
     T(
+        A.attach,
+        [*OPEN, S.answered],
+        None,
+        [R.citizen, *STAFF],
+        summary="Add documents: evidence from the citizen, or staff's documents for the answer.",
+    ),
+    T(
         A.attach_contact,
         [*OPEN, S.answered],
         None,
@@ -508,6 +515,13 @@ ACKNOWLEDGED_ONLY: tuple[Transition, ...] = (
         requires=("message",),
         public=False,
         summary="An internal note the citizen never sees.",
+    ),
+    T(
+        A.attach,
+        [S.submitted, S.acknowledged],
+        None,
+        [R.citizen, *STAFF],
+        summary="Add documents: evidence from the citizen, or staff's documents for the answer.",
     ),
     T(
         A.attach_contact,
@@ -666,6 +680,13 @@ INFORMATION_REQUEST: tuple[Transition, ...] = (
         requires=("message",),
         public=False,
         summary="An internal note the applicant never sees.",
+    ),
+    T(
+        A.attach,
+        [*OPEN, S.answered, S.appealed],
+        None,
+        [R.citizen, *STAFF],
+        summary="Add documents: evidence from the applicant, or staff's documents for the answer.",
     ),
 )
 

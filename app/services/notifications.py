@@ -227,7 +227,8 @@ async def on_event(
     """After any lifecycle event: tell the citizen what they did not do themselves, and hooks."""
     administration = await session.get_one(Administration, request.administration_id)
     action = Action(event.action)
-    if event.public and event.actor_role != Role.citizen:
+    # Documents go with an answer or a message, which speak for themselves.
+    if event.public and event.actor_role != Role.citizen and action is not Action.attach:
         language = _language(request)
         quoted = event.note if action in SPEAKING else None
         if action is Action.message:

@@ -1,0 +1,290 @@
+"""Documents: streamed from the multipart body to storage, counted, hashed and typed by content.
+
+Starlette's form parser does not cap file parts, so the upload is parsed here, chunk by chunk,
+with python-multipart: a file passing the size limit is refused with 413 the moment it does,
+without reading the rest and without holding files in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import unicodedata
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote
+
+import filetype
+from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request as HttpRequest
+
+from app.config import Settings
+from app.db import on_rollback
+from app.errors import (
+    FileTooLarge,
+    FileTypeNotAllowed,
+    NotFound,
+    TooManyAttachments,
+    UnsupportedMediaType,
+)
+from app.models.attachment import Attachment
+from app.models.enums import Action
+from app.models.request import Request
+from app.services import requests as requests_service
+from app.services.lifecycle import ActionInput, Actor
+from app.services.storage import Storage
+
+SNIFF_BYTES = 8192
+# Browsers and apps declare these when they do not know better; the content decides.
+VAGUE_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
+ALIASES = {"image/jpg": "image/jpeg", "image/heif": "image/heic"}
+
+
+def display_name(raw: str | None) -> str:
+    """The client's file name as harmless display text: no path, no control characters."""
+    name = unicodedata.normalize("NFC", raw or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    if len(name) > 255:
+        stem, dot, extension = name.rpartition(".")
+        name = (
+            (stem[: 254 - len(extension)] + dot + extension)
+            if dot and len(extension) < 10
+            else name[:255]
+        )
+    return name or "document"
+
+
+def content_disposition(name: str) -> str:
+    """RFC 6266: an ASCII fallback and the exact UTF-8 name (Arabic names included)."""
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    fallback = (
+        "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in fallback).strip()
+        or "document"
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@dataclass
+class Part:
+    name: str
+    declared_type: str
+    spool: IO[bytes]
+    size: int = 0
+    head: bytearray = field(default_factory=bytearray)
+    digest: Any = field(default_factory=hashlib.sha256)
+
+
+@dataclass
+class _Events:
+    """What the synchronous parser callbacks saw in one chunk, replayed asynchronously."""
+
+    items: list[tuple[str, Any]] = field(default_factory=list)
+    header_field: bytearray = field(default_factory=bytearray)
+    header_value: bytearray = field(default_factory=bytearray)
+    headers: dict[bytes, bytes] = field(default_factory=dict)
+
+
+def _parser(boundary: bytes, events: _Events) -> MultipartParser:
+    def on_part_begin() -> None:
+        events.headers = {}
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        events.header_field += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        events.header_value += data[start:end]
+
+    def on_header_end() -> None:
+        events.headers[bytes(events.header_field).lower()] = bytes(events.header_value)
+        events.header_field.clear()
+        events.header_value.clear()
+
+    def on_headers_finished() -> None:
+        events.items.append(("begin", dict(events.headers)))
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        events.items.append(("data", data[start:end]))
+
+    def on_part_end() -> None:
+        events.items.append(("end", None))
+
+    return MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+
+
+async def _receive_parts(
+    http: HttpRequest, storage: Storage, settings: Settings, room: int
+) -> list[Part]:
+    """Stream the body into spooled files; refuse as soon as a limit is passed."""
+    kind, options = parse_options_header(http.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if kind != b"multipart/form-data" or not boundary:
+        raise UnsupportedMediaType(params={"expected": "multipart/form-data"})
+    events = _Events()
+    parser = _parser(boundary, events)
+    parts: list[Part] = []
+    current: Part | None = None
+    limit = settings.max_attachment_bytes
+    try:
+        async for chunk in http.stream():
+            parser.write(chunk)
+            for event, value in events.items:
+                if event == "begin":
+                    _, params = parse_options_header(value.get(b"content-disposition", b""))
+                    filename = params.get(b"filename")
+                    current = None
+                    if filename is not None:  # a file part; plain form fields are ignored
+                        if len(parts) >= min(settings.max_files_per_upload, room):
+                            raise TooManyAttachments(
+                                params={
+                                    "per_upload": settings.max_files_per_upload,
+                                    "per_request": settings.max_attachments_per_request,
+                                }
+                            )
+                        spool = await asyncio.to_thread(storage.spool)
+                        declared = value.get(b"content-type", b"").decode("latin-1").lower()
+                        current = Part(
+                            display_name(filename.decode("utf-8", "replace")), declared, spool
+                        )
+                        parts.append(current)
+                elif event == "data" and current is not None:
+                    current.size += len(value)
+                    if current.size > limit:
+                        raise FileTooLarge(params={"limit": limit})
+                    current.digest.update(value)
+                    if len(current.head) < SNIFF_BYTES:
+                        current.head += value[: SNIFF_BYTES - len(current.head)]
+                    await asyncio.to_thread(current.spool.write, value)
+                elif event == "end":
+                    current = None
+            events.items.clear()
+        parser.finalize()
+    except BaseException:
+        await _discard(parts)
+        raise
+    for part in parts:
+        await asyncio.to_thread(part.spool.close)
+    return parts
+
+
+async def _discard(parts: list[Part]) -> None:
+    for part in parts:
+        await asyncio.to_thread(part.spool.close)
+        await asyncio.to_thread(Path(part.spool.name).unlink, True)
+
+
+def _check_type(part: Part, settings: Settings) -> str:
+    guessed = filetype.guess(bytes(part.head))
+    found: str = guessed.mime if guessed else "unknown"
+    declared = ALIASES.get(part.declared_type, part.declared_type)
+    if found not in settings.allowed_attachment_types or declared not in (VAGUE_TYPES | {found}):
+        raise FileTypeNotAllowed(params={"name": part.name, "found": found})
+    return found
+
+
+async def upload(
+    session: AsyncSession,
+    http: HttpRequest,
+    request: Request,
+    actor: Actor,
+    *,
+    storage: Storage,
+    settings: Settings,
+    now: datetime,
+) -> list[Attachment]:
+    """Check the lifecycle allows it, stream the files, store them, record them — all or none."""
+    await requests_service.act(
+        session, request, Action.attach, actor, ActionInput(), settings=settings, now=now
+    )
+    existing = await session.scalar(
+        select(func.count()).select_from(Attachment).where(Attachment.request_id == request.id)
+    )
+    room = settings.max_attachments_per_request - int(existing or 0)
+    parts = await _receive_parts(http, storage, settings, room)
+    if not parts:
+        await _discard(parts)
+        raise TooManyAttachments(
+            params={
+                "per_upload": settings.max_files_per_upload,
+                "per_request": settings.max_attachments_per_request,
+            }
+        )
+    try:
+        types = [_check_type(part, settings) for part in parts]
+    except BaseException:
+        await _discard(parts)
+        raise
+    attachments = []
+    for part, content_type in zip(parts, types, strict=True):
+        key = uuid.uuid4().hex
+        # Registered before the write: if anything later fails, the object is removed again.
+        on_rollback(http, lambda key=key: storage.delete(key))  # type: ignore[misc]
+        await storage.put(key, Path(part.spool.name))
+        attachment = Attachment(
+            request_id=request.id,
+            storage_key=key,
+            display_name=part.name,
+            content_type=content_type,
+            size=part.size,
+            sha256=part.digest.hexdigest(),
+            uploaded_by_role=actor.role.value,
+            uploaded_by_id=actor.user_id,
+            created_at=now,
+        )
+        session.add(attachment)
+        attachments.append(attachment)
+    await session.flush()
+    return attachments
+
+
+async def listing(session: AsyncSession, request: Request) -> list[Attachment]:
+    stmt = select(Attachment).where(Attachment.request_id == request.id).order_by(Attachment.id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def find(session: AsyncSession, request: Request, attachment_id: int) -> Attachment:
+    attachment = await session.get(Attachment, attachment_id)
+    if attachment is None or attachment.request_id != request.id:
+        raise NotFound()
+    return attachment
+
+
+def download(storage: Storage, attachment: Attachment) -> AsyncIterator[bytes]:
+    return storage.read(attachment.storage_key)
+
+
+async def sweep_orphans(
+    session: AsyncSession, storage: Storage, older_than: timedelta, now: datetime
+) -> int:
+    """Delete stored files no row points to (a process that died between write and commit)."""
+    keys = await storage.keys_older_than(now - older_than)
+    if not keys:
+        return 0
+    known = set(
+        (
+            await session.scalars(
+                select(Attachment.storage_key).where(Attachment.storage_key.in_(keys))
+            )
+        ).all()
+    )
+    orphans = [key for key in keys if key not in known]
+    for key in orphans:
+        await storage.delete(key)
+    return len(orphans)

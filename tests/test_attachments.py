@@ -1,0 +1,329 @@
+"""Documents go up streamed and typed by content, come back byte for byte, and never leak."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import boto3
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+
+from app.main import create_app
+from app.models.enums import Role
+from tests import documents
+from tests.factories import complaint, file, make_administration, make_staff
+from tests.servers import free_port
+
+
+def stored_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and ".incoming" not in p.parts]
+
+
+async def upload(client, number, headers, *files):
+    return await client.post(
+        f"/api/v1/requests/{number}/attachments",
+        files=[("files", f) for f in files],
+        headers=headers,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "declared", "detected"),
+    [
+        ("constat.pdf", documents.pdf(), "application/pdf", "application/pdf"),
+        ("photo.png", documents.png(), "image/png", "image/png"),
+        ("photo.jpg", documents.jpeg(), "image/jpeg", "image/jpeg"),
+        (
+            "lettre.docx",
+            documents.docx(),
+            "application/octet-stream",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        ("lettre.odt", documents.odt(), "", "application/vnd.oasis.opendocument.text"),
+    ],
+)
+async def test_documents_go_up_and_come_back_byte_for_byte(
+    client, session, name, content, declared, detected
+):
+    admin = await make_administration(session)
+    created = await file(client, complaint(admin.code))
+    number, citizen = created["tracking_number"], created["auth"]
+    response = await upload(client, number, citizen, (name, content, declared))
+    assert response.status_code == 201, response.text
+    [item] = response.json()
+    assert item["content_type"] == detected
+    assert item["size"] == len(content)
+    assert item["sha256"] == hashlib.sha256(content).hexdigest()
+    assert item["uploaded_by"] == "citizen"
+    down = await client.get(f"/api/v1/requests/{number}/attachments/{item['id']}", headers=citizen)
+    assert down.status_code == 200
+    assert down.content == content
+    assert down.headers["content-type"].startswith(detected)
+    assert down.headers["x-content-type-options"] == "nosniff"
+    assert down.headers["content-disposition"].startswith("attachment;")
+    listed = await client.get(f"/api/v1/requests/{number}/attachments", headers=citizen)
+    assert [a["id"] for a in listed.json()] == [item["id"]]
+    history = (await client.get(f"/api/v1/requests/{number}", headers=citizen)).json()["history"]
+    assert history[-1]["action"] == "attach"
+
+
+async def test_an_executable_renamed_pdf_is_refused(client, session, settings):
+    admin = await make_administration(session)
+    created = await file(client, complaint(admin.code))
+    before = stored_files(settings.attachments_dir)
+    response = await upload(
+        client,
+        created["tracking_number"],
+        created["auth"],
+        ("facture.pdf", documents.executable(), "application/pdf"),
+    )
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "file_type_not_allowed"
+    assert stored_files(settings.attachments_dir) == before
+    assert list((settings.attachments_dir / ".incoming").iterdir()) == []
+
+
+async def test_a_declared_type_that_lies_is_refused(client, session):
+    admin = await make_administration(session)
+    created = await file(client, complaint(admin.code))
+    response = await upload(
+        client, created["tracking_number"], created["auth"], ("x.png", documents.pdf(), "image/png")
+    )
+    assert response.status_code == 415
+
+
+async def test_a_file_one_byte_over_the_limit_is_refused_early(session, sessionmaker, settings):
+    small = settings.model_copy(update={"max_attachment_bytes": 1000})
+    app = create_app(settings=small, sessionmaker=sessionmaker)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        admin = await make_administration(session)
+        created = await file(client, complaint(admin.code))
+        number, citizen = created["tracking_number"], created["auth"]
+        exact = documents.pdf() + b"%" * (1000 - len(documents.pdf()))
+        assert (
+            await upload(client, number, citizen, ("a.pdf", exact, "application/pdf"))
+        ).status_code == 201
+        over = await upload(client, number, citizen, ("b.pdf", exact + b"%", "application/pdf"))
+        assert over.status_code == 413
+        assert over.json()["code"] == "file_too_large"
+
+        # A 5 MB body sent without Content-Length: the server stops reading early.
+        boundary = "chikayaboundary"
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        sent = 0
+
+        async def body():
+            nonlocal sent
+            yield head + documents.pdf()
+            for _ in range(80):
+                sent += 65536
+                yield b"%" * 65536
+
+        streamed = await client.post(
+            f"/api/v1/requests/{number}/attachments",
+            content=body(),
+            headers={**citizen, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert streamed.status_code == 413
+        assert sent <= 2 * 65536  # refused within the chunk that crossed the limit
+
+
+async def test_file_names_lose_their_path_and_keep_their_arabic(client, session):
+    admin = await make_administration(session)
+    created = await file(client, complaint(admin.code))
+    number, citizen = created["tracking_number"], created["auth"]
+    pdf = documents.pdf()
+    response = await upload(
+        client,
+        number,
+        citizen,
+        ("../../etc/passwd.pdf", pdf, "application/pdf"),
+        ("C:\\Users\\x\\وصل التأمين.pdf", pdf, "application/pdf"),
+    )
+    assert response.status_code == 201
+    names = [a["name"] for a in response.json()]
+    assert names == ["passwd.pdf", "وصل التأمين.pdf"]
+    arabic = response.json()[1]["id"]
+    down = await client.get(f"/api/v1/requests/{number}/attachments/{arabic}", headers=citizen)
+    disposition = down.headers["content-disposition"]
+    assert f"filename*=UTF-8''{quote('وصل التأمين.pdf', safe='')}" in disposition
+    assert 'filename="' in disposition
+
+
+async def test_nobody_else_reads_the_documents(client, session, settings):
+    admin = await make_administration(session)
+    other = await make_administration(session)
+    _agent, own_staff = await make_staff(session, settings, Role.agent, admin)
+    _stranger, stranger = await make_staff(session, settings, Role.agent, other)
+    mine = await file(client, complaint(admin.code))
+    theirs = await file(client, complaint(admin.code))
+    item = (
+        await upload(
+            client,
+            mine["tracking_number"],
+            mine["auth"],
+            ("a.pdf", documents.pdf(), "application/pdf"),
+        )
+    ).json()[0]
+    path = f"/api/v1/requests/{mine['tracking_number']}/attachments/{item['id']}"
+    assert (await client.get(path, headers=theirs["auth"])).status_code == 404
+    assert (await client.get(path, headers=stranger)).status_code == 404
+    assert (await client.get(path)).status_code == 401
+    # Another request's path with this id does not reach it either.
+    cross = f"/api/v1/requests/{theirs['tracking_number']}/attachments/{item['id']}"
+    assert (await client.get(cross, headers=theirs["auth"])).status_code == 404
+    assert (await client.get(path, headers=own_staff)).status_code == 200
+
+
+async def test_staff_attach_documents_to_their_answer(client, session, settings):
+    admin = await make_administration(session)
+    _agent, staff = await make_staff(session, settings, Role.agent, admin)
+    created = await file(client, complaint(admin.code))
+    response = await upload(
+        client,
+        created["tracking_number"],
+        staff,
+        ("reponse.pdf", documents.pdf(), "application/pdf"),
+    )
+    assert response.status_code == 201
+    assert response.json()[0]["uploaded_by"] == "agent"
+    seen = await client.get(
+        f"/api/v1/requests/{created['tracking_number']}/attachments", headers=created["auth"]
+    )
+    assert [a["name"] for a in seen.json()] == ["reponse.pdf"]
+
+
+async def test_limits_on_files_per_request_and_closed_requests(session, sessionmaker, settings):
+    few = settings.model_copy(update={"max_attachments_per_request": 2})
+    app = create_app(settings=few, sessionmaker=sessionmaker)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        admin = await make_administration(session)
+        created = await file(client, complaint(admin.code))
+        number, citizen = created["tracking_number"], created["auth"]
+        pdf = ("a.pdf", documents.pdf(), "application/pdf")
+        assert (await upload(client, number, citizen, pdf, pdf)).status_code == 201
+        refused = await upload(client, number, citizen, pdf)
+        assert refused.status_code == 413
+        assert refused.json()["code"] == "too_many_attachments"
+        await client.post(f"/api/v1/requests/{number}/close", json={}, headers=citizen)
+        closed = await upload(client, number, citizen, pdf)
+        assert closed.status_code == 409
+        assert closed.json()["code"] == "transition_not_allowed"
+
+
+async def test_nothing_stays_orphaned_when_the_transaction_fails(
+    client, session, settings, monkeypatch
+):
+    admin = await make_administration(session)
+    created = await file(client, complaint(admin.code))
+    before = stored_files(settings.attachments_dir)
+
+    from app.services import attachments
+
+    real = attachments.Attachment
+
+    def broken(**fields):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(attachments, "Attachment", broken)
+    response = await upload(
+        client,
+        created["tracking_number"],
+        created["auth"],
+        ("a.pdf", documents.pdf(), "application/pdf"),
+    )
+    monkeypatch.setattr(attachments, "Attachment", real)
+    assert response.status_code == 500
+    assert stored_files(settings.attachments_dir) == before
+    listed = await client.get(
+        f"/api/v1/requests/{created['tracking_number']}/attachments", headers=created["auth"]
+    )
+    assert listed.json() == []
+
+
+async def test_orphans_left_by_a_crash_are_swept(session, settings, tmp_path):
+    from datetime import timedelta
+
+    from app.services import attachments, clock
+    from app.services.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path)
+    spool = storage.spool()
+    spool.write(b"left behind")
+    spool.close()
+    await storage.put("deadbeef" * 4, Path(spool.name))
+    assert (
+        await attachments.sweep_orphans(
+            session, storage, timedelta(0), clock.now() + timedelta(seconds=1)
+        )
+        == 1
+    )
+    assert stored_files(tmp_path) == []
+
+
+@pytest.fixture
+def s3_server() -> Iterator[str]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    ).create_bucket(Bucket="chikaya-test")
+    yield url
+    server.stop()
+
+
+async def test_s3_backend_round_trip(session, sessionmaker, settings, s3_server):
+    from pydantic import SecretStr
+
+    s3 = settings.model_copy(
+        update={
+            "attachments_backend": "s3",
+            "s3_endpoint_url": s3_server,
+            "s3_bucket": "chikaya-test",
+            "s3_access_key_id": "k",
+            "s3_secret_access_key": SecretStr("s"),
+        }
+    )
+    app = create_app(settings=s3, sessionmaker=sessionmaker)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        admin = await make_administration(session)
+        created = await file(client, complaint(admin.code))
+        number, citizen = created["tracking_number"], created["auth"]
+        content = documents.png(40, 40)
+        item = (await upload(client, number, citizen, ("photo.png", content, "image/png"))).json()[
+            0
+        ]
+        down = await client.get(
+            f"/api/v1/requests/{number}/attachments/{item['id']}", headers=citizen
+        )
+        assert down.content == content
+    bucket = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    ).list_objects_v2(Bucket="chikaya-test")
+    keys = [o["Key"] for o in bucket.get("Contents", [])]
+    assert len(keys) == 1
+    assert keys[0] != "photo.png"  # a generated name, never the client's
