@@ -356,3 +356,8 @@ class FileTooLarge(DomainError):
 
 class FileTypeNotAllowed(DomainError):
     status, code = 415, "file_type_not_allowed"
+
+
+class ReceiptNotFound(DomainError):
+    status, code = 404, "receipt_not_found"
+    keep_changes = True  # failed look-ups are counted

@@ -220,6 +220,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Aucune demande avec ce numéro de suivi ne vous est accessible.",
         "ar": "لا يوجد طلب بهذا الرقم متاح لك.",
     },
+    "receipt_not_found.title": {
+        "en": "Unknown receipt",
+        "fr": "Reçu inconnu",
+        "ar": "إيصال غير معروف",
+    },
+    "receipt_not_found.detail": {
+        "en": "No receipt has this verification code: it may be forged or mistyped.",
+        "fr": "Aucun reçu ne porte ce code de vérification : il est peut-être falsifié ou mal saisi.",
+        "ar": "لا يوجد إيصال بهذا الرمز: قد يكون مزورا أو أُدخل بشكل خاطئ.",
+    },
     "tracking_failed.title": {
         "en": "Request not found",
         "fr": "Demande introuvable",

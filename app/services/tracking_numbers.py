@@ -12,7 +12,7 @@ import secrets
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _INDEX = {symbol: value for value, symbol in enumerate(ALPHABET)}
-_CONFUSIONS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+CONFUSIONS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 RANDOM_SYMBOLS = 10
 RANDOM_BITS = RANDOM_SYMBOLS * 5  # 50 bits >= the 40 the design asks for
 
@@ -40,7 +40,7 @@ def generate() -> str:
 
 def normalize(raw: str) -> str | None:
     """The canonical form of a typed tracking number, or None when it cannot be one."""
-    symbols = "".join(raw.upper().split()).replace("-", "").translate(_CONFUSIONS)
+    symbols = "".join(raw.upper().split()).replace("-", "").translate(CONFUSIONS)
     if len(symbols) != RANDOM_SYMBOLS + 1 or any(ch not in _INDEX for ch in symbols):
         return None
     payload, check = symbols[:-1], symbols[-1]
