@@ -1,0 +1,288 @@
+"""The lifecycle tables, unit-tested without a database: every state x action x role, the
+guards, the clocks, and a property test that random sequences never leave the table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.errors import (
+    AlreadyRated,
+    ContactNotAllowed,
+    NotAnswered,
+    ReopenLimitReached,
+    ReopenWindowExpired,
+    ReopenWindowOpen,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
+from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
+from app.models.request import Request
+from app.services import lifecycle
+from app.services.lifecycle import ActionInput, Actor, Policy
+
+S, A, R = State, Action, Role
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+POLICY = Policy(answer_days=60, reopen_window_days=30, max_reopens=2)
+OPEN = {S.submitted, S.in_progress, S.awaiting_citizen}
+STAFF = {R.agent, R.supervisor}
+
+
+def at(states, roles) -> dict[State, frozenset[Role]]:
+    return {state: frozenset(roles) for state in states}
+
+
+EVERY_ROLE = [R.citizen, R.agent, R.supervisor, R.operator, R.national_admin, R.system]
+
+# Written by hand from DESIGN.md, not computed from the table: action -> state -> roles.
+COMPLAINT = {
+    A.start: {S.submitted: STAFF},
+    A.assign: at(OPEN, {R.supervisor}),
+    A.transfer: at(OPEN, {R.supervisor}),
+    A.request_info: {S.in_progress: STAFF},
+    A.resume: {S.awaiting_citizen: STAFF | {R.citizen}},
+    A.answer: {S.in_progress: STAFF},
+    A.reject: at(OPEN, STAFF),
+    A.close: at(OPEN | {S.answered}, {R.citizen}),
+    A.reopen: {S.answered: {R.citizen}},
+    A.rate: {S.answered: {R.citizen}, S.closed: {R.citizen}},
+    A.extend_deadline: at(OPEN, {R.supervisor}),
+    A.auto_close: {S.answered: {R.system}},
+    A.message: {**at(OPEN, STAFF | {R.citizen}), S.answered: STAFF},
+    A.note: at(lifecycle.states_of(Kind.complaint), STAFF),
+    A.attach: at(OPEN | {S.answered}, STAFF | {R.citizen}),
+    A.attach_contact: at(OPEN | {S.answered}, {R.operator}),
+}
+ACKNOWLEDGED = {
+    A.acknowledge: {S.submitted: STAFF},
+    A.assign: at([S.submitted, S.acknowledged], {R.supervisor}),
+    A.transfer: {S.submitted: {R.supervisor}},
+    A.reject: {S.submitted: STAFF},
+    A.close: {S.submitted: {R.citizen}, S.acknowledged: STAFF | {R.citizen}},
+    A.auto_close: {S.acknowledged: {R.system}},
+    A.message: {S.submitted: STAFF | {R.citizen}, S.acknowledged: STAFF},
+    A.note: at(lifecycle.states_of(Kind.observation), STAFF),
+    A.attach: at([S.submitted, S.acknowledged], STAFF | {R.citizen}),
+    A.attach_contact: at([S.submitted, S.acknowledged], {R.operator}),
+}
+EXPECTED = {
+    Kind.complaint: COMPLAINT,
+    Kind.observation: ACKNOWLEDGED,
+    Kind.suggestion: ACKNOWLEDGED,
+}
+CASES = [
+    (kind, state, action)
+    for kind in EXPECTED
+    for state in lifecycle.states_of(kind)
+    for action in Action
+]
+
+
+@pytest.mark.parametrize(("kind", "state", "action"), CASES, ids=lambda v: str(v))
+def test_table_allows_exactly_what_the_design_says(kind, state, action):
+    expected = EXPECTED[kind].get(action, {}).get(state, set())
+    allowed = {role for role in EVERY_ROLE if lifecycle.find(kind, state, action, role)}
+    assert allowed == expected
+
+
+def make(kind: Kind = Kind.complaint, state: State = S.submitted, **fields) -> Request:
+    values = {
+        "id": 1,
+        "kind": kind.value,
+        "state": state.value,
+        "version": 1,
+        "administration_id": 1,
+        "channel": "web",
+        "reopen_count": 0,
+        "extension_count": 0,
+        "received_at": T0,
+        "clock_started_at": T0,
+        "due_at": T0 + timedelta(days=60),
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    values.update(fields)
+    return Request(**values)
+
+
+def run(request, action, role=R.agent, now=T0, policy=POLICY, **data):
+    actor = Actor(
+        role=role, user_id=7 if role in STAFF else None, administration_id=1, request_id=1
+    )
+    return lifecycle.execute(request, action, actor, ActionInput(**data), policy, now)
+
+
+def test_a_refusal_lists_what_the_actor_may_do():
+    request = make(state=S.submitted)
+    with pytest.raises(TransitionNotAllowed) as refused:
+        run(request, A.answer, message="trop tôt")
+    assert refused.value.status == 409
+    expected = lifecycle.allowed_actions(request, Actor(role=R.agent), POLICY, T0)
+    assert refused.value.extra["allowed_actions"] == expected
+    assert expected == ["start", "reject", "message", "note", "attach"]
+
+
+def test_each_step_records_history_and_bumps_the_version():
+    request = make()
+    event = run(request, A.start)
+    assert (event.action, event.from_state, event.to_state) == ("start", "submitted", "in_progress")
+    assert (event.actor_role, event.actor_id, event.public) == ("agent", 7, True)
+    assert request.version == 2
+    assert request.assignee_id == 7  # an agent who starts takes it
+    note = run(request, A.note, message="interne")
+    assert note.public is False
+    assert request.version == 3
+
+
+def test_reopen_within_the_window_then_after_it():
+    request = make(state=S.answered, answered_at=T0)
+    event = run(request, A.reopen, role=R.citizen, now=T0 + timedelta(days=30), reason="Non")
+    assert event.to_state == "in_progress"
+    assert request.reopen_count == 1
+    assert request.due_at == T0 + timedelta(days=30 + 60)
+    late = make(state=S.answered, answered_at=T0)
+    with pytest.raises(ReopenWindowExpired):
+        run(late, A.reopen, role=R.citizen, now=T0 + timedelta(days=30, seconds=1), reason="Non")
+
+
+def test_reopen_is_capped():
+    request = make(state=S.answered, answered_at=T0, reopen_count=2)
+    with pytest.raises(ReopenLimitReached):
+        run(request, A.reopen, role=R.citizen, reason="Encore")
+
+
+def test_rating_needs_an_answer_and_happens_once():
+    with pytest.raises(NotAnswered):
+        run(make(state=S.closed), A.rate, role=R.citizen, score=4)
+    request = make(state=S.answered, answered_at=T0)
+    run(request, A.rate, role=R.citizen, score=4, comment="Bien")
+    assert (request.rating_score, request.rating_comment, request.state) == (4, "Bien", "answered")
+    with pytest.raises(AlreadyRated):
+        run(request, A.rate, role=R.citizen, score=5)
+
+
+def test_auto_close_waits_for_the_window():
+    request = make(state=S.answered, answered_at=T0)
+    with pytest.raises(ReopenWindowOpen):
+        run(request, A.auto_close, role=R.system, now=T0 + timedelta(days=29))
+    run(request, A.auto_close, role=R.system, now=T0 + timedelta(days=31))
+    assert request.state == "closed"
+    assert request.closed_at == T0 + timedelta(days=31)
+
+
+def test_contact_only_for_paper_and_phone_requests():
+    with pytest.raises(ContactNotAllowed):
+        run(make(), A.attach_contact, role=R.operator, email="a@b.ma")
+    paper = make(channel="mail")
+    run(paper, A.attach_contact, role=R.operator, email="a@b.ma")
+    assert paper.email == "a@b.ma"
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "field"),
+    [
+        (S.in_progress, A.answer, "message"),
+        (S.in_progress, A.request_info, "message"),
+        (S.submitted, A.reject, "reason_code"),
+        (S.submitted, A.transfer, "administration"),
+        (S.submitted, A.assign, "assignee"),
+        (S.submitted, A.extend_deadline, "days"),
+    ],
+)
+def test_missing_input_is_a_field_error(state, action, field):
+    role = R.supervisor
+    with pytest.raises(ValidationFailed) as invalid:
+        run(make(state=state), action, role=role, message=None)
+    assert field in [e.field for e in invalid.value.errors]
+
+
+def test_the_clock_pauses_while_awaiting_the_citizen():
+    request = make(state=S.in_progress)
+    run(request, A.request_info, message="Le constat ?")
+    assert request.paused_at == T0
+    run(request, A.resume, role=R.citizen, now=T0 + timedelta(days=3))
+    assert request.paused_at is None
+    assert request.due_at == T0 + timedelta(days=63)
+
+
+def test_transfer_restarts_the_clock_elsewhere():
+    request = make(state=S.in_progress, assignee_id=7, service_id=3)
+    later = T0 + timedelta(days=10)
+    run(
+        request,
+        A.transfer,
+        role=R.supervisor,
+        now=later,
+        administration_id=2,
+        target_answer_days=20,
+        reason="Pas chez nous",
+    )
+    assert (request.administration_id, request.service_id, request.assignee_id) == (2, None, None)
+    assert request.state == "submitted"
+    assert request.due_at == later + timedelta(days=20)
+
+
+def test_rejection_keeps_its_reason():
+    request = make()
+    run(request, A.reject, reason_code=RejectionReason.before_courts, message="Affaire pendante")
+    assert (request.state, request.rejection_reason) == ("rejected", "before_courts")
+
+
+# --- property: random sequences never leave the table, and history replays to the state
+
+ACTIONS = sorted({t.action for table in lifecycle.TABLES.values() for t in table}, key=str)
+ROLES = [R.citizen, R.agent, R.supervisor, R.operator, R.system]
+FULL_INPUT = {
+    "message": "texte",
+    "reason": "raison",
+    "reason_code": RejectionReason.duplicate,
+    "assignee_id": 7,
+    "administration_id": 2,
+    "target_answer_days": 20,
+    "days": 5,
+    "score": 3,
+    "email": "x@y.ma",
+    "outcome": Outcome.refused,
+    "refusal_ground": "Art. 7",
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(list(Kind)),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(ACTIONS), st.sampled_from(ROLES), st.integers(0, 40), st.booleans()
+        ),
+        max_size=30,
+    ),
+)
+def test_random_sequences_stay_in_the_table(kind, steps):
+    request = make(kind=kind, channel="mail")
+    now = T0
+    events = []
+    for action, role, days, complete in steps:
+        now += timedelta(days=days)
+        data = FULL_INPUT if complete else {}
+        before = request.state
+        try:
+            event = run(request, action, role=role, now=now, **data)
+        except (TransitionNotAllowed, ValidationFailed):
+            assert request.state == before
+            continue
+        assert lifecycle.find(kind, State(before), action, role) is not None
+        events.append(event)
+    assert State(request.state) in lifecycle.states_of(kind)
+    assert request.version == 1 + len(events)
+    state = lifecycle.INITIAL_STATE.value
+    for event in events:
+        assert event.from_state == state
+        state = event.to_state
+    assert state == request.state
+    assert sum(e.action == "rate" for e in events) <= 1
+    assert request.reopen_count <= POLICY.max_reopens
+    if request.state in ("closed", "rejected"):
+        assert request.closed_at is not None
