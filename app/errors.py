@@ -158,6 +158,15 @@ class PayloadTooLarge(DomainError):
     status, code = 413, "payload_too_large"
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while the body streams in. An HTTPException, because FastAPI turns any other
+    error raised while it reads a body into a 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413)
+        self.limit = limit
+
+
 class ServiceUnavailable(DomainError):
     status, code = 503, "service_unavailable"
 
@@ -300,6 +309,7 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code,
             code,
             instance=request.url.path,
+            params={"limit": exc.limit} if isinstance(exc, BodyTooLarge) else None,
             headers=dict(exc.headers or {}),
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLarge, problem_response
+from app.errors import BodyTooLarge, PayloadTooLarge, problem_response
 from app.i18n import Language, current_language, negotiate
 
 
@@ -54,7 +54,7 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise PayloadTooLarge(params={"limit": limit})
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, limited_receive, send)

@@ -1,0 +1,213 @@
+"""Submitting: validation against the catalogue, contacts, clear localized errors, idempotency."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models.request import Request
+from tests.factories import complaint, file, make_administration
+
+
+async def test_a_complaint_is_filed_with_what_the_citizen_needs(client, session):
+    admin = await make_administration(session, answer_days=45)
+    response = await client.post(
+        "/api/v1/requests",
+        json=complaint(
+            admin.code,
+            attributes={"policy_number": "P-1", "branch": "auto", "accused_id": "ab123456"},
+            complainant={"full_name": "Omar Alaoui", "phone": "06 12 34 56 78", "country": "MA"},
+        ),
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert re.fullmatch(
+        r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{3}",
+        body["tracking_number"],
+    )
+    assert response.headers["Location"] == f"/api/v1/requests/{body['tracking_number']}"
+    assert body["state"] == "submitted"
+    due = datetime.fromisoformat(body["due_at"]) - datetime.fromisoformat(body["created_at"])
+    assert due == timedelta(days=45)
+    view = await client.get(
+        response.headers["Location"], headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
+    assert view.status_code == 200
+    assert view.json()["complainant"]["phone"] == "+212612345678"
+    assert view.json()["attributes"]["accused_id"] == "AB123456"
+
+
+async def test_moroccans_abroad_file_with_a_foreign_number(client, session):
+    admin = await make_administration(session)
+    created = await file(
+        client,
+        complaint(
+            admin.code,
+            complainant={
+                "full_name": "Samir Idrissi",
+                "phone": "+33 6 12 34 56 78",
+                "country": "FR",
+            },
+        ),
+    )
+    view = await client.get(
+        f"/api/v1/requests/{created['tracking_number']}", headers=created["auth"]
+    )
+    assert view.json()["complainant"]["phone"] == "+33612345678"
+
+
+def _fields(response) -> dict[str, str]:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == "validation_failed"
+    assert body["status"] == 422
+    return {e["field"]: e["code"] for e in body["errors"]}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"administration": "NOPE"}, "administration", "unknown_administration"),
+        ({"service": "nope"}, "service", "unknown_service"),
+        (
+            {"attributes": {"policy_number": "P", "branch": "auto", "color": "red"}},
+            "attributes.color",
+            "unknown",
+        ),
+        ({"attributes": {"branch": "auto"}}, "attributes.policy_number", "required"),
+        (
+            {"attributes": {"policy_number": "P", "branch": "boat"}},
+            "attributes.branch",
+            "not_in_choices",
+        ),
+        (
+            {"attributes": {"policy_number": "P", "branch": "auto", "amount": "cent"}},
+            "attributes.amount",
+            "not_a_number",
+        ),
+        (
+            {"attributes": {"policy_number": "P", "branch": "auto", "incident_date": "hier"}},
+            "attributes.incident_date",
+            "not_a_date",
+        ),
+        (
+            {"attributes": {"policy_number": "P" * 21, "branch": "auto"}},
+            "attributes.policy_number",
+            "too_long",
+        ),
+        ({"subject": "x" * 201}, "subject", "too_long"),
+        ({"description": "court"}, "description", "too_short"),
+        ({"complainant": {"full_name": "Sans Contact"}}, "complainant", "contact_required"),
+        (
+            {"complainant": {"full_name": "A B", "email": "pas-une-adresse"}},
+            "complainant.email",
+            "invalid_email",
+        ),
+        (
+            {"complainant": {"full_name": "A B", "phone": "12345"}},
+            "complainant.phone",
+            "invalid_phone",
+        ),
+        ({"kind": "petition"}, "kind", "not_in_choices"),
+        ({"colour": "blue"}, "colour", "unknown"),
+        ({"received_at": "2026-01-01T00:00:00Z"}, "received_at", "operator_only"),
+        ({"channel": "mail"}, "channel", "channel_not_allowed"),
+    ],
+)
+async def test_bad_submissions_name_the_field(client, session, change, field, code):
+    admin = await make_administration(session)
+    body = {**complaint(admin.code), **change}
+    response = await client.post("/api/v1/requests", json=body)
+    assert _fields(response).get(field) == code
+
+
+async def test_a_kind_the_service_does_not_take_is_refused(client, session):
+    admin = await make_administration(session, kinds=("complaint",))
+    response = await client.post("/api/v1/requests", json=complaint(admin.code, kind="suggestion"))
+    assert _fields(response) == {"kind": "kind_not_accepted"}
+
+
+async def test_every_fault_is_reported_at_once(client, session):
+    admin = await make_administration(session)
+    body = complaint(
+        admin.code, subject="", description="x", complainant={"full_name": "A B", "email": "x"}
+    )
+    assert _fields(await client.post("/api/v1/requests", json=body)) == {
+        "subject": "too_short",
+        "description": "too_short",
+        "complainant.email": "invalid_email",
+    }
+    # The checks against the catalogue report every field at once too.
+    body = complaint(admin.code, attributes={"branch": "boat", "amount": "x", "zz": 1})
+    assert _fields(await client.post("/api/v1/requests", json=body)) == {
+        "attributes.zz": "unknown",
+        "attributes.policy_number": "required",
+        "attributes.branch": "not_in_choices",
+        "attributes.amount": "not_a_number",
+    }
+
+
+async def test_invalid_json_is_a_problem_too(client):
+    response = await client.post(
+        "/api/v1/requests", content=b"{", headers={"Content-Type": "application/json"}
+    )
+    assert _fields(response) == {"body": "invalid_json"}
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "message"),
+    [
+        ("fr", "Données invalides", "Ce champ est obligatoire."),
+        ("ar", "معطيات غير صالحة", "هذا الحقل إلزامي."),
+        ("en", "Invalid data", "This field is required."),
+    ],
+)
+async def test_errors_speak_the_callers_language(client, session, language, title, message):
+    admin = await make_administration(session)
+    response = await client.post(
+        "/api/v1/requests",
+        json=complaint(admin.code, attributes={"branch": "auto"}),
+        headers={"Accept-Language": f"{language};q=0.9, de;q=1.0"},
+    )
+    assert response.json()["title"] == title
+    assert response.json()["errors"][0]["message"] == message
+    assert response.headers["Content-Language"] == language
+
+
+async def test_the_language_is_kept_for_later_messages(client, session):
+    admin = await make_administration(session)
+    given = await file(client, complaint(admin.code, language="fr"), **{"Accept-Language": "ar"})
+    negotiated = await file(client, complaint(admin.code), **{"Accept-Language": "ar"})
+    for created, expected in ((given, "fr"), (negotiated, "ar")):
+        view = await client.get(
+            f"/api/v1/requests/{created['tracking_number']}", headers=created["auth"]
+        )
+        assert view.json()["language"] == expected
+
+
+async def test_a_retry_with_the_same_key_returns_the_first_answer(client, session):
+    admin = await make_administration(session)
+    headers = {"Idempotency-Key": "1b7f1c2e-6f55-4c58-9d1b-000000000001"}
+    first = await client.post("/api/v1/requests", json=complaint(admin.code), headers=headers)
+    again = await client.post("/api/v1/requests", json=complaint(admin.code), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["tracking_number"] == first.json()["tracking_number"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Location"] == first.headers["Location"]
+    count = await session.scalar(
+        select(func.count()).select_from(Request).where(Request.administration_id == admin.id)
+    )
+    assert count == 1
+    other = await client.post(
+        "/api/v1/requests", json=complaint(admin.code, subject="Autre sujet"), headers=headers
+    )
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    fresh = await client.post(
+        "/api/v1/requests", json=complaint(admin.code), headers={"Idempotency-Key": "another"}
+    )
+    assert fresh.json()["tracking_number"] != first.json()["tracking_number"]
