@@ -124,12 +124,13 @@ async def download(
     original name in `filename*`) and with `X-Content-Type-Options: nosniff`."""
     request = await requests_service.get_visible(session, tracking_number, actor)
     attachment = await attachments.find(session, request, attachment_id)
+    stored = await attachments.download(_storage(http), attachment)
     return StreamingResponse(
-        attachments.download(_storage(http), attachment),
+        stored.chunks,
         media_type=attachment.content_type,
         headers={
             "Content-Disposition": attachments.content_disposition(attachment.display_name),
-            "Content-Length": str(attachment.size),
+            "Content-Length": str(stored.size),
             "X-Content-Type-Options": "nosniff",
             "ETag": f'"{attachment.sha256}"',
             "Cache-Control": "private, no-store",

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import unicodedata
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,7 +36,7 @@ from app.models.enums import Action
 from app.models.request import Request
 from app.services import requests as requests_service
 from app.services.lifecycle import ActionInput, Actor
-from app.services.storage import Storage
+from app.services.storage import Storage, StoredObject, new_key
 
 SNIFF_BYTES = 8192
 # Browsers and apps declare these when they do not know better; the content decides.
@@ -233,7 +231,7 @@ async def upload(
         raise
     attachments = []
     for part, content_type in zip(parts, types, strict=True):
-        key = uuid.uuid4().hex
+        key = new_key()
         # Registered before the write: if anything later fails, the object is removed again.
         on_rollback(http, lambda key=key: storage.delete(key))  # type: ignore[misc]
         await storage.put(key, Path(part.spool.name))
@@ -266,14 +264,18 @@ async def find(session: AsyncSession, request: Request, attachment_id: int) -> A
     return attachment
 
 
-def download(storage: Storage, attachment: Attachment) -> AsyncIterator[bytes]:
-    return storage.read(attachment.storage_key)
+async def download(storage: Storage, attachment: Attachment) -> StoredObject:
+    """Open the stored file before the response starts, so a storage failure is a problem
+    document rather than a download cut short."""
+    return await storage.open(attachment.storage_key)
 
 
 async def sweep_orphans(
     session: AsyncSession, storage: Storage, older_than: timedelta, now: datetime
 ) -> int:
-    """Delete stored files no row points to (a process that died between write and commit)."""
+    """Delete stored files no row points to (a process that died between write and commit),
+    and the temporary files of uploads that were cut off."""
+    await storage.purge_spools(now - older_than)
     keys = await storage.keys_older_than(now - older_than)
     if not keys:
         return 0
