@@ -40,6 +40,12 @@ class Request(CreatedAt, Base):
         ),
         CheckConstraint("rating_score IS NULL OR rating_score BETWEEN 1 AND 5", name="rating"),
         CheckConstraint("language IN ('ar', 'fr', 'en')", name="language"),
+        CheckConstraint(
+            "(latitude IS NULL) = (longitude IS NULL) "
+            "AND (latitude IS NULL OR latitude BETWEEN -90 AND 90) "
+            "AND (longitude IS NULL OR longitude BETWEEN -180 AND 180)",
+            name="coordinates",
+        ),
         CheckConstraint(f"outcome IS NULL OR {enum_check('outcome', Outcome)}", name="outcome"),
         # A request nobody can track is allowed only when keyed in from paper or a phone call.
         CheckConstraint(
@@ -89,6 +95,12 @@ class Request(CreatedAt, Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     national_id: Mapped[str | None] = mapped_column(String(32))
     country: Mapped[str | None] = mapped_column(String(2))
+
+    # Where the matter happened, when the client says (optional: a complaint concerns an
+    # administration, not always a place). Personal data as much as the address of a home.
+    address: Mapped[str | None] = mapped_column(String(250))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
 
     # Provenance: who keyed it in, and when the letter or call actually arrived.
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

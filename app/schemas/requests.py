@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.errors import FieldCodeError
 from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, State
@@ -68,6 +68,28 @@ class ComplainantIn(BaseModel):
         return value.upper() if value else None
 
 
+class Location(BaseModel):
+    """Where the matter happened: an address, coordinates (WGS 84), or both."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "example": {"address": "Avenue Mohammed V, Rabat", "lat": 34.0209, "long": -6.8416}
+        },
+    )
+
+    address: str | None = Field(default=None, min_length=3, max_length=250)
+    lat: float | None = Field(default=None, ge=-90, le=90, description="Latitude, WGS 84.")
+    long: float | None = Field(default=None, ge=-180, le=180, description="Longitude, WGS 84.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Location:
+        if (self.lat is None) != (self.long is None) or (self.address is None and self.lat is None):
+            raise FieldCodeError("location_incomplete")
+        return self
+
+
 class RequestIn(BaseModel):
     """A new complaint, observation or suggestion."""
 
@@ -110,6 +132,10 @@ class RequestIn(BaseModel):
         description="Language of later messages; defaults to the negotiated `Accept-Language`.",
     )
     complainant: ComplainantIn
+    location: Location | None = Field(
+        default=None,
+        description="Optional: where the matter happened (a road, an office), when it matters.",
+    )
     urgent: bool = Field(
         default=False,
         description="Information requests only: urgent ones are answered within 3 days "
@@ -222,6 +248,7 @@ class RequestDetail(BaseModel):
     channel: Channel
     language: Language
     complainant: ComplainantOut
+    location: Location | None
     created_at: datetime = Field(description="When the request was registered.")
     received_at: datetime = Field(description="When it actually reached the portal (paper, call).")
     updated_at: datetime

@@ -168,6 +168,9 @@ async def submit(
         phone=complainant.phone,
         national_id=complainant.national_id,
         country=complainant.country,
+        address=payload.location.address if payload.location else None,
+        latitude=payload.location.lat if payload.location else None,
+        longitude=payload.location.long if payload.location else None,
         operator_id=actor.user_id if actor and actor.role is Role.operator else None,
         received_at=received_at,
         # Decree 2-17-265: the legal clock runs from the day the request actually arrived.

@@ -13,6 +13,7 @@ from app.schemas.requests import (
     AdministrationRef,
     ComplainantOut,
     EventOut,
+    Location,
     MessageOut,
     Rating,
     RequestDetail,
@@ -37,6 +38,12 @@ def administration_ref(request: Request) -> AdministrationRef:
 def service_ref(request: Request) -> ServiceRef | None:
     svc = request.service
     return ServiceRef(code=svc.code, name=svc.name) if svc else None
+
+
+def location_of(request: Request) -> Location | None:
+    if request.address is None and request.latitude is None:
+        return None
+    return Location(address=request.address, lat=request.latitude, long=request.longitude)
 
 
 def event_out(event: RequestEvent, name: str | None, actor: Actor) -> EventOut:
@@ -99,6 +106,7 @@ async def detail(
             national_id=request.national_id,
             country=request.country,
         ),
+        location=location_of(request),
         created_at=request.created_at,
         received_at=request.received_at,
         updated_at=request.updated_at,
