@@ -64,6 +64,43 @@ async def _create_user(url: str, args: argparse.Namespace) -> str:
         await engine.dispose()
 
 
+async def _api_keys(url: str, args: argparse.Namespace) -> str:
+    from app.services import api_keys, clock
+
+    engine = create_engine(url, get_settings())
+    try:
+        async with create_sessionmaker(engine)() as session:
+            try:
+                if args.key_command == "create":
+                    key, record = await api_keys.create(
+                        session,
+                        administration_code=args.administration,
+                        name=args.name,
+                        now=clock.now(),
+                    )
+                    code = args.administration.upper()
+                    note = f"created key {record.id} for {code}; copy it now, it is not stored"
+                    output = f"{note}:\n{key}"
+                elif args.key_command == "revoke":
+                    await api_keys.revoke(session, args.id, clock.now())
+                    output = f"revoked key {args.id}"
+                else:
+                    rows = await api_keys.listing(session, args.administration)
+                    output = (
+                        "\n".join(
+                            f"{k.id}\t{code}\t{k.name}\t{'revoked' if k.revoked_at else 'active'}"
+                            for k, code in rows
+                        )
+                        or "no keys"
+                    )
+            except api_keys.ApiKeyError as exc:
+                raise SystemExit(f"error: {exc}") from None
+            await session.commit()
+            return output
+    finally:
+        await engine.dispose()
+
+
 async def _run_due(url: str) -> int:
     from app.tasks import run_due_work
 
@@ -135,6 +172,16 @@ def main(argv: list[str] | None = None) -> None:
         dest="life_command", required=True
     )
     life.add_parser("run-due", help="auto-close answered requests past their reopen window, once")
+    keys = commands.add_parser("api-keys", help="integration API keys").add_subparsers(
+        dest="key_command", required=True
+    )
+    key_create = keys.add_parser("create", help="create a key; prints it alone on the last line")
+    key_create.add_argument("--administration", required=True)
+    key_create.add_argument("--name", required=True)
+    key_revoke = keys.add_parser("revoke", help="revoke a key")
+    key_revoke.add_argument("--id", type=int, required=True)
+    key_list = keys.add_parser("list", help="list keys (never the keys themselves)")
+    key_list.add_argument("--administration")
     user_cmd = commands.add_parser("users", help="staff accounts").add_subparsers(
         dest="user_command", required=True
     )
@@ -165,6 +212,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"sample catalogue loaded: {administrations} administrations, {services} services")
     elif args.command == "lifecycle":
         print(f"auto-closed {asyncio.run(_run_due(_database_url()))} requests")
+    elif args.command == "api-keys":
+        print(asyncio.run(_api_keys(_database_url(), args)))
     elif args.command == "users":
         print(asyncio.run(_create_user(_database_url(), args)))
 

@@ -221,7 +221,7 @@ def problem_response(
     )
 
 
-def _pydantic_field_error(error: Mapping[str, Any]) -> FieldError:
+def field_error_from_pydantic(error: Mapping[str, Any]) -> FieldError:
     loc = [str(part) for part in error.get("loc", ())]
     if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
         source, loc = loc[0], loc[1:]
@@ -299,7 +299,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [_pydantic_field_error(error) for error in exc.errors()]
+        errors = [field_error_from_pydantic(error) for error in exc.errors()]
         return problem_response(422, "validation_failed", instance=request.url.path, errors=errors)
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:

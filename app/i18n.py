@@ -346,6 +346,81 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Un contact ne peut être ajouté qu'à une demande reçue par courrier ou par téléphone.",
         "ar": "لا يمكن إضافة وسيلة اتصال إلا لطلب ورد عبر البريد أو الهاتف.",
     },
+    "open311.unknown_jurisdiction": {
+        "en": "Unknown jurisdiction_id: this endpoint serves {jurisdiction}.",
+        "fr": "jurisdiction_id inconnu : ce point d'accès sert {jurisdiction}.",
+        "ar": "jurisdiction_id غير معروف: هذه الواجهة تخدم {jurisdiction}.",
+    },
+    "open311.unknown_format": {
+        "en": "Unknown format: use .json or .xml.",
+        "fr": "Format inconnu : utilisez .json ou .xml.",
+        "ar": "صيغة غير معروفة: استعملوا json. أو xml.",
+    },
+    "open311.unknown_service": {
+        "en": "Unknown service_code {code}.",
+        "fr": "service_code inconnu : {code}.",
+        "ar": "service_code غير معروف: {code}.",
+    },
+    "open311.unknown_request": {
+        "en": "No service request has the id {id}.",
+        "fr": "Aucune demande ne porte l'identifiant {id}.",
+        "ar": "لا يوجد طلب يحمل المعرف {id}.",
+    },
+    "open311.unknown_token": {
+        "en": "Unknown token.",
+        "fr": "Jeton inconnu.",
+        "ar": "رمز غير معروف.",
+    },
+    "open311.invalid_api_key": {
+        "en": "Missing, unknown or revoked api_key.",
+        "fr": "api_key absente, inconnue ou révoquée.",
+        "ar": "api_key مفقود أو غير معروف أو ملغى.",
+    },
+    "open311.other_administration": {
+        "en": "This api_key belongs to another administration than this service's.",
+        "fr": "Cette api_key appartient à une autre administration que celle de ce service.",
+        "ar": "هذا المفتاح api_key تابع لإدارة غير إدارة هذه الخدمة.",
+    },
+    "open311.service_code_required": {
+        "en": "service_code is required.",
+        "fr": "service_code est obligatoire.",
+        "ar": "service_code إلزامي.",
+    },
+    "open311.bad_datetime": {
+        "en": "{name} must be a W3C datetime with a time zone, e.g. 2026-01-31T00:00:00Z.",
+        "fr": "{name} doit être une date W3C avec fuseau horaire, par ex. 2026-01-31T00:00:00Z.",
+        "ar": "يجب أن يكون {name} تاريخا بصيغة W3C مع المنطقة الزمنية، مثلا 2026-01-31T00:00:00Z.",
+    },
+    "open311.span_too_long": {
+        "en": "start_date and end_date may be at most 90 days apart.",
+        "fr": "start_date et end_date ne peuvent être distantes de plus de 90 jours.",
+        "ar": "لا يجوز أن يتجاوز الفرق بين start_date وend_date تسعين يوما.",
+    },
+    "open311.bad_status": {
+        "en": "status is open, closed, or both separated by a comma.",
+        "fr": "status vaut open, closed, ou les deux séparés par une virgule.",
+        "ar": "قيمة status هي open أو closed أو كلاهما مفصولين بفاصلة.",
+    },
+    "open311.bad_integer": {
+        "en": "{name} must be a whole number from 1 to {max}.",
+        "fr": "{name} doit être un nombre entier de 1 à {max}.",
+        "ar": "يجب أن يكون {name} عددا صحيحا من 1 إلى {max}.",
+    },
+    "open311.bad_body": {
+        "en": "The body must be form-encoded (application/x-www-form-urlencoded), without files.",
+        "fr": "Le corps doit être encodé en formulaire (application/x-www-form-urlencoded), sans fichier.",
+        "ar": "يجب أن يكون المحتوى مرمزا كاستمارة (application/x-www-form-urlencoded) دون ملفات.",
+    },
+    "open311.bad_idempotency_key": {
+        "en": "Idempotency-Key is at most {max} characters.",
+        "fr": "Idempotency-Key compte au plus {max} caractères.",
+        "ar": "لا يتجاوز Idempotency-Key {max} حرفا.",
+    },
+    "open311.notice": {
+        "en": "Received. The administration must answer by {due}. Keep the tracking number.",
+        "fr": "Demande reçue. L'administration doit répondre avant le {due}. Gardez le numéro de suivi.",
+        "ar": "تم التوصل بالطلب. يجب على الإدارة الرد قبل {due}. احتفظوا برقم التتبع.",
+    },
     # --- field errors
     "field.required": {
         "en": "This field is required.",
@@ -422,6 +497,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Not a valid national identity card number (e.g. AB123456).",
         "fr": "Numéro de carte nationale invalide (par ex. AB123456).",
         "ar": "رقم بطاقة التعريف الوطنية غير صالح (مثلا AB123456).",
+    },
+    "field.location_incomplete": {
+        "en": "Give an address, or both lat and long.",
+        "fr": "Indiquez une adresse, ou bien lat et long ensemble.",
+        "ar": "أدخلوا عنوانا، أو خطي العرض والطول معا.",
     },
     "field.contact_required": {
         "en": "Give an email address or a phone number so that you can follow the request.",

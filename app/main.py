@@ -25,6 +25,7 @@ from app.routers import (
     health,
     lifecycle,
     notifications,
+    open311,
     problems,
     receipts,
     requests,
@@ -49,6 +50,12 @@ administration, and rate its answer — and where each administration's staff wo
   caller's `allowed_actions`.
 * Errors are `application/problem+json` (RFC 9457) with a stable `code`, localized in Arabic,
   French and English by `Accept-Language`.
+* **Integrations** speak Open311 GeoReport v2 at `/open311/v2` (JSON and XML), with an API key
+  of their administration for filing and for reading their own requests in full. Deviations,
+  on purpose: complaints are private, so anonymous reads show only the public id (never the
+  tracking number), service, status, dates and agency; a location is optional and kept when
+  given; the POST answer adds the `tracking_number` to give the person; errors there are
+  GeoReport error lists, not problem documents.
 """
 
 
@@ -95,6 +102,7 @@ def create_app(
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
     install_error_handlers(app)
+    open311.install(app)
     for module in (
         health,
         catalogue,
@@ -108,6 +116,7 @@ def create_app(
         notifications,
         statistics,
         faq,
+        open311,
         problems,
     ):
         app.include_router(module.router)
@@ -134,8 +143,13 @@ def create_app(
         # FastAPI's default 422 shape is replaced by our problem document everywhere.
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
-        for path in schema.get("paths", {}).values():
+        for route, path in schema.get("paths", {}).items():
             for operation in path.values():
+                if route.startswith(open311.PREFIX):
+                    # Open311 parameters are all plain strings, checked by the facade itself,
+                    # which answers GeoReport error lists: FastAPI's 422 never happens there.
+                    operation.get("responses", {}).pop("422", None)
+                    continue
                 response = operation.get("responses", {}).get("422")
                 if response is not None:
                     response["description"] = "Problem: `validation_failed` (see `errors`)"

@@ -29,6 +29,7 @@ from app.db import async_url, start_embedded_postgres
 from app.main import create_app
 from app.models import (
     Administration,
+    ApiKey,
     Attachment,
     IdempotencyRecord,
     Message,
@@ -197,6 +198,7 @@ async def live(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Live]:
             Request,
             IdempotencyRecord,
             ThrottleCounter,
+            ApiKey,
         ):
             await session.execute(delete(model))
         await session.execute(delete(User).where(User.email.like("%@staff.example.ma")))

@@ -39,8 +39,21 @@ def test_every_operation_is_documented(document):
 def test_every_error_response_is_a_problem(document):
     for name, operation in _operations(document):
         for status, response in operation["responses"].items():
-            if status.startswith(("4", "5")):
+            if status.startswith(("4", "5")) and " /open311/" not in name:
                 assert "application/problem+json" in response.get("content", {}), (name, status)
+
+
+def test_open311_errors_are_georeport_error_lists(document):
+    open311 = [(n, o) for n, o in _operations(document) if " /open311/v2/" in n]
+    assert len(open311) == 7
+    for name, operation in open311:
+        errors = {s: r for s, r in operation["responses"].items() if s.startswith("4")}
+        assert errors, name
+        for status, response in errors.items():
+            content = response["content"]
+            assert set(content) == {"application/json", "text/xml"}, (name, status)
+            schema = content["application/json"]["schema"]
+            assert schema["items"]["$ref"] == "#/components/schemas/ErrorItem", (name, status)
 
 
 def test_operations_with_input_declare_their_errors(document):

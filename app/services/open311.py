@@ -1,0 +1,559 @@
+"""Open311 GeoReport v2 facade: the catalogue and requests in the civic-tech standard.
+
+Deviations, on purpose (also in the API description): complaints are private, so anonymous
+GETs show only non-identifying fields and an id that is not the tracking number; a location
+is optional (a complaint concerns an administration, not a place); the POST answer adds the
+`tracking_number` the person needs; service codes are `ADMINISTRATION-service`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from xml.etree import ElementTree
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.errors import (
+    DomainError,
+    FieldError,
+    ValidationFailed,
+    field_error_from_pydantic,
+)
+from app.i18n import Language, translate
+from app.models.catalogue import Administration, Service
+from app.models.enums import Channel, Kind, Role, State
+from app.models.integration import ApiKey
+from app.models.request import Message, Request
+from app.schemas.open311 import (
+    DefinitionAttribute,
+    DefinitionValue,
+    Discovery,
+    Endpoint,
+    ErrorItem,
+    PostedRequest,
+    RequestItem,
+    ServiceDefinition,
+    ServiceItem,
+    TokenItem,
+)
+from app.schemas.requests import DESCRIPTION_MAX, RequestIn
+from app.services import api_keys, idempotency
+from app.services import requests as requests_service
+from app.services.lifecycle import Actor
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+# When this facade's behaviour last changed (discovery's `changeset`).
+CHANGESET = "2026-11-23T00:00:00Z"
+JURISDICTION = "chikaya.ma"
+FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+OPEN_STATES = frozenset(
+    {State.submitted, State.in_progress, State.awaiting_citizen, State.appealed}
+)
+MAX_RESULTS = 1000
+MAX_SPAN = timedelta(days=90)
+# Open311 caps descriptions at 4000 characters; ours hold more, so both limits hold.
+OPEN311_DESCRIPTION_MAX = min(4000, DESCRIPTION_MAX)
+SUBJECT_LENGTH = 80
+IDEMPOTENCY_KEY_MAX = 255
+# Our extra datatypes travel as Open311 strings, described in `datatype_description`.
+DATATYPES = {
+    "boolean": ("string", "true or false"),
+    "date": ("string", "a date, YYYY-MM-DD"),
+    "email": ("string", "an email address"),
+    "phone": ("string", "a phone number, E.164 or Moroccan national form"),
+    "national_id": ("string", "a Moroccan national identity card number, e.g. AB123456"),
+}
+# XML: a collection element holds repeated elements of the singular name.
+PLURALS = {
+    "services": "service",
+    "service_requests": "request",
+    "attributes": "attribute",
+    "values": "value",
+    "errors": "error",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
+
+
+class Open311Error(Exception):
+    """Rendered as GeoReport's error list: `[{"code": ..., "description": ...}]`."""
+
+    def __init__(self, status: int, *descriptions: str) -> None:
+        super().__init__(*descriptions)
+        self.status = status
+        self.descriptions = list(descriptions)
+
+
+def error(status: int, key: str, **params: object) -> Open311Error:
+    """The error of message `open311.<key>`, in the language of the request."""
+    return Open311Error(status, translate(f"open311.{key}", None, **params))
+
+
+def w3c(moment: datetime) -> str:
+    """A W3C datetime in UTC, to the second, with its `Z`: what every GeoReport client parses."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def code_of(administration: Administration, service: Service) -> str:
+    return f"{administration.code}-{service.code}"
+
+
+def check_jurisdiction(jurisdiction_id: str | None) -> None:
+    """One jurisdiction is served; giving it is optional, giving another is a 404."""
+    if jurisdiction_id and jurisdiction_id != JURISDICTION:
+        raise error(404, "unknown_jurisdiction", jurisdiction=JURISDICTION)
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise error(404, "unknown_format")
+    return fmt
+
+
+def _csv(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+async def authenticate(session: AsyncSession, api_key: str | None) -> ApiKey | None:
+    """The integration key, if one is given; a wrong or revoked one is a 403, never ignored."""
+    if not api_key:
+        return None
+    key = await api_keys.authenticate(session, api_key)
+    if key is None:
+        raise error(403, "invalid_api_key")
+    return key
+
+
+# --- services
+
+
+async def _services(
+    session: AsyncSession, codes: Iterable[str] | None = None
+) -> list[tuple[Administration, Service]]:
+    stmt = (
+        select(Administration, Service)
+        .join(Service, Service.administration_id == Administration.id)
+        .where(Service.active)
+        .order_by(Administration.code, Service.code)
+    )
+    if codes is not None:
+        stmt = stmt.where((Administration.code + "-" + Service.code).in_(list(codes)))
+    return [(a, s) for a, s in (await session.execute(stmt)).all()]
+
+
+async def _one_service(session: AsyncSession, code: str) -> tuple[Administration, Service]:
+    found = await _services(session, [code])
+    if not found:
+        raise error(404, "unknown_service", code=code)
+    return found[0]
+
+
+def _service_item(
+    administration: Administration, service: Service, language: Language
+) -> ServiceItem:
+    return ServiceItem(
+        service_code=code_of(administration, service),
+        service_name=service.name[language],
+        description=service.description[language],
+        metadata=bool(service.attributes),
+        keywords=",".join(service.kinds),
+        group=administration.name[language],
+    )
+
+
+async def service_list(session: AsyncSession, language: Language) -> list[ServiceItem]:
+    return [_service_item(a, s, language) for a, s in await _services(session)]
+
+
+async def service_definition(
+    session: AsyncSession, code: str, language: Language
+) -> ServiceDefinition:
+    administration, service = await _one_service(session, code)
+    attributes = []
+    for definition in sorted(service.attributes, key=lambda d: d["order"]):
+        datatype, note = DATATYPES.get(definition["datatype"], (definition["datatype"], None))
+        attributes.append(
+            DefinitionAttribute(
+                code=definition["code"],
+                datatype=datatype,
+                required=bool(definition.get("required")),
+                datatype_description=note,
+                order=definition["order"],
+                description=definition["description"][language],
+                values=[
+                    DefinitionValue(key=v["key"], name=v["name"][language])
+                    for v in definition.get("values", [])
+                ],
+            )
+        )
+    return ServiceDefinition(service_code=code_of(administration, service), attributes=attributes)
+
+
+# --- requests
+
+
+def _status(request: Request) -> str:
+    return "open" if State(request.state) in OPEN_STATES else "closed"
+
+
+async def _last_public_replies(session: AsyncSession, request_ids: list[int]) -> dict[int, str]:
+    """`status_notes`: the administration's latest message the citizen can read."""
+    if not request_ids:
+        return {}
+    latest = (
+        select(Message.request_id, func.max(Message.id).label("id"))
+        .where(
+            Message.request_id.in_(request_ids),
+            Message.internal.is_(False),
+            Message.author_role != Role.citizen,
+        )
+        .group_by(Message.request_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Message.request_id, Message.body).join(latest, Message.id == latest.c.id)
+    )
+    return {request_id: body for request_id, body in rows.all()}
+
+
+def _notice(request: Request, language: Language) -> str:
+    return translate("open311.notice", language, due=request.due_at.date().isoformat())
+
+
+def _request_item(
+    request: Request,
+    administration: Administration,
+    service: Service | None,
+    language: Language,
+    *,
+    full: bool,
+    notes: Mapping[int, str],
+) -> RequestItem:
+    """The specification's request object. Anonymous callers get only what identifies nobody:
+    the public id, the service, the status, the dates and the agency."""
+    closed = _status(request) == "closed"
+    item = RequestItem(
+        service_request_id=request.public_id or "",
+        status=_status(request),
+        service_name=service.name[language] if service else None,
+        service_code=code_of(administration, service) if service else None,
+        agency_responsible=administration.name[language],
+        requested_datetime=w3c(request.created_at),
+        updated_datetime=w3c(
+            request.closed_at if closed and request.closed_at else request.updated_at
+        ),
+        expected_datetime=w3c(request.due_at),
+    )
+    if full:  # the owning administration's own system sees its requests in full
+        item.status_notes = notes.get(request.id)
+        item.description = request.description
+        item.service_notice = _notice(request, language)
+        item.address = request.address
+        item.lat = request.latitude
+        item.long = request.longitude
+    return item
+
+
+def _parse_datetime(name: str, value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise error(400, "bad_datetime", name=name) from None
+    if parsed.tzinfo is None:
+        raise error(400, "bad_datetime", name=name)
+    return parsed
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    """The GET filters of the specification, plus the `page`/`page_size` extension."""
+
+    ids: str | None = None
+    service_codes: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    status: str | None = None
+    page: str | None = None
+    page_size: str | None = None
+
+
+def _positive(name: str, value: str | None, default: int, maximum: int) -> int:
+    if not value:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise error(400, "bad_integer", name=name, max=maximum)
+    return int(value)
+
+
+async def request_list(
+    session: AsyncSession,
+    query: RequestQuery,
+    *,
+    language: Language,
+    key: ApiKey | None,
+    now: datetime,
+) -> list[RequestItem]:
+    """Requests newest first: by ids (which override every other filter, as the specification
+    says), or over at most 90 days (default the last 90), at most 1000 at a time."""
+    stmt = (
+        select(Request, Administration, Service)
+        .join(Administration, Administration.id == Request.administration_id)
+        .outerjoin(Service, Service.id == Request.service_id)
+    )
+    page_size = _positive("page_size", query.page_size, MAX_RESULTS, MAX_RESULTS)
+    page = _positive("page", query.page, 1, 10**6)
+    if query.ids is not None:
+        stmt = stmt.where(Request.public_id.in_(_csv(query.ids)[:MAX_RESULTS]))
+    else:
+        end = _parse_datetime("end_date", query.end_date) or now
+        start = _parse_datetime("start_date", query.start_date) or end - MAX_SPAN
+        if end - start > MAX_SPAN:
+            raise error(400, "span_too_long")
+        stmt = stmt.where(Request.created_at >= start, Request.created_at <= end)
+        if query.service_codes:
+            codes = _csv(query.service_codes)
+            stmt = stmt.where((Administration.code + "-" + Service.code).in_(codes))
+        wanted = set(_csv(query.status))
+        if not wanted <= {"open", "closed"}:
+            raise error(400, "bad_status")
+        open_values = [s.value for s in OPEN_STATES]
+        if wanted == {"open"}:
+            stmt = stmt.where(Request.state.in_(open_values))
+        elif wanted == {"closed"}:
+            stmt = stmt.where(Request.state.not_in(open_values))
+    # `ix_requests_created (created_at, id)` serves this order and the date range.
+    stmt = (
+        stmt.order_by(Request.created_at.desc(), Request.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    rows = (await session.execute(stmt)).all()
+    owner = key.administration_id if key else None
+    notes = await _last_public_replies(session, [r.id for r, a, _ in rows if a.id == owner])
+    return [_request_item(r, a, s, language, full=a.id == owner, notes=notes) for r, a, s in rows]
+
+
+async def one_request(
+    session: AsyncSession, public_id: str, *, language: Language, key: ApiKey | None, now: datetime
+) -> list[RequestItem]:
+    query = RequestQuery(ids=public_id)
+    found = await request_list(session, query, language=language, key=key, now=now)
+    if not found:
+        raise error(404, "unknown_request", id=public_id)
+    return found
+
+
+async def token(session: AsyncSession, value: str) -> list[TokenItem]:
+    """Requests are filed at once, so the POST answers `service_request_id` and no token; for
+    clients written for queued servers, each id serves as its own token."""
+    found = await session.scalar(select(Request.public_id).where(Request.public_id == value))
+    if found is None:
+        raise error(404, "unknown_token")
+    return [TokenItem(service_request_id=found, token=value)]
+
+
+# --- submission
+
+
+def parse_attributes(form: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """`attribute[code]=v` and, for multi-valued ones, `attribute[code][]=v1&...`."""
+    values: dict[str, Any] = {}
+    for name, value in form:
+        if not (name.startswith("attribute[") and "]" in name):
+            continue
+        code, _, rest = name[len("attribute[") :].partition("]")
+        if rest == "[]":
+            values.setdefault(code, [])
+            if isinstance(values[code], list):
+                values[code].append(value)
+        else:
+            values[code] = value
+    return values
+
+
+def _typed(definitions: Sequence[Mapping[str, Any]], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Form values are strings: give numbers, booleans and lists their type before the
+    catalogue's own validation (which then reports anything still wrong)."""
+    kinds = {d["code"]: d["datatype"] for d in definitions}
+    typed: dict[str, Any] = {}
+    for code, value in values.items():
+        kind = kinds.get(code)
+        if isinstance(value, str) and kind == "number":
+            try:
+                typed[code] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
+            except ValueError:
+                typed[code] = value
+        elif isinstance(value, str) and kind == "boolean":
+            typed[code] = {"true": True, "false": False}.get(value.strip().lower(), value)
+        elif isinstance(value, str) and kind == "multivaluelist":
+            typed[code] = _csv(value)
+        else:
+            typed[code] = value
+    return typed
+
+
+def _location(form: Mapping[str, str]) -> dict[str, Any] | None:
+    address = (form.get("address_string") or "").strip() or None
+    lat, long = (form.get("lat") or "").strip(), (form.get("long") or "").strip()
+    if not (address or lat or long):
+        return None
+    return {"address": address, "lat": lat or None, "long": long or None}
+
+
+def _describe(error: FieldError) -> str:
+    """A field error in Open311's words: `attribute[code]`, `email`, `lat`, ..."""
+    name = error.field
+    for prefix in ("complainant.", "location."):
+        name = name.removeprefix(prefix)
+    if name.startswith("attributes."):
+        name = f"attribute[{name.removeprefix('attributes.')}]"
+    return f"{name}: {error.render()['message']}"
+
+
+def _payload(
+    form: Mapping[str, str],
+    attributes: Mapping[str, Any],
+    administration: Administration,
+    service: Service,
+    language: Language,
+) -> RequestIn:
+    description = (form.get("description") or "").strip()
+    if len(description) > OPEN311_DESCRIPTION_MAX:
+        raise Open311Error(
+            400,
+            _describe(FieldError("description", "too_long", {"max": OPEN311_DESCRIPTION_MAX})),
+        )
+    name = " ".join(p.strip() for p in (form.get("first_name"), form.get("last_name")) if p)
+    subject = description.split("\n", 1)[0][:SUBJECT_LENGTH].strip()
+    kind = Kind.complaint if Kind.complaint in service.kinds else Kind(service.kinds[0])
+    try:
+        return RequestIn(
+            kind=kind,
+            administration=administration.code,
+            service=service.code,
+            subject=subject if len(subject) >= 3 else service.name[language],
+            description=description,
+            attributes=_typed(service.attributes, attributes),
+            channel=Channel.integration,
+            language=language,
+            complainant={
+                "full_name": name or (form.get("email") or "").split("@")[0] or "—",
+                "email": form.get("email") or None,
+                "phone": form.get("phone") or None,
+            },
+            location=_location(form),
+        )
+    except ValidationError as invalid:
+        errors = [
+            field_error_from_pydantic({**e, "loc": ("body", *e["loc"])}) for e in invalid.errors()
+        ]
+        raise Open311Error(400, *(_describe(e) for e in errors)) from None
+
+
+async def submit(
+    session: AsyncSession,
+    form: Mapping[str, str],
+    attributes: Mapping[str, Any],
+    *,
+    key: ApiKey,
+    idempotency_key: str | None,
+    language: Language,
+    settings: Settings,
+    now: datetime,
+) -> list[PostedRequest]:
+    """File through the one submission path of the API, as an integration of the key's
+    administration; a retry with the same `Idempotency-Key` gets the first answer."""
+    if idempotency_key is not None and len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
+        raise error(400, "bad_idempotency_key", max=IDEMPOTENCY_KEY_MAX)
+    code = (form.get("service_code") or "").strip()
+    if not code:
+        raise error(400, "service_code_required")
+    administration, service = await _one_service(session, code)
+    if administration.id != key.administration_id:
+        raise error(403, "other_administration")
+    payload = _payload(form, attributes, administration, service, language)
+    actor = Actor(role=Role.integration, administration_id=key.administration_id)
+
+    async def work() -> idempotency.Answer:
+        try:
+            submitted = await requests_service.submit(
+                session, payload, actor, language=language, settings=settings, now=now
+            )
+        except ValidationFailed as invalid:
+            raise Open311Error(400, *(_describe(e) for e in invalid.errors)) from None
+        request = submitted.request
+        item = PostedRequest(
+            service_request_id=request.public_id or "",
+            service_notice=_notice(request, language),
+            tracking_number=request.tracking_number,
+        )
+        return idempotency.Answer(201, [item.model_dump(mode="json")])
+
+    try:
+        answer, _ = await idempotency.once(
+            session,
+            scope=f"api_key:{key.id}:POST /open311/v2/requests",
+            key=idempotency_key,
+            payload={"form": sorted(form.items()), "attributes": attributes},
+            now=now,
+            ttl_hours=settings.idempotency_ttl_hours,
+            work=work,
+        )
+    except DomainError as refused:  # a key reused with another body, or still running
+        raise Open311Error(refused.status, translate(f"{refused.code}.detail")) from None
+    return [PostedRequest.model_validate(item) for item in answer.body]
+
+
+# --- discovery and rendering
+
+
+def discovery(base_url: str) -> Discovery:
+    return Discovery(
+        changeset=CHANGESET,
+        contact="Chikaya portal team, https://www.chikaya.ma",
+        key_service="Integration keys are issued to administrations by the portal's national "
+        "administrators (python -m app api-keys create).",
+        endpoints=[
+            Endpoint(
+                specification=SPECIFICATION,
+                url=base_url,
+                changeset=CHANGESET,
+                type="production",
+                formats=["text/xml", "application/json"],
+            )
+        ],
+    )
+
+
+def to_xml(root: str, value: Any) -> bytes:
+    """GeoReport XML: collections become repeated singular elements, booleans true/false."""
+
+    def fill(element: ElementTree.Element, data: Any, name: str) -> None:
+        if isinstance(data, dict):
+            for key, child in data.items():
+                fill(ElementTree.SubElement(element, key), child, key)
+        elif isinstance(data, list):
+            for child in data:
+                item_name = PLURALS.get(name, name)
+                fill(ElementTree.SubElement(element, item_name), child, item_name)
+        elif isinstance(data, bool):
+            element.text = "true" if data else "false"
+        elif data is not None:
+            element.text = str(data)
+
+    element = ElementTree.Element(root)
+    fill(element, value, root)
+    body = ElementTree.tostring(element, encoding="unicode")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body).encode()
+
+
+def errors_body(failure: Open311Error) -> list[ErrorItem]:
+    return [ErrorItem(code=failure.status, description=text) for text in failure.descriptions]
