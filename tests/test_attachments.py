@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -264,13 +265,47 @@ async def test_orphans_left_by_a_crash_are_swept(session, settings, tmp_path):
     spool.write(b"left behind")
     spool.close()
     await storage.put("deadbeef" * 4, Path(spool.name))
-    assert (
-        await attachments.sweep_orphans(
-            session, storage, timedelta(0), clock.now() + timedelta(seconds=1)
+    cut_off = storage.spool()  # an upload whose process died mid-body
+    cut_off.write(b"half a file")
+    cut_off.close()
+    foreign = tmp_path / "de" / "not-ours.txt"  # a shared folder keeps what we did not write
+    foreign.parent.mkdir(exist_ok=True)
+    foreign.write_bytes(b"someone else's")
+    later = clock.now() + timedelta(seconds=1)
+    assert await attachments.sweep_orphans(session, storage, timedelta(0), later) == 1
+    assert stored_files(tmp_path) == [foreign]
+    assert not await asyncio.to_thread(Path(cut_off.name).exists)
+    assert await asyncio.to_thread(foreign.read_bytes) == b"someone else's"
+
+
+async def test_a_stored_file_a_row_points_to_is_never_swept(
+    session, sessionmaker, settings, tmp_path
+):
+    from datetime import timedelta
+
+    from app.services import attachments, clock
+    from app.services.storage import LocalStorage
+
+    own = settings.model_copy(update={"attachments_dir": tmp_path})
+    app = create_app(settings=own, sessionmaker=sessionmaker)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        admin = await make_administration(session)
+        created = await file(client, complaint(admin.code))
+        response = await upload(
+            client,
+            created["tracking_number"],
+            created["auth"],
+            ("a.pdf", documents.pdf(), "application/pdf"),
         )
-        == 1
+    assert response.status_code == 201
+    [kept] = stored_files(tmp_path)
+    later = clock.now() + timedelta(seconds=1)
+    assert (
+        await attachments.sweep_orphans(session, LocalStorage(tmp_path), timedelta(0), later) == 0
     )
-    assert stored_files(tmp_path) == []
+    assert stored_files(tmp_path) == [kept]
 
 
 @pytest.fixture
