@@ -9,6 +9,7 @@ import secrets
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -205,6 +206,26 @@ async def live(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Live]:
         await session.execute(delete(Service).where(Service.administration_id == admin.id))
         await session.execute(delete(Administration).where(Administration.id == admin.id))
         await session.commit()
+
+
+@dataclass
+class Clock:
+    """The time every part of the app reads (`app.services.clock.now`), moved by the test."""
+
+    moment: datetime
+
+    def advance(self, **delta: float) -> datetime:
+        self.moment += timedelta(**delta)
+        return self.moment
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    from app.services import clock
+
+    controlled = Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    monkeypatch.setattr(clock, "now", lambda: controlled.moment)
+    return controlled
 
 
 @dataclass

@@ -158,3 +158,57 @@ async def test_information_lifecycle_is_served(client):
     assert "appealed" in table["states"]
     answer = next(t for t in table["transitions"] if t["action"] == "answer")
     assert answer["requires"] == ["message", "outcome", "legal_ground"]
+
+
+async def test_the_law_31_13_clocks_on_a_controlled_clock(client, session, settings, frozen_clock):
+    admin, agent, supervisor = await _setup(session, settings)
+    t0 = frozen_clock.moment
+
+    def at(value: str) -> datetime:
+        return datetime.fromisoformat(value)
+
+    created = await file(client, information(admin.code))
+    number, citizen = created["tracking_number"], created["auth"]
+    assert at(created["due_at"]) == t0 + timedelta(days=20)
+    urgent = await file(client, information(admin.code, urgent=True))
+    assert at(urgent["due_at"]) == t0 + timedelta(days=3)
+
+    # The clock stops while the applicant is asked to clarify: five days away, five days more.
+    frozen_clock.advance(days=1)
+    await act(client, number, "start", agent)
+    frozen_clock.advance(days=1)
+    await act(client, number, "request_info", agent, message="Quelle année exactement ?")
+    frozen_clock.advance(days=5)
+    reply = await client.post(
+        f"/api/v1/requests/{number}/messages", json={"body": "L'année 2025."}, headers=citizen
+    )
+    assert reply.status_code == 201
+    view = (await client.get(f"/api/v1/requests/{number}", headers=citizen)).json()
+    assert view["state"] == "in_progress"
+    assert at(view["due_at"]) == t0 + timedelta(days=25)
+
+    # One extension of at most 20 days, with its reason.
+    extended = await act(client, number, "extend_deadline", supervisor, days=20, reason="Archives")
+    assert at(extended.json()["due_at"]) == t0 + timedelta(days=45)
+
+    async def appeal(which: str) -> int:
+        response = await client.post(
+            f"/api/v1/requests/{which}/appeal",
+            json={"reason": "Aucune réponse"},
+            headers=citizen if which == number else urgent["auth"],
+        )
+        return response.status_code
+
+    # Silence: no appeal while the body still has time, nor once the 20 days after it passed.
+    frozen_clock.moment = t0 + timedelta(days=45)
+    assert await appeal(number) == 409
+    frozen_clock.moment = t0 + timedelta(days=65, seconds=1)
+    assert await appeal(number) == 409
+    # The urgent one, a second past its 3 days, may be appealed; the head has 3 days again.
+    frozen_clock.moment = t0 + timedelta(days=3, seconds=1)
+    assert await appeal(urgent["tracking_number"]) == 200
+    view = (
+        await client.get(f"/api/v1/requests/{urgent['tracking_number']}", headers=urgent["auth"])
+    ).json()
+    assert view["state"] == "appealed"
+    assert at(view["due_at"]) == frozen_clock.moment + timedelta(days=3)
