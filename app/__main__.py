@@ -7,12 +7,13 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
 from app.config import get_settings
 from app.db import async_url, create_engine, create_sessionmaker, resolve_database_url
-from app.models.enums import Role
+from app.models.enums import STAFF_ROLES, Role
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,6 +145,9 @@ def serve() -> None:
         "sample catalogue: %d administrations, %d services", administrations, services
     )
     print(f"Chikaya API on http://{settings.host}:{settings.port}/docs", file=sys.stderr)
+    # Uvicorn re-raises SIGTERM after its graceful shutdown; the default action would kill the
+    # process before `atexit` runs, leaving the embedded PostgreSQL behind. Exit normally.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "app.asgi:app",
         host=settings.host,
@@ -191,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     create.add_argument(
         "--role",
         required=True,
-        choices=[r.value for r in Role if r not in (Role.citizen, Role.system)],
+        choices=[r.value for r in STAFF_ROLES],
     )
     create.add_argument("--administration", help="administration code (agents and supervisors)")
     create.add_argument("--full-name", dest="full_name")

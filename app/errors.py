@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -262,7 +263,9 @@ def field_error_from_pydantic(error: Mapping[str, Any]) -> FieldError:
             {"min": ctx.get("ge", ctx.get("gt", "")), "max": ctx.get("le", ctx.get("lt", ""))},
         )
     if kind in ("enum", "literal_error"):
-        return FieldError(path, "not_in_choices", {"choices": ctx.get("expected", "")})
+        # pydantic words the choices in English ("'a', 'b' or 'c'"): keep only the values.
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return FieldError(path, "not_in_choices", {"choices": ", ".join(choices)})
     if kind == "json_invalid":
         return FieldError("body", "invalid_json")
     if kind in ("list_type", "set_type"):

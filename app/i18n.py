@@ -421,6 +421,79 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Demande reçue. L'administration doit répondre avant le {due}. Gardez le numéro de suivi.",
         "ar": "تم التوصل بالطلب. يجب على الإدارة الرد قبل {due}. احتفظوا برقم التتبع.",
     },
+    # --- labels of states and actions (the apps' buttons and badges)
+    "state.submitted": {"en": "Submitted", "fr": "Déposée", "ar": "مودعة"},
+    "state.in_progress": {
+        "en": "In progress",
+        "fr": "En cours de traitement",
+        "ar": "قيد المعالجة",
+    },
+    "state.awaiting_citizen": {
+        "en": "Awaiting your reply",
+        "fr": "En attente de votre réponse",
+        "ar": "في انتظار ردكم",
+    },
+    "state.answered": {"en": "Answered", "fr": "Répondue", "ar": "تمت الإجابة"},
+    "state.acknowledged": {
+        "en": "Acknowledged",
+        "fr": "Prise en compte",
+        "ar": "تم أخذها بعين الاعتبار",
+    },
+    "state.appealed": {"en": "Under appeal", "fr": "En recours", "ar": "قيد التظلم"},
+    "state.closed": {"en": "Closed", "fr": "Clôturée", "ar": "مغلقة"},
+    "state.rejected": {"en": "Rejected", "fr": "Rejetée", "ar": "مرفوضة"},
+    "action.start": {"en": "Start processing", "fr": "Prendre en charge", "ar": "بدء المعالجة"},
+    "action.assign": {"en": "Assign", "fr": "Affecter", "ar": "إسناد"},
+    "action.transfer": {
+        "en": "Transfer to another administration",
+        "fr": "Transférer à une autre administration",
+        "ar": "إحالة على إدارة أخرى",
+    },
+    "action.request_info": {
+        "en": "Ask for information",
+        "fr": "Demander des informations",
+        "ar": "طلب معلومات",
+    },
+    "action.resume": {"en": "Resume", "fr": "Reprendre", "ar": "استئناف المعالجة"},
+    "action.answer": {"en": "Answer", "fr": "Répondre", "ar": "الرد"},
+    "action.acknowledge": {
+        "en": "Acknowledge",
+        "fr": "Prendre en compte",
+        "ar": "أخذ بعين الاعتبار",
+    },
+    "action.reject": {"en": "Reject", "fr": "Rejeter", "ar": "رفض"},
+    "action.close": {"en": "Close", "fr": "Clôturer", "ar": "إغلاق"},
+    "action.reopen": {"en": "Reopen", "fr": "Rouvrir", "ar": "إعادة الفتح"},
+    "action.rate": {"en": "Rate the answer", "fr": "Évaluer la réponse", "ar": "تقييم الرد"},
+    "action.extend_deadline": {
+        "en": "Extend the deadline",
+        "fr": "Prolonger le délai",
+        "ar": "تمديد الأجل",
+    },
+    "action.auto_close": {
+        "en": "Closed automatically",
+        "fr": "Clôture automatique",
+        "ar": "إغلاق تلقائي",
+    },
+    "action.message": {"en": "Send a message", "fr": "Envoyer un message", "ar": "إرسال رسالة"},
+    "action.note": {
+        "en": "Add an internal note",
+        "fr": "Ajouter une note interne",
+        "ar": "إضافة ملاحظة داخلية",
+    },
+    "action.attach": {"en": "Add documents", "fr": "Ajouter des documents", "ar": "إضافة وثائق"},
+    "action.appeal": {"en": "Appeal", "fr": "Former un recours", "ar": "تقديم تظلم"},
+    "action.decide_appeal": {
+        "en": "Decide the appeal",
+        "fr": "Statuer sur le recours",
+        "ar": "البت في التظلم",
+    },
+    "action.submit": {"en": "Submitted", "fr": "Dépôt", "ar": "إيداع"},
+    "action.attach_contact": {
+        "en": "Add a contact",
+        "fr": "Ajouter un contact",
+        "ar": "إضافة وسيلة اتصال",
+    },
     # --- field errors
     "field.required": {
         "en": "This field is required.",
@@ -497,6 +570,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Not a valid national identity card number (e.g. AB123456).",
         "fr": "Numéro de carte nationale invalide (par ex. AB123456).",
         "ar": "رقم بطاقة التعريف الوطنية غير صالح (مثلا AB123456).",
+    },
+    "field.service_for_attributes": {
+        "en": "Attributes belong to a service: give the service's code.",
+        "fr": "Les attributs appartiennent à un service : indiquez le code du service.",
+        "ar": "الخصائص تابعة لخدمة: أدخلوا رمز الخدمة.",
     },
     "field.location_incomplete": {
         "en": "Give an address, or both lat and long.",

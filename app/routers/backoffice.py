@@ -110,7 +110,6 @@ async def list_queue(
 async def take_action(
     tracking_number: TrackingNumber,
     action: Annotated[str, Path(max_length=32, examples=["start"])],
-    body: ActionIn,
     actor: CurrentStaff,
     session: Session,
     settings: AppSettings,
@@ -119,6 +118,7 @@ async def take_action(
         str | None,
         Header(alias="If-Match", description="The ETag you read; a stale one answers 412."),
     ] = None,
+    body: ActionIn | None = None,
 ) -> RequestDetail:
     """Any staff action of the lifecycle table (see `GET /api/v1/lifecycle`): `start`,
     `assign` (`assignee`), `transfer` (`administration`, optional `service`, `reason`),
@@ -129,7 +129,14 @@ async def take_action(
     parsed = service.parse_action(action)
     now = clock.now()
     request = await service.staff_action(
-        session, request, parsed, actor, body, settings=settings, now=now, if_match=if_match
+        session,
+        request,
+        parsed,
+        actor,
+        body or ActionIn(),  # `start` and the like need no body at all
+        settings=settings,
+        now=now,
+        if_match=if_match,
     )
     detail = await views.detail(session, request, actor, settings, now)
     response.headers["ETag"] = f'"v{detail.version}"'

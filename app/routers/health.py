@@ -32,3 +32,8 @@ async def readyz(session: Session) -> dict[str, str]:
         log.warning("readiness check failed: %s", type(exc).__name__)
         raise ServiceUnavailable() from exc
     return {"status": "ok", "database": "ok"}
+
+
+# Load balancers often probe with HEAD: the same checks, kept out of the document.
+router.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)
+router.add_api_route("/readyz", readyz, methods=["HEAD"], include_in_schema=False)

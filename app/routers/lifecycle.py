@@ -2,8 +2,10 @@
 
 from pydantic import BaseModel, Field
 
+from app.i18n import LANGUAGES, translate
 from app.models.enums import Kind
 from app.routers import make_router
+from app.schemas.common import Localized
 from app.services import lifecycle
 
 router = make_router(prefix="/api/v1/lifecycle", tags=["lifecycle"])
@@ -17,6 +19,10 @@ class TransitionOut(BaseModel):
     guard: str | None = Field(description="The extra condition, in words.")
     requires: list[str] = Field(description="Body fields the action needs.")
     internal: bool = Field(description="True when the event stays out of the citizen's history.")
+    implicit_for: list[str] = Field(
+        description="Roles that take this action only through another one (the citizen resumes "
+        "a request by replying): never listed in their `allowed_actions`."
+    )
     summary: str
 
 
@@ -25,13 +31,17 @@ class KindLifecycle(BaseModel):
     final_states: list[str]
     states: list[str]
     transitions: list[TransitionOut]
+    state_labels: dict[str, Localized] = Field(description="Each state's name, to display.")
+    action_labels: dict[str, Localized] = Field(description="Each action's name, for buttons.")
 
 
 def _describe(kind: Kind) -> KindLifecycle:
+    table = lifecycle.TABLES[kind]
+    states = lifecycle.states_of(kind)
     return KindLifecycle(
         initial_state=lifecycle.INITIAL_STATE.value,
         final_states=sorted(lifecycle.FINAL_STATES),
-        states=[s.value for s in lifecycle.states_of(kind)],
+        states=[s.value for s in states],
         transitions=[
             TransitionOut(
                 action=t.action.value,
@@ -41,15 +51,23 @@ def _describe(kind: Kind) -> KindLifecycle:
                 guard=t.guard.__doc__ if t.guard else None,
                 requires=list(t.requires),
                 internal=not t.public,
+                implicit_for=sorted(t.implicit_for),
                 summary=t.summary,
             )
-            for t in lifecycle.TABLES[kind]
+            for t in table
         ],
+        state_labels={s.value: _label(f"state.{s.value}") for s in states},
+        action_labels={a: _label(f"action.{a}") for a in dict.fromkeys(t.action for t in table)},
     )
+
+
+def _label(key: str) -> Localized:
+    return Localized(**{language: translate(key, language) for language in LANGUAGES})
 
 
 @router.get("", summary="The state machine of every kind", operation_id="getLifecycle")
 async def get_lifecycle() -> dict[str, KindLifecycle]:
     """For each request kind: its states, and every transition (from, action, to, roles, guard,
-    required fields). The same table the server enforces; nothing else changes a request."""
+    required fields), with the names of states and actions in Arabic, French and English for
+    badges and buttons. The same table the server enforces; nothing else changes a request."""
     return {kind.value: _describe(kind) for kind in Kind}

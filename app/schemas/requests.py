@@ -67,6 +67,11 @@ class ComplainantIn(BaseModel):
     def _national_id(cls, value: str | None) -> str | None:
         return value.upper() if value else None
 
+    @field_validator("country", mode="before")
+    @classmethod
+    def _country(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
 
 class Location(BaseModel):
     """Where the matter happened: an address, coordinates (WGS 84), or both."""

@@ -13,11 +13,12 @@ from sqlalchemy import ColumnElement, and_, func, not_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.errors import FieldError, ValidationFailed
+from app.errors import FieldCodeError, FieldError, ValidationFailed
 from app.models.catalogue import Service
 from app.models.enums import Kind, State
 from app.models.request import Request
 from app.services import tracking_numbers
+from app.services.contacts import normalize_phone, phone_forms
 from app.services.textnorm import tsquery_terms
 
 
@@ -42,6 +43,17 @@ class QueueFilter:
 def _encode_cursor(value: datetime, row_id: int) -> str:
     raw = json.dumps([value.isoformat(), row_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _as_phone(query: str) -> str | None:
+    """A query typed as a phone number (spaces, national form, +212, 00212), in the digits the
+    search text holds; None when it is not one."""
+    if sum(ch.isdigit() for ch in query) < 8:
+        return None
+    try:
+        return phone_forms(normalize_phone(query))[0]
+    except FieldCodeError:
+        return None
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
@@ -106,12 +118,16 @@ async def queue(
         conditions.append(Request.created_at < filters.created_to)
     if filters.q:
         number = tracking_numbers.normalize(filters.q)
+        phone = _as_phone(filters.q)
         terms = tsquery_terms(filters.q)
         matches: list[ColumnElement[bool]] = []
         if number:
             matches.append(Request.tracking_number == number)
-        if terms:
-            matches.append(Request.search_vector.bool_op("@@")(func.to_tsquery("simple", terms)))
+        for query in (terms, tsquery_terms(phone) if phone else None):
+            if query:
+                matches.append(
+                    Request.search_vector.bool_op("@@")(func.to_tsquery("simple", query))
+                )
         if matches:
             conditions.append(or_(*matches))
 

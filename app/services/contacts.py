@@ -29,6 +29,12 @@ def normalize_phone(raw: str) -> str:
     return formatted
 
 
+def phone_forms(phone: str) -> list[str]:
+    """How people type an E.164 number: its digits, and the national form of a Moroccan one."""
+    digits = phone.lstrip("+")
+    return [digits, "0" + digits[3:]] if digits.startswith("212") else [digits]
+
+
 def normalize_email(raw: str) -> str:
     """The normalized address (domain lower-cased, IDNA); the local part keeps its case."""
     try:

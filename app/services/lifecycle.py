@@ -109,6 +109,9 @@ class Transition:
     requires: tuple[str, ...] = ()
     public: bool = True  # False: staff-only event, never in the citizen's history
     summary: str = ""
+    # Roles that take this transition only through another action (the citizen resumes a
+    # request by replying): never offered to them as a button of its own.
+    implicit_for: frozenset[Role] = frozenset()
 
 
 def T(
@@ -118,6 +121,8 @@ def T(
     roles: Iterable[Role],
     **kwargs: Any,
 ) -> Transition:
+    if "implicit_for" in kwargs:
+        kwargs["implicit_for"] = frozenset(kwargs["implicit_for"])
     return Transition(action, frozenset(sources), target, frozenset(roles), **kwargs)
 
 
@@ -319,6 +324,7 @@ COMPLAINT: tuple[Transition, ...] = (
         S.in_progress,
         (*STAFF, R.citizen),
         effect=effect_resume,
+        implicit_for=[R.citizen],
         summary="Resume work; done by staff, or by the citizen's reply.",
     ),
     T(
@@ -578,6 +584,7 @@ INFORMATION_REQUEST: tuple[Transition, ...] = (
         S.in_progress,
         (*STAFF, R.citizen),
         effect=effect_resume,
+        implicit_for=[R.citizen],
         summary="Resume work; done by staff, or by the applicant's reply.",
     ),
     T(
@@ -732,6 +739,8 @@ def allowed_actions(request: Request, actor: Actor, policy: Policy, now: datetim
     ctx = Context(request, actor, ActionInput(), policy, now)
     actions: list[str] = []
     for t in transitions_for(Kind(request.kind), State(request.state), actor.role):
+        if actor.role in t.implicit_for:
+            continue
         if t.action.value not in actions and _passes(t, ctx):
             actions.append(t.action.value)
     return actions
@@ -833,6 +842,17 @@ def etag(request: Request) -> str:
     return f'"v{request.version}"'
 
 
+def matches(if_match: str, request: Request) -> bool:
+    """RFC 9110 `If-Match`: `*` or a list of tags; a tag typed without its quotes (`v3`, as
+    people do in Swagger UI) is read as the same tag."""
+    current = etag(request)
+    for tag in if_match.split(","):
+        tag = tag.strip()
+        if tag == "*" or tag == current or f'"{tag}"' == current:
+            return True
+    return False
+
+
 async def apply(
     session: AsyncSession,
     request: Request,
@@ -846,7 +866,7 @@ async def apply(
 ) -> RequestEvent:
     """Lock, check (`If-Match`, table, guard), change, record. The one way a request changes."""
     request = await lock(session, request)
-    if if_match is not None and if_match.strip() not in (etag(request), "*"):
+    if if_match is not None and not matches(if_match, request):
         raise PreconditionFailed(params={"current": etag(request)}, headers={"ETag": etag(request)})
     event = execute(request, action, actor, data, policy, now)
     session.add(event)

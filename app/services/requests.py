@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from app.models.user import User
 from app.schemas.requests import ActionIn, ContactIn, RequestIn
 from app.services import catalogue, lifecycle, notifications, stats, tracking_numbers
 from app.services.attributes import validate_attributes
+from app.services.contacts import phone_forms
 from app.services.lifecycle import ActionInput, Actor, Policy
 from app.services.textnorm import fold
 
@@ -52,10 +54,25 @@ def can_see(actor: Actor, request: Request) -> bool:
             return False
 
 
+def _attribute_words(attributes: dict[str, object]) -> list[str]:
+    words: list[str] = []
+    for value in attributes.values():
+        items = value if isinstance(value, list) else [value]
+        words += [str(item) for item in items if isinstance(item, str | int | float)]
+    return words
+
+
 def search_text(request: Request) -> str:
-    return fold(
-        " ".join([request.tracking_number, request.subject, request.description, request.full_name])
-    )
+    """What the back-office search finds a request by: its number, words, the person's name,
+    email and phone (as typed), and the values of its attributes (a policy number, ...)."""
+    parts = [request.tracking_number, request.subject, request.description, request.full_name]
+    parts += [request.organization_name or ""]
+    if request.email:
+        parts.append(re.sub(r"\W+", " ", request.email))
+    if request.phone:
+        parts += phone_forms(request.phone)
+    parts += _attribute_words(request.attributes or {})
+    return fold(" ".join(parts))
 
 
 async def policy_of(session: AsyncSession, request: Request, settings: Settings) -> Policy:
@@ -111,14 +128,15 @@ async def _resolve_catalogue(
     definitions: list[dict[str, object]] = []
     if payload.service:
         service = await catalogue.find_service(session, administration.id, payload.service)
-        if service is None:
-            errors.append(FieldError("service", "unknown_service"))
-        else:
-            definitions = service.attributes
-            if payload.kind.value not in service.kinds:
-                errors.append(
-                    FieldError("kind", "kind_not_accepted", {"accepted": ", ".join(service.kinds)})
-                )
+        if service is None:  # its attributes cannot be judged without it: one clear error
+            return administration, None, {}, [FieldError("service", "unknown_service")]
+        definitions = service.attributes
+        if payload.kind.value not in service.kinds:
+            errors.append(
+                FieldError("kind", "kind_not_accepted", {"accepted": ", ".join(service.kinds)})
+            )
+    elif payload.attributes:
+        return administration, None, {}, [FieldError("service", "service_for_attributes")]
     attributes, attribute_errors = validate_attributes(definitions, payload.attributes)
     return administration, service, attributes, errors + attribute_errors
 
@@ -470,9 +488,12 @@ async def attach_contact(
     now: datetime,
 ) -> Request:
     data = ActionInput(email=body.email, phone=body.phone, data={"contact": "attached"})
-    return await act(
+    request = await act(
         session, request, Action.attach_contact, actor, data, settings=settings, now=now
     )
+    request.search_text = search_text(request)  # staff may now find it by the new contact
+    await session.flush()
+    return request
 
 
 async def auto_close_due(

@@ -125,7 +125,10 @@ async def detail(
         rating=rating,
         assignee=staff_ref(request.assignee) if internal else None,
         operator=staff_ref(request.operator) if actor.is_staff else None,
-        allowed_actions=lifecycle.allowed_actions(request, actor, policy, now),
+        # After a transfer the request has left the actor's queue: nothing more to offer.
+        allowed_actions=lifecycle.allowed_actions(request, actor, policy, now)
+        if service.can_see(actor, request)
+        else [],
         history=[event_out(event, name, actor) for event, name in events],
     )
 
