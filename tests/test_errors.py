@@ -81,3 +81,8 @@ async def test_problem_types_are_documented(client):
 async def test_health(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json() == {"status": "ok", "database": "ok"}
+
+
+async def test_load_balancers_may_probe_with_head(client):
+    assert (await client.head("/healthz")).status_code == 200
+    assert (await client.head("/readyz")).status_code == 200

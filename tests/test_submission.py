@@ -116,6 +116,8 @@ def _fields(response) -> dict[str, str]:
         ({"colour": "blue"}, "colour", "unknown"),
         ({"received_at": "2026-01-01T00:00:00Z"}, "received_at", "operator_only"),
         ({"channel": "mail"}, "channel", "channel_not_allowed"),
+        ({"location": {"lat": 33.5}}, "location", "location_incomplete"),
+        ({"location": {"address": "Rabat", "lat": 95, "long": 0}}, "location.lat", "out_of_range"),
     ],
 )
 async def test_bad_submissions_name_the_field(client, session, change, field, code):
@@ -211,3 +213,45 @@ async def test_a_retry_with_the_same_key_returns_the_first_answer(client, sessio
         "/api/v1/requests", json=complaint(admin.code), headers={"Idempotency-Key": "another"}
     )
     assert fresh.json()["tracking_number"] != first.json()["tracking_number"]
+
+
+async def test_an_unknown_service_is_one_error_not_one_per_attribute(client, session):
+    admin = await make_administration(session)
+    response = await client.post("/api/v1/requests", json=complaint(admin.code, service="nope"))
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("service", "unknown_service")
+    ]
+    missing = await client.post("/api/v1/requests", json=complaint(admin.code, service=None))
+    assert [(e["field"], e["code"]) for e in missing.json()["errors"]] == [
+        ("service", "service_for_attributes")
+    ]
+
+
+async def test_choices_are_listed_without_pydantic_english(client, session):
+    admin = await make_administration(session)
+    response = await client.post(
+        "/api/v1/requests",
+        json=complaint(admin.code, kind="petition"),
+        headers={"Accept-Language": "fr"},
+    )
+    [error] = response.json()["errors"]
+    assert "complaint, observation, suggestion, information_request" in error["message"]
+    assert " or " not in error["message"]
+    assert "'complaint'" not in error["message"]
+
+
+async def test_a_lower_case_country_and_a_location_are_kept(client, session):
+    admin = await make_administration(session)
+    created = await file(
+        client,
+        complaint(
+            admin.code,
+            complainant={"full_name": "Samir Idrissi", "email": "s@example.ma", "country": "fr"},
+            location={"address": "Bureau d'ordre, Agdal", "lat": 34.0, "long": -6.85},
+        ),
+    )
+    view = (
+        await client.get(f"/api/v1/requests/{created['tracking_number']}", headers=created["auth"])
+    ).json()
+    assert view["complainant"]["country"] == "FR"
+    assert view["location"] == {"address": "Bureau d'ordre, Agdal", "lat": 34.0, "long": -6.85}

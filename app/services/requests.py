@@ -66,13 +66,13 @@ def search_text(request: Request) -> str:
     """What the back-office search finds a request by: its number, words, the person's name,
     email and phone (as typed), and the values of its attributes (a policy number, ...)."""
     parts = [request.tracking_number, request.subject, request.description, request.full_name]
-    parts += [request.organization_name or ""]
-    if request.email:
-        parts.append(re.sub(r"\W+", " ", request.email))
+    parts += [request.organization_name or "", request.email or ""]
     if request.phone:
         parts += phone_forms(request.phone)
     parts += _attribute_words(request.attributes or {})
-    return fold(" ".join(parts))
+    # Punctuation out: PostgreSQL's parser would keep `pol-777` as `pol` and `-777`, and an
+    # email as one token, where people search by their parts.
+    return re.sub(r"\W+", " ", fold(" ".join(parts))).strip()
 
 
 async def policy_of(session: AsyncSession, request: Request, settings: Settings) -> Policy:

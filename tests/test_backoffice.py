@@ -1,0 +1,114 @@
+"""The back office as staff use it: searching the queue, acting without ceremony."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.models.enums import Role
+from tests.factories import act, complaint, file, make_administration, make_staff
+
+
+@pytest.fixture
+async def desk(client, session, settings):
+    admin = await make_administration(session)
+    _agent, agent = await make_staff(session, settings, Role.agent, admin)
+    _sup, supervisor = await make_staff(session, settings, Role.supervisor, admin)
+    created = await file(
+        client,
+        complaint(
+            admin.code,
+            attributes={"policy_number": "POL-777", "branch": "auto"},
+            complainant={
+                "full_name": "Hind Chraibi",
+                "email": "hind.chraibi@example.ma",
+                "phone": "0698765432",
+            },
+        ),
+    )
+    other = await file(client, complaint(admin.code))
+    return admin, agent, supervisor, created, other
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "hind.chraibi@example.ma",
+        "chraibi",
+        "0698765432",
+        "06 98 76 54 32",
+        "+212698765432",
+        "00212698765432",
+        "POL-777",
+    ],
+)
+async def test_the_queue_finds_a_request_by_contact_and_attribute(client, desk, query):
+    _admin, agent, _sup, created, _other = desk
+    response = await client.get("/api/v1/backoffice/requests", params={"q": query}, headers=agent)
+    assert response.status_code == 200
+    numbers = [item["tracking_number"] for item in response.json()["items"]]
+    assert numbers == [created["tracking_number"]], query
+
+
+async def test_an_action_needs_no_body_when_it_carries_nothing(client, desk):
+    _admin, agent, _sup, created, _other = desk
+    response = await client.post(
+        f"/api/v1/backoffice/requests/{created['tracking_number']}/actions/start", headers=agent
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["state"] == "in_progress"
+
+
+@pytest.mark.parametrize(
+    ("if_match", "status"),
+    [('"v1"', 200), ("v1", 200), ('"v0", "v1"', 200), ("*", 200), ('"v2"', 412), ("v2", 412)],
+)
+async def test_if_match_takes_tags_with_or_without_quotes(client, desk, if_match, status):
+    _admin, agent, _sup, created, _other = desk
+    response = await client.post(
+        f"/api/v1/backoffice/requests/{created['tracking_number']}/actions/start",
+        headers={**agent, "If-Match": if_match},
+    )
+    assert response.status_code == status, response.text
+
+
+async def test_after_a_transfer_nothing_is_offered_to_the_old_administration(client, session, desk):
+    _admin, _agent, supervisor, created, _other = desk
+    target = await make_administration(session)
+    response = await act(
+        client,
+        created["tracking_number"],
+        "transfer",
+        supervisor,
+        administration=target.code,
+        reason="Relève de l'autre administration.",
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["administration"]["code"] == target.code
+    assert response.json()["allowed_actions"] == []
+
+
+async def test_the_citizen_resumes_by_replying_not_by_a_button(client, desk):
+    _admin, agent, _sup, created, _other = desk
+    number = created["tracking_number"]
+    await act(client, number, "start", agent)
+    await act(client, number, "request_info", agent, message="Le constat, s'il vous plaît.")
+    view = await client.get(f"/api/v1/requests/{number}", headers=created["auth"])
+    assert view.json()["state"] == "awaiting_citizen"
+    assert "resume" not in view.json()["allowed_actions"]
+    assert "message" in view.json()["allowed_actions"]
+    staff_view = await client.get(f"/api/v1/requests/{number}", headers=agent)
+    assert "resume" in staff_view.json()["allowed_actions"]
+
+
+async def test_the_lifecycle_names_states_and_actions_in_three_languages(client):
+    table = (await client.get("/api/v1/lifecycle")).json()["complaint"]
+    assert set(table["state_labels"]) == set(table["states"])
+    assert table["state_labels"]["awaiting_citizen"]["fr"] == "En attente de votre réponse"
+    assert table["action_labels"]["reopen"] == {
+        "ar": "إعادة الفتح",
+        "fr": "Rouvrir",
+        "en": "Reopen",
+    }
+    assert {t["action"] for t in table["transitions"]} == set(table["action_labels"])
+    resume = next(t for t in table["transitions"] if t["action"] == "resume")
+    assert resume["implicit_for"] == ["citizen"]
