@@ -7,6 +7,7 @@ import hmac
 from collections.abc import Iterator
 from datetime import timedelta
 from email.header import decode_header, make_header
+from email.utils import parsedate_to_datetime
 
 import pytest
 from pydantic import SecretStr
@@ -15,7 +16,7 @@ from sqlalchemy import func, select, update
 from app.models.outbox import OutboxMessage
 from app.services import clock, dispatcher, notifications
 from app.services.dispatcher import dispatch_once
-from tests.factories import complaint
+from tests.factories import act, complaint, file
 from tests.servers import HttpReceiver, SmtpServer, free_port
 
 
@@ -97,9 +98,18 @@ async def test_mail_server_down_then_up_delivers_every_message_once(live, settin
     # (Three acknowledgements and three notices to the supervisor.)
     assert await dispatch_once(live.sessionmaker, mail) == 0
     waiting = await pending(live)
-    assert [(m.status, m.attempts) for m in waiting] == [("pending", 1)] * 6
-    assert all(m.next_attempt_at > clock.now() for m in waiting)
-    assert all(m.last_error and m.last_error.startswith("smtp") for m in waiting)
+    # The oldest message to each recipient was tried and failed; the newer ones were not
+    # tried (they never overtake it) and wait behind it.
+    assert [(m.recipient, m.status, m.attempts) for m in waiting] == [
+        (waiting[0].recipient, "pending", 1),
+        (waiting[1].recipient, "pending", 1),
+        *[(m.recipient, "pending", 0) for m in waiting[2:]],
+    ]
+    assert waiting[0].recipient != waiting[1].recipient
+    assert all(m.next_attempt_at > clock.now() for m in waiting[:2])
+    assert all(m.last_error and m.last_error.startswith("smtp") for m in waiting[:2])
+    assert await dispatch_once(live.sessionmaker, mail) == 0  # still nobody listens
+    assert [m.attempts for m in await pending(live)] == [1, 1, 0, 0, 0, 0]
 
     server = SmtpServer(port).start()
     try:
@@ -254,6 +264,36 @@ async def test_a_staff_answer_reaches_the_citizen(live, settings, smtp):
     answer = next(m for m in smtp.messages if "répondue" in parts(m)["text/plain"])
     assert "Votre remboursement est fait." in parts(answer)["text/plain"]
     assert subject(answer) == f"Votre demande {number} a évolué"
+
+
+async def test_each_recipient_gets_its_messages_in_the_order_they_were_written(live, settings):
+    port = free_port()
+    mail = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+    created = await file(live.client, complaint(live.administration.code, language="fr"))
+    number = created["tracking_number"]
+    for action, body in (("start", {}), ("answer", {"message": "C'est réglé."})):
+        done = await act(live.client, number, action, live.staff, **body)
+        assert done.status_code == 200
+    # A failed pass first: the oldest message never lets a newer one overtake it.
+    assert await dispatch_once(live.sessionmaker, mail) == 0
+    server = SmtpServer(port).start()
+    try:
+        later = clock.now() + timedelta(hours=1)
+        assert await dispatch_once(live.sessionmaker, mail, now=later) == 4
+        citizen = [m for m in server.messages if m["To"].lower() == "fatima@example.ma"]
+    finally:
+        server.stop()
+    texts = [parts(m)["text/plain"] for m in citizen]
+    assert len(texts) == 3
+    assert number in texts[0]
+    assert "répondue" not in texts[0]  # the acknowledgement
+    assert "en cours de traitement" in texts[1]
+    assert "répondue" in texts[2]
+    # Dated when written, not when sent: the mail client's order is the same.
+    rows = [m for m in await pending(live) if m.recipient.lower() == "fatima@example.ma"]
+    assert [parsedate_to_datetime(m["Date"]) for m in citizen] == [
+        r.created_at.replace(microsecond=0) for r in rows
+    ]
 
 
 async def test_internal_notes_and_citizen_actions_send_nothing_to_the_citizen(live, settings):

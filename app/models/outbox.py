@@ -42,6 +42,14 @@ class OutboxMessage(CreatedAt, Base):
             "next_attempt_at",
             postgresql_where=text("status = 'pending'"),
         ),
+        # Per-recipient order: is an older message to the same address still pending?
+        Index(
+            "ix_outbox_recipient_pending",
+            "channel",
+            "recipient",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+        ),
         Index("ix_outbox_parked", "id", postgresql_where=text("status = 'parked'")),
         Index("ix_outbox_request", "request_id"),
     )

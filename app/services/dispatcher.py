@@ -4,6 +4,10 @@ Several dispatchers may run at once (API processes, `python -m app worker`): eac
 with `FOR UPDATE SKIP LOCKED` and leases them by pushing `next_attempt_at` forward, so a
 dispatcher that dies between sending and marking lets the message be sent again after the
 lease — with the same message id, so receivers drop the duplicate (at-least-once delivery).
+
+Messages to one recipient leave in the order they were written ("in progress" before
+"answered"): a message waits while an older one to the same address is still pending, and a
+batch sends each recipient's messages one after another.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import format_datetime, parseaddr
 
 import aiosmtplib
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm import aliased
 
 from app.config import Settings
 from app.db import SessionMaker
@@ -51,6 +56,7 @@ class Claimed:
     payload: dict[str, object]
     attempts: int
     webhook_secret: str | None
+    created_at: datetime
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -65,7 +71,8 @@ async def send_email(message: Claimed, settings: Settings) -> None:
     email["From"] = settings.smtp_from
     email["To"] = message.recipient
     email["Subject"] = str(message.payload["subject"])
-    email["Date"] = formatdate(localtime=False, usegmt=True)
+    # When it was written, not when a retry sent it: mail clients sort by this date.
+    email["Date"] = format_datetime(message.created_at.astimezone(UTC), usegmt=True)
     domain = parseaddr(settings.smtp_from)[1].partition("@")[2] or "chikaya.ma"
     # Stable across retries: mail systems and people can recognize a duplicate.
     email["Message-ID"] = f"<{message.message_id}@{domain}>"
@@ -147,6 +154,18 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
 
 async def claim(sessionmaker: SessionMaker, settings: Settings, now: datetime) -> list[Claimed]:
     channels = enabled_channels(settings)
+    older = aliased(OutboxMessage)
+    # An older message to the same recipient that is not due (backing off, or leased by another
+    # dispatcher) holds the newer ones back; an older due one is claimed in the same batch.
+    waits_behind = exists().where(
+        and_(
+            older.channel == OutboxMessage.channel,
+            older.recipient == OutboxMessage.recipient,
+            older.status == "pending",
+            older.id < OutboxMessage.id,
+            older.next_attempt_at > now,
+        )
+    )
     async with sessionmaker() as session:
         due = (
             select(OutboxMessage.id)
@@ -154,8 +173,9 @@ async def claim(sessionmaker: SessionMaker, settings: Settings, now: datetime) -
                 OutboxMessage.status == "pending",
                 OutboxMessage.channel.in_(channels),
                 OutboxMessage.next_attempt_at <= now,
+                ~waits_behind,
             )
-            .order_by(OutboxMessage.next_attempt_at)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(settings.outbox_batch_size)
             .with_for_update(skip_locked=True)
         )
@@ -192,8 +212,9 @@ async def claim(sessionmaker: SessionMaker, settings: Settings, now: datetime) -
             payload=row.payload,
             attempts=row.attempts,
             webhook_secret=secrets.get(row.webhook_id) if row.webhook_id else None,
+            created_at=row.created_at,
         )
-        for row in rows
+        for row in sorted(rows, key=lambda r: r.id)
     ]
 
 
@@ -203,6 +224,20 @@ async def mark_sent(sessionmaker: SessionMaker, message: Claimed, now: datetime)
             update(OutboxMessage)
             .where(OutboxMessage.id == message.id)
             .values(status="sent", sent_at=now, last_error=None)
+        )
+        await session.commit()
+
+
+async def release(sessionmaker: SessionMaker, messages: list[Claimed], now: datetime) -> None:
+    """Give back claimed messages that were not tried (an older one to the same recipient
+    failed): not an attempt, and due again once that one is."""
+    if not messages:
+        return
+    async with sessionmaker() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([m.id for m in messages]))
+            .values(attempts=OutboxMessage.attempts - 1, next_attempt_at=now)
         )
         await session.commit()
 
@@ -265,7 +300,17 @@ async def dispatch_once(
             await mark_sent(sessionmaker, message, clock.now())
             return True
 
-        results = await asyncio.gather(*(deliver(m) for m in batch))
+        async def deliver_in_order(queue: list[Claimed]) -> int:
+            for position, message in enumerate(queue):
+                if not await deliver(message):
+                    await release(sessionmaker, queue[position + 1 :], clock.now())
+                    return position
+            return len(queue)
+
+        queues: dict[tuple[str, str], list[Claimed]] = {}
+        for message in batch:  # in id order: the order they were written
+            queues.setdefault((message.channel, message.recipient), []).append(message)
+        results = await asyncio.gather(*(deliver_in_order(q) for q in queues.values()))
         sent = sum(results)
     return sent
 
