@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -153,6 +154,10 @@ class IdempotencyInProgress(DomainError):
 
 class TooManyAttempts(DomainError):
     status, code = 429, "too_many_attempts"
+
+
+class InvalidCharacters(DomainError):
+    status, code = 422, "invalid_characters"
 
 
 class PayloadTooLarge(DomainError):
@@ -328,7 +333,17 @@ def install_error_handlers(app: FastAPI) -> None:
             extra={"error_id": error_id},
         )
 
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)
+        # PostgreSQL text cannot hold NUL (22021) nor, in its encoding, some sequences (22P05):
+        # the client's input, not our fault, whichever field or parameter carried it.
+        code = getattr(exc.orig, "pgcode", None) or getattr(exc.orig, "sqlstate", None)
+        if code in ("22021", "22P05"):
+            return problem_response(422, InvalidCharacters.code, instance=request.url.path)
+        return await unexpected_error(request, exc)
+
     app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)

@@ -105,6 +105,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "La base de données ne répond pas ; réessayez dans un instant.",
         "ar": "قاعدة البيانات لا تستجيب؛ المرجو إعادة المحاولة بعد قليل.",
     },
+    "invalid_characters.title": {
+        "en": "Characters that cannot be kept",
+        "fr": "Caractères impossibles à conserver",
+        "ar": "حروف لا يمكن حفظها",
+    },
+    "invalid_characters.detail": {
+        "en": "The request holds a character that text may not contain (such as NUL, U+0000). Remove it and try again.",
+        "fr": "La requête contient un caractère interdit dans un texte (comme NUL, U+0000). Retirez-le puis réessayez.",
+        "ar": "يتضمن الطلب حرفا غير مسموح به في النصوص (مثل NUL، U+0000). المرجو حذفه وإعادة المحاولة.",
+    },
     "payload_too_large.title": {
         "en": "Payload too large",
         "fr": "Contenu trop volumineux",
@@ -415,6 +425,36 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Idempotency-Key is at most {max} characters.",
         "fr": "Idempotency-Key compte au plus {max} caractères.",
         "ar": "لا يتجاوز Idempotency-Key {max} حرفا.",
+    },
+    "open311.name_not_given": {
+        "en": "Name not given",
+        "fr": "Nom non communiqué",
+        "ar": "الاسم غير مذكور",
+    },
+    "open311.datatype.boolean": {
+        "en": "true or false",
+        "fr": "true ou false",
+        "ar": "true أو false",
+    },
+    "open311.datatype.date": {
+        "en": "a date, YYYY-MM-DD",
+        "fr": "une date, AAAA-MM-JJ",
+        "ar": "تاريخ بصيغة YYYY-MM-DD",
+    },
+    "open311.datatype.email": {
+        "en": "an email address",
+        "fr": "une adresse électronique",
+        "ar": "عنوان بريد إلكتروني",
+    },
+    "open311.datatype.phone": {
+        "en": "a phone number, E.164 or Moroccan national form",
+        "fr": "un numéro de téléphone, E.164 ou format national marocain",
+        "ar": "رقم هاتف بصيغة E.164 أو الصيغة الوطنية المغربية",
+    },
+    "open311.datatype.national_id": {
+        "en": "a national identity card number, e.g. AB123456",
+        "fr": "un numéro de carte nationale, par ex. AB123456",
+        "ar": "رقم البطاقة الوطنية، مثلا AB123456",
     },
     "open311.notice": {
         "en": "Received. The administration must answer by {due}. Keep the tracking number.",

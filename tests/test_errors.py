@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 import httpx
+import pytest
 
 from app.main import create_app
+from tests.factories import complaint, make_administration
 
 
 def _problem(response, status: int, code: str) -> dict:
@@ -86,3 +88,29 @@ async def test_health(client):
 async def test_load_balancers_may_probe_with_head(client):
     assert (await client.head("/healthz")).status_code == 200
     assert (await client.head("/readyz")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("GET", "/api/v1/administrations?q=ab%00c", None),
+        ("GET", "/api/v1/faq?q=ab%00c", None),
+        ("POST", "/api/v1/auth/token", {"username": "a\x00b", "password": "x"}),
+    ],
+)
+async def test_a_nul_character_is_a_clear_problem_not_a_500(client, method, url, body):
+    if method == "POST":
+        response = await client.post(url, data=body)
+    else:
+        response = await client.get(url)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_characters"
+
+
+async def test_a_nul_character_in_a_submission_is_refused(client, session):
+    admin = await make_administration(session)
+    body = complaint(admin.code, description="Le sinistre\u0000 du 3 mars n'est pas réglé.")
+    response = await client.post("/api/v1/requests", json=body)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_characters"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from app.models.enums import Role
 from app.models.request import Request
 from app.services import api_keys, clock
+from app.services.open311 import w3c
 from tests.factories import act, complaint, file, make_administration, make_staff
 
 BASE = "/open311/v2"
@@ -199,6 +201,28 @@ class TestServices:
         response = await client.get(f"{BASE}/services.csv")
         assert response.status_code == 404
         assert response.json()[0]["code"] == 404
+
+    async def test_every_other_error_here_is_a_georeport_list_too(self, client):
+        unknown = await client.get(f"{BASE}/nothing.xml")
+        assert unknown.status_code == 404
+        assert xml(unknown).findtext("error/code") == "404"
+        wrong_method = await client.delete(f"{BASE}/requests.json")
+        assert wrong_method.status_code == 405
+        assert wrong_method.json()[0]["code"] == 405
+        assert "GET" in wrong_method.headers["allow"]
+        nul = await client.get(f"{BASE}/services/AC%00.json")
+        assert nul.status_code == 400
+        assert list(nul.json()[0]) == ["code", "description"]
+
+    async def test_datatype_descriptions_speak_the_callers_language(self, client, session):
+        admin = await make_administration(session)
+        definition = (
+            await client.get(
+                f"{BASE}/services/{admin.code}-svc.json", headers={"Accept-Language": "fr"}
+            )
+        ).json()
+        incident_date = definition["attributes"][2]
+        assert incident_date["datatype_description"] == "une date, AAAA-MM-JJ"
 
 
 class TestPost:
@@ -399,8 +423,29 @@ class TestPost:
             data={**form, "description": "Autre texte, autre demande."},
             headers=headers,
         )
-        assert changed.status_code == 422
-        assert changed.json()[0]["code"] == 422
+        assert changed.status_code == 400  # the specification's "any other failure"
+        assert changed.json()[0]["code"] == 400
+
+    async def test_a_nameless_report_is_filed_with_a_placeholder_name(self, client, session):
+        admin = await make_administration(session)
+        form = _form(admin, api_key=await _key(session, admin))
+        del form["first_name"], form["last_name"]
+        response = await client.post(
+            f"{BASE}/requests.json", data=form, headers={"Accept-Language": "fr"}
+        )
+        assert response.status_code == 201, response.text
+        number = response.json()[0]["tracking_number"]
+        request = await session.scalar(select(Request).where(Request.tracking_number == number))
+        assert request.full_name == "Nom non communiqué"
+
+    async def test_control_characters_never_break_the_xml(self, client, session):
+        admin = await make_administration(session)
+        key = await _key(session, admin)
+        form = _form(admin, api_key=key, description="Pension\x0bnon versée\x01 depuis mars 2026.")
+        assert (await client.post(f"{BASE}/requests.json", data=form)).status_code == 201
+        root = xml(await client.get(f"{BASE}/requests.xml", params={"api_key": key}))
+        [mine] = [r for r in root if r.findtext("service_code") == f"{admin.code}-svc"]
+        assert mine.findtext("description") == "Pensionnon versée depuis mars 2026."
 
 
 class TestRequests:
@@ -580,6 +625,26 @@ class TestRequests:
         assert xml(missing).findtext("error/code") == "404"
         bad_key = await client.get(f"{BASE}/requests.json", params={"api_key": "ck_wrong"})
         assert bad_key.status_code == 403
+
+    async def test_a_letter_is_dated_when_it_was_received(self, client, session, settings):
+        admin = await make_administration(session)
+        _operator, operator = await make_staff(session, settings, Role.operator)
+        received = (clock.now() - timedelta(days=10)).replace(microsecond=0)
+        body = complaint(
+            admin.code,
+            channel="mail",
+            received_at=received.isoformat(),
+            complainant={"full_name": "Lettre de Meknès"},
+        )
+        response = await client.post("/api/v1/requests", json=body, headers=operator)
+        assert response.status_code == 201, response.text
+        public_id = await session.scalar(
+            select(Request.public_id).where(
+                Request.tracking_number == response.json()["tracking_number"]
+            )
+        )
+        [item] = (await client.get(f"{BASE}/requests/{public_id}.json")).json()
+        assert item["requested_datetime"] == w3c(received)
 
     async def test_a_token_resolves_to_its_request_id(self, client, session, settings):
         _admin, _staff, _number, public_id = await self._filed(client, session, settings)

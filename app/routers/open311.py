@@ -5,7 +5,9 @@ Errors here are GeoReport's error lists, not problem documents: that is what its
 
 from __future__ import annotations
 
+import inspect
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Path, Query, Request
@@ -29,6 +31,7 @@ from app.services import clock, open311
 from app.services.open311 import FORMATS, Open311Error, RequestQuery
 
 PREFIX = "/open311/v2"
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 router = make_router(prefix=PREFIX, tags=["open311"])
 
 Format = Annotated[str, Path(description="`json` or `xml`.", examples=["json"])]
@@ -42,7 +45,8 @@ ApiKeyParam = Annotated[
     str | None,
     Query(
         description="Optional on GET: an integration key of the request's administration shows "
-        "its requests in full (description, notes, notice, location)."
+        "its requests in full (description, notes, notice, location). A wrong or revoked key "
+        "answers 403 rather than being ignored, so a misconfigured system learns it at once."
     ),
 ]
 # Open311 clients parse GeoReport errors; these are the statuses its specification uses.
@@ -84,14 +88,46 @@ def render(fmt: str, root: str, value: BaseModel | list[Any], status: int = 200)
     return Response(body, status, media_type=FORMATS["json"])
 
 
+def _format_of(request: Request) -> str:
+    return "xml" if request.url.path.endswith(".xml") else "json"
+
+
+# Headers of a problem that still matter to a GeoReport client.
+_KEPT_HEADERS = ("allow", "retry-after", "www-authenticate", "content-language")
+
+
+def _as_georeport(original: Handler) -> Handler:
+    """Under `/open311/v2`, every other error (unknown path, wrong method, a 500 with its id)
+    leaves as a GeoReport error list too: what the problem document says, in its words."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        answer = original(request, exc)
+        response = await answer if inspect.isawaitable(answer) else answer
+        if not request.url.path.startswith(PREFIX + "/"):
+            return response
+        problem = json.loads(bytes(response.body))
+        # The specification answers 400 for any failure it does not name.
+        status = 400 if response.status_code == 422 else response.status_code
+        item = ErrorItem(code=status, description=str(problem.get("detail", "")))
+        rendered = render(_format_of(request), "errors", [item], status)
+        for name in _KEPT_HEADERS:
+            if name in response.headers:
+                rendered.headers[name] = response.headers[name]
+        return rendered
+
+    return handler
+
+
 def install(app: FastAPI) -> None:
-    """Render `Open311Error` as the specification's error list, in the format of the path."""
+    """Render `Open311Error`, and any other error under `/open311/v2`, as the specification's
+    error list, in the format of the path."""
 
     async def handler(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Open311Error)
-        fmt = "xml" if request.url.path.endswith(".xml") else "json"
-        return render(fmt, "errors", open311.errors_body(exc), exc.status)
+        return render(_format_of(request), "errors", open311.errors_body(exc), exc.status)
 
+    for key, original in list(app.exception_handlers.items()):
+        app.add_exception_handler(key, _as_georeport(original))
     app.add_exception_handler(Open311Error, handler)
 
 
@@ -343,8 +379,9 @@ async def create_request(
 
     **Deviations, on purpose:** a location (`address_string`, or `lat` and `long`) is
     optional — a complaint concerns an administration, not always a place — and kept when
-    given; `media_url` and `address_id` are not taken (documents go through the portal's own
-    upload); the subject is the description's first line."""
+    given; `description` is required, 10 to 4000 characters, since a complaint must say what
+    happened; `media_url` and `address_id` are not taken (documents go through the portal's
+    own upload); the subject is the description's first line."""
     open311.check_format(fmt)
     content_type = http.headers.get("content-type", "")
     if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):

@@ -8,6 +8,7 @@ is optional (a complaint concerns an administration, not a place); the POST answ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -61,14 +62,11 @@ MAX_SPAN = timedelta(days=90)
 OPEN311_DESCRIPTION_MAX = min(4000, DESCRIPTION_MAX)
 SUBJECT_LENGTH = 80
 IDEMPOTENCY_KEY_MAX = 255
-# Our extra datatypes travel as Open311 strings, described in `datatype_description`.
-DATATYPES = {
-    "boolean": ("string", "true or false"),
-    "date": ("string", "a date, YYYY-MM-DD"),
-    "email": ("string", "an email address"),
-    "phone": ("string", "a phone number, E.164 or Moroccan national form"),
-    "national_id": ("string", "a Moroccan national identity card number, e.g. AB123456"),
-}
+# Our extra datatypes travel as Open311 strings, explained in `datatype_description`
+# (the message `open311.datatype.<ours>`).
+EXTRA_DATATYPES = frozenset({"boolean", "date", "email", "phone", "national_id"})
+# Characters XML 1.0 cannot carry, even escaped; free text may hold them.
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # XML: a collection element holds repeated elements of the singular name.
 PLURALS = {
     "services": "service",
@@ -177,7 +175,9 @@ async def service_definition(
     administration, service = await _one_service(session, code)
     attributes = []
     for definition in sorted(service.attributes, key=lambda d: d["order"]):
-        datatype, note = DATATYPES.get(definition["datatype"], (definition["datatype"], None))
+        datatype, note = definition["datatype"], None
+        if datatype in EXTRA_DATATYPES:
+            datatype, note = "string", translate(f"open311.datatype.{datatype}", language)
         attributes.append(
             DefinitionAttribute(
                 code=definition["code"],
@@ -244,7 +244,8 @@ def _request_item(
         service_name=service.name[language] if service else None,
         service_code=code_of(administration, service) if service else None,
         agency_responsible=administration.name[language],
-        requested_datetime=w3c(request.created_at),
+        # When the person made it: a letter's or a call's date, not its registration.
+        requested_datetime=w3c(request.received_at),
         updated_datetime=w3c(
             request.closed_at if closed and request.closed_at else request.updated_at
         ),
@@ -445,7 +446,7 @@ def _payload(
             channel=Channel.integration,
             language=language,
             complainant={
-                "full_name": name or (form.get("email") or "").split("@")[0] or "—",
+                "full_name": name if len(name) >= 2 else translate("open311.name_not_given"),
                 "email": form.get("email") or None,
                 "phone": form.get("phone") or None,
             },
@@ -507,8 +508,9 @@ async def submit(
             ttl_hours=settings.idempotency_ttl_hours,
             work=work,
         )
-    except DomainError as refused:  # a key reused with another body, or still running
-        raise Open311Error(refused.status, translate(f"{refused.code}.detail")) from None
+    except DomainError as refused:  # a key reused with another body (400), or still running
+        status = 400 if refused.status == 422 else refused.status
+        raise Open311Error(status, translate(f"{refused.code}.detail")) from None
     return [PostedRequest.model_validate(item) for item in answer.body]
 
 
@@ -547,7 +549,7 @@ def to_xml(root: str, value: Any) -> bytes:
         elif isinstance(data, bool):
             element.text = "true" if data else "false"
         elif data is not None:
-            element.text = str(data)
+            element.text = XML_FORBIDDEN.sub("", str(data))
 
     element = ElementTree.Element(root)
     fill(element, value, root)
