@@ -70,6 +70,10 @@ class AdministrationNotFound(DomainError):
     status, code = 404, "administration_not_found"
 
 
+class ServiceNotFound(DomainError):
+    status, code = 404, "service_not_found"
+
+
 class RequestNotFound(DomainError):
     status, code = 404, "request_not_found"
 

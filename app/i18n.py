@@ -115,6 +115,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "La requête contient un caractère interdit dans un texte (comme NUL, U+0000). Retirez-le puis réessayez.",
         "ar": "يتضمن الطلب حرفا غير مسموح به في النصوص (مثل NUL، U+0000). المرجو حذفه وإعادة المحاولة.",
     },
+    "service_not_found.title": {
+        "en": "Service not found",
+        "fr": "Service introuvable",
+        "ar": "خدمة غير موجودة",
+    },
+    "service_not_found.detail": {
+        "en": "This administration has no service with the code {code}.",
+        "fr": "Cette administration n'a pas de service portant le code {code}.",
+        "ar": "لا تتوفر هذه الإدارة على خدمة تحمل الرمز {code}.",
+    },
     "payload_too_large.title": {
         "en": "Payload too large",
         "fr": "Contenu trop volumineux",
@@ -615,6 +625,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Attributes belong to a service: give the service's code.",
         "fr": "Les attributs appartiennent à un service : indiquez le code du service.",
         "ar": "الخصائص تابعة لخدمة: أدخلوا رمز الخدمة.",
+    },
+    "field.service_needs_administration": {
+        "en": "A service is chosen within an administration: give the administration too.",
+        "fr": "Un service se choisit dans une administration : indiquez aussi l'administration.",
+        "ar": "تختار الخدمة داخل إدارة: المرجو تحديد الإدارة أيضا.",
+    },
+    "field.after_to": {
+        "en": "The start of the period comes after its end.",
+        "fr": "Le début de la période est postérieur à sa fin.",
+        "ar": "بداية الفترة تأتي بعد نهايتها.",
     },
     "field.location_incomplete": {
         "en": "Give an address, or both lat and long.",

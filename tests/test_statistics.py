@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from app.models.enums import Role
@@ -129,6 +130,40 @@ async def test_statistics_are_cacheable_and_validated(client, session):
     assert unknown.json()["code"] == "administration_not_found"
     bad = await client.get("/api/v1/statistics", params={"from": "2026-13"})
     assert bad.status_code == 422
+    etag = first.headers["ETag"]
+    for header in (f"W/{etag}", f'"other", {etag}', "*"):
+        weak = await client.get("/api/v1/statistics", headers={"If-None-Match": header})
+        assert weak.status_code == 304, header
+    stale = await client.get("/api/v1/statistics", headers={"If-None-Match": '"other"'})
+    assert stale.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"administration": "ACAPS", "service": "nope"}, 404, "service_not_found"),
+        ({"service": "insurance"}, 422, "validation_failed"),
+        ({"from": "2026-12", "to": "2026-01"}, 422, "validation_failed"),
+    ],
+)
+async def test_statistics_filters_never_fail_silently(client, params, status, code):
+    response = await client.get("/api/v1/statistics", params=params)
+    assert response.status_code == status
+    assert response.json()["code"] == code
+
+
+async def test_a_supervisor_cannot_ask_for_another_administration(client, session, settings):
+    admin = await make_administration(session)
+    other = await make_administration(session)
+    _sup, supervisor = await make_staff(session, settings, Role.supervisor, admin)
+    own = await client.get(
+        "/api/v1/backoffice/statistics", params={"administration": admin.code}, headers=supervisor
+    )
+    assert own.status_code == 200
+    foreign = await client.get(
+        "/api/v1/backoffice/statistics", params={"administration": other.code}, headers=supervisor
+    )
+    assert foreign.status_code == 403
 
 
 async def test_supervisors_see_overdue_counts_and_export_csv(client, session, settings):
@@ -162,8 +197,11 @@ async def test_csv_export_streams_with_personal_data_only_for_supervisors(live):
     national = await client.get("/api/v1/backoffice/requests.csv", headers=live.national)
     national_rows = list(csv.DictReader(io.StringIO(national.text)))
     assert len(national_rows) >= 3
-    assert "email" not in national_rows[0]
-    assert "full_name" not in national_rows[0]
+    for personal in ("email", "full_name", "phone", "national_id", "subject", "tracking_number"):
+        assert personal not in national_rows[0]
+    assert national_rows[0]["reference"].startswith("R")
+    assert rows[0]["tracking_number"]
+    assert rows[0]["reference"].startswith("R")
     assert (
         await client.get("/api/v1/backoffice/requests.csv", headers=live.staff)
     ).status_code == 403

@@ -13,8 +13,10 @@ from fastapi.responses import StreamingResponse
 from app.deps import CurrentStaff, Session
 from app.errors import (
     AdministrationNotFound,
+    FieldError,
     Forbidden,
     InvalidToken,
+    ServiceNotFound,
     Unauthorized,
     ValidationFailed,
     error_responses,
@@ -44,6 +46,14 @@ async def _scope(
     from_month: str | None,
     to_month: str | None,
 ) -> stats.Scope:
+    errors = []
+    if service and not administration:
+        errors.append(FieldError("service", "service_needs_administration"))
+    start, end = _month(from_month), _month(to_month)
+    if start and end and start > end:
+        errors.append(FieldError("from", "after_to"))
+    if errors:
+        raise ValidationFailed(errors=errors)
     administration_id = service_id = None
     if administration:
         found = await catalogue.find_administration(session, administration)
@@ -51,8 +61,18 @@ async def _scope(
             raise AdministrationNotFound(params={"code": administration})
         administration_id = found.id
         if service:
-            service_id = await stats.service_id(session, found.id, service) or -1
-    return stats.Scope(administration_id, service_id, kind, _month(from_month), _month(to_month))
+            service_id = await stats.service_id(session, found.id, service)
+            if service_id is None:
+                raise ServiceNotFound(params={"code": service})
+    return stats.Scope(administration_id, service_id, kind, start, end)
+
+
+def _not_modified(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110: `*`, or any tag of the list, compared weakly (`W/` ignored)."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
 
 
 @router.get(
@@ -62,7 +82,7 @@ async def _scope(
     response_model=StatisticsOut,
     responses={
         304: {"description": "Not modified (If-None-Match)."},
-        **error_responses(AdministrationNotFound, ValidationFailed),
+        **error_responses(AdministrationNotFound, ServiceNotFound, ValidationFailed),
     },
 )
 async def public_statistics(
@@ -91,17 +111,23 @@ async def public_statistics(
     raw = json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
     etag = '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
-    if request.headers.get("if-none-match") == etag:
+    if _not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(raw, media_type="application/json", headers=headers)
 
 
-def _staff_administration(actor: CurrentStaff, administration: str | None) -> str | None:
+async def _staff_administration(
+    session: Session, actor: CurrentStaff, administration: str | None
+) -> str | None:
     if actor.role is Role.national_admin:
         return administration
-    if actor.role is Role.supervisor:
-        return None  # resolved from the actor
-    raise Forbidden()
+    if actor.role is not Role.supervisor:
+        raise Forbidden()
+    if administration:  # a supervisor's scope is their own administration, and only that
+        found = await catalogue.find_administration(session, administration)
+        if found is None or found.id != actor.administration_id:
+            raise Forbidden()
+    return None  # resolved from the actor
 
 
 @router.get(
@@ -116,7 +142,8 @@ async def scoped_statistics(
     actor: CurrentStaff,
     session: Session,
     administration: Annotated[
-        str | None, Query(max_length=32, description="National admins.")
+        str | None,
+        Query(max_length=32, description="National admins; a supervisor only their own."),
     ] = None,
     kind: Kind | None = None,
     from_month: Annotated[Month, Query(alias="from")] = None,
@@ -124,7 +151,7 @@ async def scoped_statistics(
 ) -> ScopedStatisticsOut:
     """A supervisor gets their administration's indicators; a national admin gets the whole
     portal or one administration. Both see how many open requests are overdue right now."""
-    code = _staff_administration(actor, administration)
+    code = await _staff_administration(session, actor, administration)
     if actor.role is Role.supervisor:
         scope = stats.Scope(
             actor.administration_id, None, kind, _month(from_month), _month(to_month)
@@ -151,8 +178,10 @@ async def scoped_statistics(
 )
 async def export_requests(actor: CurrentStaff, request: Request) -> StreamingResponse:
     """Streamed from a server-side cursor, however many rows. Supervisors export their
-    administration's requests with the complainants' contacts (they handle them); national
-    admins export every administration's requests without personal data (law 09-08)."""
+    administration's requests with the tracking numbers, subjects and complainants' contacts
+    (they handle them); national admins export every administration's requests without
+    personal data (law 09-08): each row is known by its public `reference`, and free text,
+    which may name people, stays out."""
     if actor.role is Role.supervisor:
         administration_id, personal = actor.administration_id, True
     elif actor.role is Role.national_admin:

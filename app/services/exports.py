@@ -14,11 +14,10 @@ from app.models.catalogue import Service
 from app.models.request import Request
 
 PUBLIC_COLUMNS = [
-    "tracking_number",
+    "reference",
     "kind",
     "state",
     "service",
-    "subject",
     "channel",
     "created_at",
     "received_at",
@@ -29,7 +28,9 @@ PUBLIC_COLUMNS = [
     "reopen_count",
     "rating_score",
 ]
-PERSONAL_COLUMNS = ["full_name", "email", "phone", "national_id"]
+# Free text may name people, and the tracking number with a contact opens the request: both
+# travel only with the personal data, to those who handle the requests.
+PERSONAL_COLUMNS = ["tracking_number", "subject", "full_name", "email", "phone", "national_id"]
 
 
 def _cell(value: object) -> str:
@@ -62,6 +63,7 @@ async def rows(
         result = await session.stream(stmt)
         async for request, service_code in result:
             derived = {
+                "reference": request.public_id,  # the public id, as Open311 shows it
                 "service": service_code,
                 "overdue": request.state in ("submitted", "in_progress") and request.due_at < now,
             }
