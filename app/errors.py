@@ -112,6 +112,10 @@ class TransitionNotAllowed(DomainError):
     status, code = 409, "transition_not_allowed"
 
 
+class ActionNotForRole(TransitionNotAllowed):
+    code = "action_not_for_role"
+
+
 class ReopenWindowExpired(TransitionNotAllowed):
     code = "reopen_window_expired"
 
@@ -265,12 +269,11 @@ def field_error_from_pydantic(error: Mapping[str, Any]) -> FieldError:
         "datetime_from_date_parsing",
     ):
         return FieldError(path, "not_a_datetime")
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return FieldError(
-            path,
-            "out_of_range",
-            {"min": ctx.get("ge", ctx.get("gt", "")), "max": ctx.get("le", ctx.get("lt", ""))},
-        )
+    # pydantic names only the bound that was passed.
+    if kind in ("greater_than_equal", "greater_than"):
+        return FieldError(path, "too_small", {"min": ctx.get("ge", ctx.get("gt", ""))})
+    if kind in ("less_than_equal", "less_than"):
+        return FieldError(path, "too_large", {"max": ctx.get("le", ctx.get("lt", ""))})
     if kind in ("enum", "literal_error"):
         # pydantic words the choices in English ("'a', 'b' or 'c'"): keep only the values.
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))

@@ -270,6 +270,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "L'action « {action} » n'est pas permise sur une demande ({kind}) à l'état « {state} ». Actions permises : {allowed}.",
         "ar": "الإجراء «{action}» غير مسموح به على طلب ({kind}) في الحالة «{state}». الإجراءات المسموح بها: {allowed}.",
     },
+    "action_not_for_role.title": {
+        "en": "Not an action for your role",
+        "fr": "Action réservée à un autre rôle",
+        "ar": "إجراء مخصص لدور آخر",
+    },
+    "action_not_for_role.detail": {
+        "en": "The action '{action}' is possible in state '{state}', but not for the role '{role}'. Yours: {allowed}.",
+        "fr": "L'action « {action} » est possible à l'état « {state} », mais pas pour le rôle « {role} ». Les vôtres : {allowed}.",
+        "ar": "الإجراء «{action}» ممكن في الحالة «{state}»، لكن ليس للدور «{role}». إجراءاتكم: {allowed}.",
+    },
     "unknown_action.title": {
         "en": "Unknown action",
         "fr": "Action inconnue",
@@ -730,6 +740,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Not a valid tracking number.",
         "fr": "Numéro de suivi invalide.",
         "ar": "رقم تتبع غير صالح.",
+    },
+    "field.too_small": {
+        "en": "Must be at least {min}.",
+        "fr": "Doit valoir au moins {min}.",
+        "ar": "يجب ألا يقل عن {min}.",
+    },
+    "field.too_large": {
+        "en": "Must be at most {max}.",
+        "fr": "Doit valoir au plus {max}.",
+        "ar": "يجب ألا يتجاوز {max}.",
     },
     "field.out_of_range": {
         "en": "Must be between {min} and {max}.",

@@ -362,3 +362,38 @@ async def test_s3_backend_round_trip(session, sessionmaker, settings, s3_server)
     keys = [o["Key"] for o in bucket.get("Contents", [])]
     assert len(keys) == 1
     assert keys[0] != "photo.png"  # a generated name, never the client's
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("C:\\Users\\me\\scan.png", "scan.png"),
+        ("....pdf", "document.pdf"),
+        ("  rapport final .pdf", "rapport final.pdf"),
+        ("évil\u202etxt.pdf", "éviltxt.pdf"),
+        ("", "document"),
+        ("...", "document"),
+    ],
+)
+def test_display_names_are_harmless_and_keep_their_extension(raw, shown):
+    from app.services.attachments import display_name
+
+    assert display_name(raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("name", "fallback"),
+    [
+        ("شكاية.pdf", "document.pdf"),
+        ("Constat amiable.pdf", "Constat amiable.pdf"),
+        ("Réclamation.docx", "Reclamation.docx"),
+        ("شكاية", "document"),
+    ],
+)
+def test_the_ascii_fallback_name_is_never_a_hidden_file(name, fallback):
+    from app.services.attachments import content_disposition
+
+    disposition = content_disposition(name)
+    assert f'filename="{fallback}"' in disposition
+    assert f"filename*=UTF-8''{quote(name, safe='')}" in disposition

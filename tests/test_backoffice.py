@@ -112,3 +112,22 @@ async def test_the_lifecycle_names_states_and_actions_in_three_languages(client)
     assert {t["action"] for t in table["transitions"]} == set(table["action_labels"])
     resume = next(t for t in table["transitions"] if t["action"] == "resume")
     assert resume["implicit_for"] == ["citizen"]
+
+
+async def test_an_action_of_another_role_says_so(client, desk):
+    _admin, agent, _sup, created, _other = desk
+    number = created["tracking_number"]
+    await act(client, number, "start", agent)
+    response = await client.post(
+        f"/api/v1/backoffice/requests/{number}/actions/transfer",
+        json={"administration": "ACAPS", "reason": "Pas chez nous."},
+        headers={**agent, "Accept-Language": "fr"},
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "action_not_for_role"
+    assert "« agent »" in body["detail"]
+    assert "transfer" not in body["allowed_actions"]
+    # Not possible in this state for anyone: the usual refusal.
+    early = await act(client, number, "rate", agent)
+    assert early.json()["code"] == "transition_not_allowed"

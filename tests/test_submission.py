@@ -117,7 +117,7 @@ def _fields(response) -> dict[str, str]:
         ({"received_at": "2026-01-01T00:00:00Z"}, "received_at", "operator_only"),
         ({"channel": "mail"}, "channel", "channel_not_allowed"),
         ({"location": {"lat": 33.5}}, "location", "location_incomplete"),
-        ({"location": {"address": "Rabat", "lat": 95, "long": 0}}, "location.lat", "out_of_range"),
+        ({"location": {"address": "Rabat", "lat": 95, "long": 0}}, "location.lat", "too_large"),
     ],
 )
 async def test_bad_submissions_name_the_field(client, session, change, field, code):

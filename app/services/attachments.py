@@ -48,7 +48,12 @@ def display_name(raw: str | None) -> str:
     """The client's file name as harmless display text: no path, no control characters."""
     name = unicodedata.normalize("NFC", raw or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" ")
+    stem, dot, extension = name.rpartition(".")
+    if dot and extension.isalnum():  # `....pdf` keeps its extension, loses its dots
+        name = (stem.strip(" .") or "document") + "." + extension
+    else:
+        name = name.strip(" .")
     if len(name) > 255:
         stem, dot, extension = name.rpartition(".")
         name = (
@@ -62,10 +67,12 @@ def display_name(raw: str | None) -> str:
 def content_disposition(name: str) -> str:
     """RFC 6266: an ASCII fallback and the exact UTF-8 name (Arabic names included)."""
     fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    fallback = (
-        "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in fallback).strip()
-        or "document"
-    )
+    fallback = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in fallback).strip()
+    stem, dot, extension = fallback.rpartition(".")
+    if not fallback.strip("._- "):
+        fallback = "document"
+    elif dot and not stem.strip("._- "):  # an all-Arabic name: not a hidden `.pdf`
+        fallback = "document." + extension
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import (
+    ActionNotForRole,
     AlreadyRated,
     AppealNotOpen,
     ContactNotAllowed,
@@ -775,8 +776,15 @@ def execute(
     transition = find(Kind(request.kind), state, action, actor.role)
     if transition is None:
         allowed = allowed_actions(request, actor, policy, now)
-        raise TransitionNotAllowed(
+        # Possible in this state, but for other roles: say so, not "not in this state".
+        others = any(
+            t.action is action and state in t.sources and actor.role not in t.roles
+            for t in TABLES[Kind(request.kind)]
+        )
+        refusal = ActionNotForRole if others else TransitionNotAllowed
+        raise refusal(
             params={
+                "role": actor.role.value,
                 "action": action.value,
                 "kind": request.kind,
                 "state": state.value,
