@@ -29,15 +29,18 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
-async def _load_sample(url: str) -> tuple[int, int]:
+async def _load_sample(url: str) -> tuple[int, int, int]:
+    """The sample catalogue (loaded or refreshed) and the sample FAQ (missing entries added)."""
+    from app.services import clock, faq
     from app.services.catalogue import load_sample
 
     engine = create_engine(url, get_settings())
     try:
         async with create_sessionmaker(engine)() as session:
-            counts = await load_sample(session)
+            administrations, services = await load_sample(session)
+            questions = await faq.load_sample(session, clock.now())
             await session.commit()
-            return counts
+            return administrations, services, questions
     finally:
         await engine.dispose()
 
@@ -140,9 +143,12 @@ def serve() -> None:
     settings = get_settings()
     url = _database_url()
     migrate(url)
-    administrations, services = asyncio.run(_load_sample(url))
+    administrations, services, questions = asyncio.run(_load_sample(url))
     logging.getLogger("app").info(
-        "sample catalogue: %d administrations, %d services", administrations, services
+        "sample catalogue: %d administrations, %d services; %d new FAQ entries",
+        administrations,
+        services,
+        questions,
     )
     print(f"Chikaya API on http://{settings.host}:{settings.port}/docs", file=sys.stderr)
     # Uvicorn re-raises SIGTERM after its graceful shutdown; the default action would kill the
@@ -212,8 +218,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "db":
         migrate(_database_url())
     elif args.command == "catalogue":
-        administrations, services = asyncio.run(_load_sample(_database_url()))
-        print(f"sample catalogue loaded: {administrations} administrations, {services} services")
+        administrations, services, questions = asyncio.run(_load_sample(_database_url()))
+        print(
+            f"sample catalogue loaded: {administrations} administrations, {services} services; "
+            f"{questions} new FAQ entries"
+        )
     elif args.command == "lifecycle":
         print(f"auto-closed {asyncio.run(_run_due(_database_url()))} requests")
     elif args.command == "api-keys":

@@ -57,3 +57,26 @@ async def test_every_language_is_required(client, session, settings):
     response = await client.post("/api/v1/backoffice/faq", json=partial, headers=national)
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} == {"answer.ar", "answer.en"}
+
+
+async def test_the_sample_faq_loads_once_and_keeps_edits(client, session, settings):
+    from app.services import clock, faq
+
+    assert await faq.load_sample(session, clock.now()) == 6
+    listed = (await client.get("/api/v1/faq", headers={"Accept-Language": "ar"})).json()
+    assert [(e["topic"], e["position"]) for e in listed] == [
+        ("deadlines", 1),
+        ("privacy", 1),
+        ("reopen", 1),
+        ("submission", 1),
+        ("submission", 2),
+        ("tracking", 1),
+    ]
+    assert all(e["question"]["ar"] and e["answer"]["fr"] and e["answer"]["en"] for e in listed)
+    _admin, national = await make_staff(session, settings, Role.national_admin)
+    edited = {**ENTRY, "topic": "tracking", "position": 1}
+    tracking_id = next(e["id"] for e in listed if e["topic"] == "tracking")
+    await client.put(f"/api/v1/backoffice/faq/{tracking_id}", json=edited, headers=national)
+    assert await faq.load_sample(session, clock.now()) == 0
+    again = (await client.get("/api/v1/faq", params={"topic": "tracking"})).json()
+    assert again[0]["answer"]["fr"] == ENTRY["answer"]["fr"]  # the edit stays

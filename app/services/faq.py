@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from importlib import resources
 
+from pydantic import BaseModel
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,3 +70,23 @@ async def remove(session: AsyncSession, entry_id: int) -> None:
     )
     if result.scalar_one_or_none() is None:
         raise NotFound()
+
+
+class SampleFaq(BaseModel):
+    sample: bool
+    notice: str
+    entries: list[FaqIn]
+
+
+async def load_sample(session: AsyncSession, now: datetime) -> int:
+    """Add the sample questions that are missing, by (topic, position); entries already there,
+    perhaps edited by national admins, are left as they are. Returns how many were added."""
+    raw = resources.files("app").joinpath("data/sample_faq.json").read_text("utf-8")
+    sample = SampleFaq.model_validate(json.loads(raw))
+    present = set((await session.execute(select(FaqEntry.topic, FaqEntry.position))).tuples())
+    added = 0
+    for body in sample.entries:
+        if (body.topic, body.position) not in present:
+            await create(session, body, now)
+            added += 1
+    return added
