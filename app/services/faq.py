@@ -83,7 +83,8 @@ async def load_sample(session: AsyncSession, now: datetime) -> int:
     perhaps edited by national admins, are left as they are. Returns how many were added."""
     raw = resources.files("app").joinpath("data/sample_faq.json").read_text("utf-8")
     sample = SampleFaq.model_validate(json.loads(raw))
-    present = set((await session.execute(select(FaqEntry.topic, FaqEntry.position))).tuples())
+    rows = await session.execute(select(FaqEntry.topic, FaqEntry.position))
+    present = {(topic, position) for topic, position in rows.all()}
     added = 0
     for body in sample.entries:
         if (body.topic, body.position) not in present:
