@@ -255,3 +255,31 @@ async def test_a_lower_case_country_and_a_location_are_kept(client, session):
     ).json()
     assert view["complainant"]["country"] == "FR"
     assert view["location"] == {"address": "Bureau d'ordre, Agdal", "lat": 34.0, "long": -6.85}
+
+
+async def test_a_number_attribute_keeps_within_its_bounds(client, session):
+    attributes = [
+        {
+            "code": "children",
+            "datatype": "number",
+            "required": True,
+            "order": 1,
+            "description": {"ar": "عدد الأطفال", "fr": "Nombre d'enfants", "en": "Children"},
+            "minimum": 0,
+            "maximum": 20,
+            "values": [],
+        }
+    ]
+    admin = await make_administration(session, attributes=attributes)
+
+    async def submit(value):
+        return await client.post(
+            "/api/v1/requests",
+            json=complaint(admin.code, attributes={"children": value}),
+            headers={"Accept-Language": "en"},
+        )
+
+    assert (await submit(3)).status_code == 201
+    negative = (await submit(-5)).json()["errors"]
+    assert [(e["code"], e["message"]) for e in negative] == [("too_small", "Must be at least 0.")]
+    assert (await submit(21)).json()["errors"][0]["code"] == "too_large"

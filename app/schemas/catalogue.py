@@ -61,6 +61,8 @@ class AttributeDefinition(BaseModel):
     order: int = Field(ge=1)
     description: Localized
     max_length: int | None = Field(default=None, ge=1, le=5000)
+    minimum: float | None = Field(default=None, description="Numbers: the least value.")
+    maximum: float | None = Field(default=None, description="Numbers: the greatest value.")
     values: list[AttributeValue] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -69,6 +71,9 @@ class AttributeDefinition(BaseModel):
             raise ValueError("values are required for list datatypes and only for them")
         if self.max_length is not None and self.datatype not in (Datatype.string, Datatype.text):
             raise ValueError("max_length applies to string and text only")
+        bounded = self.minimum is not None or self.maximum is not None
+        if bounded and self.datatype is not Datatype.number:
+            raise ValueError("minimum and maximum apply to numbers only")
         return self
 
 

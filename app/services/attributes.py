@@ -28,12 +28,20 @@ def _string(limit: int) -> Callable[[AttributeDefinition, Any], Any]:
     return check
 
 
-def _number(_: AttributeDefinition, value: Any) -> int | float:
+def _number(definition: AttributeDefinition, value: Any) -> int | float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FieldCodeError("not_a_number")
     if isinstance(value, float) and not math.isfinite(value):
         raise FieldCodeError("not_a_number")
+    if definition.minimum is not None and value < definition.minimum:
+        raise FieldCodeError("too_small", min=_plain(definition.minimum))
+    if definition.maximum is not None and value > definition.maximum:
+        raise FieldCodeError("too_large", max=_plain(definition.maximum))
     return value
+
+
+def _plain(bound: float) -> int | float:
+    return int(bound) if bound.is_integer() else bound
 
 
 def _boolean(_: AttributeDefinition, value: Any) -> bool:
