@@ -10,7 +10,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Path, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter
 from starlette.exceptions import HTTPException
@@ -49,8 +49,17 @@ ApiKeyParam = Annotated[
         "answers 403 rather than being ignored, so a misconfigured system learns it at once."
     ),
 ]
-# Open311 clients parse GeoReport errors; these are the statuses its specification uses.
 MAX_FORM_FIELDS = 200
+
+
+async def checked_format(fmt: Format, jurisdiction_id: Jurisdiction = None) -> str:
+    """The format of the path (`json` or `xml`), once it and the jurisdiction are ours."""
+    open311.check_format(fmt)
+    open311.check_jurisdiction(jurisdiction_id)
+    return fmt
+
+
+GeoFormat = Annotated[str, Depends(checked_format)]
 
 
 def _responses(model: Any, xml_example: str, *statuses: int) -> dict[int | str, Any]:
@@ -158,13 +167,11 @@ async def discovery(fmt: Format, http: Request) -> Response:
         404,
     ),
 )
-async def services(fmt: Format, session: Session, jurisdiction_id: Jurisdiction = None) -> Response:
+async def services(fmt: GeoFormat, session: Session) -> Response:
     """Every active service of every administration. `service_code` is
     `ADMINISTRATION-service`; `group` is the administration; `keywords` lists the request
     kinds the service accepts; `metadata` is true when it has attributes (see the service
     definition). Names follow `Accept-Language` (ar, fr, en)."""
-    open311.check_format(fmt)
-    open311.check_jurisdiction(jurisdiction_id)
     return render(fmt, "services", await open311.service_list(session, _language()))
 
 
@@ -182,15 +189,12 @@ async def services(fmt: Format, session: Session, jurisdiction_id: Jurisdiction 
 )
 async def service_definition(
     service_code: Annotated[str, Path(examples=["ACAPS-insurance"])],
-    fmt: Format,
+    fmt: GeoFormat,
     session: Session,
-    jurisdiction_id: Jurisdiction = None,
 ) -> Response:
     """The attributes a request for this service takes, in Open311's datatypes. Our richer
     types (`boolean`, `date`, `email`, `phone`, `national_id`) travel as `string` with a
     `datatype_description`."""
-    open311.check_format(fmt)
-    open311.check_jurisdiction(jurisdiction_id)
     definition = await open311.service_definition(session, service_code, _language())
     return render(fmt, "service_definition", definition)
 
@@ -209,9 +213,8 @@ async def service_definition(
     ),
 )
 async def list_requests(
-    fmt: Format,
+    fmt: GeoFormat,
     session: Session,
-    jurisdiction_id: Jurisdiction = None,
     api_key: ApiKeyParam = None,
     service_request_id: Annotated[
         str | None, Query(description="Ids, comma separated; overrides every other filter.")
@@ -237,8 +240,6 @@ async def list_requests(
     key of the request's administration (`api_key`) shows its own requests in full.
     `open` covers submitted, in progress, awaiting the citizen and appealed; `closed` covers
     answered, acknowledged, closed and rejected."""
-    open311.check_format(fmt)
-    open311.check_jurisdiction(jurisdiction_id)
     key = await open311.authenticate(session, api_key)
     query = RequestQuery(  # an empty parameter counts as absent (specification)
         ids=service_request_id or None,
@@ -269,14 +270,11 @@ async def list_requests(
 )
 async def get_request(
     service_request_id: Annotated[str, Path(examples=["R4K7MDQ2ZX9PTA"])],
-    fmt: Format,
+    fmt: GeoFormat,
     session: Session,
-    jurisdiction_id: Jurisdiction = None,
     api_key: ApiKeyParam = None,
 ) -> Response:
     """One request as a one-element list, with the same privacy rule as the list."""
-    open311.check_format(fmt)
-    open311.check_jurisdiction(jurisdiction_id)
     key = await open311.authenticate(session, api_key)
     found = await open311.one_request(
         session, service_request_id, language=_language(), key=key, now=clock.now()
@@ -297,14 +295,11 @@ async def get_request(
 )
 async def token(
     token: Annotated[str, Path(examples=["R4K7MDQ2ZX9PTA"])],
-    fmt: Format,
+    fmt: GeoFormat,
     session: Session,
-    jurisdiction_id: Jurisdiction = None,
 ) -> Response:
     """Requests are filed at once, so the POST answers a `service_request_id` and never a
     token; for clients written for queued servers, each id also serves as its own token."""
-    open311.check_format(fmt)
-    open311.check_jurisdiction(jurisdiction_id)
     return render(fmt, "service_requests", await open311.token(session, token))
 
 
