@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from app.models.outbox import OutboxMessage
 from app.services import clock, dispatcher, notifications
-from app.services.dispatcher import dispatch_once
+from app.services.dispatcher import dispatch_once, drain
 from tests.factories import act, complaint, file
 from tests.servers import HttpReceiver, SmtpServer, free_port
 
@@ -67,7 +67,7 @@ async def test_acknowledgement_reaches_the_citizen_in_arabic_and_french(live, se
         assert response.status_code == 201
         numbers[language] = response.json()["tracking_number"]
     # Two acknowledgements, and two new-request notices to the administration's supervisor.
-    assert await dispatch_once(live.sessionmaker, mail) == 4
+    assert await drain(live.sessionmaker, mail) == 4
     by_recipient = {m["To"]: m for m in smtp.messages}
     arabic, french = by_recipient["amina@example.ma"], by_recipient["karim@example.ma"]
     assert subject(arabic) == f"إيصال بالاستلام — طلبكم رقم {numbers['ar']}"
@@ -81,7 +81,7 @@ async def test_acknowledgement_reaches_the_citizen_in_arabic_and_french(live, se
 async def test_unset_smtp_keeps_messages_waiting(live, settings):
     response = await live.client.post("/api/v1/requests", json=complaint(live.administration.code))
     assert response.status_code == 201
-    assert await dispatch_once(live.sessionmaker, settings) == 0
+    assert await drain(live.sessionmaker, settings) == 0
     [message] = await pending(live, citizen_only=True)
     assert (message.channel, message.status, message.attempts) == ("email", "pending", 0)
 
@@ -96,7 +96,7 @@ async def test_mail_server_down_then_up_delivers_every_message_once(live, settin
         assert response.status_code == 201
     # Nobody listens on the port: every attempt fails and is scheduled again.
     # (Three acknowledgements and three notices to the supervisor.)
-    assert await dispatch_once(live.sessionmaker, mail) == 0
+    assert await drain(live.sessionmaker, mail) == 0
     waiting = await pending(live)
     # The oldest message to each recipient was tried and failed; the newer ones were not
     # tried (they never overtake it) and wait behind it.
@@ -108,14 +108,14 @@ async def test_mail_server_down_then_up_delivers_every_message_once(live, settin
     assert waiting[0].recipient != waiting[1].recipient
     assert all(m.next_attempt_at > clock.now() for m in waiting[:2])
     assert all(m.last_error and m.last_error.startswith("smtp") for m in waiting[:2])
-    assert await dispatch_once(live.sessionmaker, mail) == 0  # still nobody listens
+    assert await drain(live.sessionmaker, mail) == 0  # still nobody listens
     assert [m.attempts for m in await pending(live)] == [1, 1, 0, 0, 0, 0]
 
     server = SmtpServer(port).start()
     try:
         later = clock.now() + timedelta(hours=2)
-        assert await dispatch_once(live.sessionmaker, mail, now=later) == 6
-        assert await dispatch_once(live.sessionmaker, mail, now=later + timedelta(hours=1)) == 0
+        assert await drain(live.sessionmaker, mail, now=later) == 6
+        assert await drain(live.sessionmaker, mail, now=later + timedelta(hours=1)) == 0
         ids = [m["Message-ID"] for m in server.messages]
         assert len(ids) == 6
         assert len(set(ids)) == 6
@@ -139,9 +139,9 @@ async def test_a_dispatcher_killed_between_send_and_mark_resends_with_the_same_i
     citizen = [m for m in smtp.messages if m["To"].lower() == "fatima@example.ma"]
     assert len(citizen) == 1
     # Within the lease nobody takes it again; after it, another dispatcher does.
-    assert await dispatch_once(live.sessionmaker, mail) == 0
+    assert await drain(live.sessionmaker, mail) == 0
     after_lease = clock.now() + timedelta(seconds=settings.outbox_lease_seconds + 1)
-    assert await dispatch_once(live.sessionmaker, mail, now=after_lease) == 2
+    assert await drain(live.sessionmaker, mail, now=after_lease) == 2
     first, second = [m for m in smtp.messages if m["To"].lower() == "fatima@example.ma"]
     assert first["Message-ID"] == second["Message-ID"]
     [message] = await pending(live, citizen_only=True)
@@ -160,7 +160,7 @@ async def test_sms_gateway_receives_a_short_acknowledgement(live, settings, rece
         body = complaint(live.administration.code, language=language)
         body["complainant"] = {"full_name": "Citoyen Test", "phone": "0612345678"}
         assert (await live.client.post("/api/v1/requests", json=body)).status_code == 201
-    assert await dispatch_once(live.sessionmaker, sms) == 2
+    assert await drain(live.sessionmaker, sms) == 2
     texts = {}
     for hit in receiver.received:
         assert hit.path == "/send"
@@ -194,7 +194,7 @@ async def test_webhooks_are_signed_and_follow_the_request(live, settings, receiv
         f"/api/v1/backoffice/requests/{number}/actions/start", json={}, headers=live.staff
     )
     assert started.status_code == 200
-    assert await dispatch_once(live.sessionmaker, settings) == 2
+    assert await drain(live.sessionmaker, settings) == 2
     events = []
     for hit in receiver.received:
         signature = dict(p.split("=", 1) for p in hit.headers["Chikaya-Signature"].split(","))
@@ -221,8 +221,8 @@ async def test_failing_receiver_is_retried_then_parked_and_can_be_resent(live, s
     assert created.status_code == 201
     await live.client.post("/api/v1/requests", json=complaint(live.administration.code))
     now = clock.now()
-    assert await dispatch_once(live.sessionmaker, strict, now=now) == 0
-    assert await dispatch_once(live.sessionmaker, strict, now=now + timedelta(days=1)) == 0
+    assert await drain(live.sessionmaker, strict, now=now) == 0
+    assert await drain(live.sessionmaker, strict, now=now + timedelta(days=1)) == 0
     hooks = [m for m in await pending(live) if m.channel == "webhook"]
     assert [(m.status, m.attempts) for m in hooks] == [("parked", 2)]
     assert len(receiver.received) == 2
@@ -244,7 +244,7 @@ async def test_failing_receiver_is_retried_then_parked_and_can_be_resent(live, s
     )
     assert resent.status_code == 204
     receiver.status = 200
-    assert await dispatch_once(live.sessionmaker, strict) == 1
+    assert await drain(live.sessionmaker, strict) == 1
     assert len({r.headers["Chikaya-Delivery"] for r in receiver.received}) == 1
 
 
@@ -260,7 +260,7 @@ async def test_a_staff_answer_reaches_the_citizen(live, settings, smtp):
         )
         assert done.status_code == 200
     # Acknowledgement, supervisor's notice, "in progress", "answered".
-    assert await dispatch_once(live.sessionmaker, mail) == 4
+    assert await drain(live.sessionmaker, mail) == 4
     answer = next(m for m in smtp.messages if "répondue" in parts(m)["text/plain"])
     assert "Votre remboursement est fait." in parts(answer)["text/plain"]
     assert subject(answer) == f"Votre demande {number} a évolué"
@@ -275,11 +275,11 @@ async def test_each_recipient_gets_its_messages_in_the_order_they_were_written(l
         done = await act(live.client, number, action, live.staff, **body)
         assert done.status_code == 200
     # A failed pass first: the oldest message never lets a newer one overtake it.
-    assert await dispatch_once(live.sessionmaker, mail) == 0
+    assert await drain(live.sessionmaker, mail) == 0
     server = SmtpServer(port).start()
     try:
         later = clock.now() + timedelta(hours=1)
-        assert await dispatch_once(live.sessionmaker, mail, now=later) == 4
+        assert await drain(live.sessionmaker, mail, now=later) == 4
         citizen = [m for m in server.messages if m["To"].lower() == "fatima@example.ma"]
     finally:
         server.stop()
@@ -324,7 +324,7 @@ async def test_supervisors_hear_of_new_requests(live, settings, smtp):
     mail = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": smtp.port})
     response = await live.client.post("/api/v1/requests", json=complaint(live.administration.code))
     number = response.json()["tracking_number"]
-    await dispatch_once(live.sessionmaker, mail)
+    await drain(live.sessionmaker, mail)
     notices = [m for m in smtp.messages if m["To"].startswith("supervisor")]
     assert len(notices) == 1
     assert number in subject(notices[0])
@@ -377,3 +377,43 @@ async def test_webhooks_must_be_https(live, settings):
         headers=live.staff,
     )
     assert agent.status_code == 403
+
+
+async def test_a_newer_message_never_overtakes_one_another_dispatcher_holds(live, settings):
+    mail = settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": free_port(), "outbox_batch_size": 1}
+    )
+    created = await file(live.client, complaint(live.administration.code))
+    await act(live.client, created["tracking_number"], "start", live.staff)
+    citizen = [m for m in await pending(live) if m.recipient.lower() == "fatima@example.ma"]
+    oldest, newer = citizen
+    # Another dispatcher has locked the oldest row mid-claim: SKIP LOCKED hides it from us,
+    # and the newer one must still wait behind it.
+    async with live.sessionmaker() as holder:
+        await holder.execute(
+            select(OutboxMessage).where(OutboxMessage.id == oldest.id).with_for_update()
+        )
+        claimed = await dispatcher.claim(live.sessionmaker, mail, clock.now())
+        await holder.rollback()
+    assert newer.id not in [m.id for m in claimed]
+    # Even with a batch of one, the oldest comes first once due.
+    first = await dispatcher.claim(live.sessionmaker, mail, clock.now() + timedelta(days=1))
+    assert [m.id for m in first] == [oldest.id]
+
+
+async def test_an_unexpected_failure_is_retried_and_parked_not_stuck(live, settings, monkeypatch):
+    mail = settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": free_port(), "outbox_max_attempts": 2}
+    )
+    await file(live.client, complaint(live.administration.code))
+
+    async def broken(message, settings):
+        raise KeyError("subject")
+
+    monkeypatch.setattr(dispatcher, "send_email", broken)
+    assert await dispatch_once(live.sessionmaker, mail) == 0
+    rows = await pending(live)
+    assert {(m.status, m.attempts) for m in rows} == {("pending", 1)}
+    assert all(m.last_error == "unexpected: KeyError" for m in rows)
+    assert await dispatch_once(live.sessionmaker, mail, now=clock.now() + timedelta(days=1)) == 0
+    assert {m.status for m in await pending(live)} == {"parked"}

@@ -6,8 +6,8 @@ dispatcher that dies between sending and marking lets the message be sent again 
 lease — with the same message id, so receivers drop the duplicate (at-least-once delivery).
 
 Messages to one recipient leave in the order they were written ("in progress" before
-"answered"): a message waits while an older one to the same address is still pending, and a
-batch sends each recipient's messages one after another.
+"answered"): a message is claimed only when no older one to the same address is pending, so at
+most one message per recipient is ever in flight, whatever the number of dispatchers.
 """
 
 from __future__ import annotations
@@ -155,15 +155,15 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
 async def claim(sessionmaker: SessionMaker, settings: Settings, now: datetime) -> list[Claimed]:
     channels = enabled_channels(settings)
     older = aliased(OutboxMessage)
-    # An older message to the same recipient that is not due (backing off, or leased by another
-    # dispatcher) holds the newer ones back; an older due one is claimed in the same batch.
+    # Any older pending message to the same recipient — due, backing off, or leased by another
+    # dispatcher (even one whose lock hides it from SKIP LOCKED) — holds the newer ones back.
+    # A backlog drains one message per recipient per pass; the dispatcher loops at once.
     waits_behind = exists().where(
         and_(
             older.channel == OutboxMessage.channel,
             older.recipient == OutboxMessage.recipient,
             older.status == "pending",
             older.id < OutboxMessage.id,
-            older.next_attempt_at > now,
         )
     )
     async with sessionmaker() as session:
@@ -214,7 +214,7 @@ async def claim(sessionmaker: SessionMaker, settings: Settings, now: datetime) -
             webhook_secret=secrets.get(row.webhook_id) if row.webhook_id else None,
             created_at=row.created_at,
         )
-        for row in sorted(rows, key=lambda r: r.id)
+        for row in rows
     ]
 
 
@@ -222,22 +222,8 @@ async def mark_sent(sessionmaker: SessionMaker, message: Claimed, now: datetime)
     async with sessionmaker() as session:
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message.id)
+            .where(OutboxMessage.id == message.id, OutboxMessage.status == "pending")
             .values(status="sent", sent_at=now, last_error=None)
-        )
-        await session.commit()
-
-
-async def release(sessionmaker: SessionMaker, messages: list[Claimed], now: datetime) -> None:
-    """Give back claimed messages that were not tried (an older one to the same recipient
-    failed): not an attempt, and due again once that one is."""
-    if not messages:
-        return
-    async with sessionmaker() as session:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_([m.id for m in messages]))
-            .values(attempts=OutboxMessage.attempts - 1, next_attempt_at=now)
         )
         await session.commit()
 
@@ -252,8 +238,16 @@ async def mark_failed(
     else:
         values["next_attempt_at"] = now + backoff(message.attempts, settings)
     async with sessionmaker() as session:
+        # Only while this dispatcher's claim stands: after the lease another one may have
+        # claimed (and even sent) it, and a late failure must not park or delay it.
         await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message.id,
+                OutboxMessage.status == "pending",
+                OutboxMessage.attempts == message.attempts,
+            )
+            .values(**values)
         )
         await session.commit()
     log.warning(
@@ -295,24 +289,30 @@ async def dispatch_once(
             except SendError as exc:
                 await mark_failed(sessionmaker, message, str(exc), settings, clock.now())
                 return False
+            except Exception as exc:  # a bad message must be retried and parked, not stuck
+                log.exception("outbox message %s could not be sent", message.id)
+                error = f"unexpected: {type(exc).__name__}"
+                await mark_failed(sessionmaker, message, error, settings, clock.now())
+                return False
             if after_send is not None:
                 await after_send(message)  # tests use it to die between sending and marking
             await mark_sent(sessionmaker, message, clock.now())
             return True
 
-        async def deliver_in_order(queue: list[Claimed]) -> int:
-            for position, message in enumerate(queue):
-                if not await deliver(message):
-                    await release(sessionmaker, queue[position + 1 :], clock.now())
-                    return position
-            return len(queue)
-
-        queues: dict[tuple[str, str], list[Claimed]] = {}
-        for message in batch:  # in id order: the order they were written
-            queues.setdefault((message.channel, message.recipient), []).append(message)
-        results = await asyncio.gather(*(deliver_in_order(q) for q in queues.values()))
+        # One message per recipient at most (see `claim`): all can go at once.
+        results = await asyncio.gather(*(deliver(m) for m in batch))
         sent = sum(results)
     return sent
+
+
+async def drain(
+    sessionmaker: SessionMaker, settings: Settings, *, now: datetime | None = None
+) -> int:
+    """Pass after pass until nothing is left to send now; how many were sent in all."""
+    total = 0
+    while sent := await dispatch_once(sessionmaker, settings, now=now):
+        total += sent
+    return total
 
 
 async def run_forever(sessionmaker: SessionMaker, settings: Settings) -> None:
