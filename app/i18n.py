@@ -431,6 +431,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "status vaut open, closed, ou les deux séparés par une virgule.",
         "ar": "قيمة status هي open أو closed أو كلاهما مفصولين بفاصلة.",
     },
+    "open311.page_too_deep": {
+        "en": "Pages reach at most {max} requests deep: narrow start_date and end_date instead.",
+        "fr": "Les pages s'arrêtent à {max} demandes : resserrez plutôt start_date et end_date.",
+        "ar": "لا تتجاوز الصفحات {max} طلب: المرجو تضييق start_date وend_date بدلا من ذلك.",
+    },
+    "open311.start_after_end": {
+        "en": "start_date comes after end_date.",
+        "fr": "start_date est postérieure à end_date.",
+        "ar": "start_date يأتي بعد end_date.",
+    },
     "open311.bad_integer": {
         "en": "{name} must be a whole number from 1 to {max}.",
         "fr": "{name} doit être un nombre entier de 1 à {max}.",

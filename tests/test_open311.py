@@ -612,6 +612,8 @@ class TestRequests:
             ({"status": "pending"}, "status"),
             ({"page_size": "5000"}, "page_size"),
             ({"page": "0"}, "page"),
+            ({"page": "11", "page_size": "1000"}, "10000"),
+            ({"start_date": "2026-02-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}, "after"),
         ],
     )
     async def test_bad_filters_are_400_errors(self, client, params, expected):
@@ -619,7 +621,36 @@ class TestRequests:
         assert response.status_code == 400
         assert expected in response.json()[0]["description"]
 
-    async def test_an_unknown_request_and_a_bad_key_are_errors(self, client):
+    async def test_an_unknown_service_code_in_the_filter_is_a_404(self, client, session):
+        admin = await make_administration(session)
+        response = await client.get(
+            f"{BASE}/requests.json", params={"service_code": f"{admin.code}-svc,NOPE-x"}
+        )
+        assert response.status_code == 404
+        assert "NOPE-x" in response.json()[0]["description"]
+
+    async def test_staff_internal_work_does_not_show_in_updated_datetime(
+        self, client, session, settings, frozen_clock
+    ):
+        _admin, staff, number, public_id = await self._filed(client, session, settings)
+        filed = w3c(frozen_clock.moment)
+        frozen_clock.advance(hours=3)
+        await client.post(
+            f"/api/v1/requests/{number}/messages",
+            json={"body": "À vérifier demain", "internal": True},
+            headers=staff,
+        )
+        [item] = (await client.get(f"{BASE}/requests/{public_id}.json")).json()
+        assert item["updated_datetime"] == filed
+        frozen_clock.advance(hours=1)
+        await act(client, number, "start", staff)
+        [item] = (await client.get(f"{BASE}/requests/{public_id}.json")).json()
+        assert item["updated_datetime"] == w3c(frozen_clock.moment)
+
+    async def test_an_unknown_request_and_a_bad_key_are_errors(self, client, session, settings):
+        _admin, _staff, _number, public_id = await self._filed(client, session, settings)
+        two = await client.get(f"{BASE}/requests/{public_id},{public_id}.json")
+        assert two.status_code == 404  # one id, one request
         missing = await client.get(f"{BASE}/requests/RNOPE.xml")
         assert missing.status_code == 404
         assert xml(missing).findtext("error/code") == "404"

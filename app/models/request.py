@@ -55,8 +55,10 @@ class Request(CreatedAt, Base):
         # The back-office queue: one administration, sorted by due date (default) or creation.
         Index("ix_requests_queue_due", "administration_id", "due_at", "id"),
         Index("ix_requests_queue_created", "administration_id", "created_at", "id"),
-        # Open311 and national lists across administrations, by date of creation.
+        # National lists across administrations, by date of registration (CSV export), and
+        # Open311's, by date of the request itself (a letter's arrival).
         Index("ix_requests_created", "created_at", "id"),
+        Index("ix_requests_received", "received_at", "id"),
         Index("ix_requests_admin_state", "administration_id", "state"),
         Index(
             "ix_requests_assignee", "assignee_id", postgresql_where=text("assignee_id IS NOT NULL")

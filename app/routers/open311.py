@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
@@ -112,9 +113,13 @@ def _as_georeport(original: Handler) -> Handler:
     async def handler(request: Request, exc: Exception) -> Response:
         answer = original(request, exc)
         response = await answer if inspect.isawaitable(answer) else answer
-        if not request.url.path.startswith(PREFIX + "/"):
+        path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+        if not path.startswith(PREFIX + "/"):
             return response
-        problem = json.loads(bytes(response.body))
+        try:
+            problem = json.loads(bytes(response.body))
+        except ValueError:  # not a problem document: say what the status says
+            problem = {"detail": HTTPStatus(response.status_code).phrase}
         # The specification answers 400 for any failure it does not name.
         status = 400 if response.status_code == 422 else response.status_code
         item = ErrorItem(code=status, description=str(problem.get("detail", "")))
@@ -276,9 +281,7 @@ async def get_request(
 ) -> Response:
     """One request as a one-element list, with the same privacy rule as the list."""
     key = await open311.authenticate(session, api_key)
-    found = await open311.one_request(
-        session, service_request_id, language=_language(), key=key, now=clock.now()
-    )
+    found = await open311.one_request(session, service_request_id, language=_language(), key=key)
     return render(fmt, "service_requests", found)
 
 

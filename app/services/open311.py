@@ -16,12 +16,11 @@ from typing import Any
 from xml.etree import ElementTree
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.errors import (
-    DomainError,
     FieldError,
     ValidationFailed,
     field_error_from_pydantic,
@@ -30,7 +29,7 @@ from app.i18n import Language, translate
 from app.models.catalogue import Administration, Service
 from app.models.enums import Channel, Kind, Role, State
 from app.models.integration import ApiKey
-from app.models.request import Message, Request
+from app.models.request import Message, Request, RequestEvent
 from app.schemas.open311 import (
     DefinitionAttribute,
     DefinitionValue,
@@ -58,6 +57,8 @@ OPEN_STATES = frozenset(
 )
 MAX_RESULTS = 1000
 MAX_SPAN = timedelta(days=90)
+# Deep pages cost a walk along the index; past this, narrow the dates instead.
+MAX_OFFSET = 10_000
 # Open311 caps descriptions at 4000 characters; ours hold more, so both limits hold.
 OPEN311_DESCRIPTION_MAX = min(4000, DESCRIPTION_MAX)
 SUBJECT_LENGTH = 80
@@ -234,6 +235,7 @@ def _request_item(
     *,
     full: bool,
     notes: Mapping[int, str],
+    changes: Mapping[int, datetime],
 ) -> RequestItem:
     """The specification's request object. Anonymous callers get only what identifies nobody:
     the public id, the service, the status, the dates and the agency."""
@@ -247,7 +249,9 @@ def _request_item(
         # When the person made it: a letter's or a call's date, not its registration.
         requested_datetime=w3c(request.received_at),
         updated_datetime=w3c(
-            request.closed_at if closed and request.closed_at else request.updated_at
+            request.closed_at
+            if closed and request.closed_at
+            else (request.updated_at if full else changes.get(request.id, request.created_at))
         ),
         expected_datetime=w3c(request.due_at),
     )
@@ -294,6 +298,45 @@ def _positive(name: str, value: str | None, default: int, maximum: int) -> int:
     return int(value)
 
 
+def _listing() -> Select[Request, Administration, Service]:
+    return (
+        select(Request, Administration, Service)
+        .join(Administration, Administration.id == Request.administration_id)
+        .outerjoin(Service, Service.id == Request.service_id)
+    )
+
+
+async def _last_public_changes(
+    session: AsyncSession, request_ids: list[int]
+) -> dict[int, datetime]:
+    """When each request last changed in a way its citizen sees: staff's internal work (notes,
+    assignments) must not show through `updated_datetime`."""
+    if not request_ids:
+        return {}
+    rows = await session.execute(
+        select(RequestEvent.request_id, func.max(RequestEvent.created_at))
+        .where(RequestEvent.request_id.in_(request_ids), RequestEvent.public.is_(True))
+        .group_by(RequestEvent.request_id)
+    )
+    return {request_id: moment for request_id, moment in rows.all()}
+
+
+async def _items(
+    session: AsyncSession,
+    stmt: Select[Request, Administration, Service],
+    language: Language,
+    key: ApiKey | None,
+) -> list[RequestItem]:
+    rows = (await session.execute(stmt)).all()
+    owner = key.administration_id if key else None
+    notes = await _last_public_replies(session, [r.id for r, a, _ in rows if a.id == owner])
+    changes = await _last_public_changes(session, [r.id for r, _, _ in rows])
+    return [
+        _request_item(r, a, s, language, full=a.id == owner, notes=notes, changes=changes)
+        for r, a, s in rows
+    ]
+
+
 async def request_list(
     session: AsyncSession,
     query: RequestQuery,
@@ -303,25 +346,30 @@ async def request_list(
     now: datetime,
 ) -> list[RequestItem]:
     """Requests newest first: by ids (which override every other filter, as the specification
-    says), or over at most 90 days (default the last 90), at most 1000 at a time."""
-    stmt = (
-        select(Request, Administration, Service)
-        .join(Administration, Administration.id == Request.administration_id)
-        .outerjoin(Service, Service.id == Request.service_id)
-    )
+    says), or requested within at most 90 days (default the last 90), 1000 at a time."""
     page_size = _positive("page_size", query.page_size, MAX_RESULTS, MAX_RESULTS)
-    page = _positive("page", query.page, 1, 10**6)
+    page = _positive("page", query.page, 1, MAX_OFFSET)
+    if (page - 1) * page_size >= MAX_OFFSET:
+        raise error(400, "page_too_deep", max=MAX_OFFSET)
+    stmt = _listing()
     if query.ids is not None:
         stmt = stmt.where(Request.public_id.in_(_csv(query.ids)[:MAX_RESULTS]))
     else:
         end = _parse_datetime("end_date", query.end_date) or now
         start = _parse_datetime("start_date", query.start_date) or end - MAX_SPAN
+        if start > end:
+            raise error(400, "start_after_end")
         if end - start > MAX_SPAN:
             raise error(400, "span_too_long")
-        stmt = stmt.where(Request.created_at >= start, Request.created_at <= end)
+        # `requested_datetime` is when the person made the request (a letter's arrival).
+        stmt = stmt.where(Request.received_at >= start, Request.received_at <= end)
         if query.service_codes:
-            codes = _csv(query.service_codes)
-            stmt = stmt.where((Administration.code + "-" + Service.code).in_(codes))
+            codes = set(_csv(query.service_codes))
+            found = await _services(session, codes)
+            unknown = codes - {code_of(a, s) for a, s in found}
+            if unknown:
+                raise error(404, "unknown_service", code=", ".join(sorted(unknown)))
+            stmt = stmt.where(Request.service_id.in_([s.id for _, s in found]))
         wanted = set(_csv(query.status))
         if not wanted <= {"open", "closed"}:
             raise error(400, "bad_status")
@@ -330,23 +378,20 @@ async def request_list(
             stmt = stmt.where(Request.state.in_(open_values))
         elif wanted == {"closed"}:
             stmt = stmt.where(Request.state.not_in(open_values))
-    # `ix_requests_created (created_at, id)` serves this order and the date range.
+    # `ix_requests_received (received_at, id)` serves this order and the date range.
     stmt = (
-        stmt.order_by(Request.created_at.desc(), Request.id.desc())
+        stmt.order_by(Request.received_at.desc(), Request.id.desc())
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
-    rows = (await session.execute(stmt)).all()
-    owner = key.administration_id if key else None
-    notes = await _last_public_replies(session, [r.id for r, a, _ in rows if a.id == owner])
-    return [_request_item(r, a, s, language, full=a.id == owner, notes=notes) for r, a, s in rows]
+    return await _items(session, stmt, language, key)
 
 
 async def one_request(
-    session: AsyncSession, public_id: str, *, language: Language, key: ApiKey | None, now: datetime
+    session: AsyncSession, public_id: str, *, language: Language, key: ApiKey | None
 ) -> list[RequestItem]:
-    query = RequestQuery(ids=public_id)
-    found = await request_list(session, query, language=language, key=key, now=now)
+    stmt = _listing().where(Request.public_id == public_id)
+    found = await _items(session, stmt, language, key)
     if not found:
         raise error(404, "unknown_request", id=public_id)
     return found
@@ -498,19 +543,17 @@ async def submit(
         )
         return idempotency.Answer(201, [item.model_dump(mode="json")])
 
-    try:
-        answer, _ = await idempotency.once(
-            session,
-            scope=f"api_key:{key.id}:POST /open311/v2/requests",
-            key=idempotency_key,
-            payload={"form": sorted(form.items()), "attributes": attributes},
-            now=now,
-            ttl_hours=settings.idempotency_ttl_hours,
-            work=work,
-        )
-    except DomainError as refused:  # a key reused with another body (400), or still running
-        status = 400 if refused.status == 422 else refused.status
-        raise Open311Error(status, translate(f"{refused.code}.detail")) from None
+    # A key reused with another body, or still running, is a problem the GeoReport rendering
+    # of the router turns into an error list (422 as the specification's 400).
+    answer, _ = await idempotency.once(
+        session,
+        scope=f"api_key:{key.id}:POST /open311/v2/requests",
+        key=idempotency_key,
+        payload={"form": sorted(form.items()), "attributes": attributes},
+        now=now,
+        ttl_hours=settings.idempotency_ttl_hours,
+        work=work,
+    )
     return [PostedRequest.model_validate(item) for item in answer.body]
 
 
