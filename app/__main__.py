@@ -30,7 +30,7 @@ def migrate(url: str) -> None:
 
 
 async def _load_sample(url: str) -> tuple[int, int, int]:
-    """The sample catalogue (loaded or refreshed) and the sample FAQ (missing entries added)."""
+    """The sample catalogue (loaded or refreshed) and the sample FAQ (when the FAQ is empty)."""
     from app.services import clock, faq
     from app.services.catalogue import load_sample
 
@@ -101,6 +101,24 @@ async def _api_keys(url: str, args: argparse.Namespace) -> str:
                 raise SystemExit(f"error: {exc}") from None
             await session.commit()
             return output
+    finally:
+        await engine.dispose()
+
+
+async def _reindex(url: str) -> int:
+    """Every request's search text again, a batch per transaction."""
+    from app.services.requests import reindex_batch
+
+    engine = create_engine(url, get_settings())
+    done, last = 0, 0
+    try:
+        while True:
+            async with create_sessionmaker(engine)() as session:
+                ids = await reindex_batch(session, last)
+                await session.commit()
+            if not ids:
+                return done
+            done, last = done + len(ids), ids[-1]
     finally:
         await engine.dispose()
 
@@ -182,6 +200,12 @@ def main(argv: list[str] | None = None) -> None:
         dest="life_command", required=True
     )
     life.add_parser("run-due", help="auto-close answered requests past their reopen window, once")
+    requests_cmd = commands.add_parser("requests", help="requests").add_subparsers(
+        dest="requests_command", required=True
+    )
+    requests_cmd.add_parser(
+        "reindex", help="recompute every request's search text (after an upgrade that asks it)"
+    )
     keys = commands.add_parser("api-keys", help="integration API keys").add_subparsers(
         dest="key_command", required=True
     )
@@ -225,6 +249,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.command == "lifecycle":
         print(f"auto-closed {asyncio.run(_run_due(_database_url()))} requests")
+    elif args.command == "requests":
+        print(f"reindexed {asyncio.run(_reindex(_database_url()))} requests")
     elif args.command == "api-keys":
         print(asyncio.run(_api_keys(_database_url(), args)))
     elif args.command == "users":

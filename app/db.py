@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -32,11 +34,36 @@ def async_url(url: str) -> str:
     return url
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def forget_dead_handles(data_dir: Path) -> None:
+    """pgserver stops its server when the last process using it exits, counting them in
+    `.handle_pids.json`. A process killed outright never takes itself off that list, and then no
+    later run ever stops the server: forget the processes that are gone."""
+    path = data_dir / ".handle_pids.json"
+    try:
+        pids = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _running(pid)]
+    if alive != pids:
+        path.write_text(json.dumps(alive))
+
+
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or reuse) the embedded PostgreSQL of `pgserver` and return its URL."""
     import pgserver  # imported here: only development without DATABASE_URL needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    forget_dead_handles(data_dir)
     get_server = pgserver.get_server  # type: ignore[attr-defined]
     server = get_server(str(data_dir.resolve()), cleanup_mode="stop")
     uri: str = server.get_uri()

@@ -256,7 +256,7 @@ def field_error_from_pydantic(error: Mapping[str, Any]) -> FieldError:
         return FieldError(path, "not_a_string")
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return FieldError(path, "not_an_integer")
-    if kind in ("float_parsing", "float_type", "decimal_parsing"):
+    if kind in ("float_parsing", "float_type", "decimal_parsing", "finite_number"):
         return FieldError(path, "not_a_number")
     if kind in ("bool_parsing", "bool_type"):
         return FieldError(path, "not_a_boolean")
@@ -345,7 +345,10 @@ def install_error_handlers(app: FastAPI) -> None:
         # PostgreSQL text cannot hold NUL (22021) nor, in its encoding, some sequences (22P05):
         # the client's input, not our fault, whichever field or parameter carried it.
         code = getattr(exc.orig, "pgcode", None) or getattr(exc.orig, "sqlstate", None)
-        if code in ("22021", "22P05"):
+        # JSON text with a lone UTF-16 surrogate ("\ud83d") is refused as 22P02 by jsonb;
+        # the JSON we write is otherwise always valid.
+        unicode_json = code == "22P02" and "json" in str(exc.orig).lower()
+        if code in ("22021", "22P05") or unicode_json:
             return problem_response(422, InvalidCharacters.code, instance=request.url.path)
         return await unexpected_error(request, exc)
 

@@ -751,6 +751,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Numéro de suivi invalide.",
         "ar": "رقم تتبع غير صالح.",
     },
+    "field.too_many": {
+        "en": "At most {max} items.",
+        "fr": "Au plus {max} éléments.",
+        "ar": "{max} عنصرا على الأكثر.",
+    },
     "field.too_small": {
         "en": "Must be at least {min}.",
         "fr": "Doit valoir au moins {min}.",

@@ -131,3 +131,41 @@ async def test_an_action_of_another_role_says_so(client, desk):
     # Not possible in this state for anyone: the usual refusal.
     early = await act(client, number, "rate", agent)
     assert early.json()["code"] == "transition_not_allowed"
+
+
+async def test_arabic_indic_digits_are_searched_as_digits(client, session, settings):
+    admin = await make_administration(session)
+    _agent, agent = await make_staff(session, settings, Role.agent, admin)
+    created = await file(
+        client, complaint(admin.code, attributes={"policy_number": "ع١٢٣٤٥", "branch": "auto"})
+    )
+    for query in ("12345", "١٢٣٤٥"):
+        found = await client.get("/api/v1/backoffice/requests", params={"q": query}, headers=agent)
+        assert [i["tracking_number"] for i in found.json()["items"]] == [created["tracking_number"]]
+
+
+async def test_reindexing_rebuilds_the_search_text_of_older_requests(client, session, desk):
+    from sqlalchemy import select, update
+
+    from app.models.request import Request
+    from app.services.requests import reindex_batch
+
+    _admin, agent, _sup, created, _other = desk
+    number = created["tracking_number"]
+    # As a request filed before search covered contacts would look.
+    await session.execute(
+        update(Request).where(Request.tracking_number == number).values(search_text="")
+    )
+    assert await _search(client, agent, "hind.chraibi@example.ma") == []
+    last = 0
+    while ids := await reindex_batch(session, last, size=50):
+        last = ids[-1]
+    assert await _search(client, agent, "hind.chraibi@example.ma") == [number]
+    assert await session.scalar(
+        select(Request.search_text).where(Request.tracking_number == number)
+    )
+
+
+async def _search(client, headers, query):
+    found = await client.get("/api/v1/backoffice/requests", params={"q": query}, headers=headers)
+    return [item["tracking_number"] for item in found.json()["items"]]

@@ -114,3 +114,19 @@ async def test_a_nul_character_in_a_submission_is_refused(client, session):
     response = await client.post("/api/v1/requests", json=body)
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_characters"
+
+
+def test_processes_killed_outright_are_forgotten_by_the_embedded_server(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from app.db import forget_dead_handles
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    handles = tmp_path / ".handle_pids.json"
+    handles.write_text(json.dumps([gone.pid, os.getpid()]))
+    forget_dead_handles(tmp_path)
+    assert json.loads(handles.read_text()) == [os.getpid()]

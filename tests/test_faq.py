@@ -59,7 +59,7 @@ async def test_every_language_is_required(client, session, settings):
     assert {e["field"] for e in response.json()["errors"]} == {"answer.ar", "answer.en"}
 
 
-async def test_the_sample_faq_loads_once_and_keeps_edits(client, session, settings):
+async def test_the_sample_faq_fills_an_empty_faq_only(client, session, settings):
     from app.services import clock, faq
 
     assert await faq.load_sample(session, clock.now()) == 6
@@ -77,6 +77,9 @@ async def test_the_sample_faq_loads_once_and_keeps_edits(client, session, settin
     edited = {**ENTRY, "topic": "tracking", "position": 1}
     tracking_id = next(e["id"] for e in listed if e["topic"] == "tracking")
     await client.put(f"/api/v1/backoffice/faq/{tracking_id}", json=edited, headers=national)
+    privacy_id = next(e["id"] for e in listed if e["topic"] == "privacy")
+    await client.delete(f"/api/v1/backoffice/faq/{privacy_id}", headers=national)
     assert await faq.load_sample(session, clock.now()) == 0
     again = (await client.get("/api/v1/faq", params={"topic": "tracking"})).json()
     assert again[0]["answer"]["fr"] == ENTRY["answer"]["fr"]  # the edit stays
+    assert (await client.get("/api/v1/faq", params={"topic": "privacy"})).json() == []

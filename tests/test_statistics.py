@@ -164,6 +164,12 @@ async def test_a_supervisor_cannot_ask_for_another_administration(client, sessio
         "/api/v1/backoffice/statistics", params={"administration": other.code}, headers=supervisor
     )
     assert foreign.status_code == 403
+    backwards = await client.get(
+        "/api/v1/backoffice/statistics",
+        params={"from": "2026-05", "to": "2026-01"},
+        headers=supervisor,
+    )
+    assert backwards.status_code == 422
 
 
 async def test_supervisors_see_overdue_counts_and_export_csv(client, session, settings):
@@ -200,6 +206,7 @@ async def test_csv_export_streams_with_personal_data_only_for_supervisors(live):
     for personal in ("email", "full_name", "phone", "national_id", "subject", "tracking_number"):
         assert personal not in national_rows[0]
     assert national_rows[0]["reference"].startswith("R")
+    assert live.administration.code in {row["administration"] for row in national_rows}
     assert rows[0]["tracking_number"]
     assert rows[0]["reference"].startswith("R")
     assert (

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -283,3 +284,44 @@ async def test_a_number_attribute_keeps_within_its_bounds(client, session):
     negative = (await submit(-5)).json()["errors"]
     assert [(e["code"], e["message"]) for e in negative] == [("too_small", "Must be at least 0.")]
     assert (await submit(21)).json()["errors"][0]["code"] == "too_large"
+
+
+async def test_a_lone_surrogate_in_an_attribute_is_a_problem_not_a_500(client, session):
+    admin = await make_administration(session)
+    body = complaint(admin.code, attributes={"policy_number": "12\ud83d", "branch": "auto"})
+    response = await client.post(
+        "/api/v1/requests",
+        content=json.dumps(body),  # json.dumps escapes it as the client would send it
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_characters"
+
+
+async def test_too_many_attributes_are_counted_as_items(client, session):
+    admin = await make_administration(session)
+    many = {f"a{i}": "x" for i in range(51)}
+    response = await client.post("/api/v1/requests", json=complaint(admin.code, attributes=many))
+    [error] = response.json()["errors"]
+    assert (error["code"], error["message"]) == ("too_many", "At most 50 items.")
+
+
+async def test_every_timestamp_of_the_answer_is_in_utc(client, session, settings):
+    from app.models.enums import Role
+    from tests.factories import make_staff
+
+    admin = await make_administration(session, answer_days=60)
+    _operator, operator = await make_staff(session, settings, Role.operator)
+    received = datetime.now().astimezone(timezone(timedelta(hours=1))) - timedelta(days=2)
+    body = complaint(admin.code, channel="mail", received_at=received.isoformat())
+    created = await client.post("/api/v1/requests", json=body, headers=operator)
+    assert created.status_code == 201, created.text
+    assert created.json()["due_at"].endswith("Z")
+    assert datetime.fromisoformat(created.json()["due_at"]) == received + timedelta(days=60)
+
+
+async def test_coordinates_must_be_finite(client, session):
+    admin = await make_administration(session)
+    body = complaint(admin.code, location={"address": "Rabat", "lat": "nan", "long": 0})
+    response = await client.post("/api/v1/requests", json=body)
+    assert _fields(response).get("location.lat") == "not_a_number"

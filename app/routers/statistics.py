@@ -38,6 +38,13 @@ def _month(value: str | None) -> date | None:
     return date(int(value[:4]), int(value[5:7]), 1) if value else None
 
 
+def _period(from_month: str | None, to_month: str | None) -> tuple[date | None, date | None]:
+    start, end = _month(from_month), _month(to_month)
+    if start and end and start > end:
+        raise ValidationFailed(errors=[FieldError("from", "after_to")])
+    return start, end
+
+
 async def _scope(
     session: Session,
     administration: str | None,
@@ -46,14 +53,9 @@ async def _scope(
     from_month: str | None,
     to_month: str | None,
 ) -> stats.Scope:
-    errors = []
     if service and not administration:
-        errors.append(FieldError("service", "service_needs_administration"))
-    start, end = _month(from_month), _month(to_month)
-    if start and end and start > end:
-        errors.append(FieldError("from", "after_to"))
-    if errors:
-        raise ValidationFailed(errors=errors)
+        raise ValidationFailed(errors=[FieldError("service", "service_needs_administration")])
+    start, end = _period(from_month, to_month)
     administration_id = service_id = None
     if administration:
         found = await catalogue.find_administration(session, administration)
@@ -153,9 +155,7 @@ async def scoped_statistics(
     portal or one administration. Both see how many open requests are overdue right now."""
     code = await _staff_administration(session, actor, administration)
     if actor.role is Role.supervisor:
-        scope = stats.Scope(
-            actor.administration_id, None, kind, _month(from_month), _month(to_month)
-        )
+        scope = stats.Scope(actor.administration_id, None, kind, *_period(from_month, to_month))
         ids: list[int] | None = [actor.administration_id] if actor.administration_id else []
     else:
         scope = await _scope(session, code, None, kind, from_month, to_month)

@@ -85,8 +85,12 @@ class Location(BaseModel):
     )
 
     address: str | None = Field(default=None, min_length=3, max_length=250)
-    lat: float | None = Field(default=None, ge=-90, le=90, description="Latitude, WGS 84.")
-    long: float | None = Field(default=None, ge=-180, le=180, description="Longitude, WGS 84.")
+    lat: float | None = Field(
+        default=None, ge=-90, le=90, allow_inf_nan=False, description="Latitude, WGS 84."
+    )
+    long: float | None = Field(
+        default=None, ge=-180, le=180, allow_inf_nan=False, description="Longitude, WGS 84."
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Location:
@@ -155,7 +159,7 @@ class RequestIn(BaseModel):
     @classmethod
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
         if len(value) > MAX_ATTRIBUTES:
-            raise FieldCodeError("too_long", max=MAX_ATTRIBUTES)
+            raise FieldCodeError("too_many", max=MAX_ATTRIBUTES)
         return value
 
 

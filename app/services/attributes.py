@@ -130,7 +130,9 @@ def validate_attributes(
     errors: list[FieldError] = []
     for code in values:
         if code not in by_code:
-            errors.append(FieldError(f"{prefix}.{code}", "unknown"))
+            # The name is echoed back: keep it printable whatever the client sent.
+            shown = code.encode("utf-8", "backslashreplace").decode("utf-8")
+            errors.append(FieldError(f"{prefix}.{shown}", "unknown"))
     for definition in sorted(parsed, key=lambda d: d.order):
         value = values.get(definition.code)
         if _is_blank(value):

@@ -10,11 +10,12 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.db import SessionMaker
-from app.models.catalogue import Service
+from app.models.catalogue import Administration, Service
 from app.models.request import Request
 
 PUBLIC_COLUMNS = [
     "reference",
+    "administration",
     "kind",
     "state",
     "service",
@@ -52,7 +53,8 @@ async def rows(
     writer = csv.writer(buffer)
     writer.writerow(columns)
     stmt = (
-        select(Request, Service.code)
+        select(Request, Administration.code, Service.code)
+        .join(Administration, Administration.id == Request.administration_id)
         .outerjoin(Service, Service.id == Request.service_id)
         .order_by(Request.created_at, Request.id)
         .execution_options(yield_per=500)
@@ -61,9 +63,10 @@ async def rows(
         stmt = stmt.where(Request.administration_id == administration_id)
     async with sessionmaker() as session:
         result = await session.stream(stmt)
-        async for request, service_code in result:
+        async for request, administration_code, service_code in result:
             derived = {
                 "reference": request.public_id,  # the public id, as Open311 shows it
+                "administration": administration_code,
                 "service": service_code,
                 "overdue": request.state in ("submitted", "in_progress") and request.due_at < now,
             }

@@ -79,15 +79,12 @@ class SampleFaq(BaseModel):
 
 
 async def load_sample(session: AsyncSession, now: datetime) -> int:
-    """Add the sample questions that are missing, by (topic, position); entries already there,
-    perhaps edited by national admins, are left as they are. Returns how many were added."""
+    """Fill an empty FAQ with the sample questions; once national admins have one of their own
+    (edited, moved or deleted entries included), leave it alone. Returns how many were added."""
+    if await session.scalar(select(FaqEntry.id).limit(1)) is not None:
+        return 0
     raw = resources.files("app").joinpath("data/sample_faq.json").read_text("utf-8")
     sample = SampleFaq.model_validate(json.loads(raw))
-    rows = await session.execute(select(FaqEntry.topic, FaqEntry.position))
-    present = {(topic, position) for topic, position in rows.all()}
-    added = 0
     for body in sample.entries:
-        if (body.topic, body.position) not in present:
-            await create(session, body, now)
-            added += 1
-    return added
+        await create(session, body, now)
+    return len(sample.entries)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -73,6 +73,20 @@ def search_text(request: Request) -> str:
     # Punctuation out: PostgreSQL's parser would keep `pol-777` as `pol` and `-777`, and an
     # email as one token, where people search by their parts.
     return re.sub(r"\W+", " ", fold(" ".join(parts))).strip()
+
+
+async def reindex_batch(session: AsyncSession, after_id: int, size: int = 1000) -> list[int]:
+    """Recompute the search text of the next `size` requests after `after_id` (after a release
+    that changes what search covers); returns the ids done, in order (empty: none left)."""
+    batch = (
+        await session.scalars(
+            select(Request).where(Request.id > after_id).order_by(Request.id).limit(size)
+        )
+    ).all()
+    for request in batch:
+        request.search_text = search_text(request)
+    await session.flush()
+    return [request.id for request in batch]
 
 
 async def policy_of(session: AsyncSession, request: Request, settings: Settings) -> Policy:
@@ -163,6 +177,7 @@ async def submit(
         errors.append(FieldError("received_at", "in_future"))
     if errors or administration is None:
         raise ValidationFailed(errors=errors)
+    received_at = received_at.astimezone(UTC)  # every timestamp leaves in UTC
 
     policy = catalogue.policy_for(
         administration, service, settings, kind=payload.kind, urgent=payload.urgent

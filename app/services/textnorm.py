@@ -21,6 +21,10 @@ _ARABIC_FOLD = str.maketrans(
         "ء": "",
     }
 )
+# Arabic-Indic and Eastern Arabic-Indic digits, as phones and forms type them, to 0-9.
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# Arabic letters glued to digits (ع12345) are two words to search: PostgreSQL would keep one.
+_SCRIPT_BOUNDARY = re.compile(r"(?<=[\u0600-\u06ff])(?=\d)|(?<=\d)(?=[\u0600-\u06ff])")
 _SPACES = re.compile(r"\s+")
 # Light stemming of Arabic articles and proclitics (as Lucene's Arabic analyzer does), so that
 # "الضمان" finds "للضمان" and "والضمان".
@@ -28,12 +32,14 @@ _ARTICLE = re.compile(r"(?<!\S)(?:وال|بال|كال|فال|لل|ال)(?=\S{2,
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip Latin accents and Arabic marks, unify hamza forms, squeeze spaces."""
-    text = _ARABIC_MARKS.sub("", text.translate(_ARABIC_FOLD))
+    """Lower-case, strip Latin accents and Arabic marks, unify hamza forms and digits, squeeze
+    spaces."""
+    text = _ARABIC_MARKS.sub("", text.translate(_ARABIC_FOLD).translate(_DIGITS))
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     # Drop combining marks left by decomposition (é -> e) but keep Arabic letters intact.
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = unicodedata.normalize("NFKC", stripped).translate(_ARABIC_FOLD)
+    stripped = _SCRIPT_BOUNDARY.sub(" ", stripped)
     return _ARTICLE.sub("", _SPACES.sub(" ", stripped).strip())
 
 
