@@ -751,6 +751,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Numéro de suivi invalide.",
         "ar": "رقم تتبع غير صالح.",
     },
+    "field.unknown_country": {
+        "en": "Not a country code (ISO 3166-1 alpha-2, e.g. MA, FR).",
+        "fr": "Code de pays inconnu (ISO 3166-1 alpha-2, par ex. MA, FR).",
+        "ar": "رمز بلد غير معروف (ISO 3166-1 alpha-2، مثلا MA أو FR).",
+    },
     "field.too_many": {
         "en": "At most {max} items.",
         "fr": "Au plus {max} éléments.",

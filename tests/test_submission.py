@@ -118,6 +118,11 @@ def _fields(response) -> dict[str, str]:
         ({"received_at": "2026-01-01T00:00:00Z"}, "received_at", "operator_only"),
         ({"channel": "mail"}, "channel", "channel_not_allowed"),
         ({"location": {"lat": 33.5}}, "location", "location_incomplete"),
+        (
+            {"complainant": {"full_name": "A B", "email": "a@b.ma", "country": "xx"}},
+            "complainant.country",
+            "unknown_country",
+        ),
         ({"location": {"address": "Rabat", "lat": 95, "long": 0}}, "location.lat", "too_large"),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.errors import FieldCodeError
@@ -71,6 +72,15 @@ class ComplainantIn(BaseModel):
     @classmethod
     def _country(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        # The regions phonenumbers knows are ISO 3166-1 alpha-2 codes: every country people
+        # live in, without a hand-kept list.
+        if value is not None and value not in phonenumbers.SUPPORTED_REGIONS:
+            raise FieldCodeError("unknown_country")
+        return value
 
 
 class Location(BaseModel):
