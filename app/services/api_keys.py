@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models.catalogue import Administration
 from app.models.integration import ApiKey
 from app.services import catalogue
 
@@ -61,8 +62,6 @@ async def revoke(session: AsyncSession, key_id: int, now: datetime) -> None:
 async def listing(
     session: AsyncSession, administration_code: str | None
 ) -> list[tuple[ApiKey, str]]:
-    from app.models.catalogue import Administration
-
     stmt = select(ApiKey, Administration.code).join(
         Administration, Administration.id == ApiKey.administration_id
     )

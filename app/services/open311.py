@@ -239,10 +239,11 @@ def _request_item(
 ) -> RequestItem:
     """The specification's request object. Anonymous callers get only what identifies nobody:
     the public id, the service, the status, the dates and the agency."""
-    closed = _status(request) == "closed"
+    status = _status(request)
+    closed = status == "closed"
     item = RequestItem(
         service_request_id=request.public_id or "",
-        status=_status(request),
+        status=status,
         service_name=service.name[language] if service else None,
         service_code=code_of(administration, service) if service else None,
         agency_responsible=administration.name[language],
