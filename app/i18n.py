@@ -741,6 +741,26 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Doit être une adresse https://.",
         "ar": "يجب أن يكون عنوانا يبدأ بـ https://.",
     },
+    "field.invalid_url": {
+        "en": "Not a valid web address.",
+        "fr": "Adresse web invalide.",
+        "ar": "عنوان ويب غير صالح.",
+    },
+    "field.url_credentials": {
+        "en": "The address must not contain a user name or password.",
+        "fr": "L'adresse ne doit contenir ni nom d'utilisateur ni mot de passe.",
+        "ar": "يجب ألا يتضمن العنوان اسم مستخدم أو كلمة مرور.",
+    },
+    "field.host_unresolvable": {
+        "en": "This host name could not be resolved.",
+        "fr": "Ce nom d'hôte est introuvable.",
+        "ar": "تعذر العثور على اسم المضيف هذا.",
+    },
+    "field.address_not_public": {
+        "en": "The address must lead to a public internet host (no private, local or reserved address).",
+        "fr": "L'adresse doit mener à un hôte public d'internet (aucune adresse privée, locale ou réservée).",
+        "ar": "يجب أن يؤدي العنوان إلى مضيف عمومي على الإنترنت (لا عناوين خاصة أو محلية أو محجوزة).",
+    },
     "field.invalid_cursor": {
         "en": "Invalid pagination cursor.",
         "fr": "Curseur de pagination invalide.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import json
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
@@ -65,6 +66,9 @@ class HttpReceiver:
 
     status: int = 200
     received: list[Received] = field(default_factory=list)
+    tls: ssl.SSLContext | None = None  # serve HTTPS with this server context
+    location: str | None = None  # sent as `Location` (to try redirects)
+    server_names: list[str | None] = field(default_factory=list)  # SNI of each TLS handshake
 
     def start(self) -> HttpReceiver:
         receiver = self
@@ -75,6 +79,8 @@ class HttpReceiver:
                 body = self.rfile.read(length)
                 receiver.received.append(Received(self.path, dict(self.headers.items()), body))
                 self.send_response(receiver.status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -82,13 +88,24 @@ class HttpReceiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+
+            def record(_sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
+                receiver.server_names.append(name)
+
+            self.tls.sni_callback = record  # type: ignore[assignment]
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
 
     @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         self.server.shutdown()

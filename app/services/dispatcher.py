@@ -26,6 +26,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 import aiosmtplib
+import httpcore
 import httpx
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import aliased
@@ -33,7 +34,7 @@ from sqlalchemy.orm import aliased
 from app.config import Settings
 from app.db import SessionMaker
 from app.models.outbox import OutboxMessage, Webhook
-from app.services import clock
+from app.services import clock, netguard
 
 log = logging.getLogger("app.dispatcher")
 
@@ -115,25 +116,71 @@ async def send_sms(message: Claimed, settings: Settings, client: httpx.AsyncClie
         raise SendError(f"sms: gateway answered {response.status_code}")
 
 
-async def send_webhook(message: Claimed, client: httpx.AsyncClient) -> None:
+async def send_webhook(
+    message: Claimed, pool: httpcore.AsyncConnectionPool, settings: Settings
+) -> None:
+    """POST the signed event. The pool's `GuardedBackend` connects only to checked public
+    addresses; redirects are not followed (a 3xx is a failure) and the answer's body is never
+    read, so a receiver cannot make the portal call elsewhere or fill its memory."""
     assert message.webhook_secret is not None
+    policy = netguard.Policy(allow_loopback=settings.webhooks_allow_http_loopback)
+    try:
+        # Registered before addresses were checked, or edited in the database: checked again.
+        target = netguard.parse(message.recipient, policy)
+    except netguard.Refused as exc:
+        raise SendError(f"webhook: {exc.code}") from exc
     body = json.dumps(
         {"delivery_id": message.message_id, **message.payload},
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode()
     headers = {
+        "Host": target.url.netloc.decode("ascii"),
         "Content-Type": "application/json",
+        "User-Agent": "Chikaya-Webhooks",
         SIGNATURE_HEADER: sign(message.webhook_secret, int(time.time()), body),
         DELIVERY_HEADER: message.message_id,
         EVENT_HEADER: message.event,
     }
+    url = httpcore.URL(
+        scheme=target.url.raw_scheme,
+        host=target.host.encode("ascii"),
+        port=target.port,
+        target=target.url.raw_path,
+    )
+    timeout = settings.webhook_timeout_seconds
+    extensions = {
+        "timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+    }
     try:
-        response = await client.post(message.recipient, content=body, headers=headers)
-    except httpx.HTTPError as exc:
+        async with pool.stream(
+            "POST", url, headers=list(headers.items()), content=body, extensions=extensions
+        ) as response:
+            status = response.status
+    except netguard.Refused as exc:
+        raise SendError(f"webhook: {exc.code}") from exc
+    except (
+        httpcore.TimeoutException,
+        httpcore.NetworkError,
+        httpcore.ProtocolError,
+        httpcore.UnsupportedProtocol,
+    ) as exc:
         raise SendError(f"webhook: {type(exc).__name__}") from exc
-    if not response.is_success:
-        raise SendError(f"webhook: receiver answered {response.status_code}")
+    if not 200 <= status < 300:
+        raise SendError(f"webhook: receiver answered {status}")
+
+
+def webhook_pool(
+    settings: Settings, resolver: netguard.Resolver = netguard.resolve
+) -> httpcore.AsyncConnectionPool:
+    """Connections for one dispatch pass: to checked addresses only, no proxy from the
+    environment (it would connect on our behalf to anywhere), certificates verified."""
+    policy = netguard.Policy(allow_loopback=settings.webhooks_allow_http_loopback)
+    return httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        network_backend=netguard.GuardedBackend(policy, resolver),
+        max_connections=settings.outbox_batch_size,
+    )
 
 
 def enabled_channels(settings: Settings) -> list[str]:
@@ -269,6 +316,7 @@ async def dispatch_once(
     *,
     now: datetime | None = None,
     after_send: Callable[[Claimed], Awaitable[None]] | None = None,
+    resolver: netguard.Resolver = netguard.resolve,
 ) -> int:
     """Claim one batch and deliver it. Returns how many messages were sent."""
     now = now or clock.now()
@@ -276,11 +324,14 @@ async def dispatch_once(
     if not batch:
         return 0
     sent = 0
-    async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
+    async with (
+        httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client,
+        webhook_pool(settings, resolver) as pool,
+    ):
         senders: dict[str, Sender] = {
             "email": lambda m: send_email(m, settings),
             "sms": lambda m: send_sms(m, settings, client),
-            "webhook": lambda m: send_webhook(m, client),
+            "webhook": lambda m: send_webhook(m, pool, settings),
         }
 
         async def deliver(message: Claimed) -> bool:
@@ -306,11 +357,15 @@ async def dispatch_once(
 
 
 async def drain(
-    sessionmaker: SessionMaker, settings: Settings, *, now: datetime | None = None
+    sessionmaker: SessionMaker,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    resolver: netguard.Resolver = netguard.resolve,
 ) -> int:
     """Pass after pass until nothing is left to send now; how many were sent in all."""
     total = 0
-    while sent := await dispatch_once(sessionmaker, settings, now=now):
+    while sent := await dispatch_once(sessionmaker, settings, now=now, resolver=resolver):
         total += sent
     return total
 

@@ -3,10 +3,8 @@ the outbox and re-send what was parked."""
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,22 +16,18 @@ from app.models.enums import Role
 from app.models.outbox import OutboxMessage, Webhook
 from app.models.request import Request
 from app.schemas.notifications import OutboxOut, WebhookIn, WebhookOut
-from app.services import catalogue
+from app.services import catalogue, netguard
 from app.services.lifecycle import Actor
 
 
-def _check_url(url: str, settings: Settings) -> None:
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return
-    loopback = False
+async def _check_url(url: str, settings: Settings, resolver: netguard.Resolver) -> None:
+    """HTTPS to a host of the public internet, no credentials in the address (checked again
+    at every delivery: where a name points may change)."""
+    policy = netguard.Policy(allow_loopback=settings.webhooks_allow_http_loopback)
     try:
-        loopback = parts.hostname is not None and ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        loopback = parts.hostname == "localhost"
-    if parts.scheme == "http" and loopback and settings.webhooks_allow_http_loopback:
-        return
-    raise ValidationFailed(errors=[FieldError("url", "https_required")])
+        await netguard.check_url(url, policy, resolver)
+    except netguard.Refused as refused:
+        raise ValidationFailed(errors=[FieldError("url", refused.code)]) from refused
 
 
 async def _target_administration(
@@ -64,10 +58,16 @@ def out(hook: Webhook, administration: Administration) -> WebhookOut:
 
 
 async def create(
-    session: AsyncSession, actor: Actor, body: WebhookIn, settings: Settings, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    body: WebhookIn,
+    settings: Settings,
+    now: datetime,
+    resolver: netguard.Resolver = netguard.resolve,
 ) -> tuple[Webhook, Administration]:
-    _check_url(body.url, settings)
+    # Who may register first: an agent learns nothing of how addresses are judged.
     administration = await _target_administration(session, actor, body.administration)
+    await _check_url(body.url, settings, resolver)
     hook = Webhook(
         administration_id=administration.id,
         url=body.url,
