@@ -148,6 +148,10 @@ class ContactNotAllowed(TransitionNotAllowed):
     code = "contact_not_allowed"
 
 
+class ContactAlreadySet(TransitionNotAllowed):
+    code = "contact_already_set"
+
+
 class PreconditionFailed(DomainError):
     status, code = 412, "precondition_failed"
 

@@ -376,6 +376,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Un contact ne peut être ajouté qu'à une demande reçue par courrier ou par téléphone.",
         "ar": "لا يمكن إضافة وسيلة اتصال إلا لطلب ورد عبر البريد أو الهاتف.",
     },
+    "contact_already_set.title": {
+        "en": "The request already has a contact",
+        "fr": "La demande a déjà un contact",
+        "ar": "للطلب وسيلة اتصال من قبل",
+    },
+    "contact_already_set.detail": {
+        "en": "Only a supervisor of the request's administration can replace its contact; its current contact will be told.",
+        "fr": "Seul un superviseur de l'administration de la demande peut en remplacer le contact ; le contact actuel en sera informé.",
+        "ar": "لا يمكن تغيير وسيلة الاتصال إلا من طرف مشرف في الإدارة المعنية بالطلب، وسيتم إخبار صاحب وسيلة الاتصال الحالية.",
+    },
     "open311.unknown_jurisdiction": {
         "en": "Unknown jurisdiction_id: this endpoint serves {jurisdiction}.",
         "fr": "jurisdiction_id inconnu : ce point d'accès sert {jurisdiction}.",

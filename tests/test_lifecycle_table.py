@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from app.errors import (
     AlreadyRated,
+    ContactAlreadySet,
     ContactNotAllowed,
     NotAnswered,
     ReopenLimitReached,
@@ -54,7 +55,8 @@ COMPLAINT = {
     A.message: {**at(OPEN, STAFF | {R.citizen}), S.answered: STAFF},
     A.note: at(lifecycle.states_of(Kind.complaint), STAFF),
     A.attach: at(OPEN | {S.answered}, STAFF | {R.citizen}),
-    A.attach_contact: at(OPEN | {S.answered}, {R.operator}),
+    # Operators attach a first contact; supervisors replace one (issue 9, audit row 6).
+    A.attach_contact: at(OPEN | {S.answered}, {R.operator, R.supervisor}),
 }
 ACKNOWLEDGED = {
     A.acknowledge: {S.submitted: STAFF},
@@ -66,7 +68,7 @@ ACKNOWLEDGED = {
     A.message: {S.submitted: STAFF | {R.citizen}, S.acknowledged: STAFF},
     A.note: at(lifecycle.states_of(Kind.observation), STAFF),
     A.attach: at([S.submitted, S.acknowledged], STAFF | {R.citizen}),
-    A.attach_contact: at([S.submitted, S.acknowledged], {R.operator}),
+    A.attach_contact: at([S.submitted, S.acknowledged], {R.operator, R.supervisor}),
 }
 EXPECTED = {
     Kind.complaint: COMPLAINT,
@@ -179,6 +181,22 @@ def test_contact_only_for_paper_and_phone_requests():
     paper = make(channel="mail")
     run(paper, A.attach_contact, role=R.operator, email="a@b.ma")
     assert paper.email == "a@b.ma"
+
+
+def test_an_operator_never_replaces_a_contact_a_supervisor_may_with_a_reason():
+    paper = make(channel="call_center", phone="+212612345678")
+    with pytest.raises(ContactAlreadySet):
+        run(paper, A.attach_contact, role=R.operator, email="someone@else.ma")
+    with pytest.raises(ContactAlreadySet):
+        run(make(channel="mail", email="a@b.ma"), A.attach_contact, role=R.operator, phone="+1")
+    assert paper.email is None
+    with pytest.raises(ValidationFailed) as invalid:
+        run(paper, A.attach_contact, role=R.supervisor, email="new@b.ma")
+    assert [e.field for e in invalid.value.errors] == ["reason"]
+    event = run(paper, A.attach_contact, role=R.supervisor, email="new@b.ma", reason="Lost phone")
+    assert (paper.email, paper.phone, event.note) == ("new@b.ma", "+212612345678", "Lost phone")
+    operator = Actor(role=R.operator)
+    assert "attach_contact" not in lifecycle.allowed_actions(paper, operator, POLICY, T0)
 
 
 @pytest.mark.parametrize(

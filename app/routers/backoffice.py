@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import Header, Path, Query, Response
 
-from app.deps import AdministrationStaff, AppSettings, CurrentOperator, CurrentStaff, Session
+from app.deps import AdministrationStaff, AppSettings, CurrentStaff, Session
 from app.errors import (
+    ContactAlreadySet,
     ContactNotAllowed,
     Forbidden,
     InvalidToken,
@@ -145,19 +146,24 @@ async def take_action(
 
 @router.post(
     "/requests/{tracking_number}/contact",
-    summary="Attach a contact to a paper or phone request (operators)",
+    summary="Attach or replace the contact of a paper or phone request",
     operation_id="attachContact",
-    responses=error_responses(*_AUTH_ERRORS, RequestNotFound, ContactNotAllowed, ValidationFailed),
+    responses=error_responses(
+        *_AUTH_ERRORS, RequestNotFound, ContactNotAllowed, ContactAlreadySet, ValidationFailed
+    ),
 )
 async def attach_contact(
     tracking_number: TrackingNumber,
     body: ContactIn,
-    actor: CurrentOperator,
+    actor: CurrentStaff,
     session: Session,
     settings: AppSettings,
 ) -> RequestDetail:
     """A request received by mail or phone gets an email and/or a phone, so that its author can
-    follow it with the tracking number (as the ACAPS platform allows)."""
+    follow it with the tracking number (as the ACAPS platform allows). Operators attach one
+    only when the request has none (`contact_already_set` otherwise); a supervisor of the
+    request's administration may replace it, with a `reason`, and the previous contact is told
+    (its new value masked). Other roles get 403."""
     request = await service.get_visible(session, tracking_number, actor)
     now = clock.now()
     request = await service.attach_contact(

@@ -374,7 +374,8 @@ class ActionIn(BaseModel):
 
 
 class ContactIn(BaseModel):
-    """A contact an operator attaches to a mail or phone request, so its author can track it."""
+    """A contact for a mail or phone request, so its author can track it: attached by an
+    operator when it has none, replaced only by a supervisor of its administration."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -384,6 +385,11 @@ class ContactIn(BaseModel):
 
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(
+        default=None,
+        max_length=REASON_MAX,
+        description="Supervisors replacing a contact: why (kept in the request's history).",
+    )
 
     @field_validator("email")
     @classmethod

@@ -49,6 +49,17 @@ def email_key(email: str) -> str:
     return email.strip().casefold()
 
 
+def mask_email(email: str) -> str:
+    """Enough of an address for its owner to recognize it, not enough to write to it."""
+    local, _, domain = email.rpartition("@")
+    name, dot, top = domain.rpartition(".")
+    return f"{local[:1]}***@{name[:1]}***{dot}{top}" if name else f"{local[:1]}***@***"
+
+
+def mask_phone(phone: str) -> str:
+    return "*" * max(len(phone) - 2, 3) + phone[-2:]
+
+
 def normalize_national_id(raw: str) -> str:
     value = "".join(raw.split()).upper()
     if not _CIN.fullmatch(value):

@@ -20,6 +20,7 @@ from app.errors import (
     ActionNotForRole,
     AlreadyRated,
     AppealNotOpen,
+    ContactAlreadySet,
     ContactNotAllowed,
     ExtensionAlreadyUsed,
     FieldError,
@@ -161,6 +162,14 @@ def guard_paper_or_phone(ctx: Context) -> None:
         raise ContactNotAllowed()
 
 
+def guard_first_contact(ctx: Context) -> None:
+    # A contact opens the request to whoever holds it: replacing one locks its owner out, so
+    # that takes a supervisor's decision (and the owner is told), never an operator's.
+    guard_paper_or_phone(ctx)
+    if ctx.request.email or ctx.request.phone:
+        raise ContactAlreadySet()
+
+
 def guard_extension_unused(ctx: Context) -> None:
     if ctx.request.extension_count >= 1:
         raise ExtensionAlreadyUsed()
@@ -186,6 +195,7 @@ guard_reopen.__doc__ = "Within the reopen window after the answer, and under the
 guard_rate.__doc__ = "Answered at least once, and not rated yet."
 guard_window_passed.__doc__ = "The reopen window after the answer has passed."
 guard_paper_or_phone.__doc__ = "The request came by mail or through the call centre."
+guard_first_contact.__doc__ = "A mail or call-centre request that has no email or phone yet."
 
 
 # --- effects
@@ -429,10 +439,21 @@ COMPLAINT: tuple[Transition, ...] = (
         [*OPEN, S.answered],
         None,
         [R.operator],
-        guard=guard_paper_or_phone,
+        guard=guard_first_contact,
         effect=effect_attach_contact,
         requires=("contact",),
-        summary="An operator gives a paper or phone request an email or phone to track it.",
+        summary="An operator gives a paper or phone request without one an email or phone.",
+    ),
+    T(
+        A.attach_contact,
+        [*OPEN, S.answered],
+        None,
+        [R.supervisor],
+        guard=guard_paper_or_phone,
+        effect=effect_attach_contact,
+        requires=("contact", "reason"),
+        summary="A supervisor replaces the contact of a paper or phone request, with a reason; "
+        "the previous contact is told.",
     ),
 )
 
@@ -535,10 +556,21 @@ ACKNOWLEDGED_ONLY: tuple[Transition, ...] = (
         [S.submitted, S.acknowledged],
         None,
         [R.operator],
-        guard=guard_paper_or_phone,
+        guard=guard_first_contact,
         effect=effect_attach_contact,
         requires=("contact",),
-        summary="An operator gives a paper or phone request an email or phone to track it.",
+        summary="An operator gives a paper or phone request without one an email or phone.",
+    ),
+    T(
+        A.attach_contact,
+        [S.submitted, S.acknowledged],
+        None,
+        [R.supervisor],
+        guard=guard_paper_or_phone,
+        effect=effect_attach_contact,
+        requires=("contact", "reason"),
+        summary="A supervisor replaces the contact of a paper or phone request, with a reason; "
+        "the previous contact is told.",
     ),
 )
 

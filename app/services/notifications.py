@@ -18,6 +18,7 @@ from app.models.outbox import OutboxMessage, Webhook
 from app.models.request import Request, RequestEvent
 from app.models.user import User
 from app.services import templates
+from app.services.contacts import mask_email, mask_phone
 
 # Citizen-facing events whose note is the administration's own words, quoted in the email.
 SPEAKING = {Action.request_info, Action.answer, Action.reject, Action.acknowledge, Action.message}
@@ -252,6 +253,55 @@ async def on_event(
     if action is Action.message and event.public:
         await _webhooks(
             session, administration, "message.created", request, now, author=event.actor_role
+        )
+
+
+async def contact_changed(
+    session: AsyncSession,
+    request: Request,
+    old_email: str | None,
+    old_phone: str | None,
+    now: datetime,
+) -> None:
+    """Tell the previous contact of a request that it was replaced: whoever held it can no
+    longer follow the request and must know. The new contact is shown masked, never in full."""
+    administration = await session.get_one(Administration, request.administration_id)
+    language = _language(request)
+    masked = [mask_email(request.email)] if request.email else []
+    masked += [mask_phone(request.phone)] if request.phone else []
+    params = {
+        "number": request.tracking_number,
+        "administration": administration.name.get(language) or administration.code,
+        "contact": ", ".join(masked),
+    }
+    if old_email:
+        mail = templates.email("contact_changed", language, **params)
+        _add(
+            session,
+            channel="email",
+            event="contact_changed",
+            recipient=old_email,
+            payload={
+                "subject": mail.subject,
+                "text": mail.text,
+                "html": mail.html,
+                "language": language,
+            },
+            now=now,
+            request_id=request.id,
+        )
+    if old_phone:
+        _add(
+            session,
+            channel="sms",
+            event="contact_changed",
+            recipient=old_phone,
+            payload={
+                "text": templates.sms("contact_changed", language, **params),
+                "language": language,
+            },
+            now=now,
+            request_id=request.id,
         )
 
 

@@ -502,10 +502,27 @@ async def attach_contact(
     settings: Settings,
     now: datetime,
 ) -> Request:
-    data = ActionInput(email=body.email, phone=body.phone, data={"contact": "attached"})
+    """An operator gives a contact to a mail or phone request that has none; replacing one
+    takes a supervisor of its administration, and the previous contact is told."""
+    if actor.role not in (Role.operator, Role.supervisor):
+        raise Forbidden()
+    # Read the contact being replaced under the row lock (`apply` takes it again: a no-op).
+    request = await lifecycle.lock(session, request)
+    old_email, old_phone = request.email, request.phone
+    changed = [
+        name
+        for name, new, old in (("email", body.email, old_email), ("phone", body.phone, old_phone))
+        if new and new != old
+    ]
+    facts: dict[str, object] = {"contact": "replaced" if old_email or old_phone else "attached"}
+    if changed:
+        facts["changed"] = changed
+    data = ActionInput(email=body.email, phone=body.phone, reason=body.reason, data=facts)
     request = await act(
         session, request, Action.attach_contact, actor, data, settings=settings, now=now
     )
+    if changed and (old_email or old_phone):
+        await notifications.contact_changed(session, request, old_email, old_phone, now)
     request.search_text = search_text(request)  # staff may now find it by the new contact
     await session.flush()
     return request

@@ -49,6 +49,11 @@ SUBJECTS: Final[dict[str, dict[str, str]]] = {
         "fr": "Dernier délai pour rouvrir votre demande {number}",
         "en": "Last days to reopen your request {number}",
     },
+    "contact_changed": {
+        "ar": "تم تغيير وسيلة الاتصال الخاصة بطلبكم رقم {number}",
+        "fr": "Les coordonnées de votre demande {number} ont été modifiées",
+        "en": "The contact details of your request {number} were changed",
+    },
     "new_request": {
         "ar": "طلب جديد رقم {number}",
         "fr": "Nouvelle demande {number}",
@@ -77,6 +82,11 @@ BODIES: Final[dict[str, dict[str, str]]] = {
         "fr": "Si la réponse de {administration} à votre demande n° {number} ne vous convainc pas, vous pouvez la rouvrir avant le {until}.",
         "en": "If the answer of {administration} to your request no. {number} does not convince you, you can reopen it before {until}.",
     },
+    "contact_changed": {
+        "ar": "غيرت {administration} وسيلة الاتصال الخاصة بطلبكم رقم {number}، وستصل الرسائل المتعلقة به من الآن إلى: {contact}. إذا لم تطلبوا ذلك، اتصلوا بـ{administration} مع ذكر رقم طلبكم.",
+        "fr": "{administration} a modifié les coordonnées de votre demande n° {number} ; ses messages iront désormais à : {contact}. Si vous n'en êtes pas à l'origine, contactez {administration} en indiquant ce numéro.",
+        "en": "{administration} changed the contact details of your request no. {number}; its messages now go to: {contact}. If you did not ask for this, contact {administration} with this number.",
+    },
     "new_request": {
         "ar": "وصل طلب جديد رقم {number} ({kind}) إلى {administration}، يجب الرد عليه قبل {due}.",
         "fr": "Une nouvelle demande n° {number} ({kind}) est arrivée à {administration} ; réponse due avant le {due}.",
@@ -99,6 +109,11 @@ SMS: Final[dict[str, dict[str, str]]] = {
         "ar": "شكاية: رسالة جديدة بخصوص طلبكم {number}.",
         "fr": "Chikaya: nouveau message sur votre demande {number}.",
         "en": "Chikaya: new message about your request {number}.",
+    },
+    "contact_changed": {
+        "ar": "شكاية: تم تغيير وسيلة الاتصال لطلبكم {number} إلى {contact}.",
+        "fr": "Chikaya: le contact de votre demande {number} a été remplacé par {contact}.",
+        "en": "Chikaya: the contact of your request {number} was changed to {contact}.",
     },
     "reopen_reminder": {
         "ar": "شكاية: يمكنكم إعادة فتح طلبكم {number} قبل {until}.",
