@@ -751,6 +751,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Doit être une adresse https://.",
         "ar": "يجب أن يكون عنوانا يبدأ بـ https://.",
     },
+    "field.invisible_text": {
+        "en": "Must contain visible characters.",
+        "fr": "Doit contenir des caractères visibles.",
+        "ar": "يجب أن يحتوي على أحرف مرئية.",
+    },
     "field.invalid_url": {
         "en": "Not a valid web address.",
         "fr": "Adresse web invalide.",

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.errors import FieldCodeError
 from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, State
 from app.schemas.common import Localized
+from app.schemas.text import FreeText, VisibleText, clean_values
 from app.services.contacts import normalize_email, normalize_phone
 
 Language = Literal["ar", "fr", "en"]
@@ -28,8 +29,10 @@ class ComplainantIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     person_type: PersonType = PersonType.natural
-    full_name: str = Field(min_length=2, max_length=200, examples=["Fatima Zahra El Idrissi"])
-    organization_name: str | None = Field(
+    full_name: VisibleText = Field(
+        min_length=2, max_length=200, examples=["Fatima Zahra El Idrissi"]
+    )
+    organization_name: VisibleText | None = Field(
         default=None, max_length=200, description="For a legal person: the company or association."
     )
     email: str | None = Field(default=None, max_length=254, examples=["fatima@example.ma"])
@@ -94,7 +97,7 @@ class Location(BaseModel):
         },
     )
 
-    address: str | None = Field(default=None, min_length=3, max_length=250)
+    address: VisibleText | None = Field(default=None, min_length=3, max_length=250)
     lat: float | None = Field(
         default=None, ge=-90, le=90, allow_inf_nan=False, description="Latitude, WGS 84."
     )
@@ -136,8 +139,8 @@ class RequestIn(BaseModel):
     kind: Kind
     administration: str = Field(max_length=32, description="Code of the administration.")
     service: str | None = Field(default=None, max_length=48, description="Code of its service.")
-    subject: str = Field(min_length=3, max_length=SUBJECT_MAX)
-    description: str = Field(min_length=10, max_length=DESCRIPTION_MAX)
+    subject: VisibleText = Field(min_length=3, max_length=SUBJECT_MAX)
+    description: VisibleText = Field(min_length=10, max_length=DESCRIPTION_MAX)
     attributes: dict[str, Any] = Field(
         default_factory=dict,
         description="Values of the service's attributes, keyed by attribute code.",
@@ -170,7 +173,8 @@ class RequestIn(BaseModel):
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
         if len(value) > MAX_ATTRIBUTES:
             raise FieldCodeError("too_many", max=MAX_ATTRIBUTES)
-        return value
+        # Attribute values are shown to staff like any free text.
+        return {key: clean_values(item) for key, item in value.items()}
 
 
 class AdministrationRef(BaseModel):
@@ -297,7 +301,7 @@ class MessageIn(BaseModel):
         json_schema_extra={"example": {"body": "Voici le constat amiable demandé."}},
     )
 
-    body: str = Field(min_length=1, max_length=MESSAGE_MAX)
+    body: VisibleText = Field(min_length=1, max_length=MESSAGE_MAX)
     internal: bool = Field(
         default=False, description="Staff only: an internal note the citizen never sees."
     )
@@ -319,7 +323,7 @@ class CloseIn(BaseModel):
         json_schema_extra={"example": {"reason": "La réponse me convient."}},
     )
 
-    reason: str | None = Field(default=None, max_length=REASON_MAX)
+    reason: FreeText | None = Field(default=None, max_length=REASON_MAX)
 
 
 class ReopenIn(BaseModel):
@@ -329,7 +333,7 @@ class ReopenIn(BaseModel):
         json_schema_extra={"example": {"reason": "Le remboursement n'a toujours pas été versé."}},
     )
 
-    reason: str = Field(min_length=3, max_length=REASON_MAX)
+    reason: VisibleText = Field(min_length=3, max_length=REASON_MAX)
 
 
 class RatingIn(BaseModel):
@@ -340,7 +344,7 @@ class RatingIn(BaseModel):
     )
 
     score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied).")
-    comment: str | None = Field(default=None, max_length=REASON_MAX)
+    comment: FreeText | None = Field(default=None, max_length=REASON_MAX)
 
 
 class ActionIn(BaseModel):
@@ -352,8 +356,8 @@ class ActionIn(BaseModel):
         json_schema_extra={"example": {"message": "Merci de joindre le constat amiable."}},
     )
 
-    message: str | None = Field(default=None, max_length=MESSAGE_MAX)
-    reason: str | None = Field(default=None, max_length=REASON_MAX)
+    message: FreeText | None = Field(default=None, max_length=MESSAGE_MAX)
+    reason: FreeText | None = Field(default=None, max_length=REASON_MAX)
     reason_code: RejectionReason | None = None
     assignee: int | None = Field(default=None, description="Staff id, for `assign`.")
     administration: str | None = Field(
@@ -366,7 +370,7 @@ class ActionIn(BaseModel):
     outcome: Outcome | None = Field(
         default=None, description="Information requests: `answer` and `decide_appeal`."
     )
-    legal_ground: str | None = Field(
+    legal_ground: FreeText | None = Field(
         default=None,
         max_length=REASON_MAX,
         description="The legal ground of a refusal or partial refusal (law 31-13, article 7).",
@@ -385,7 +389,7 @@ class ContactIn(BaseModel):
 
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
-    reason: str | None = Field(
+    reason: FreeText | None = Field(
         default=None,
         max_length=REASON_MAX,
         description="Supervisors replacing a contact: why (kept in the request's history).",

@@ -28,6 +28,7 @@ from email.utils import format_datetime, parseaddr
 import aiosmtplib
 import httpcore
 import httpx
+import idna
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import aliased
 
@@ -66,11 +67,24 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
+def smtp_address(address: str) -> str:
+    """The address as mail servers take it: an internationalized domain in its IDNA (punycode)
+    form, which every server accepts, rather than UTF-8, which needs SMTPUTF8. A non-ASCII
+    local part has no such form and is sent as it is."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:
+        return address
+
+
 async def send_email(message: Claimed, settings: Settings) -> None:
     assert settings.smtp_host is not None
     email = EmailMessage()
     email["From"] = settings.smtp_from
-    email["To"] = message.recipient
+    email["To"] = smtp_address(message.recipient)
     email["Subject"] = str(message.payload["subject"])
     # When it was written, not when a retry sent it: mail clients sort by this date.
     email["Date"] = format_datetime(message.created_at.astimezone(UTC), usegmt=True)
