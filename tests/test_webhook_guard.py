@@ -278,3 +278,14 @@ def test_the_address_policy(address, public):
 async def test_resolution_reads_numeric_spellings_as_the_address_they_spell():
     for spelling in ("0x7f000001", "2130706433", "127.1", "0177.0.0.1"):
         assert await netguard.resolve(spelling, 443) == [ipaddress.ip_address("127.0.0.1")]
+
+
+async def test_plain_http_reaches_only_this_machine_even_in_development(live, settings):
+    # Development allows http:// to loopback; a stored http:// address that now resolves to a
+    # public host is not called in clear text.
+    await hook_at(live, "http://hooks.example.ma/chikaya")
+    await live.client.post("/api/v1/requests", json=complaint(live.administration.code))
+    dns = Resolver([PUBLIC_V4])
+    assert await drain(live.sessionmaker, settings, resolver=dns) == 0
+    [message] = await hook_messages(live)
+    assert message.last_error == "webhook: address_not_public"

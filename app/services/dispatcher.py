@@ -131,7 +131,7 @@ async def send_sms(message: Claimed, settings: Settings, client: httpx.AsyncClie
 
 
 async def send_webhook(
-    message: Claimed, pool: httpcore.AsyncConnectionPool, settings: Settings
+    message: Claimed, pools: dict[str, httpcore.AsyncConnectionPool], settings: Settings
 ) -> None:
     """POST the signed event. The pool's `GuardedBackend` connects only to checked public
     addresses; redirects are not followed (a 3xx is a failure) and the answer's body is never
@@ -167,7 +167,7 @@ async def send_webhook(
         "timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
     }
     try:
-        async with pool.stream(
+        async with pools[target.url.scheme].stream(
             "POST", url, headers=list(headers.items()), content=body, extensions=extensions
         ) as response:
             status = response.status
@@ -185,11 +185,16 @@ async def send_webhook(
 
 
 def webhook_pool(
-    settings: Settings, resolver: netguard.Resolver = netguard.resolve
+    settings: Settings,
+    resolver: netguard.Resolver = netguard.resolve,
+    *,
+    loopback_only: bool = False,
 ) -> httpcore.AsyncConnectionPool:
     """Connections for one dispatch pass: to checked addresses only, no proxy from the
     environment (it would connect on our behalf to anywhere), certificates verified."""
-    policy = netguard.Policy(allow_loopback=settings.webhooks_allow_http_loopback)
+    policy = netguard.Policy(
+        allow_loopback=settings.webhooks_allow_http_loopback, loopback_only=loopback_only
+    )
     return httpcore.AsyncConnectionPool(
         ssl_context=httpx.create_ssl_context(),
         network_backend=netguard.GuardedBackend(policy, resolver),
@@ -340,12 +345,15 @@ async def dispatch_once(
     sent = 0
     async with (
         httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client,
-        webhook_pool(settings, resolver) as pool,
+        webhook_pool(settings, resolver) as https_pool,
+        # Plain HTTP (development only) reaches nothing but this machine.
+        webhook_pool(settings, resolver, loopback_only=True) as http_pool,
     ):
+        pools = {"https": https_pool, "http": http_pool}
         senders: dict[str, Sender] = {
             "email": lambda m: send_email(m, settings),
             "sms": lambda m: send_sms(m, settings, client),
-            "webhook": lambda m: send_webhook(m, pool, settings),
+            "webhook": lambda m: send_webhook(m, pools, settings),
         }
 
         async def deliver(message: Claimed) -> bool:

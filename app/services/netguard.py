@@ -50,16 +50,20 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Policy:
-    """`allow_loopback`: development and tests, where the receiver runs on this machine."""
+    """`allow_loopback`: development and tests, where the receiver runs on this machine;
+    `loopback_only`: nothing else (plain HTTP, allowed only there)."""
 
     allow_loopback: bool = False
+    loopback_only: bool = False
 
     def permits(self, address: IPAddress) -> bool:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            # An IPv4 written as IPv6 (`::ffff:127.0.0.1`) is judged as the IPv4 it is.
-            return self.permits(address.ipv4_mapped)
-        if address.is_loopback:
+        if _loopback(address):
             return self.allow_loopback
+        if self.loopback_only:
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            # An IPv4 written as IPv6 (`::ffff:10.0.0.1`) is judged as the IPv4 it is.
+            return is_public(address.ipv4_mapped)
         return is_public(address)
 
 
