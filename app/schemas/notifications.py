@@ -23,7 +23,10 @@ class WebhookIn(BaseModel):
     )
 
     url: str = Field(
-        max_length=2048, description="An HTTPS address of the administration's system."
+        max_length=2048,
+        description="An HTTPS address of the administration's system on the public internet: "
+        "no `user:password@`, and a host whose every address is public (checked now and at "
+        "each delivery; redirects are not followed).",
     )
     events: list[WebhookEvent] = Field(min_length=1)
     administration: str | None = Field(
