@@ -119,6 +119,9 @@ class Settings(BaseSettings):
             key = self.secret_key.get_secret_value() if self.secret_key else ""
             if len(key) < 32:
                 raise ValueError("SECRET_KEY must be set to at least 32 characters in production")
+        if self.environment is Environment.production and self.webhooks_allow_http_loopback:
+            # It would let a webhook reach this machine's own services.
+            raise ValueError("WEBHOOKS_ALLOW_HTTP_LOOPBACK is for development and tests only")
         if self.default_language not in ("ar", "fr", "en"):
             raise ValueError("DEFAULT_LANGUAGE must be one of ar, fr, en")
         return self

@@ -289,3 +289,16 @@ async def test_plain_http_reaches_only_this_machine_even_in_development(live, se
     assert await drain(live.sessionmaker, settings, resolver=dns) == 0
     [message] = await hook_messages(live)
     assert message.last_error == "webhook: address_not_public"
+
+
+def test_production_refuses_loopback_webhooks():
+    from pydantic import ValidationError
+
+    from app.config import Environment, Settings
+
+    with pytest.raises(ValidationError, match="WEBHOOKS_ALLOW_HTTP_LOOPBACK"):
+        Settings(
+            environment=Environment.production,
+            secret_key="x" * 40,  # type: ignore[arg-type]
+            webhooks_allow_http_loopback=True,
+        )
