@@ -189,7 +189,7 @@ def serve() -> None:
         services,
         questions,
     )
-    print(f"Chikaya API on http://{settings.host}:{settings.port}/docs", file=sys.stderr)
+    logging.getLogger("app").info("Chikaya API on http://%s:%d/docs", settings.host, settings.port)
     # Uvicorn re-raises SIGTERM after its graceful shutdown; the default action would kill the
     # process before `atexit` runs, leaving the embedded PostgreSQL behind. Exit normally.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

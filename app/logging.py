@@ -90,8 +90,16 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def _json_handler_installed(logger: logging.Logger) -> bool:
-    return any(isinstance(h, _StderrHandler) for h in logger.handlers)
+class DropQueryStrings(logging.Filter):
+    """Uvicorn's access line carries the full path and query (search terms, names); it is off
+    (see `install`), and should someone switch it back on, at least the query goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path = args[2].split("?", 1)[0]
+            record.args = (*args[:2], path, *args[3:])
+        return True
 
 
 def install(*, force: bool = False) -> None:
@@ -105,13 +113,20 @@ def install(*, force: bool = False) -> None:
     if force:
         for handler in list(root.handlers):
             root.removeHandler(handler)
+        logging.captureWarnings(True)  # warnings become JSON lines too
     if not root.handlers:
         root.addHandler(_StderrHandler())
         root.setLevel(logging.INFO)
     for name in ("uvicorn", "uvicorn.error"):
         for handler in logging.getLogger(name).handlers:
             handler.setFormatter(JsonFormatter())
-    logging.getLogger("uvicorn.access").disabled = True
+    access = logging.getLogger("uvicorn.access")
+    access.disabled = True
+    if not any(isinstance(f, DropQueryStrings) for f in access.filters):
+        access.addFilter(DropQueryStrings())
+    # Request lines of the app's own HTTP client name gateway and webhook URLs, which may
+    # carry credentials in their query; failures are logged by the dispatcher itself.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 # `uvicorn.run(log_config=...)`: uvicorn configures logging in each worker process with this.
