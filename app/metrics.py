@@ -20,11 +20,13 @@ of the contract with citizens' apps and integrators (README, *Operations*). With
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import (
@@ -39,12 +41,17 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from app.db import SessionMaker
 from app.errors import Unauthorized
 from app.models import OutboxMessage
 from app.services import clock, stats
 
 CACHE_SECONDS = 5.0
+QUERY_TIMEOUT_SECONDS = 5.0
+
+log = logging.getLogger("app.metrics")
 
 HTTP_REQUESTS = Counter(
     "chikaya_http_requests",
@@ -73,6 +80,7 @@ class DatabaseGauges:
     outbox_oldest_pending_seconds: float = 0.0
     overdue: dict[str, int] = field(default_factory=dict)
     read_at: float = float("-inf")
+    database_up: bool = True
 
 
 class _Gauges(Collector):
@@ -108,15 +116,36 @@ class _Gauges(Collector):
         for code, count in sorted(self.values.overdue.items()):
             overdue.add_metric([code], count)
         yield overdue
+        yield GaugeMetricFamily(
+            "chikaya_metrics_database_up",
+            "1 when the gauges above were just read from PostgreSQL; 0 when it did not answer "
+            "(the gauges are then the last values read, or zeros).",
+            value=1 if self.values.database_up else 0,
+        )
 
 
 async def _read(request: Request) -> DatabaseGauges:
     cached: DatabaseGauges | None = getattr(request.app.state, "metrics_gauges", None)
     if cached is not None and time.monotonic() - cached.read_at < CACHE_SECONDS:
         return cached
+    try:
+        # A scrape must answer even when the database does not: the HTTP counters are what
+        # an operator needs most during an outage.
+        async with asyncio.timeout(QUERY_TIMEOUT_SECONDS):
+            values = await _query(request.app.state.sessionmaker)
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        log.warning("metrics: the database did not answer (%s)", type(exc).__name__)
+        stale = replace(cached) if cached is not None else DatabaseGauges()
+        stale.database_up, stale.read_at = False, time.monotonic()
+        values = stale
+    request.app.state.metrics_gauges = values
+    return values
+
+
+async def _query(sessionmaker: SessionMaker) -> DatabaseGauges:
     now = clock.now()
     values = DatabaseGauges(read_at=time.monotonic())
-    async with request.app.state.sessionmaker() as session:
+    async with sessionmaker() as session:
         rows = await session.execute(
             select(OutboxMessage.status, OutboxMessage.channel, func.count())
             .where(OutboxMessage.status.in_(["pending", "parked"]))
@@ -131,7 +160,6 @@ async def _read(request: Request) -> DatabaseGauges:
         if oldest is not None:
             values.outbox_oldest_pending_seconds = max(0.0, (now - oldest).total_seconds())
         values.overdue = await stats.overdue_counts(session, None, now)
-    request.app.state.metrics_gauges = values
     return values
 
 

@@ -96,6 +96,7 @@ async def test_outbox_and_overdue_gauges_come_from_the_database(client, session)
     assert value(text, "chikaya_outbox_pending", channel="email") >= 1
     assert value(text, "chikaya_overdue_requests", administration=admin.code) == 1
     assert value(text, "chikaya_outbox_oldest_pending_age_seconds") >= 0
+    assert value(text, "chikaya_metrics_database_up") == 1
 
 
 async def test_metrics_token_is_required_when_set(settings, sessionmaker):
@@ -120,3 +121,27 @@ async def test_metrics_token_is_required_when_set(settings, sessionmaker):
 async def test_metrics_stay_out_of_the_public_contract(client):
     schema = (await client.get("/openapi.json")).json()
     assert "/metrics" not in schema["paths"]
+
+
+async def test_a_scrape_answers_when_the_database_does_not(settings):
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    from tests.servers import free_port
+
+    # Nothing listens on this port: every connection is refused at once.
+    engine = create_async_engine(
+        f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none", poolclass=NullPool
+    )
+    app = create_app(settings=settings, sessionmaker=async_sessionmaker(engine))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            await client.get("/healthz")
+            response = await client.get("/metrics")
+    finally:
+        await engine.dispose()
+    assert response.status_code == 200
+    assert value(response.text, "chikaya_metrics_database_up") == 0
+    assert value(response.text, "chikaya_http_requests_total", method="GET", route="/healthz",
+                 status="200") >= 1  # fmt: skip
