@@ -133,7 +133,11 @@ def test_the_logs_of_a_whole_flow_hold_no_personal_data(served: Served, live) ->
             )
             assert acted.status_code == 200, acted.text
         request_id = acted.headers["x-request-id"]
-    time.sleep(0.5)  # let the workers' last lines reach the file
+    # The access line is written once the answer is sent: wait for the last one to land.
+    deadline = time.monotonic() + 30
+    while request_id not in served.log.read_text(encoding="utf-8"):
+        assert time.monotonic() < deadline, "the last access line never came"
+        time.sleep(0.1)
 
     lines = served.lines()
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
@@ -180,6 +184,11 @@ def test_metrics_sum_every_worker_and_require_the_token(served: Served) -> None:
         # A connection each, so that the kernel spreads them over both workers.
         with httpx.Client(base_url=served.url, headers={"Connection": "close"}) as client:
             assert client.get("/api/v1/lifecycle").status_code == 200
+    # A request is counted just after its answer leaves: give the last one a moment.
+    deadline = time.monotonic() + 30
+    while count() - before < asked:
+        assert time.monotonic() < deadline, "requests went uncounted"
+        time.sleep(0.1)
     # Whichever worker answers each scrape, it reports both workers' counts.
     for _ in range(4):
         assert count() - before == asked
