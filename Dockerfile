@@ -21,11 +21,14 @@ RUN useradd --system --uid 10001 --home-dir /srv/chikaya chikaya \
     && chown chikaya /srv/chikaya/attachments
 USER chikaya
 
+# FORWARDED_ALLOW_IPS: set it to the reverse proxy's address (the app applies it, not uvicorn).
+# PROMETHEUS_MULTIPROC_DIR: /metrics sums every worker's counters (emptied at each start).
 ENV HOST=0.0.0.0 \
     PORT=8000 \
     WEB_CONCURRENCY=2 \
     ENVIRONMENT=production \
-    ATTACHMENTS_DIR=/srv/chikaya/attachments
+    ATTACHMENTS_DIR=/srv/chikaya/attachments \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/chikaya-metrics
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz')"
-CMD ["sh", "-c", "exec uvicorn app.asgi:app --host \"$HOST\" --port \"$PORT\" --workers \"$WEB_CONCURRENCY\" --proxy-headers --no-server-header"]
+CMD ["sh", "-c", "rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && exec uvicorn app.asgi:app --host \"$HOST\" --port \"$PORT\" --workers \"$WEB_CONCURRENCY\" --no-proxy-headers --no-access-log --no-server-header"]

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from app.config import get_settings
 from app.db import async_url, create_engine, create_sessionmaker, resolve_database_url
@@ -155,9 +156,29 @@ def _database_url() -> str:
     return url
 
 
+def uvicorn_options() -> dict[str, Any]:
+    """How `serve` runs uvicorn. Proxy headers are the app's business (`FORWARDED_ALLOW_IPS`,
+    trusted nobody by default): uvicorn's own handling would trust 127.0.0.1 whatever is set.
+    Logs are JSON lines, and uvicorn's access log (raw paths, with tracking numbers) is off: the
+    app writes its own, with route templates."""
+    from app.logging import LOG_CONFIG
+
+    return {
+        "proxy_headers": False,
+        "server_header": False,
+        "log_config": LOG_CONFIG,
+        "access_log": False,
+    }
+
+
 def serve() -> None:
+    import tempfile
+
     import uvicorn
 
+    from app import logging as app_logging
+
+    app_logging.install(force=True)
     settings = get_settings()
     url = _database_url()
     migrate(url)
@@ -168,17 +189,22 @@ def serve() -> None:
         services,
         questions,
     )
-    print(f"Chikaya API on http://{settings.host}:{settings.port}/docs", file=sys.stderr)
+    logging.getLogger("app").info("Chikaya API on http://%s:%d/docs", settings.host, settings.port)
     # Uvicorn re-raises SIGTERM after its graceful shutdown; the default action would kill the
     # process before `atexit` runs, leaving the embedded PostgreSQL behind. Exit normally.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(
-        "app.asgi:app",
-        host=settings.host,
-        port=settings.port,
-        workers=settings.web_concurrency,
-        proxy_headers=True,
-    )
+    with tempfile.TemporaryDirectory(prefix="chikaya-metrics-") as metrics_dir:
+        if settings.web_concurrency > 1:
+            # Workers are new processes: prometheus-client's multiprocess mode, set before they
+            # import it, sums their counters in whichever worker answers /metrics.
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+        uvicorn.run(
+            "app.asgi:app",
+            host=settings.host,
+            port=settings.port,
+            workers=settings.web_concurrency,
+            **uvicorn_options(),
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -234,6 +260,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         serve()
     elif args.command == "worker":
+        from app import logging as app_logging
+
+        app_logging.install(force=True)  # a service: JSON lines, like `serve`
         asyncio.run(_worker(_database_url()))
     elif args.command == "openapi":
         from app.main import create_app

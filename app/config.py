@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DATA_DIR = Path(".data")
 
@@ -112,6 +113,26 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
+
+    # Operations.
+    # Peers whose X-Forwarded-For/-Proto are believed (comma-separated addresses or networks,
+    # `*` for any): the reverse proxy. Unset: nobody, and the client is the TCP peer.
+    forwarded_allow_ips: str = ""
+    # Required as `Authorization: Bearer` on /metrics when set.
+    metrics_token: SecretStr | None = None
+    # Origins allowed to call the API from a browser (the web site's); none by default.
+    cors_origins: Annotated[list[str], NoDecode] = []
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # `CORS_ORIGINS=https://a.ma,https://b.ma` (a JSON list works too).
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
 
     @model_validator(mode="after")
     def _refuse_missing_secret_in_production(self) -> Settings:

@@ -83,6 +83,9 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
+        # Statement parameters (a login name, an email, a tracking number) stay out of
+        # exception messages, and so out of tracebacks in the logs.
+        hide_parameters=True,
     )
 
 

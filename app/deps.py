@@ -105,7 +105,9 @@ CurrentOperator = Annotated[Actor, Depends(require_operator)]
 
 
 def client_address(request: Request) -> str:
-    """The caller's address (behind a proxy, run uvicorn with --proxy-headers)."""
+    """The caller's address: the TCP peer, or the address its `X-Forwarded-For` names when the
+    peer is a trusted proxy (`FORWARDED_ALLOW_IPS`, applied by `app.observability`); a header
+    from anyone else is ignored, so nobody can pose as another client to dodge a throttle."""
     return request.client.host if request.client else "unknown"
 
 

@@ -334,8 +334,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         error_id = uuid.uuid4().hex
-        # The log carries the id and the traceback; the client only the id.
-        log.exception("unexpected error %s on %s %s", error_id, request.method, request.url.path)
+        # The log carries the id and the traceback; the client only the id. Not the path: it
+        # may hold a tracking number (the request id ties this line to its access line, which
+        # names the route template).
+        log.exception("unexpected error %s", error_id)
         return problem_response(
             500,
             "internal_error",

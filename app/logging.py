@@ -1,12 +1,98 @@
-"""Logging that keeps personal data out (law 09-08): access lines lose their query strings."""
+"""Logging as one JSON object per line, with the request id, and without personal data (law 09-08).
+
+Access lines are written by `app.observability` with the route *template*
+(`/api/v1/requests/{number}`), never the path, so no tracking number reaches a log. As a second
+line of defence every line passes through `redact`, which blanks anything shaped like an email
+address, a phone number or a tracking number, in messages and tracebacks alike.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+# The id of the HTTP request being served, set by `app.observability.RequestContextMiddleware`.
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+# Fields that access lines carry as `extra=`; copied into the JSON object when present.
+ACCESS_FIELDS = ("method", "route", "status", "duration_ms")
+
+_SYMBOL = "[0-9A-Za-z]"
+TRACKING_NUMBER = re.compile(
+    rf"(?<![0-9A-Za-z]){_SYMBOL}{{4}}-?{_SYMBOL}{{4}}-?{_SYMBOL}{{3}}(?![0-9A-Za-z])"
+)
+EMAIL = re.compile(r"[^\s@\"'<>(),;:]+@[^\s@\"'<>(),;:]+\.[^\s@\"'<>(),;:]+")
+# E.164 (how the app stores phones) or the Moroccan national form, with the usual separators.
+PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)\d{8,15}|0[5-7](?:[ .\-]?\d{2}){4})(?!\w)")
+
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """Blank what looks like personal data or a tracking number. Deliberately broad: a log line
+    losing a harmless number is cheaper than one keeping a citizen's phone."""
+    text = EMAIL.sub(REDACTED, text)
+    text = PHONE.sub(REDACTED, text)
+    # Tracking numbers must hold a digit and a letter, so words like "dispatcher" survive.
+    return TRACKING_NUMBER.sub(
+        lambda m: (
+            REDACTED
+            if any(c.isdigit() for c in m.group()) and any(c.isalpha() for c in m.group())
+            else m.group()
+        ),
+        text,
+    )
+
+
+class JsonFormatter(logging.Formatter):
+    """time, level, logger, message, request_id (+ method, route, status, duration_ms on access
+    lines, + exception with its traceback), one JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        current = getattr(record, "request_id", None) or request_id.get()
+        if current:
+            entry["request_id"] = current
+        for name in ACCESS_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        elif record.exc_text:
+            entry["exception"] = redact(record.exc_text)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is now (test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter())
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
 
 
 class DropQueryStrings(logging.Filter):
-    """Uvicorn's access line carries the full path; search terms and names must not be logged."""
+    """Uvicorn's access line carries the full path and query (search terms, names); it is off
+    (see `install`), and should someone switch it back on, at least the query goes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
@@ -16,7 +102,49 @@ class DropQueryStrings(logging.Filter):
         return True
 
 
-def install() -> None:
+def install(*, force: bool = False) -> None:
+    """JSON lines on stderr for the app's and uvicorn's loggers.
+
+    Without `force`, a root logger that already has handlers (a test runner's, a host's own
+    configuration) is left alone; `python -m app serve` forces it. Uvicorn's access log is
+    switched off: it would carry raw paths, and ours carries route templates instead.
+    """
+    root = logging.getLogger()
+    if force:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        logging.captureWarnings(True)  # warnings become JSON lines too
+    if not root.handlers:
+        root.addHandler(_StderrHandler())
+        root.setLevel(logging.INFO)
+    for name in ("uvicorn", "uvicorn.error"):
+        for handler in logging.getLogger(name).handlers:
+            handler.setFormatter(JsonFormatter())
     access = logging.getLogger("uvicorn.access")
+    access.disabled = True
     if not any(isinstance(f, DropQueryStrings) for f in access.filters):
         access.addFilter(DropQueryStrings())
+    # Request lines of the app's own HTTP client name gateway and webhook URLs, which may
+    # carry credentials in their query; failures are logged by the dispatcher itself.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+# `uvicorn.run(log_config=...)`: uvicorn configures logging in each worker process with this.
+LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "app.logging.JsonFormatter"}},
+    "handlers": {
+        "default": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "root": {"handlers": ["default"], "level": "INFO"},
+    "loggers": {
+        "uvicorn": {"level": "INFO"},
+        "uvicorn.error": {"level": "INFO"},
+        "uvicorn.access": {"level": "WARNING", "propagate": False, "handlers": []},
+    },
+}

@@ -9,11 +9,15 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
+from app import docs, metrics, observability
 from app import logging as app_logging
 from app.config import Settings, get_settings
 from app.db import SessionMaker, create_engine, create_sessionmaker, resolve_database_url
 from app.errors import install_error_handlers
+from app.headers import SecurityHeadersMiddleware
 from app.i18n import Language
 from app.middleware import BodySizeLimitMiddleware, LanguageMiddleware
 from app.routers import (
@@ -58,6 +62,41 @@ administration, and rate its answer — and where each administration's staff wo
   GeoReport error lists, not problem documents.
 """
 
+# Headers a browser on the web site may send, and those its scripts may read.
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Accept-Language",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+    "X-Request-ID",
+    "X-Altcha",
+]
+CORS_EXPOSED_HEADERS = ["ETag", "Location", "Retry-After", "X-Request-ID", "Content-Disposition"]
+
+
+class ChikayaAPI(FastAPI):
+    """FastAPI whose outermost layers wrap even Starlette's error middleware, so that every
+    answer, a 500 included, carries the request id and the security headers, and is counted."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        settings: Settings = self.state.settings
+        app: ASGIApp = super().build_middleware_stack()
+        if settings.cors_origins:
+            app = CORSMiddleware(
+                app,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=CORS_EXPOSED_HEADERS,
+                allow_credentials=False,  # bearer tokens, never cookies
+                max_age=600,
+            )
+        app = SecurityHeadersMiddleware(app)
+        app = observability.RequestContextMiddleware(app, self.router.routes)
+        return observability.trust_proxies(app, settings.forwarded_allow_ips)
+
 
 def create_app(
     settings: Settings | None = None, sessionmaker: SessionMaker | None = None
@@ -90,18 +129,23 @@ def create_app(
             if engine is not None:
                 await engine.dispose()
 
-    app = FastAPI(
+    app = ChikayaAPI(
         title="Chikaya API",
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
         contact={"name": "Chikaya portal team"},
         license_info={"name": "Proprietary"},
+        docs_url=None,  # served from the package by `app.docs`, never from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
     install_error_handlers(app)
+    docs.install(app)
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    metrics.install(app, token)
     open311.install(app)
     for module in (
         health,

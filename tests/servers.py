@@ -116,11 +116,12 @@ class ApiServer:
     """The application served by a real uvicorn on a loopback port, in a thread of its own
     (its own event loop and database engine), for clients that speak plain blocking HTTP."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **options: Any) -> None:
         import uvicorn
 
         self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        options = {"log_level": "warning", **options}
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

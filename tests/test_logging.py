@@ -1,0 +1,97 @@
+"""Logging: JSON lines, the request id, and no personal data even in a database traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app.db import create_engine
+from app.logging import JsonFormatter, redact, request_id
+
+
+async def test_statement_parameters_never_reach_an_exception_message(database_url, settings):
+    engine = create_engine(database_url, settings)
+    try:
+        async with engine.connect() as conn:
+            with pytest.raises(DBAPIError) as failed:
+                await conn.execute(
+                    text("SELECT CAST(:login AS text), 1 / 0"), {"login": "salma@example.ma"}
+                )
+            await conn.rollback()
+            # asyncpg itself quotes a value it cannot convert: the log line blanks it.
+            with pytest.raises(DBAPIError) as echoed:
+                await conn.execute(
+                    text("SELECT CAST(:login AS integer)"), {"login": "salma@example.ma"}
+                )
+    finally:
+        await engine.dispose()
+    assert "salma" not in str(failed.value)
+    assert "hidden due to hide_parameters" in str(failed.value)
+    for caught in (failed, echoed):
+        record = logging.LogRecord(
+            "app.errors", logging.ERROR, __file__, 1, "unexpected error", (),
+            (caught.type, caught.value, caught.tb),
+        )  # fmt: skip
+        assert "salma" not in JsonFormatter().format(record)
+
+
+def test_a_line_is_one_json_object_with_the_request_id():
+    token = request_id.set("req-0001-abcd")
+    try:
+        record = logging.LogRecord("app.access", logging.INFO, __file__, 1, "GET %s %d",
+                                   ("/api/v1/requests/{tracking_number}", 200), None)  # fmt: skip
+        record.method, record.route, record.status, record.duration_ms = (
+            "GET",
+            "/api/v1/requests/{tracking_number}",
+            200,
+            3.5,
+        )
+        line = JsonFormatter().format(record)
+    finally:
+        request_id.reset(token)
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["request_id"] == "req-0001-abcd"
+    assert entry["level"] == "INFO"
+    assert entry["logger"] == "app.access"
+    assert entry["route"] == entry["message"].split()[1]
+    assert entry["status"] == 200
+    assert entry["duration_ms"] == 3.5
+    assert entry["time"].endswith("+00:00")
+
+
+def test_a_traceback_stays_on_one_line_and_loses_personal_data():
+    try:
+        raise ValueError("no contact for fatima@example.ma / +212612345678 / 7XK2-9MPQ-R4T")
+    except ValueError:
+        record = logging.LogRecord(
+            "app.errors", logging.ERROR, __file__, 1, "failed", (), sys.exc_info()
+        )
+    line = JsonFormatter().format(record)
+    entry = json.loads(line)
+    assert "Traceback" in entry["exception"]
+    for secret in ("fatima@example.ma", "+212612345678", "7XK2-9MPQ-R4T"):
+        assert secret not in line
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("sent to a.b+c@exämple.ma", False),
+        ("phone +212612345678", False),
+        ("phone 06 12 34 56 78", False),
+        ("number 7XK2-9MPQ-R4T", False),
+        ("number 7xk29mpqr4t", False),
+        ("dispatcher pass failed", True),
+        ("auto-closed 12 answered requests at 2026-11-29T20:40:24", True),
+        ("error 0f3a9c1e2b4d4e5f8a7b6c5d4e3f2a1b", True),
+        ("outbox message 1234 (email) failed, attempt 3", True),
+    ],
+)
+def test_redaction_is_the_last_line_of_defence(raw, kept):
+    assert (redact(raw) == raw) is kept
