@@ -306,6 +306,8 @@ async def test_a_wrong_solution_is_a_clear_400(client_at, session):
         _reencoded(solution, signature="0" * 64),
         _reencoded(solution, salt=forged_salt),
         "A" * 5000,
+        base64.b64encode(b"[" * 1530).decode(),  # deeper than the JSON parser's recursion
+        b"w6k=\xe9",  # not ASCII (read as Latin-1)
     ):
         response = await here.post(
             "/api/v1/requests", json=body_for(admin.code, 1), headers={"X-Altcha": header}

@@ -70,7 +70,7 @@ def _decode(header: str) -> PayloadType:
         raise ChallengeInvalid()
     try:
         data: Any = json.loads(base64.b64decode(header.strip(), validate=True))
-    except (binascii.Error, ValueError):  # bad base64, bad UTF-8, bad JSON
+    except (binascii.Error, ValueError, RecursionError):  # bad base64, UTF-8 or JSON
         raise ChallengeInvalid() from None
     if not isinstance(data, dict):
         raise ChallengeInvalid()
