@@ -123,3 +123,26 @@ async def test_one_client_guessing_many_accounts_is_stopped(client_at, session, 
 async def test_a_very_long_username_is_counted_without_error(client_at):
     response = await _login(client_at("127.0.0.6"), "a" * 300 + "@example.ma", "guess")
     assert response.status_code == 401
+
+
+async def test_a_crowd_guessing_a_tracking_number_never_locks_the_citizen_out(
+    client_at, session, settings
+):
+    slow = settings.model_copy(update={"tracking_slowdown_after": 2})
+    admin = await make_administration(session)
+    created = await file(
+        client_at("127.0.0.9", slow),
+        complaint(admin.code, complainant={"full_name": "Hind Tazi", "phone": "0612345678"}),
+    )
+    number = created["tracking_number"]
+    for n in range(6):
+        stranger = client_at(f"127.0.4.{n}", slow)
+        guess = {"tracking_number": number, "phone": f"06123456{n:02d}"}
+        assert (await stranger.post("/api/v1/tracking", json=guess)).status_code == 404
+        if n >= 1:  # past the threshold, the guesser waits before its next guess
+            again = await stranger.post("/api/v1/tracking", json=guess)
+            assert again.status_code == 429
+    citizen = await client_at("127.0.0.3", slow).post(
+        "/api/v1/tracking", json={"tracking_number": number, "phone": "+212612345678"}
+    )
+    assert citizen.status_code == 200, citizen.text
