@@ -57,12 +57,25 @@ class Settings(BaseSettings):
     appeal_window_days: int = 20
     auto_close_interval_seconds: int = 3600
 
-    # Throttling of failed tracking and login attempts (fixed windows).
+    # Throttling of failed tracking and login attempts (fixed windows). The per-number and
+    # per-account limits count one client's failures only, so a stranger never locks out the
+    # citizen or the staff member; past the slowdown threshold (every client together), each
+    # client that failed waits longer before its next try (never a lock).
     throttle_window_seconds: int = 900
     tracking_failures_per_number: int = 5
     tracking_failures_per_client: int = 20
+    tracking_slowdown_after: int = 20
     login_failures_per_account: int = 5
     login_failures_per_client: int = 20
+    login_slowdown_after: int = 20
+    slowdown_max_delay_seconds: int = 300
+
+    # Ceilings on anonymous abuse (0 = no ceiling), shared by every API process (PostgreSQL).
+    submissions_per_client_per_hour: int = 20
+    acknowledgements_per_recipient_per_day: int = 5
+    # ALTCHA proof of work (v1) that lets one submission past the per-client ceiling.
+    challenge_max_number: int = 100_000
+    challenge_ttl_seconds: int = 1200
 
     idempotency_ttl_hours: int = 24
 

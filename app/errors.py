@@ -168,6 +168,26 @@ class TooManyAttempts(DomainError):
     status, code = 429, "too_many_attempts"
 
 
+class TooManySubmissions(DomainError):
+    """Anonymous submissions from one client address past the hourly ceiling."""
+
+    status, code = 429, "too_many_submissions"
+
+
+class ChallengeInvalid(DomainError):
+    """An `X-Altcha` proof of work that is malformed, or not a solution of our challenge."""
+
+    status, code = 400, "challenge_invalid"
+
+
+class ChallengeExpired(DomainError):
+    status, code = 400, "challenge_expired"
+
+
+class ChallengeUsed(DomainError):
+    status, code = 409, "challenge_used"
+
+
 class InvalidCharacters(DomainError):
     status, code = 422, "invalid_characters"
 

@@ -218,6 +218,46 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Trop de tentatives échouées. Réessayez dans {retry_after} secondes.",
         "ar": "محاولات فاشلة كثيرة. المرجو إعادة المحاولة بعد {retry_after} ثانية.",
     },
+    "too_many_submissions.title": {
+        "en": "Too many submissions from your network",
+        "fr": "Trop de demandes depuis votre réseau",
+        "ar": "طلبات كثيرة جدا من شبكتك",
+    },
+    "too_many_submissions.detail": {
+        "en": "Too many requests were filed from your network address. Try again in {retry_after} seconds, or solve the challenge of GET /api/v1/challenges and send its solution in the X-Altcha header.",
+        "fr": "Trop de demandes ont été déposées depuis votre adresse réseau. Réessayez dans {retry_after} secondes, ou résolvez le défi de GET /api/v1/challenges et envoyez sa solution dans l'en-tête X-Altcha.",
+        "ar": "تم إيداع طلبات كثيرة جدا من عنوان شبكتك. المرجو إعادة المحاولة بعد {retry_after} ثانية، أو حل التحدي الذي يقدمه GET /api/v1/challenges وإرسال حله في الترويسة X-Altcha.",
+    },
+    "challenge_invalid.title": {
+        "en": "Invalid challenge solution",
+        "fr": "Solution du défi invalide",
+        "ar": "حل التحدي غير صالح",
+    },
+    "challenge_invalid.detail": {
+        "en": "The X-Altcha header does not hold a solution to a challenge of this portal. Get a new challenge from GET /api/v1/challenges.",
+        "fr": "L'en-tête X-Altcha ne contient pas la solution d'un défi de ce portail. Demandez un nouveau défi à GET /api/v1/challenges.",
+        "ar": "الترويسة X-Altcha لا تحمل حلا لتحد صادر عن هذه البوابة. اطلب تحديا جديدا من GET /api/v1/challenges.",
+    },
+    "challenge_expired.title": {
+        "en": "Challenge expired",
+        "fr": "Défi expiré",
+        "ar": "انتهت صلاحية التحدي",
+    },
+    "challenge_expired.detail": {
+        "en": "This challenge has expired. Get a new one from GET /api/v1/challenges.",
+        "fr": "Ce défi a expiré. Demandez-en un nouveau à GET /api/v1/challenges.",
+        "ar": "انتهت صلاحية هذا التحدي. اطلب تحديا جديدا من GET /api/v1/challenges.",
+    },
+    "challenge_used.title": {
+        "en": "Challenge already used",
+        "fr": "Défi déjà utilisé",
+        "ar": "التحدي مستعمل من قبل",
+    },
+    "challenge_used.detail": {
+        "en": "Each challenge solution serves once. Get a new challenge from GET /api/v1/challenges.",
+        "fr": "Chaque solution de défi ne sert qu'une fois. Demandez un nouveau défi à GET /api/v1/challenges.",
+        "ar": "كل حل لتحد يستعمل مرة واحدة فقط. اطلب تحديا جديدا من GET /api/v1/challenges.",
+    },
     # --- catalogue
     "administration_not_found.title": {
         "en": "Administration not found",

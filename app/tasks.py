@@ -10,7 +10,7 @@ from sqlalchemy import delete
 
 from app.config import Settings
 from app.db import SessionMaker
-from app.models.support import ThrottleCounter
+from app.models.support import ThrottleCounter, UsedChallenge
 from app.services import attachments, clock, idempotency, notifications
 from app.services import requests as requests_service
 from app.services.storage import get_storage
@@ -38,6 +38,7 @@ async def run_due_work(sessionmaker: SessionMaker, settings: Settings) -> int:
     async with sessionmaker() as session:
         await idempotency.purge_expired(session, now)
         await session.execute(delete(ThrottleCounter).where(ThrottleCounter.window_ends_at <= now))
+        await session.execute(delete(UsedChallenge).where(UsedChallenge.expires_at <= now))
         await session.commit()
     return closed
 

@@ -6,7 +6,7 @@ from app.models.catalogue import Administration, Service
 from app.models.integration import ApiKey, FaqEntry, RequestStats
 from app.models.outbox import OutboxMessage, Webhook
 from app.models.request import Message, Request, RequestEvent
-from app.models.support import IdempotencyRecord, ThrottleCounter
+from app.models.support import IdempotencyRecord, ThrottleCounter, UsedChallenge
 from app.models.user import User
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "RequestStats",
     "Service",
     "ThrottleCounter",
+    "UsedChallenge",
     "User",
     "Webhook",
 ]

@@ -1,4 +1,4 @@
-"""Infrastructure tables: idempotency records and throttling counters."""
+"""Infrastructure tables: idempotency records, throttling counters, spent challenges."""
 
 from __future__ import annotations
 
@@ -37,3 +37,14 @@ class ThrottleCounter(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
     window_ends_at: Mapped[datetime]
+
+
+class UsedChallenge(Base):
+    """A proof-of-work challenge already spent on a submission, kept until it expires."""
+
+    __tablename__ = "used_challenges"
+    __table_args__ = (Index("ix_used_challenges_expires_at", "expires_at"),)
+
+    # The challenge hash (hex of SHA-256 at least, 128 characters for SHA-512).
+    challenge: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[datetime]

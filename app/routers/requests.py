@@ -9,10 +9,20 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.deps import AppSettings, CurrentActor, CurrentCitizen, OptionalActor, Session
+from app.deps import (
+    AppSettings,
+    ClientAddress,
+    CurrentActor,
+    CurrentCitizen,
+    OptionalActor,
+    Session,
+)
 from app.errors import (
     AlreadyRated,
     AppealNotOpen,
+    ChallengeExpired,
+    ChallengeInvalid,
+    ChallengeUsed,
     Forbidden,
     IdempotencyInProgress,
     IdempotencyKeyReused,
@@ -22,6 +32,7 @@ from app.errors import (
     ReopenLimitReached,
     ReopenWindowExpired,
     RequestNotFound,
+    TooManySubmissions,
     TransitionNotAllowed,
     Unauthorized,
     ValidationFailed,
@@ -31,6 +42,7 @@ from app.i18n import current_language
 from app.models.enums import Action
 from app.models.request import Request
 from app.routers import make_router
+from app.routers.challenges import ChallengeKey
 from app.schemas.requests import (
     CloseIn,
     MessageIn,
@@ -65,6 +77,16 @@ IdempotencyKey = Annotated[
         "the first is running answers 409. Kept at least 24 hours.",
     ),
 ]
+Altcha = Annotated[
+    str | None,
+    Header(
+        alias="X-Altcha",
+        max_length=4096,
+        description="Past the per-address ceiling: a solution of `GET /api/v1/challenges` "
+        "(base64-encoded JSON `{algorithm, challenge, number, salt, signature}`, ALTCHA v1). "
+        "Each solution serves once.",
+    ),
+]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", description="The ETag you read; a stale one answers 412."),
@@ -97,7 +119,15 @@ async def _detail(
             }
         },
         **error_responses(
-            ValidationFailed, IdempotencyKeyReused, IdempotencyInProgress, Forbidden, InvalidToken
+            ValidationFailed,
+            IdempotencyKeyReused,
+            IdempotencyInProgress,
+            Forbidden,
+            InvalidToken,
+            TooManySubmissions,
+            ChallengeInvalid,
+            ChallengeExpired,
+            ChallengeUsed,
         ),
     },
 )
@@ -106,7 +136,10 @@ async def submit_request(
     session: Session,
     settings: AppSettings,
     actor: OptionalActor,
+    client: ClientAddress,
+    challenge_key: ChallengeKey,
     idempotency_key: IdempotencyKey = None,
+    altcha: Altcha = None,
 ) -> JSONResponse:
     """File a request with an administration, optionally for one of its services.
 
@@ -115,6 +148,11 @@ async def submit_request(
     `mail`, for any administration, even without a contact, and may give `received_at`.
     `attributes` are checked against the service's definitions (unknown ones are refused).
     The answer carries the tracking number, the due date and a tracking token for this request.
+
+    Anonymous submissions are limited per client address and hour (`429` with `Retry-After`
+    past the ceiling); a solution of `GET /api/v1/challenges` in `X-Altcha` files past it.
+    Acknowledgements to one email or phone are limited per day: past that, the request is
+    still filed, only its acknowledgement is not sent. Staff and integrations are exempt.
     """
     outcome = await submissions.submit_once(
         session,
@@ -124,6 +162,7 @@ async def submit_request(
         language=current_language.get(),
         settings=settings,
         now=clock.now(),
+        origin=submissions.Origin(client, altcha, challenge_key),
     )
     headers = {"Location": outcome.location}
     if outcome.replayed:

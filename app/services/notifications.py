@@ -13,13 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.i18n import Language
 from app.models.catalogue import Administration, Service
-from app.models.enums import Action, Kind, Role, State
+from app.models.enums import Action, Channel, Kind, Role, State
 from app.models.outbox import OutboxMessage, Webhook
 from app.models.request import Request, RequestEvent
 from app.models.user import User
-from app.services import templates
-from app.services.contacts import mask_email, mask_phone
+from app.services import templates, throttle
+from app.services.contacts import email_key, mask_email, mask_phone
 
+# Channels of anonymous citizens; operators and integrations file on the others.
+ANONYMOUS_CHANNELS = {Channel.web.value, Channel.mobile.value}
 # Citizen-facing events whose note is the administration's own words, quoted in the email.
 SPEAKING = {Action.request_info, Action.answer, Action.reject, Action.acknowledge, Action.message}
 KIND_LABELS = {
@@ -62,6 +64,13 @@ def _add(
     )
 
 
+def _mailbox(email: str) -> str:
+    """The mailbox an address reaches, for counting: case folded, `+tag` dropped (most
+    providers deliver `name+anything@` to `name@`)."""
+    local, _, domain = email_key(email).rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
 def _language(request: Request) -> Language:
     return cast(Language, request.language)
 
@@ -75,16 +84,19 @@ def _citizen(
     *,
     quoted: str | None = None,
     sms_too: bool = False,
+    to_email: bool = True,
+    to_phone: bool = True,
     **params: str,
 ) -> None:
-    """Email the citizen; SMS when there is no email (or always, with `sms_too`)."""
+    """Email the citizen; SMS when there is no email (or always, with `sms_too`). `to_email`
+    and `to_phone` false leave that contact out."""
     language = _language(request)
     params = {
         "number": request.tracking_number,
         "administration": administration.name.get(language) or administration.code,
         **params,
     }
-    if request.email:
+    if request.email and to_email:
         mail = templates.email(kind, language, quoted, **params)
         _add(
             session,
@@ -100,7 +112,7 @@ def _citizen(
             now=now,
             request_id=request.id,
         )
-    if request.phone and (sms_too or not request.email):
+    if request.phone and to_phone and (sms_too or not request.email):
         _add(
             session,
             channel="sms",
@@ -207,7 +219,22 @@ async def on_submitted(
     settings: Settings,
     now: datetime,
 ) -> None:
-    """Acknowledge at once (decree 2-17-265) by email and SMS; tell the administration."""
+    """Acknowledge at once (decree 2-17-265) by email and SMS; tell the administration.
+
+    Anyone may file with anyone's contact: past a daily ceiling per email or phone, the
+    request is filed all the same and only its acknowledgement to that contact is skipped,
+    so nobody can flood a stranger's inbox or phone, nor stop anyone from filing. (The
+    supervisors' notices are bounded by the per-address submission ceiling.)"""
+    to_email = to_phone = True
+    if request.channel in ANONYMOUS_CHANNELS:
+        if request.email:
+            to_email = await throttle.acknowledgement_allowed(
+                session, "email", _mailbox(request.email), settings, now
+            )
+        if request.phone:
+            to_phone = await throttle.acknowledgement_allowed(
+                session, "sms", request.phone, settings, now
+            )
     _citizen(
         session,
         request,
@@ -215,6 +242,8 @@ async def on_submitted(
         "acknowledgement",
         now,
         sms_too=True,
+        to_email=to_email,
+        to_phone=to_phone,
         date=templates.day(request.received_at),
         due=templates.day(request.due_at),
         portal=settings.portal_url,

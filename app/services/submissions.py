@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.models.enums import Role
 from app.models.request import Request
 from app.schemas.requests import AdministrationRef, MessageIn, RequestCreated, RequestIn, ServiceRef
-from app.services import auth, idempotency, views
+from app.services import auth, challenges, idempotency, throttle, views
 from app.services import requests as requests_service
 from app.services.lifecycle import Actor
 
@@ -24,6 +25,22 @@ class Outcome:
     body: dict[str, Any]
     location: str
     replayed: bool
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a submission comes from: the client's address, and the proof of work (`X-Altcha`)
+    it may bring to file past that address's ceiling."""
+
+    client: str
+    altcha: str | None = None
+    challenge_key: str = ""
+
+
+def _under_ceiling(actor: Actor | None) -> bool:
+    """Anonymous citizens (and citizens with a tracking token) count against their address's
+    ceiling; staff, operators and integration keys do not."""
+    return actor is None or actor.role is Role.citizen
 
 
 def scope(actor: Actor | None, route: str) -> str:
@@ -57,13 +74,23 @@ async def submit_once(
     language: str,
     settings: Settings,
     now: datetime,
+    origin: Origin,
 ) -> Outcome:
-    """File the request, or replay the first answer to a retry of the same key."""
+    """File the request, or replay the first answer to a retry of the same key (a replay is
+    never counted nor refused by the ceiling: the request was filed already)."""
+    counted = _under_ceiling(actor)
 
     async def work() -> idempotency.Answer:
+        if counted and origin.altcha is not None:
+            await challenges.spend(session, origin.altcha, origin.challenge_key, now)
+        elif counted:
+            await throttle.ensure_submission_allowed(session, origin.client, settings, now)
         submitted = await requests_service.submit(
             session, payload, actor, language=language, settings=settings, now=now
         )
+        if counted and origin.altcha is None:
+            # Last, so the counter's row stays locked only until the commit right after.
+            await throttle.count_submission(session, origin.client, settings, now)
         request = submitted.request
         created = RequestCreated(
             tracking_number=request.tracking_number,

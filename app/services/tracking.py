@@ -37,15 +37,9 @@ async def open_request(
 ) -> tuple[str, int]:
     """A tracking token for the request, or the same `tracking_failed` problem for any mismatch."""
     number = tracking_numbers.normalize(tracking_number) or tracking_number.strip().upper()[:32]
-    keys = [f"track:number:{number}", f"track:client:{client}"]
-    await throttle.ensure_allowed(
-        session,
-        [
-            (keys[0], settings.tracking_failures_per_number),
-            (keys[1], settings.tracking_failures_per_client),
-        ],
-        now,
-    )
+    # Counted per (number, client): a stranger's guesses never lock the citizen out.
+    attempts = throttle.tracking_attempts(settings, number, client)
+    await throttle.check_attempt(session, attempts, now)
     row = (
         await session.execute(
             select(Request.id, Request.email, Request.phone).where(
@@ -65,6 +59,6 @@ async def open_request(
     )
     phone_ok = _same(stored_phone, given_phone)
     if request_id is None or not (email_ok or phone_ok):
-        await throttle.record_failure(session, keys, now, settings.throttle_window_seconds)
+        await throttle.record_failed_attempt(session, attempts, now)
         raise TrackingFailed()
     return auth.tracking_token(request_id, number, settings), settings.tracking_token_ttl_seconds

@@ -66,21 +66,15 @@ async def login(
     settings: Settings,
     now: datetime,
 ) -> User:
-    """The active account with these credentials; failures are counted and throttled."""
+    """The active account with these credentials; failures are counted and throttled per
+    (account, client) and per client, so nobody can lock someone else's account."""
     normalized = email.strip().lower()
-    keys = [f"login:account:{normalized}", f"login:client:{client}"]
-    await throttle.ensure_allowed(
-        session,
-        [
-            (keys[0], settings.login_failures_per_account),
-            (keys[1], settings.login_failures_per_client),
-        ],
-        now,
-    )
+    attempts = throttle.login_attempts(settings, normalized, client)
+    await throttle.check_attempt(session, attempts, now)
     user = (await session.scalars(select(User).where(User.email == normalized))).one_or_none()
     ok = await auth.verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
-        await throttle.record_failure(session, keys, now, settings.throttle_window_seconds)
+        await throttle.record_failed_attempt(session, attempts, now)
         raise InvalidCredentials()
     return user
 
