@@ -181,6 +181,19 @@ class BodyTooLarge(StarletteHTTPException):
         self.limit = limit
 
 
+class BodyReadTimeout(StarletteHTTPException):
+    """The client stopped sending its body (or went away). An HTTPException for the same
+    reason as `BodyTooLarge`; the connection is closed, since the rest of the body may never
+    come."""
+
+    def __init__(self) -> None:
+        super().__init__(408, headers={"Connection": "close"})
+
+
+class TooManyUploads(DomainError):
+    status, code = 429, "too_many_uploads"
+
+
 class ServiceUnavailable(DomainError):
     status, code = 503, "service_unavailable"
 
@@ -195,6 +208,7 @@ _HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "payload_too_large",
     415: "unsupported_media_type",
     429: "too_many_attempts",
