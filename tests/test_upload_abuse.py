@@ -224,6 +224,22 @@ async def test_a_client_that_stops_sending_is_cut_off_and_its_spool_removed(
             sock.close()
         assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
 
+        # Under Open311, in its own error format.
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        try:
+            sock.sendall(
+                b"POST /open311/v2/requests.json HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 1000\r\n\r\napi_key=abc&descr"
+            )
+            answer = await asyncio.to_thread(read_answer, sock)
+        finally:
+            sock.close()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b"connection: close" in head.lower()
+        assert [error["code"] for error in json.loads(body)] == [408]
+
 
 # --- Types and names, through the application itself ---------------------------------------
 

@@ -104,7 +104,7 @@ def _format_of(request: Request) -> str:
 
 
 # Headers of a problem that still matter to a GeoReport client.
-_KEPT_HEADERS = ("allow", "retry-after", "www-authenticate", "content-language")
+_KEPT_HEADERS = ("allow", "retry-after", "www-authenticate", "content-language", "connection")
 
 
 def _as_georeport(original: Handler) -> Handler:
