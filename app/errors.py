@@ -181,6 +181,12 @@ class BodyTooLarge(StarletteHTTPException):
         self.limit = limit
 
 
+class RequestTimeout(DomainError):
+    """Documents the 408 of `BodyReadTimeout`, as `PayloadTooLarge` documents `BodyTooLarge`."""
+
+    status, code = 408, "request_timeout"
+
+
 class BodyReadTimeout(StarletteHTTPException):
     """The client stopped sending its body (or went away). An HTTPException for the same
     reason as `BodyTooLarge`; the connection is closed, since the rest of the body may never

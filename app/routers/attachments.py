@@ -25,6 +25,7 @@ from app.errors import (
     NotFound,
     PayloadTooLarge,
     RequestNotFound,
+    RequestTimeout,
     TooManyAttachments,
     TooManyUploads,
     TransitionNotAllowed,
@@ -89,6 +90,7 @@ def _out(attachment: Attachment) -> AttachmentOut:
         FileTypeNotAllowed,
         UnsupportedMediaType,
         TooManyUploads,
+        RequestTimeout,
     ),
 )
 async def upload(
