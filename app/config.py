@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = 10 * 1024 * 1024
     max_attachments_per_request: int = 20
     max_files_per_upload: int = 10
+    # Uploads in progress at once from one client address (429 beyond): a client holding many
+    # half-sent bodies open cannot tie up the server's spool and slots for everyone else.
+    uploads_per_client: int = 3
+    # A body whose next bytes do not arrive within this many seconds is cut off with 408.
+    body_read_timeout_seconds: float = 30.0
     allowed_attachment_types: list[str] = [
         "application/pdf",
         "image/jpeg",

@@ -104,6 +104,10 @@ class TransactionalRoute(APIRoute):
 
     Services only flush. A 2xx therefore means the change is committed; an error (raised or
     returned with a status >= 400) rolls everything back.
+
+    The session checks out a connection only at its first statement. Uploads rely on it: they
+    receive their whole body before touching the database, so a client that sends slowly (or
+    stops) holds no connection and no lock.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

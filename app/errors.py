@@ -205,6 +205,25 @@ class BodyTooLarge(StarletteHTTPException):
         self.limit = limit
 
 
+class RequestTimeout(DomainError):
+    """Documents the 408 of `BodyReadTimeout`, as `PayloadTooLarge` documents `BodyTooLarge`."""
+
+    status, code = 408, "request_timeout"
+
+
+class BodyReadTimeout(StarletteHTTPException):
+    """The client stopped sending its body (or went away). An HTTPException for the same
+    reason as `BodyTooLarge`; the connection is closed, since the rest of the body may never
+    come."""
+
+    def __init__(self) -> None:
+        super().__init__(408, headers={"Connection": "close"})
+
+
+class TooManyUploads(DomainError):
+    status, code = 429, "too_many_uploads"
+
+
 class ServiceUnavailable(DomainError):
     status, code = 503, "service_unavailable"
 
@@ -219,6 +238,7 @@ _HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "payload_too_large",
     415: "unsupported_media_type",
     429: "too_many_attempts",

@@ -175,6 +175,26 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Envoyez le corps au format {expected}.",
         "ar": "المرجو إرسال المحتوى بصيغة {expected}.",
     },
+    "request_timeout.title": {
+        "en": "Request timeout",
+        "fr": "Délai de requête dépassé",
+        "ar": "انتهت مهلة الطلب",
+    },
+    "request_timeout.detail": {
+        "en": "The rest of the request body did not arrive in time; send it again.",
+        "fr": "La suite du corps de la requête n'est pas arrivée à temps ; renvoyez-la.",
+        "ar": "لم يصل باقي محتوى الطلب في الوقت المحدد؛ المرجو إعادة إرساله.",
+    },
+    "too_many_uploads.title": {
+        "en": "Too many uploads at once",
+        "fr": "Trop d'envois simultanés",
+        "ar": "إرسالات متزامنة كثيرة جدا",
+    },
+    "too_many_uploads.detail": {
+        "en": "At most {limit} uploads at a time. Try again in {retry_after} seconds.",
+        "fr": "Au plus {limit} envois à la fois. Réessayez dans {retry_after} secondes.",
+        "ar": "لا يُسمح بأكثر من {limit} إرسالات في آن واحد. المرجو إعادة المحاولة بعد {retry_after} ثانية.",
+    },
     # --- authentication and authorization
     "unauthorized.title": {
         "en": "Authentication required",

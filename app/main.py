@@ -167,7 +167,12 @@ def create_app(
     ):
         app.include_router(module.router)
     upload_limit = settings.max_files_per_upload * settings.max_attachment_bytes + JSON_BODY_LIMIT
-    app.add_middleware(BodySizeLimitMiddleware, limit=JSON_BODY_LIMIT, upload_limit=upload_limit)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        limit=JSON_BODY_LIMIT,
+        upload_limit=upload_limit,
+        read_timeout=settings.body_read_timeout_seconds,
+    )
     language: Language = settings.default_language  # type: ignore[assignment]
     app.add_middleware(LanguageMiddleware, default=language)
 

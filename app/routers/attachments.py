@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Request, status
+from fastapi import Depends, Path, Request, status
 from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 
-from app.deps import AppSettings, CurrentActor, Session
+from app.deps import (
+    AppSettings,
+    ClientAddress,
+    CurrentActor,
+    Session,
+    optional_actor,
+    require_actor,
+    staff_oauth2,
+    tracking_bearer,
+)
 from app.errors import (
     FileTooLarge,
     FileTypeNotAllowed,
@@ -15,7 +25,9 @@ from app.errors import (
     NotFound,
     PayloadTooLarge,
     RequestNotFound,
+    RequestTimeout,
     TooManyAttachments,
+    TooManyUploads,
     TransitionNotAllowed,
     Unauthorized,
     UnsupportedMediaType,
@@ -24,7 +36,7 @@ from app.errors import (
 from app.models.attachment import Attachment
 from app.routers import make_router
 from app.schemas.attachments import UPLOAD_BODY, AttachmentOut
-from app.services import attachments, clock
+from app.services import attachments, auth, clock
 from app.services import requests as requests_service
 from app.services.storage import Storage, get_storage
 
@@ -41,10 +53,20 @@ def _storage(http: Request) -> Storage:
     return cached
 
 
+def _slots(http: Request) -> attachments.UploadSlots:
+    cached: attachments.UploadSlots | None = getattr(http.app.state, "upload_slots", None)
+    if cached is None:
+        settings = http.app.state.settings
+        cached = http.app.state.upload_slots = attachments.UploadSlots(
+            settings.uploads_per_client, settings.body_read_timeout_seconds
+        )
+    return cached
+
+
 def _out(attachment: Attachment) -> AttachmentOut:
     return AttachmentOut(
         id=attachment.id,
-        name=attachment.display_name,
+        name=attachments.served_name(attachment),
         content_type=attachment.content_type,
         size=attachment.size,
         sha256=attachment.sha256,
@@ -67,6 +89,8 @@ def _out(attachment: Attachment) -> AttachmentOut:
         TooManyAttachments,
         FileTypeNotAllowed,
         UnsupportedMediaType,
+        TooManyUploads,
+        RequestTimeout,
     ),
 )
 async def upload(
@@ -74,18 +98,33 @@ async def upload(
     http: Request,
     session: Session,
     settings: AppSettings,
-    actor: CurrentActor,
+    client: ClientAddress,
+    token: Annotated[str | None, Depends(staff_oauth2)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(tracking_bearer)],
 ) -> list[AttachmentOut]:
     """`multipart/form-data` with one or several `files`: the citizen's evidence, or staff's
-    documents for their answer. Each file is streamed to storage while counted and hashed, and
+    documents for their answer. Each file is received in full while counted and hashed, and
     refused with `413` the moment it passes the size limit (10 MB by default; at most 10 files
     an upload and 20 a request). The type is read from the content — PDF, JPEG, PNG, WebP,
-    HEIC, DOCX, ODT — never from the name; anything else, or a declared type that lies,
-    answers `415`. Closed and rejected requests take no more documents (`409`)."""
-    request = await requests_service.get_visible(session, tracking_number, actor)
-    created = await attachments.upload(
-        session, http, request, actor, storage=_storage(http), settings=settings, now=clock.now()
-    )
+    HEIC, DOCX, ODT (office documents by their structure) — never from the name, and the
+    stored name takes that type's extension; anything else, or a declared type that lies,
+    answers `415`. Closed and rejected requests take no more documents (`409`). A client has
+    at most 3 uploads in progress at a time (`429` with `Retry-After` beyond), and a body
+    that stops arriving for 30 seconds is cut off with `408`."""
+    # No database before the body is in hand: a client that sends slowly, or stops, holds no
+    # connection and no lock. The token's signature and expiry need none.
+    if not token:
+        raise Unauthorized(headers={"WWW-Authenticate": "Bearer"})
+    auth.decode(token, settings)
+    storage = _storage(http)
+    with _slots(http).hold(client):
+        async with attachments.received(http, storage, settings) as files:
+            keys = await attachments.store(http, storage, files)
+            actor = await require_actor(await optional_actor(session, settings, token, bearer))
+            request = await requests_service.get_visible(session, tracking_number, actor)
+            created = await attachments.record(
+                session, request, actor, files, keys, settings=settings, now=clock.now()
+            )
     return [_out(a) for a in created]
 
 
@@ -129,7 +168,9 @@ async def download(
         stored.chunks,
         media_type=attachment.content_type,
         headers={
-            "Content-Disposition": attachments.content_disposition(attachment.display_name),
+            "Content-Disposition": attachments.content_disposition(
+                attachments.served_name(attachment)
+            ),
             "Content-Length": str(stored.size),
             "X-Content-Type-Options": "nosniff",
             "ETag": f'"{attachment.sha256}"',

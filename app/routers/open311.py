@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.exceptions import HTTPException
 
 from app.deps import AppSettings, Session
+from app.errors import BodyReadTimeout, BodyTooLarge
 from app.i18n import Language, current_language
 from app.routers import make_router
 from app.schemas.open311 import (
@@ -103,7 +104,7 @@ def _format_of(request: Request) -> str:
 
 
 # Headers of a problem that still matter to a GeoReport client.
-_KEPT_HEADERS = ("allow", "retry-after", "www-authenticate", "content-language")
+_KEPT_HEADERS = ("allow", "retry-after", "www-authenticate", "content-language", "connection")
 
 
 def _as_georeport(original: Handler) -> Handler:
@@ -386,6 +387,8 @@ async def create_request(
         raise open311.error(400, "bad_body")
     try:
         form = await http.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    except (BodyTooLarge, BodyReadTimeout):
+        raise  # 413 and 408 keep their status (as GeoReport error lists)
     except HTTPException:
         raise open311.error(400, "bad_body") from None
     items = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]

@@ -1,40 +1,50 @@
-"""Documents: streamed from the multipart body to storage, counted, hashed and typed by content.
+"""Documents: received whole before the database is touched, then recorded in a short transaction.
 
-Starlette's form parser does not cap file parts, so the upload is parsed here, chunk by chunk,
-with python-multipart: a file passing the size limit is refused with 413 the moment it does,
-without reading the rest and without holding files in memory.
+An upload may take minutes from a slow phone, and a client may stop sending half-way. So the body
+is parsed here, chunk by chunk, with python-multipart (Starlette's form parser does not cap file
+parts) into spooled files — counted (413 the moment a file passes the limit), hashed and typed by
+content — while no database connection is checked out and no row is locked. A client that stops
+sending is cut off by the body-read timeout (408, in the middleware), and each client has a few
+uploads in progress at a time (429). Only with every file in hand does a short transaction check
+the caller's rights and the request's limits, lock the request and record the files.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import math
 import unicodedata
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
-import filetype
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import ClientDisconnect
 from starlette.requests import Request as HttpRequest
 
 from app.config import Settings
 from app.db import on_rollback
 from app.errors import (
+    BodyReadTimeout,
     FileTooLarge,
     FileTypeNotAllowed,
     NotFound,
     TooManyAttachments,
+    TooManyUploads,
     UnsupportedMediaType,
 )
 from app.models.attachment import Attachment
 from app.models.enums import Action
 from app.models.request import Request
 from app.services import requests as requests_service
+from app.services.file_types import detect, named_for
 from app.services.lifecycle import ActionInput, Actor
 from app.services.storage import Storage, StoredObject, new_key
 
@@ -134,9 +144,16 @@ def _parser(boundary: bytes, events: _Events) -> MultipartParser:
     )
 
 
-async def _receive_parts(
-    http: HttpRequest, storage: Storage, settings: Settings, room: int
-) -> list[Part]:
+def _too_many_attachments(settings: Settings) -> TooManyAttachments:
+    return TooManyAttachments(
+        params={
+            "per_upload": settings.max_files_per_upload,
+            "per_request": settings.max_attachments_per_request,
+        }
+    )
+
+
+async def _receive_parts(http: HttpRequest, storage: Storage, settings: Settings) -> list[Part]:
     """Stream the body into spooled files; refuse as soon as a limit is passed."""
     kind, options = parse_options_header(http.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
@@ -156,13 +173,8 @@ async def _receive_parts(
                     filename = params.get(b"filename")
                     current = None
                     if filename is not None:  # a file part; plain form fields are ignored
-                        if len(parts) >= min(settings.max_files_per_upload, room):
-                            raise TooManyAttachments(
-                                params={
-                                    "per_upload": settings.max_files_per_upload,
-                                    "per_request": settings.max_attachments_per_request,
-                                }
-                            )
+                        if len(parts) >= settings.max_files_per_upload:
+                            raise _too_many_attachments(settings)
                         spool = await asyncio.to_thread(storage.spool)
                         declared = value.get(b"content-type", b"").decode("latin-1").lower()
                         current = Part(
@@ -181,6 +193,10 @@ async def _receive_parts(
                     current = None
             events.items.clear()
         parser.finalize()
+    except ClientDisconnect:
+        # Gone before the end: nobody reads the answer, but it must not count as our fault.
+        await _discard(parts)
+        raise BodyReadTimeout() from None
     except BaseException:
         await _discard(parts)
         raise
@@ -195,60 +211,114 @@ async def _discard(parts: list[Part]) -> None:
         await asyncio.to_thread(Path(part.spool.name).unlink, True)
 
 
-def _check_type(part: Part, settings: Settings) -> str:
-    guessed = filetype.guess(bytes(part.head))
-    found: str = guessed.mime if guessed else "unknown"
+@dataclass(frozen=True)
+class Received:
+    """A file received whole: spooled at `path`, counted, hashed, typed and named for its type."""
+
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    path: Path
+
+
+async def _typed(part: Part, settings: Settings) -> Received:
+    path = Path(part.spool.name)
+    # Reading an archive's structure is disk and CPU work: never on the event loop.
+    found = await asyncio.to_thread(detect, bytes(part.head), path)
     declared = ALIASES.get(part.declared_type, part.declared_type)
     if found not in settings.allowed_attachment_types or declared not in (VAGUE_TYPES | {found}):
         raise FileTypeNotAllowed(params={"name": part.name, "found": found})
-    return found
+    return Received(named_for(part.name, found), found, part.size, part.digest.hexdigest(), path)
 
 
-async def upload(
+@contextlib.asynccontextmanager
+async def received(
+    http: HttpRequest, storage: Storage, settings: Settings
+) -> AsyncIterator[list[Received]]:
+    """The upload's files, received whole and typed — before any database work. Whatever was
+    not moved into storage by the end of the block is removed."""
+    parts = await _receive_parts(http, storage, settings)
+    try:
+        if not parts:
+            raise _too_many_attachments(settings)
+        yield [await _typed(part, settings) for part in parts]
+    finally:
+        await _discard(parts)  # files moved into storage are no longer there: nothing to do
+
+
+class UploadSlots:
+    """The uploads in progress in this process, per client address: a client may hold
+    `limit` of them (0: no limit), so half-sent bodies cannot tie up the server for others."""
+
+    def __init__(self, limit: int, retry_after: float) -> None:
+        self.limit = limit
+        self.retry_after = max(1, math.ceil(retry_after))
+        self.active: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def hold(self, client: str) -> Iterator[None]:
+        held = self.active.get(client, 0)
+        if self.limit and held >= self.limit:
+            raise TooManyUploads(
+                params={"limit": self.limit, "retry_after": self.retry_after},
+                # The body this client started to send is not read: the connection closes.
+                headers={"Retry-After": str(self.retry_after), "Connection": "close"},
+            )
+        self.active[client] = held + 1
+        try:
+            yield
+        finally:
+            left = self.active[client] - 1
+            if left:
+                self.active[client] = left
+            else:
+                del self.active[client]
+
+
+async def store(http: HttpRequest, storage: Storage, files: list[Received]) -> list[str]:
+    """Move the received files into storage under new keys — before the transaction, so the
+    request's row is locked only for a few statements even when storage is a remote service.
+    If the transaction does not commit, the stored files are deleted again."""
+    keys = []
+    for received_file in files:
+        key = new_key()
+        # Registered before the write: if anything later fails, the object is removed again.
+        on_rollback(http, lambda key=key: storage.delete(key))  # type: ignore[misc]
+        await storage.put(key, received_file.path)
+        keys.append(key)
+    return keys
+
+
+async def record(
     session: AsyncSession,
-    http: HttpRequest,
     request: Request,
     actor: Actor,
+    files: list[Received],
+    keys: list[str],
     *,
-    storage: Storage,
     settings: Settings,
     now: datetime,
 ) -> list[Attachment]:
-    """Check the lifecycle allows it, stream the files, store them, record them — all or none."""
+    """The short transaction: the lifecycle allows it (and locks the request), the request has
+    room for the files, and their rows are written — all or none."""
     await requests_service.act(
         session, request, Action.attach, actor, ActionInput(), settings=settings, now=now
     )
     existing = await session.scalar(
         select(func.count()).select_from(Attachment).where(Attachment.request_id == request.id)
     )
-    room = settings.max_attachments_per_request - int(existing or 0)
-    parts = await _receive_parts(http, storage, settings, room)
-    if not parts:
-        await _discard(parts)
-        raise TooManyAttachments(
-            params={
-                "per_upload": settings.max_files_per_upload,
-                "per_request": settings.max_attachments_per_request,
-            }
-        )
-    try:
-        types = [_check_type(part, settings) for part in parts]
-    except BaseException:
-        await _discard(parts)
-        raise
+    if int(existing or 0) + len(files) > settings.max_attachments_per_request:
+        raise _too_many_attachments(settings)
     attachments = []
-    for part, content_type in zip(parts, types, strict=True):
-        key = new_key()
-        # Registered before the write: if anything later fails, the object is removed again.
-        on_rollback(http, lambda key=key: storage.delete(key))  # type: ignore[misc]
-        await storage.put(key, Path(part.spool.name))
+    for received_file, key in zip(files, keys, strict=True):
         attachment = Attachment(
             request_id=request.id,
             storage_key=key,
-            display_name=part.name,
-            content_type=content_type,
-            size=part.size,
-            sha256=part.digest.hexdigest(),
+            display_name=received_file.name,
+            content_type=received_file.content_type,
+            size=received_file.size,
+            sha256=received_file.sha256,
             uploaded_by_role=actor.role.value,
             uploaded_by_id=actor.user_id,
             created_at=now,
@@ -257,6 +327,12 @@ async def upload(
         attachments.append(attachment)
     await session.flush()
     return attachments
+
+
+def served_name(attachment: Attachment) -> str:
+    """The name shown and downloaded: always with the extension of the detected type (rows
+    written before names were corrected too)."""
+    return named_for(attachment.display_name, attachment.content_type)
 
 
 async def listing(session: AsyncSession, request: Request) -> list[Attachment]:
