@@ -47,7 +47,7 @@ bench: $(STAMP)
 ## embedded PostgreSQL): BENCH_SECONDS per round (default 10), median of BENCH_ROUNDS (3).
 bench-http: $(STAMP)
 	@command -v wrk >/dev/null || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk; \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
 		else echo "bench-http needs wrk: sudo apt-get install wrk (or brew install wrk)"; exit 1; fi; }
 	$(PY) -m bench.http_load
 

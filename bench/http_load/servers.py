@@ -71,6 +71,14 @@ class Process:
         )
 
     def wait_ready(self, path: str) -> None:
+        """Returns once `path` answers 200; stops the server and raises if it never does."""
+        try:
+            self._poll(path)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _poll(self, path: str) -> None:
         deadline = time.monotonic() + READY_SECONDS
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
