@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck openapi migrate sample venv clean bench
+.PHONY: run test lint typecheck openapi migrate sample venv clean bench bench-http
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ sample: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.queue
 	$(PY) -m bench.statistics
+
+## The project against a thin FastAPI + asyncpg service over HTTP with wrk (one worker each,
+## embedded PostgreSQL): BENCH_SECONDS per round (default 10), median of BENCH_ROUNDS (3).
+bench-http: $(STAMP)
+	@command -v wrk >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
+		else echo "bench-http needs wrk: sudo apt-get install wrk (or brew install wrk)"; exit 1; fi; }
+	$(PY) -m bench.http_load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The thinnest service of the same stack (FastAPI + asyncpg, no ORM), the benchmark's yardstick."""
