@@ -1,0 +1,53 @@
+"""Shapes of staff-account management and password resets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PasswordResetIn(BaseModel):
+    """The email of a staff account."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"example": {"email": "agent@acaps.ma"}},
+    )
+
+    email: str = Field(min_length=1, max_length=254)
+
+
+class PasswordResetConfirmIn(BaseModel):
+    """The token of the emailed link and the new password."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "token": "the token from the link",
+                "password": "four random words, a long passphrase",
+            }
+        },
+    )
+
+    token: str = Field(min_length=1, max_length=128)
+    # The bounds that matter (PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH) are checked with a field
+    # error of their own; this one only keeps bodies sane.
+    password: str = Field(max_length=1024)
+
+
+class StaffAccountOut(BaseModel):
+    id: int
+    email: str
+    full_name: str
+    role: str
+    administration: str | None
+    active: bool
+    second_factor: bool = Field(description="Whether logging in asks for a TOTP code.")
+
+
+class PasswordResetSent(BaseModel):
+    sent_to: str = Field(description="Where the one-time link is emailed.")
+    expires_at: datetime = Field(description="When the link stops working.")
