@@ -82,7 +82,7 @@ async def _users(url: str, args: argparse.Namespace) -> str:
                 output = f"created {user.role} {user.email} (id {user.id})"
                 secret = user.totp_secret
             else:
-                found = await find_by_email(session, args.email)
+                found = await find_by_email(session, args.email, lock=True)
                 if found is None:
                     raise SystemExit(f"error: no staff account has the email {args.email}")
                 user, secret = found, None

@@ -8,6 +8,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.deps import AppSettings, ClientAddress, CurrentStaff, Session
 from app.errors import (
     Forbidden,
+    InvalidCharacters,
     InvalidCredentials,
     InvalidResetToken,
     InvalidToken,
@@ -107,7 +108,7 @@ async def me(actor: CurrentStaff, session: Session) -> StaffOut:
     response_class=Response,
     responses={
         202: {"description": "Accepted, whether or not an account has this email."},
-        **error_responses(ValidationFailed),
+        **error_responses(ValidationFailed, InvalidCharacters),
     },
 )
 async def request_password_reset(
@@ -128,7 +129,7 @@ async def request_password_reset(
     operation_id="confirmPasswordReset",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(InvalidResetToken, ValidationFailed),
+    responses=error_responses(InvalidResetToken, ValidationFailed, InvalidCharacters),
 )
 async def confirm_password_reset(
     body: PasswordResetConfirmIn, session: Session, settings: AppSettings

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.errors import FieldCodeError
+
+
+def _encodable(value: str) -> str:
+    # JSON may carry a lone UTF-16 surrogate ("\\ud83d") or a NUL, which no hash nor
+    # PostgreSQL text takes.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FieldCodeError("invalid") from None
+    if "\x00" in value:
+        raise FieldCodeError("invalid")
+    return value
 
 
 class PasswordResetIn(BaseModel):
@@ -17,6 +31,8 @@ class PasswordResetIn(BaseModel):
     )
 
     email: str = Field(min_length=1, max_length=254)
+
+    _check_email = field_validator("email")(_encodable)
 
 
 class PasswordResetConfirmIn(BaseModel):
@@ -36,6 +52,8 @@ class PasswordResetConfirmIn(BaseModel):
     # The bounds that matter (PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH) are checked with a field
     # error of their own; this one only keeps bodies sane.
     password: str = Field(max_length=1024)
+
+    _check = field_validator("token", "password")(_encodable)
 
 
 class StaffAccountOut(BaseModel):

@@ -143,8 +143,10 @@ def password_problems(password: str, email: str, settings: Settings) -> list[Fie
     return []
 
 
-async def find_by_email(session: AsyncSession, email: str) -> User | None:
+async def find_by_email(session: AsyncSession, email: str, *, lock: bool = False) -> User | None:
     stmt = select(User).where(User.email == email.strip().lower())
+    if lock:
+        stmt = stmt.with_for_update()
     return (await session.scalars(stmt)).one_or_none()
 
 
