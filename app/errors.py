@@ -434,3 +434,10 @@ class OwnAccount(DomainError):
 
 class AccountInactive(DomainError):
     status, code = 409, "account_inactive"
+
+
+class WrongCurrentPassword(DomainError):
+    """Changing one's password: the current one is wrong (counted, like a failed login)."""
+
+    status, code = 422, "wrong_current_password"
+    keep_changes = True

@@ -278,6 +278,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Ce compte est désactivé : réactivez-le d'abord.",
         "ar": "هذا الحساب معطل: المرجو إعادة تفعيله أولا.",
     },
+    "wrong_current_password.title": {
+        "en": "Wrong current password",
+        "fr": "Mot de passe actuel erroné",
+        "ar": "كلمة المرور الحالية خاطئة",
+    },
+    "wrong_current_password.detail": {
+        "en": "The current password is wrong; the password was not changed.",
+        "fr": "Le mot de passe actuel est erroné ; le mot de passe n'a pas été changé.",
+        "ar": "كلمة المرور الحالية خاطئة؛ لم يتم تغيير كلمة المرور.",
+    },
     "own_account.title": {
         "en": "Your own account",
         "fr": "Votre propre compte",

@@ -121,6 +121,52 @@ async def test_a_new_password_revokes_every_older_token(client, session, setting
     assert (await client.get("/api/v1/auth/me", headers=fresh)).status_code == 200
 
 
+async def test_changing_ones_password_revokes_every_other_token(client, session, settings):
+    admin = await make_administration(session)
+    agent, factory_headers = await make_staff(session, settings, Role.agent, admin)
+    logged_in = bearer(await login(client, agent.email))
+    changed = await client.post(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=logged_in,
+    )
+    fresh = bearer(changed)
+    for old in (factory_headers, logged_in):
+        assert (await client.get("/api/v1/auth/me", headers=old)).status_code == 401
+    assert (await client.get("/api/v1/auth/me", headers=fresh)).status_code == 200
+    assert (await login(client, agent.email, NEW_PASSWORD)).status_code == 200
+
+
+async def test_a_stolen_token_cannot_guess_the_current_password(client, session, settings):
+    admin = await make_administration(session)
+    _agent, headers = await make_staff(session, settings, Role.agent, admin)
+    weak = await client.post(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": "abababababab"},
+        headers=headers,
+    )
+    assert weak.status_code == 422
+    assert [(e["field"], e["code"]) for e in weak.json()["errors"]] == [
+        ("new_password", "password_too_weak")
+    ]
+    for n in range(settings.login_failures_per_account):
+        wrong = await client.post(
+            "/api/v1/auth/password",
+            json={"current_password": f"guess number {n}", "new_password": NEW_PASSWORD},
+            headers=headers,
+        )
+        assert wrong.status_code == 422
+        assert wrong.json()["code"] == "wrong_current_password"
+    blocked = await client.post(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=headers,
+    )
+    assert blocked.status_code == 429
+    # Nothing changed: the token and the password still work.
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+
+
 # --- password-reset links
 
 

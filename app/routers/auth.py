@@ -18,12 +18,13 @@ from app.errors import (
     TooManyAttempts,
     Unauthorized,
     ValidationFailed,
+    WrongCurrentPassword,
     error_responses,
 )
 from app.i18n import current_language
 from app.routers import make_router
 from app.schemas.auth import StaffOut, TokenOut
-from app.schemas.users import PasswordResetConfirmIn, PasswordResetIn
+from app.schemas.users import PasswordChangeIn, PasswordResetConfirmIn, PasswordResetIn
 from app.services import auth, clock, password_resets, users
 
 router = make_router(prefix="/api/v1/auth", tags=["auth"])
@@ -145,3 +146,38 @@ async def confirm_password_reset(
     if problems:
         raise ValidationFailed(errors=problems)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/password",
+    summary="Change my password (staff)",
+    operation_id="changeMyPassword",
+    responses=error_responses(
+        Unauthorized,
+        InvalidToken,
+        Forbidden,
+        WrongCurrentPassword,
+        ValidationFailed,
+        InvalidCharacters,
+        TooManyAttempts,
+    ),
+)
+async def change_password(
+    body: PasswordChangeIn, actor: CurrentStaff, session: Session, settings: AppSettings
+) -> TokenOut:
+    """Every token of the account stops working, this one included: the answer carries a new
+    token. A wrong current password answers 422 `wrong_current_password` (counted: 429 with
+    `Retry-After` after a few); a new password shorter than `PASSWORD_MIN_LENGTH`, longer than
+    `PASSWORD_MAX_LENGTH` or easy to guess, a field error on `new_password`."""
+    user = await users.change_password(
+        session,
+        actor.user_id or 0,
+        current=body.current_password,
+        new=body.new_password,
+        settings=settings,
+        now=clock.now(),
+    )
+    return TokenOut(
+        access_token=auth.staff_token(user.id, settings, version=user.token_version),
+        expires_in=settings.staff_token_ttl_seconds,
+    )

@@ -69,3 +69,22 @@ class StaffAccountOut(BaseModel):
 class PasswordResetSent(BaseModel):
     sent_to: str = Field(description="Where the one-time link is emailed.")
     expires_at: datetime = Field(description="When the link stops working.")
+
+
+class PasswordChangeIn(BaseModel):
+    """The current password and the new one."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "current_password": "the password used to log in",
+                "new_password": "four random words, a long passphrase",
+            }
+        },
+    )
+
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+    _check = field_validator("current_password", "new_password")(_encodable)

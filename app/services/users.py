@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -16,6 +17,8 @@ from app.errors import (
     OtpNotEnrolled,
     OtpRequired,
     UserNotFound,
+    ValidationFailed,
+    WrongCurrentPassword,
 )
 from app.i18n import translate
 from app.models.enums import Role
@@ -264,4 +267,30 @@ async def get_managed(session: AsyncSession, actor: Actor, user_id: int) -> User
     user = (await session.scalars(stmt)).one_or_none()
     if user is None or not may_manage(actor, user):
         raise UserNotFound()
+    return user
+
+
+async def change_password(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    current: str,
+    new: str,
+    settings: Settings,
+    now: datetime,
+) -> User:
+    """A staff member's new password, given the current one; every older token is revoked.
+    Wrong current passwords are counted per account, so a stolen token cannot guess it."""
+    stmt = select(User).where(User.id == user_id, User.active).with_for_update()
+    user = (await session.scalars(stmt)).one()
+    key = f"password-change:{user.id}"
+    await throttle.ensure_allowed(session, [(key, settings.login_failures_per_account)], now)
+    if not await auth.verify_password(user.password_hash, current):
+        await throttle.record_failure(session, [key], now, settings.throttle_window_seconds)
+        raise WrongCurrentPassword()
+    problems = await set_password(session, user, new, settings, now)
+    if problems:
+        raise ValidationFailed(
+            errors=[dataclasses.replace(problem, field="new_password") for problem in problems]
+        )
     return user
