@@ -4,6 +4,7 @@ password-reset links, and a TOTP second factor for supervisors and national admi
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -359,6 +360,23 @@ async def test_a_supervisor_logs_in_with_the_code_in_otp_or_in_client_secret(
     frozen_clock.advance(seconds=30)
     swagger = await login(client, supervisor.email, client_id="", client_secret=otp(supervisor))
     assert (await client.get("/api/v1/auth/me", headers=bearer(swagger))).status_code == 200
+
+    # Its default "client credentials location" is the Authorization header instead.
+    for client_id in ("", "swagger"):
+        frozen_clock.advance(seconds=30)
+        basic = base64.b64encode(f"{client_id}:{otp(supervisor)}".encode()).decode()
+        header = await client.post(
+            "/api/v1/auth/token",
+            data={"username": supervisor.email, "password": PASSWORD},
+            headers={"Authorization": f"Basic {basic}"},
+        )
+        assert (await client.get("/api/v1/auth/me", headers=bearer(header))).status_code == 200
+    garbled = await client.post(
+        "/api/v1/auth/token",
+        data={"username": supervisor.email, "password": PASSWORD},
+        headers={"Authorization": "Basic %%%not-base64"},
+    )
+    assert garbled.json()["code"] == "otp_required"
 
 
 async def test_a_wrong_or_replayed_code_is_refused(client, session, settings, frozen_clock):

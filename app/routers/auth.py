@@ -1,8 +1,10 @@
 """Staff authentication (OAuth2 password flow, TOTP second factor) and password resets."""
 
+import base64
+import binascii
 from typing import Annotated
 
-from fastapi import Depends, Form, Response, status
+from fastapi import Depends, Form, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.deps import AppSettings, ClientAddress, CurrentStaff, Session
@@ -30,6 +32,20 @@ from app.services import auth, clock, password_resets, users
 router = make_router(prefix="/api/v1/auth", tags=["auth"])
 
 
+def basic_client_secret(request: Request) -> str | None:
+    """The client secret of `Authorization: Basic base64(client_id:client_secret)` (RFC 6749
+    §2.3.1), where Swagger UI's *Authorize* puts it by default ("Authorization header")."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    _client_id, colon, secret = decoded.partition(":")
+    return secret if colon else None
+
+
 @router.post(
     "/token",
     summary="Log in (staff)",
@@ -48,6 +64,7 @@ async def login(
     session: Session,
     settings: AppSettings,
     client: ClientAddress,
+    request: Request,
     otp: Annotated[
         str | None,
         Form(
@@ -61,9 +78,10 @@ async def login(
     Failed attempts are limited per account and per client address (429 with `Retry-After`).
 
     Supervisors and national admins (and any account enrolled) also send the current 6-digit
-    TOTP code, in the field `otp` or — so that Swagger UI's *Authorize* dialog works as is — in
-    `client_secret`. A missing code answers 401 `otp_required`; a wrong, expired or already
-    used one 401 `otp_invalid`."""
+    TOTP code, in the field `otp` or — so that Swagger UI's *Authorize* dialog works as is — as
+    the client secret (`client_secret` in the form, or `Authorization: Basic` of
+    `client_id:client_secret`, client id left empty or any). A missing code answers 401
+    `otp_required`; a wrong, expired or already used one 401 `otp_invalid`."""
     now = clock.now()
     user = await users.login(
         session,
@@ -73,9 +91,8 @@ async def login(
         settings=settings,
         now=now,
     )
-    await users.verify_second_factor(
-        session, user, code=otp or form.client_secret, settings=settings, now=now
-    )
+    code = otp or form.client_secret or basic_client_secret(request)
+    await users.verify_second_factor(session, user, code=code, settings=settings, now=now)
     return TokenOut(
         access_token=auth.staff_token(user.id, settings, version=user.token_version),
         expires_in=settings.staff_token_ttl_seconds,
