@@ -10,10 +10,11 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from app.config import get_settings
 from app.db import async_url, create_engine, create_sessionmaker, resolve_database_url
+from app.i18n import Language, translate
 from app.models.enums import STAFF_ROLES, Role
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,25 +47,77 @@ async def _load_sample(url: str) -> tuple[int, int, int]:
         await engine.dispose()
 
 
-async def _create_user(url: str, args: argparse.Namespace) -> str:
-    from app.services.users import UserError, create_user
+async def _users(url: str, args: argparse.Namespace) -> str:
+    """`users create|deactivate|reactivate|reset-password|enroll-totp`; an `otpauth://` URI,
+    when there is one, alone on the last line."""
+    from app.services import clock, password_resets, totp
+    from app.services.users import (
+        UserError,
+        create_user,
+        deactivate,
+        enroll_totp,
+        find_by_email,
+        reactivate,
+        set_password,
+    )
 
-    engine = create_engine(url, get_settings())
+    settings = get_settings()
+    engine = create_engine(url, settings)
     try:
         async with create_sessionmaker(engine)() as session:
-            try:
-                user = await create_user(
-                    session,
-                    email=args.email,
-                    password=args.password,
-                    role=Role(args.role),
-                    administration_code=args.administration,
-                    full_name=args.full_name or "",
-                )
-            except UserError as exc:
-                raise SystemExit(f"error: {exc}") from None
+            now = clock.now()
+            if args.user_command == "create":
+                try:
+                    user = await create_user(
+                        session,
+                        email=args.email,
+                        password=args.password,
+                        role=Role(args.role),
+                        administration_code=args.administration,
+                        full_name=args.full_name or "",
+                        settings=settings,
+                    )
+                except UserError as exc:
+                    raise SystemExit(f"error: {exc}") from None
+                output = f"created {user.role} {user.email} (id {user.id})"
+                secret = user.totp_secret
+            else:
+                found = await find_by_email(session, args.email, lock=True)
+                if found is None:
+                    raise SystemExit(f"error: no staff account has the email {args.email}")
+                user, secret = found, None
+                if args.user_command == "deactivate":
+                    await deactivate(session, user, now)
+                    output = f"deactivated {user.email}; its tokens are revoked"
+                elif args.user_command == "reactivate":
+                    await reactivate(session, user)
+                    output = f"reactivated {user.email}"
+                elif args.user_command == "enroll-totp":
+                    secret = await enroll_totp(session, user)
+                    output = (
+                        f"enrolled a new second factor for {user.email}; its tokens are revoked"
+                    )
+                elif args.password is not None:  # reset-password --password
+                    problems = await set_password(session, user, args.password, settings, now)
+                    if problems:
+                        message = translate(f"field.{problems[0].code}", "en", **problems[0].params)
+                        raise SystemExit(f"error: password: {message}")
+                    output = f"changed the password of {user.email}; its tokens are revoked"
+                else:
+                    if not user.active:
+                        raise SystemExit(f"error: {user.email} is deactivated: reactivate it first")
+                    language = cast(Language, settings.default_language)
+                    expires = await password_resets.issue(session, user, settings, now, language)
+                    output = (
+                        f"queued a one-time password-reset link to {user.email}, "
+                        f"valid until {expires.isoformat(timespec='minutes')}"
+                    )
             await session.commit()
-            return f"created {user.role} {user.email} (id {user.id})"
+            if secret:
+                uri = totp.provisioning_uri(secret, user.email, settings.totp_issuer)
+                # The secret is shown once: scanned now, it is never printed again.
+                output += "\nscan this in an authenticator app (shown once):\n" + uri
+            return output
     finally:
         await engine.dispose()
 
@@ -245,7 +298,11 @@ def main(argv: list[str] | None = None) -> None:
     user_cmd = commands.add_parser("users", help="staff accounts").add_subparsers(
         dest="user_command", required=True
     )
-    create = user_cmd.add_parser("create", help="create a staff account")
+    create = user_cmd.add_parser(
+        "create",
+        help="create a staff account (supervisors and national admins: prints the otpauth:// "
+        "URI of their second factor alone on the last line)",
+    )
     create.add_argument("--email", required=True)
     create.add_argument("--password", required=True)
     create.add_argument(
@@ -255,6 +312,23 @@ def main(argv: list[str] | None = None) -> None:
     )
     create.add_argument("--administration", help="administration code (agents and supervisors)")
     create.add_argument("--full-name", dest="full_name")
+    for name, text in (
+        ("deactivate", "deactivate an account and revoke its tokens"),
+        ("reactivate", "let a deactivated account log in again"),
+        (
+            "reset-password",
+            "email a one-time reset link (or, with --password, set the password); "
+            "revokes the account's tokens when the password changes",
+        ),
+        (
+            "enroll-totp",
+            "a new TOTP second factor; prints the otpauth:// URI alone on the last line",
+        ),
+    ):
+        command = user_cmd.add_parser(name, help=text)
+        command.add_argument("--email", required=True)
+        if name == "reset-password":
+            command.add_argument("--password", help="the new password, set at once")
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -283,7 +357,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "api-keys":
         print(asyncio.run(_api_keys(_database_url(), args)))
     elif args.command == "users":
-        print(asyncio.run(_create_user(_database_url(), args)))
+        print(asyncio.run(_users(_database_url(), args)))
 
 
 if __name__ == "__main__":

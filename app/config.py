@@ -79,6 +79,13 @@ class Settings(BaseSettings):
 
     idempotency_ttl_hours: int = 24
 
+    # Staff accounts: password bounds, one-time reset links, the TOTP second factor.
+    password_min_length: int = 12
+    password_max_length: int = 128  # argon2 hashes any length; bound the work per attempt
+    password_reset_ttl_minutes: int = 30
+    password_resets_per_account_per_hour: int = 3  # more requests are answered but not sent
+    totp_issuer: str = "Chikaya"
+
     # Public address of the portal, used in messages and on receipts.
     portal_url: str = "https://www.chikaya.ma"
 

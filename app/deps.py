@@ -56,7 +56,8 @@ async def optional_actor(
     if claims["typ"] == "tracking":
         return Actor(role=Role.citizen, request_id=subject)
     user = await users.get_active(session, subject)
-    if user is None:
+    # A deactivation or a new password bumps `token_version`: older tokens die at once.
+    if user is None or claims.get("ver") != user.token_version:
         raise InvalidToken()
     return Actor(role=Role(user.role), user_id=user.id, administration_id=user.administration_id)
 

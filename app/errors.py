@@ -445,3 +445,45 @@ class FileTypeNotAllowed(DomainError):
 class ReceiptNotFound(DomainError):
     status, code = 404, "receipt_not_found"
     keep_changes = True  # failed look-ups are counted
+
+
+class OtpRequired(DomainError):
+    """The account has a second factor and no code was sent (`otp` or `client_secret`)."""
+
+    status, code = 401, "otp_required"
+
+
+class OtpInvalid(DomainError):
+    """A wrong, expired or already used one-time code; counted against the account."""
+
+    status, code = 401, "otp_invalid"
+    keep_changes = True
+
+
+class OtpNotEnrolled(DomainError):
+    """The role requires a second factor that the account has not enrolled yet."""
+
+    status, code = 401, "otp_not_enrolled"
+
+
+class InvalidResetToken(DomainError):
+    status, code = 400, "invalid_reset_token"
+
+
+class UserNotFound(DomainError):
+    status, code = 404, "user_not_found"
+
+
+class OwnAccount(DomainError):
+    status, code = 409, "own_account"
+
+
+class AccountInactive(DomainError):
+    status, code = 409, "account_inactive"
+
+
+class WrongCurrentPassword(DomainError):
+    """Changing one's password: the current one is wrong (counted, like a failed login)."""
+
+    status, code = 422, "wrong_current_password"
+    keep_changes = True

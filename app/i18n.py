@@ -278,6 +278,86 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Chaque solution de défi ne sert qu'une fois. Demandez un nouveau défi à GET /api/v1/challenges.",
         "ar": "كل حل لتحد يستعمل مرة واحدة فقط. اطلب تحديا جديدا من GET /api/v1/challenges.",
     },
+    "otp_required.title": {
+        "en": "One-time code required",
+        "fr": "Code à usage unique requis",
+        "ar": "الرمز المؤقت مطلوب",
+    },
+    "otp_required.detail": {
+        "en": "This account has a second factor: send the current code of your authenticator app in the field otp (or client_secret).",
+        "fr": "Ce compte a un second facteur : envoyez le code actuel de votre application d'authentification dans le champ otp (ou client_secret).",
+        "ar": "هذا الحساب محمي بعامل ثان: المرجو إرسال الرمز الحالي لتطبيق المصادقة في الحقل otp (أو client_secret).",
+    },
+    "otp_invalid.title": {
+        "en": "Invalid one-time code",
+        "fr": "Code à usage unique invalide",
+        "ar": "رمز مؤقت غير صالح",
+    },
+    "otp_invalid.detail": {
+        "en": "The one-time code is wrong, expired or already used. Wait for the next code and try again.",
+        "fr": "Le code à usage unique est erroné, expiré ou déjà utilisé. Attendez le code suivant et réessayez.",
+        "ar": "الرمز المؤقت خاطئ أو منتهي الصلاحية أو سبق استعماله. انتظروا الرمز الموالي وأعيدوا المحاولة.",
+    },
+    "otp_not_enrolled.title": {
+        "en": "Second factor not enrolled",
+        "fr": "Second facteur non enrôlé",
+        "ar": "العامل الثاني غير مفعل",
+    },
+    "otp_not_enrolled.detail": {
+        "en": "Your role requires a second factor. Ask an administrator to enroll one for your account.",
+        "fr": "Votre rôle exige un second facteur. Demandez à un administrateur d'en enrôler un pour votre compte.",
+        "ar": "يتطلب دوركم عاملا ثانيا للمصادقة. المرجو مطالبة المسؤول بتفعيله لحسابكم.",
+    },
+    "invalid_reset_token.title": {
+        "en": "Invalid reset link",
+        "fr": "Lien de réinitialisation invalide",
+        "ar": "رابط إعادة التعيين غير صالح",
+    },
+    "invalid_reset_token.detail": {
+        "en": "This password-reset link is wrong, expired or already used. Ask for a new one.",
+        "fr": "Ce lien de réinitialisation du mot de passe est erroné, expiré ou déjà utilisé. Demandez-en un nouveau.",
+        "ar": "رابط إعادة تعيين كلمة المرور هذا خاطئ أو منتهي الصلاحية أو سبق استعماله. المرجو طلب رابط جديد.",
+    },
+    "user_not_found.title": {
+        "en": "Account not found",
+        "fr": "Compte introuvable",
+        "ar": "الحساب غير موجود",
+    },
+    "user_not_found.detail": {
+        "en": "No staff account with this id is visible to you.",
+        "fr": "Aucun compte du personnel avec cet identifiant ne vous est accessible.",
+        "ar": "لا يوجد حساب موظف بهذا المعرف في متناولكم.",
+    },
+    "account_inactive.title": {
+        "en": "Account deactivated",
+        "fr": "Compte désactivé",
+        "ar": "الحساب معطل",
+    },
+    "account_inactive.detail": {
+        "en": "This account is deactivated: reactivate it first.",
+        "fr": "Ce compte est désactivé : réactivez-le d'abord.",
+        "ar": "هذا الحساب معطل: المرجو إعادة تفعيله أولا.",
+    },
+    "wrong_current_password.title": {
+        "en": "Wrong current password",
+        "fr": "Mot de passe actuel erroné",
+        "ar": "كلمة المرور الحالية خاطئة",
+    },
+    "wrong_current_password.detail": {
+        "en": "The current password is wrong; the password was not changed.",
+        "fr": "Le mot de passe actuel est erroné ; le mot de passe n'a pas été changé.",
+        "ar": "كلمة المرور الحالية خاطئة؛ لم يتم تغيير كلمة المرور.",
+    },
+    "own_account.title": {
+        "en": "Your own account",
+        "fr": "Votre propre compte",
+        "ar": "حسابكم الخاص",
+    },
+    "own_account.detail": {
+        "en": "You cannot deactivate your own account; ask another administrator.",
+        "fr": "Vous ne pouvez pas désactiver votre propre compte ; demandez à un autre administrateur.",
+        "ar": "لا يمكنكم تعطيل حسابكم الخاص؛ المرجو مطالبة مسؤول آخر.",
+    },
     # --- catalogue
     "administration_not_found.title": {
         "en": "Administration not found",
@@ -870,6 +950,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Must be between {min} and {max}.",
         "fr": "Doit être compris entre {min} et {max}.",
         "ar": "يجب أن يكون بين {min} و{max}.",
+    },
+    "field.password_too_weak": {
+        "en": "Too easy to guess: use a passphrase of several words, not a repeated pattern nor your email.",
+        "fr": "Trop facile à deviner : utilisez une phrase de passe de plusieurs mots, ni un motif répété ni votre adresse électronique.",
+        "ar": "سهلة التخمين: استعملوا عبارة مرور من عدة كلمات، لا نمطا مكررا ولا بريدكم الإلكتروني.",
     },
     "field.invalid_json": {
         "en": "The body is not valid JSON.",

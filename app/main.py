@@ -36,6 +36,7 @@ from app.routers import (
     requests,
     statistics,
     tracking,
+    users,
 )
 from app.schemas.common import Problem
 from app.services import dispatcher
@@ -164,6 +165,7 @@ def create_app(
         faq,
         open311,
         problems,
+        users,
     ):
         app.include_router(module.router)
     upload_limit = settings.max_files_per_upload * settings.max_attachment_bytes + JSON_BODY_LIMIT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ from app.config import Settings
 from app.models.catalogue import Administration, Service
 from app.models.enums import Role
 from app.models.user import User
-from app.services import auth
+from app.services import auth, clock, totp
 from app.services.textnorm import fold
 
 PASSWORD = "correct horse battery staple"
@@ -143,10 +144,20 @@ async def make_staff(
         role=role.value,
         administration_id=administration.id if administration else None,
         active=True,
+        token_version=0,
+        # Enrolled like `python -m app users create` does: these roles log in with a code.
+        totp_secret=totp.new_secret() if role in totp.REQUIRED_FOR else None,
     )
     session.add(user)
     await session.flush()
-    return user, {"Authorization": f"Bearer {auth.staff_token(user.id, settings)}"}
+    token = auth.staff_token(user.id, settings, version=user.token_version)
+    return user, {"Authorization": f"Bearer {token}"}
+
+
+def otp(user: User, moment: datetime | None = None) -> str:
+    """The code the account's authenticator app shows at `moment` (now by default)."""
+    assert user.totp_secret, f"{user.email} has no second factor"
+    return totp.code_at(user.totp_secret, moment or clock.now())
 
 
 def complaint(administration: str, **overrides: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import pytest
 from app.config import Settings
 from app.main import create_app
 from app.models.enums import Role
-from tests.factories import PASSWORD, complaint, file, make_administration, make_staff
+from tests.factories import PASSWORD, complaint, file, make_administration, make_staff, otp
 
 ClientAt = Callable[..., httpx.AsyncClient]
 
@@ -36,8 +36,13 @@ async def client_at(settings, sessionmaker) -> AsyncIterator[ClientAt]:
         await client.aclose()
 
 
-async def _login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
-    return await client.post("/api/v1/auth/token", data={"username": email, "password": password})
+async def _login(
+    client: httpx.AsyncClient, email: str, password: str, code: str | None = None
+) -> httpx.Response:
+    data = {"username": email, "password": password}
+    if code is not None:
+        data["otp"] = code
+    return await client.post("/api/v1/auth/token", data=data)
 
 
 async def test_the_right_password_from_a_new_client_works_after_a_strangers_failures(
@@ -53,7 +58,7 @@ async def test_the_right_password_from_a_new_client_works_after_a_strangers_fail
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) > 0
     # ...but the staff member, from their own address, logs in.
-    owner = await _login(client_at("127.0.0.3"), user.email, PASSWORD)
+    owner = await _login(client_at("127.0.0.3"), user.email, PASSWORD, otp(user))
     assert owner.status_code == 200, owner.text
 
 

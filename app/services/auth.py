@@ -40,9 +40,12 @@ def _encode(claims: dict[str, Any], ttl_seconds: int, settings: Settings) -> str
     return jwt.encode(payload, settings.signing_key(), algorithm=ALGORITHM)
 
 
-def staff_token(user_id: int, settings: Settings) -> str:
+def staff_token(user_id: int, settings: Settings, *, version: int) -> str:
+    """`ver` is the account's `token_version`: bumping it revokes every token issued before."""
     return _encode(
-        {"typ": "staff", "sub": str(user_id)}, settings.staff_token_ttl_seconds, settings
+        {"typ": "staff", "sub": str(user_id), "ver": version},
+        settings.staff_token_ttl_seconds,
+        settings,
     )
 
 

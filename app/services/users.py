@@ -1,18 +1,30 @@
-"""Staff accounts: creation (command line) and password login."""
+"""Staff accounts: creation, password login, the second factor, deactivation, new passwords."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.config import Settings
-from app.errors import InvalidCredentials
+from app.config import Settings, get_settings
+from app.errors import (
+    FieldError,
+    InvalidCredentials,
+    OtpInvalid,
+    OtpNotEnrolled,
+    OtpRequired,
+    UserNotFound,
+    ValidationFailed,
+    WrongCurrentPassword,
+)
+from app.i18n import translate
 from app.models.enums import Role
-from app.models.user import User
-from app.services import auth, catalogue, throttle
+from app.models.user import PasswordReset, User
+from app.services import auth, catalogue, throttle, totp
+from app.services.lifecycle import Actor
 
 
 class UserError(ValueError):
@@ -27,9 +39,13 @@ async def create_user(
     role: Role,
     administration_code: str | None,
     full_name: str = "",
+    settings: Settings | None = None,
 ) -> User:
-    if len(password) < 12:
-        raise UserError("the password must have at least 12 characters")
+    """A new account; supervisors and national admins get a TOTP secret (their second factor)."""
+    problems = password_problems(password, email, settings or get_settings())
+    if problems:
+        problem = problems[0]
+        raise UserError(f"password: {translate(f'field.{problem.code}', 'en', **problem.params)}")
     administration_id = None
     if role in (Role.agent, Role.supervisor):
         if not administration_code:
@@ -51,6 +67,8 @@ async def create_user(
         role=role.value,
         administration_id=administration_id,
         active=True,
+        token_version=0,
+        totp_secret=totp.new_secret() if role in totp.REQUIRED_FOR else None,
     )
     session.add(user)
     await session.flush()
@@ -96,3 +114,177 @@ async def colleagues(session: AsyncSession, administration_id: int) -> list[User
         .order_by(User.full_name, User.id)
     )
     return list((await session.scalars(stmt)).all())
+
+
+# Words people build passwords on; a password that is one of them once letters are kept is weak.
+_COMMON_WORDS = frozenset(
+    {"password", "motdepasse", "azerty", "qwerty", "chikaya", "admin", "administrateur"}
+)
+
+
+def password_problems(password: str, email: str, settings: Settings) -> list[FieldError]:
+    """Why `password` is refused (length bounds, guessable patterns); empty when it is fine."""
+    if len(password) < settings.password_min_length:
+        return [FieldError("password", "too_short", {"min": settings.password_min_length})]
+    if len(password) > settings.password_max_length:
+        return [FieldError("password", "too_long", {"max": settings.password_max_length})]
+    lowered = password.lower()
+    local_part = email.strip().lower().split("@")[0]
+    letters = "".join(c for c in lowered if c.isalpha())
+    if (
+        len(set(password)) < 6
+        or (len(local_part) >= 4 and local_part in lowered)
+        or letters in _COMMON_WORDS
+    ):
+        return [FieldError("password", "password_too_weak")]
+    return []
+
+
+async def find_by_email(session: AsyncSession, email: str, *, lock: bool = False) -> User | None:
+    stmt = select(User).where(User.email == email.strip().lower())
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def verify_second_factor(
+    session: AsyncSession,
+    user: User,
+    *,
+    code: str | None,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """After the right password: the current TOTP code when the account has one (or its role
+    requires one). Wrong codes are counted per account, since only someone who knows the
+    password gets this far; a code already used is refused (no replay within its window)."""
+    if user.totp_secret is None:
+        if Role(user.role) in totp.REQUIRED_FOR:
+            raise OtpNotEnrolled()
+        return
+    key = f"login:otp:{user.id}"
+    await throttle.ensure_allowed(session, [(key, settings.login_failures_per_account)], now)
+    if not code:
+        raise OtpRequired()
+    step = totp.matching_step(user.totp_secret, code, now, user.totp_last_step)
+    if step is not None:
+        # Conditional, so two logins racing with the same code cannot both pass.
+        claimed = await session.scalar(
+            update(User)
+            .where(
+                User.id == user.id,
+                or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+            .returning(User.id)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed is not None:
+            user.totp_last_step = step
+            return
+    await throttle.record_failure(session, [key], now, settings.throttle_window_seconds)
+    raise OtpInvalid()
+
+
+async def _revoke_tokens(session: AsyncSession, user: User) -> None:
+    """Every token issued to `user` so far stops working (the token check compares versions)."""
+    user.token_version += 1
+    await session.flush()
+
+
+async def _void_resets(session: AsyncSession, user_id: int, now: datetime) -> None:
+    await session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
+async def deactivate(session: AsyncSession, user: User, now: datetime) -> User:
+    """No more logins, every token revoked, pending reset links voided."""
+    user.active = False
+    await _revoke_tokens(session, user)
+    await _void_resets(session, user.id, now)
+    return user
+
+
+async def reactivate(session: AsyncSession, user: User) -> User:
+    """Logins work again; the tokens revoked at deactivation stay revoked."""
+    user.active = True
+    await session.flush()
+    return user
+
+
+async def set_password(
+    session: AsyncSession, user: User, password: str, settings: Settings, now: datetime
+) -> list[FieldError]:
+    """A new password — or, when it is refused, its problems and nothing changed. Revokes every
+    token and every pending reset link of the account."""
+    problems = password_problems(password, user.email, settings)
+    if problems:
+        return problems
+    user.password_hash = await auth.hash_password(password)
+    await _revoke_tokens(session, user)
+    await _void_resets(session, user.id, now)
+    return []
+
+
+async def enroll_totp(session: AsyncSession, user: User) -> str:
+    """A new TOTP secret, replacing any former one and revoking the tokens issued under it."""
+    secret = totp.new_secret()
+    user.totp_secret = secret
+    user.totp_last_step = None
+    await _revoke_tokens(session, user)
+    return secret
+
+
+def may_manage(actor: Actor, user: User) -> bool:
+    """National admins manage every account; supervisors those of their own administration."""
+    if actor.role is Role.national_admin:
+        return True
+    return (
+        actor.role is Role.supervisor
+        and user.administration_id is not None
+        and user.administration_id == actor.administration_id
+    )
+
+
+async def get_managed(session: AsyncSession, actor: Actor, user_id: int) -> User:
+    """The account `user_id`, locked, if `actor` may manage it; otherwise 404 as if it did not
+    exist, the way other administrations' data is hidden everywhere."""
+    stmt = (
+        select(User)
+        .where(User.id == user_id)
+        .options(selectinload(User.administration))
+        .with_for_update(of=User)
+    )
+    user = (await session.scalars(stmt)).one_or_none()
+    if user is None or not may_manage(actor, user):
+        raise UserNotFound()
+    return user
+
+
+async def change_password(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    current: str,
+    new: str,
+    settings: Settings,
+    now: datetime,
+) -> User:
+    """A staff member's new password, given the current one; every older token is revoked.
+    Wrong current passwords are counted per account, so a stolen token cannot guess it."""
+    stmt = select(User).where(User.id == user_id, User.active).with_for_update()
+    user = (await session.scalars(stmt)).one()
+    key = f"password-change:{user.id}"
+    await throttle.ensure_allowed(session, [(key, settings.login_failures_per_account)], now)
+    if not await auth.verify_password(user.password_hash, current):
+        await throttle.record_failure(session, [key], now, settings.throttle_window_seconds)
+        raise WrongCurrentPassword()
+    problems = await set_password(session, user, new, settings, now)
+    if problems:
+        raise ValidationFailed(
+            errors=[dataclasses.replace(problem, field="new_password") for problem in problems]
+        )
+    return user
