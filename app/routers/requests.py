@@ -53,7 +53,7 @@ from app.schemas.requests import (
     RequestDetail,
     RequestIn,
 )
-from app.services import clock, submissions, views
+from app.services import clock, lifecycle, submissions, views
 from app.services import requests as service
 from app.services.lifecycle import ActionInput, Actor
 
@@ -99,8 +99,26 @@ async def _detail(
     session: AsyncSession, request: Request, actor: Actor, settings: Settings, response: Response
 ) -> RequestDetail:
     detail = await views.detail(session, request, actor, settings, clock.now())
-    response.headers["ETag"] = f'"v{detail.version}"'
+    response.headers["ETag"] = lifecycle.etag(detail.version)
     return detail
+
+
+async def _citizen_action(
+    tracking_number: str,
+    action: Action,
+    data: ActionInput,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    response: Response,
+) -> RequestDetail:
+    """What every citizen button does: find the request the token opens, apply the action
+    through the lifecycle, answer the new detail with its ETag."""
+    request = await service.get_visible(session, tracking_number, actor)
+    request = await service.act(
+        session, request, action, actor, data, settings=settings, now=clock.now()
+    )
+    return await _detail(session, request, actor, settings, response)
 
 
 @router.post(
@@ -255,17 +273,15 @@ async def close_request(
     response: Response,
 ) -> RequestDetail:
     """The citizen closes the request: before an answer it is withdrawn, after it accepted."""
-    request = await service.get_visible(session, tracking_number, actor)
-    request = await service.act(
-        session,
-        request,
+    return await _citizen_action(
+        tracking_number,
         Action.close,
-        actor,
         ActionInput(reason=body.reason),
-        settings=settings,
-        now=clock.now(),
+        session,
+        settings,
+        actor,
+        response,
     )
-    return await _detail(session, request, actor, settings, response)
 
 
 @router.post(
@@ -285,17 +301,15 @@ async def reopen_request(
     """Unconvinced by the answer, the citizen sends it back to work, with a reason: within the
     reopen window after the answer (30 days unless the administration says otherwise), and at
     most a set number of times. The request gets a new due date."""
-    request = await service.get_visible(session, tracking_number, actor)
-    request = await service.act(
-        session,
-        request,
+    return await _citizen_action(
+        tracking_number,
         Action.reopen,
-        actor,
         ActionInput(reason=body.reason),
-        settings=settings,
-        now=clock.now(),
+        session,
+        settings,
+        actor,
+        response,
     )
-    return await _detail(session, request, actor, settings, response)
 
 
 @router.post(
@@ -314,17 +328,15 @@ async def appeal_request(
 ) -> RequestDetail:
     """Law 31-13: the applicant complains to the head of the body about a refusal, a partial
     answer, or a deadline passed without answer — within 20 days. The head decides anew."""
-    request = await service.get_visible(session, tracking_number, actor)
-    request = await service.act(
-        session,
-        request,
+    return await _citizen_action(
+        tracking_number,
         Action.appeal,
-        actor,
         ActionInput(reason=body.reason),
-        settings=settings,
-        now=clock.now(),
+        session,
+        settings,
+        actor,
+        response,
     )
-    return await _detail(session, request, actor, settings, response)
 
 
 @router.put(
@@ -342,14 +354,12 @@ async def rate_request(
     response: Response,
 ) -> RequestDetail:
     """A score from 1 to 5 and an optional comment, once, after the administration answered."""
-    request = await service.get_visible(session, tracking_number, actor)
-    request = await service.act(
-        session,
-        request,
+    return await _citizen_action(
+        tracking_number,
         Action.rate,
-        actor,
         ActionInput(score=body.score, comment=body.comment),
-        settings=settings,
-        now=clock.now(),
+        session,
+        settings,
+        actor,
+        response,
     )
-    return await _detail(session, request, actor, settings, response)
