@@ -1,5 +1,6 @@
-"""The lifecycle tables, unit-tested without a database: every state x action x role, the
-guards, the clocks, and a property test that random sequences never leave the table."""
+"""The lifecycle tables, unit-tested without a database: every state x action x role of every
+kind (matrices written by hand, checked against the tables), the guards, the clocks, and a
+property test that random sequences never leave the table."""
 
 from __future__ import annotations
 
@@ -70,10 +71,34 @@ ACKNOWLEDGED = {
     A.attach: at([S.submitted, S.acknowledged], STAFF | {R.citizen}),
     A.attach_contact: at([S.submitted, S.acknowledged], {R.operator, R.supervisor}),
 }
+# Law 31-13: like a complaint, with an outcome instead of a reopening. A refusal or a partial
+# answer is appealed to the body's head, who decides anew; so is a silence past the deadline,
+# which only an open request can keep (the clock stands still while awaiting the applicant).
+# The deadline is extended, not pushed at will (the guard counts once); no contact is attached
+# (information requests come by web and mobile, with one).
+INFORMATION = {
+    A.start: {S.submitted: STAFF},
+    A.assign: at(OPEN, {R.supervisor}),
+    A.transfer: at(OPEN, {R.supervisor}),
+    A.request_info: {S.in_progress: STAFF},
+    A.resume: {S.awaiting_citizen: STAFF | {R.citizen}},
+    A.answer: {S.in_progress: STAFF},
+    A.extend_deadline: at(OPEN, {R.supervisor}),
+    A.reject: at(OPEN, STAFF),
+    A.appeal: at([S.submitted, S.in_progress, S.answered], {R.citizen}),
+    A.decide_appeal: {S.appealed: {R.supervisor}},
+    A.close: at(OPEN | {S.answered}, {R.citizen}),
+    A.rate: {S.answered: {R.citizen}, S.closed: {R.citizen}},
+    A.auto_close: {S.answered: {R.system}},
+    A.message: at(OPEN | {S.appealed}, STAFF | {R.citizen}),
+    A.note: at(lifecycle.states_of(Kind.information_request), STAFF),
+    A.attach: at(OPEN | {S.answered, S.appealed}, STAFF | {R.citizen}),
+}
 EXPECTED = {
     Kind.complaint: COMPLAINT,
     Kind.observation: ACKNOWLEDGED,
     Kind.suggestion: ACKNOWLEDGED,
+    Kind.information_request: INFORMATION,
 }
 CASES = [
     (kind, state, action)
