@@ -200,48 +200,47 @@ class Step:
     data: ActionInput = field(default_factory=ActionInput)
 
 
-_MESSAGE = ActionInput(message="Réponse de l'administration.")
-_START, _CLOSE = Step(Action.start), Step(Action.close, Role.citizen)
-_ASK = Step(Action.request_info, data=ActionInput(message="Pouvez-vous préciser ?"))
-_ANSWER = Step(Action.answer, data=_MESSAGE)
-_REJECT = Step(
+START, CLOSE = Step(Action.start), Step(Action.close, Role.citizen)
+ASK = Step(Action.request_info, data=ActionInput(message="Pouvez-vous préciser ?"))
+ANSWER = Step(Action.answer, data=ActionInput(message="Réponse de l'administration."))
+REJECT = Step(
     Action.reject,
     data=ActionInput(reason_code=RejectionReason.duplicate, message="Demande en double."),
 )
-_REFUSE = Step(
+REFUSE = Step(
     Action.answer,
-    data=ActionInput(message="Refusé.", outcome=Outcome.refused, refusal_ground="Article 7"),
+    data=ActionInput(message="Non", outcome=Outcome.refused, refusal_ground="Art. 7"),
 )
-_GRANT = Step(Action.answer, data=ActionInput(message="Voici.", outcome=Outcome.granted))
-_ACKNOWLEDGE = Step(Action.acknowledge, data=ActionInput(message="Merci."))
-_ACKNOWLEDGED = {
-    State.acknowledged: (_ACKNOWLEDGE,),
-    State.closed: (_ACKNOWLEDGE, Step(Action.close)),
-    State.rejected: (_REJECT,),
+GRANT = Step(Action.answer, data=ActionInput(message="Voici.", outcome=Outcome.granted))
+ACKNOWLEDGE = Step(Action.acknowledge, data=ActionInput(message="Merci."))
+_BY_ACKNOWLEDGEMENT = {
+    State.acknowledged: (ACKNOWLEDGE,),
+    State.closed: (ACKNOWLEDGE, Step(Action.close)),
+    State.rejected: (REJECT,),
 }
 # The usual way from `submitted` to each state, per kind: the actions a request of that kind
 # takes, through the lifecycle table, so its history, clocks and counters are all genuine.
 PATHS: dict[Kind, dict[State, tuple[Step, ...]]] = {
     Kind.complaint: {
-        State.in_progress: (_START,),
-        State.awaiting_citizen: (_START, _ASK),
-        State.answered: (_START, _ANSWER),
-        State.closed: (_START, _ANSWER, _CLOSE),
-        State.rejected: (_REJECT,),
+        State.in_progress: (START,),
+        State.awaiting_citizen: (START, ASK),
+        State.answered: (START, ANSWER),
+        State.closed: (START, ANSWER, CLOSE),
+        State.rejected: (REJECT,),
     },
-    Kind.observation: _ACKNOWLEDGED,
-    Kind.suggestion: _ACKNOWLEDGED,
+    Kind.observation: _BY_ACKNOWLEDGEMENT,
+    Kind.suggestion: _BY_ACKNOWLEDGEMENT,
     Kind.information_request: {
-        State.in_progress: (_START,),
-        State.awaiting_citizen: (_START, _ASK),
-        State.answered: (_START, _GRANT),
+        State.in_progress: (START,),
+        State.awaiting_citizen: (START, ASK),
+        State.answered: (START, GRANT),
         State.appealed: (
-            _START,
-            _REFUSE,
+            START,
+            REFUSE,
             Step(Action.appeal, Role.citizen, ActionInput(reason="Non")),
         ),
-        State.closed: (_START, _GRANT, _CLOSE),
-        State.rejected: (_REJECT,),
+        State.closed: (START, GRANT, CLOSE),
+        State.rejected: (REJECT,),
     },
 }
 
@@ -260,14 +259,15 @@ async def create_request(
     **fields: Any,
 ) -> Request:
     """A request of `kind` in `state`, written straight to the database as if filed at `now`
-    (the test clock by default) and taken through `via` (by default the usual path of `PATHS`)
-    at that same moment: the submission event and one history event per action, the deadlines
-    the policy sets, the messages of speaking actions and the statistics counters — what
-    `submit` and `act` write, except notifications (tests of notices file through the API).
+    (the test clock by default) and taken at that same moment through `via` (by default the
+    usual path of `PATHS`; `state` must be where it leads): the submission event and one
+    history event per action, the deadlines the policy sets, the messages of speaking actions
+    and the statistics counters — what `submit` and `act` write, except notifications (tests
+    of notices file through the API).
 
     `fields` are columns of the request as filed (`subject`, `email`, `channel`, `urgent`,
     `received_at`, `reopen_count`, ...); `staff` is who takes the staff actions (an agent who
-    starts becomes the assignee). The tracking token of the citizen: `citizen_auth`."""
+    starts becomes the assignee). The citizen's tracking token: `citizen_auth`."""
     now = now or clock.now()
     settings = settings or Settings()
     received_at: datetime = fields.pop("received_at", now)
@@ -280,6 +280,11 @@ async def create_request(
         "full_name": "Fatima Zahra El Idrissi",
         "email": "fatima@example.ma",
         "urgent": False,
+        "reopen_count": 0,
+        "extension_count": 0,
+        "receipt_code": tracking_numbers.receipt_code(),
+        "public_id": tracking_numbers.public_id(),
+        "tracking_number": tracking_numbers.generate(),
         **fields,
     }
     policy = catalogue.policy_for(
@@ -294,11 +299,6 @@ async def create_request(
         received_at=received_at,
         clock_started_at=received_at,
         due_at=received_at + timedelta(days=policy.answer_days),
-        reopen_count=0,
-        extension_count=0,
-        receipt_code=tracking_numbers.receipt_code(),
-        public_id=tracking_numbers.public_id(),
-        tracking_number=tracking_numbers.generate(),
         created_at=now,
         updated_at=now,
         **values,
@@ -345,7 +345,7 @@ async def create_request(
             )
         await session.flush()
         await stats.on_event(session, request, event)
-    assert via is not None or request.state == state.value, f"no path to {state} for {kind}"
+    assert request.state == state.value, f"{[step.action for step in steps]} lead elsewhere"
     await session.flush()
     return request
 
