@@ -40,7 +40,8 @@ def at(states, roles) -> dict[State, frozenset[Role]]:
 EVERY_ROLE = [R.citizen, R.agent, R.supervisor, R.operator, R.national_admin, R.system]
 
 # Written by hand from DESIGN.md, not computed from the table: action -> state -> roles.
-COMPLAINT = {
+# Complaints and information requests are worked alike up to the answer and after it.
+WORKED = {
     A.start: {S.submitted: STAFF},
     A.assign: at(OPEN, {R.supervisor}),
     A.transfer: at(OPEN, {R.supervisor}),
@@ -48,11 +49,14 @@ COMPLAINT = {
     A.resume: {S.awaiting_citizen: STAFF | {R.citizen}},
     A.answer: {S.in_progress: STAFF},
     A.reject: at(OPEN, STAFF),
-    A.close: at(OPEN | {S.answered}, {R.citizen}),
-    A.reopen: {S.answered: {R.citizen}},
-    A.rate: {S.answered: {R.citizen}, S.closed: {R.citizen}},
     A.extend_deadline: at(OPEN, {R.supervisor}),
+    A.close: at(OPEN | {S.answered}, {R.citizen}),
+    A.rate: {S.answered: {R.citizen}, S.closed: {R.citizen}},
     A.auto_close: {S.answered: {R.system}},
+}
+COMPLAINT = {
+    **WORKED,
+    A.reopen: {S.answered: {R.citizen}},
     A.message: {**at(OPEN, STAFF | {R.citizen}), S.answered: STAFF},
     A.note: at(lifecycle.states_of(Kind.complaint), STAFF),
     A.attach: at(OPEN | {S.answered}, STAFF | {R.citizen}),
@@ -77,19 +81,9 @@ ACKNOWLEDGED = {
 # The deadline is extended, not pushed at will (the guard counts once); no contact is attached
 # (information requests come by web and mobile, with one).
 INFORMATION = {
-    A.start: {S.submitted: STAFF},
-    A.assign: at(OPEN, {R.supervisor}),
-    A.transfer: at(OPEN, {R.supervisor}),
-    A.request_info: {S.in_progress: STAFF},
-    A.resume: {S.awaiting_citizen: STAFF | {R.citizen}},
-    A.answer: {S.in_progress: STAFF},
-    A.extend_deadline: at(OPEN, {R.supervisor}),
-    A.reject: at(OPEN, STAFF),
+    **WORKED,
     A.appeal: at([S.submitted, S.in_progress, S.answered], {R.citizen}),
     A.decide_appeal: {S.appealed: {R.supervisor}},
-    A.close: at(OPEN | {S.answered}, {R.citizen}),
-    A.rate: {S.answered: {R.citizen}, S.closed: {R.citizen}},
-    A.auto_close: {S.answered: {R.system}},
     A.message: at(OPEN | {S.appealed}, STAFF | {R.citizen}),
     A.note: at(lifecycle.states_of(Kind.information_request), STAFF),
     A.attach: at(OPEN | {S.answered, S.appealed}, STAFF | {R.citizen}),
