@@ -49,8 +49,15 @@ def translate(key: str, language: Language | None = None, **params: object) -> s
         return text
 
 
-# One entry per message id: problem titles (`<code>.title`), details (`<code>.detail`) and
-# field-error messages (`field.<code>`).
+def in_every_language(key: str, **params: object) -> dict[str, str]:
+    """The message `key` in each language, for what shows all three at once (the receipt, the
+    lifecycle's labels)."""
+    return {language: translate(key, language, **params) for language in LANGUAGES}
+
+
+# The one catalogue of the portal's words, read only through `translate`: problem titles
+# (`<code>.title`), details (`<code>.detail`), field-error messages (`field.<code>`), labels of
+# states, actions and kinds, emails (`email.*`), SMS (`sms.*`) and the receipt (`receipt.*`).
 MESSAGES: Final[dict[str, dict[str, str]]] = {
     # --- generic HTTP problems
     "not_found.title": {"en": "Not found", "fr": "Introuvable", "ar": "غير موجود"},
@@ -641,8 +648,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Demande reçue. L'administration doit répondre avant le {due}. Gardez le numéro de suivi.",
         "ar": "تم التوصل بالطلب. يجب على الإدارة الرد قبل {due}. احتفظوا برقم التتبع.",
     },
-    # --- labels of states and actions (the apps' buttons and badges)
-    "state.submitted": {"en": "Submitted", "fr": "Déposée", "ar": "مودعة"},
+    # --- labels of states and actions (the apps' buttons and badges). A badge stands alone
+    # beside any kind of request, so its Arabic is the verbal noun (تم الإيداع), which agrees
+    # with no noun: شكاية and ملاحظة are feminine, طلب and اقتراح masculine. French labels
+    # agree with demande, réclamation, observation and suggestion, all feminine.
+    "state.submitted": {"en": "Submitted", "fr": "Déposée", "ar": "تم الإيداع"},
     "state.in_progress": {
         "en": "In progress",
         "fr": "En cours de traitement",
@@ -657,11 +667,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "state.acknowledged": {
         "en": "Acknowledged",
         "fr": "Prise en compte",
-        "ar": "تم أخذها بعين الاعتبار",
+        "ar": "تم الأخذ بعين الاعتبار",
     },
     "state.appealed": {"en": "Under appeal", "fr": "En recours", "ar": "قيد التظلم"},
-    "state.closed": {"en": "Closed", "fr": "Clôturée", "ar": "مغلقة"},
-    "state.rejected": {"en": "Rejected", "fr": "Rejetée", "ar": "مرفوضة"},
+    "state.closed": {"en": "Closed", "fr": "Clôturée", "ar": "تم الإغلاق"},
+    "state.rejected": {"en": "Rejected", "fr": "Rejetée", "ar": "تم الرفض"},
     "action.start": {"en": "Start processing", "fr": "Prendre en charge", "ar": "بدء المعالجة"},
     "action.assign": {"en": "Assign", "fr": "Affecter", "ar": "إسناد"},
     "action.transfer": {
@@ -713,6 +723,181 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Add a contact",
         "fr": "Ajouter un contact",
         "ar": "إضافة وسيلة اتصال",
+    },
+    # --- a state inside a sentence: "your request ... is now: {state}". The Arabic agrees with
+    # طلبكم (masculine), the French with demande (feminine); both in lower case.
+    "state.submitted.in_sentence": {"en": "submitted", "fr": "déposée", "ar": "مودع"},
+    "state.in_progress.in_sentence": {
+        "en": "in progress",
+        "fr": "en cours de traitement",
+        "ar": "قيد المعالجة",
+    },
+    "state.awaiting_citizen.in_sentence": {
+        "en": "awaiting your reply",
+        "fr": "en attente de votre réponse",
+        "ar": "في انتظار ردكم",
+    },
+    "state.answered.in_sentence": {"en": "answered", "fr": "répondue", "ar": "تمت الإجابة"},
+    "state.acknowledged.in_sentence": {
+        "en": "acknowledged",
+        "fr": "prise en compte",
+        "ar": "تم أخذه بعين الاعتبار",
+    },
+    "state.appealed.in_sentence": {"en": "under appeal", "fr": "en recours", "ar": "قيد التظلم"},
+    "state.closed.in_sentence": {"en": "closed", "fr": "clôturée", "ar": "مغلق"},
+    "state.rejected.in_sentence": {"en": "rejected", "fr": "rejetée", "ar": "مرفوض"},
+    # --- kinds of request: a label (the receipt), and the word inside a sentence (lower case)
+    "kind.complaint": {"en": "Complaint", "fr": "Réclamation", "ar": "شكاية"},
+    "kind.observation": {"en": "Observation", "fr": "Observation", "ar": "ملاحظة"},
+    "kind.suggestion": {"en": "Suggestion", "fr": "Suggestion", "ar": "اقتراح"},
+    "kind.information_request": {
+        "en": "Information request",
+        "fr": "Demande d'information",
+        "ar": "طلب الحصول على المعلومات",
+    },
+    "kind.complaint.in_sentence": {"en": "complaint", "fr": "réclamation", "ar": "شكاية"},
+    "kind.observation.in_sentence": {"en": "observation", "fr": "observation", "ar": "ملاحظة"},
+    "kind.suggestion.in_sentence": {"en": "suggestion", "fr": "suggestion", "ar": "اقتراح"},
+    "kind.information_request.in_sentence": {
+        "en": "information request",
+        "fr": "demande d'information",
+        "ar": "طلب الحصول على المعلومات",
+    },
+    # --- the portal's own name (emails' signature, the receipt's heading)
+    "portal.name": {
+        "en": "National complaints portal",
+        "fr": "Portail national des réclamations",
+        "ar": "البوابة الوطنية للشكايات",
+    },
+    # --- emails (a subject and a body each) and SMS (within two segments: 320 GSM characters
+    # in Latin scripts, 134 UCS-2 characters in Arabic)
+    "email.signature": {
+        "en": "{portal} — automatic message, please do not reply.",
+        "fr": "{portal} — message automatique, merci de ne pas y répondre.",
+        "ar": "{portal} — هذه رسالة آلية، المرجو عدم الرد عليها.",
+    },
+    "email.password_reset.subject": {
+        "ar": "إعادة تعيين كلمة المرور — شكاية",
+        "fr": "Réinitialisation de votre mot de passe — Chikaya",
+        "en": "Reset your password — Chikaya",
+    },
+    "email.password_reset.body": {
+        "ar": "طُلبت إعادة تعيين كلمة المرور لحسابكم {email}. لاختيار كلمة مرور جديدة، افتحوا هذا الرابط خلال {minutes} دقيقة، وهو صالح لمرة واحدة:",
+        "fr": "Une réinitialisation du mot de passe de votre compte {email} a été demandée. Pour en choisir un nouveau, ouvrez ce lien dans les {minutes} minutes ; il ne sert qu'une fois :",
+        "en": "A password reset was asked for your account {email}. To choose a new password, open this link within {minutes} minutes; it works once:",
+    },
+    "email.password_reset.ignore": {
+        "ar": "إذا لم تطلبوا ذلك، تجاهلوا هذه الرسالة: كلمة المرور الحالية تبقى صالحة.",
+        "fr": "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.",
+        "en": "If you did not ask for it, ignore this message: your password stays unchanged.",
+    },
+    "email.acknowledgement.subject": {
+        "en": "Acknowledgement — your request {number}",
+        "fr": "Accusé de réception — votre demande {number}",
+        "ar": "إيصال بالاستلام — طلبكم رقم {number}",
+    },
+    "email.acknowledgement.body": {
+        "en": "{administration} received your request no. {number} on {date}. An answer is due by {due}. Keep this number to follow your request on {portal}.",
+        "fr": "{administration} a bien reçu votre demande n° {number} le {date}. Une réponse est due avant le {due}. Gardez ce numéro pour suivre votre demande sur {portal}.",
+        "ar": "توصلت {administration} بطلبكم رقم {number} بتاريخ {date}. يجب الرد عليه قبل {due}. احتفظوا بهذا الرقم لتتبع طلبكم على {portal}.",
+    },
+    "email.state_changed.subject": {
+        "en": "Your request {number} has been updated",
+        "fr": "Votre demande {number} a évolué",
+        "ar": "تحيين طلبكم رقم {number}",
+    },
+    "email.state_changed.body": {
+        "en": "Your request no. {number} with {administration} is now: {state}.",
+        "fr": "Votre demande n° {number} auprès de {administration} est désormais : {state}.",
+        "ar": "طلبكم رقم {number} لدى {administration} أصبح: {state}.",
+    },
+    "email.message.subject": {
+        "en": "New message about your request {number}",
+        "fr": "Nouveau message sur votre demande {number}",
+        "ar": "رسالة جديدة بخصوص طلبكم رقم {number}",
+    },
+    "email.message.body": {
+        "en": "{administration} wrote to you about your request no. {number}.",
+        "fr": "{administration} vous a écrit au sujet de votre demande n° {number}.",
+        "ar": "كتبت لكم {administration} بخصوص طلبكم رقم {number}.",
+    },
+    "email.reopen_reminder.subject": {
+        "en": "Last days to reopen your request {number}",
+        "fr": "Dernier délai pour rouvrir votre demande {number}",
+        "ar": "آخر أجل لإعادة فتح طلبكم رقم {number}",
+    },
+    "email.reopen_reminder.body": {
+        "en": "If the answer of {administration} to your request no. {number} does not convince you, you can reopen it before {until}.",
+        "fr": "Si la réponse de {administration} à votre demande n° {number} ne vous convainc pas, vous pouvez la rouvrir avant le {until}.",
+        "ar": "إذا لم يقنعكم جواب {administration} عن طلبكم رقم {number}، يمكنكم إعادة فتحه قبل {until}.",
+    },
+    "email.contact_changed.subject": {
+        "en": "The contact details of your request {number} were changed",
+        "fr": "Les coordonnées de votre demande {number} ont été modifiées",
+        "ar": "تم تغيير وسيلة الاتصال الخاصة بطلبكم رقم {number}",
+    },
+    "email.contact_changed.body": {
+        "en": "{administration} changed the contact details of your request no. {number}; its messages now go to: {contact}. If you did not ask for this, contact {administration} with this number.",
+        "fr": "{administration} a modifié les coordonnées de votre demande n° {number} ; ses messages iront désormais à : {contact}. Si vous n'en êtes pas à l'origine, contactez {administration} en indiquant ce numéro.",
+        "ar": "غيرت {administration} وسيلة الاتصال الخاصة بطلبكم رقم {number}، وستصل الرسائل المتعلقة به من الآن إلى: {contact}. إذا لم تطلبوا ذلك، اتصلوا بـ{administration} مع ذكر رقم طلبكم.",
+    },
+    "email.new_request.subject": {
+        "en": "New request {number}",
+        "fr": "Nouvelle demande {number}",
+        "ar": "طلب جديد رقم {number}",
+    },
+    "email.new_request.body": {
+        "en": "A new request no. {number} ({kind}) reached {administration}; an answer is due by {due}.",
+        "fr": "Une nouvelle demande n° {number} ({kind}) est arrivée à {administration} ; réponse due avant le {due}.",
+        "ar": "وصل طلب جديد رقم {number} ({kind}) إلى {administration}، يجب الرد عليه قبل {due}.",
+    },
+    "sms.acknowledgement": {
+        "en": "Chikaya: request {number} received. Answer due by {due}.",
+        "fr": "Chikaya: demande {number} reçue. Réponse avant le {due}.",
+        "ar": "شكاية: توصلنا بطلبكم رقم {number}. الجواب قبل {due}.",
+    },
+    "sms.state_changed": {
+        "en": "Chikaya: your request {number} is {state}.",
+        "fr": "Chikaya: votre demande {number} est {state}.",
+        "ar": "شكاية: طلبكم {number} أصبح: {state}.",
+    },
+    "sms.message": {
+        "en": "Chikaya: new message about your request {number}.",
+        "fr": "Chikaya: nouveau message sur votre demande {number}.",
+        "ar": "شكاية: رسالة جديدة بخصوص طلبكم {number}.",
+    },
+    "sms.contact_changed": {
+        "en": "Chikaya: the contact of your request {number} was changed to {contact}.",
+        "fr": "Chikaya: le contact de votre demande {number} a été remplacé par {contact}.",
+        "ar": "شكاية: تم تغيير وسيلة الاتصال لطلبكم {number} إلى {contact}.",
+    },
+    "sms.reopen_reminder": {
+        "en": "Chikaya: you can reopen request {number} before {until}.",
+        "fr": "Chikaya: vous pouvez rouvrir la demande {number} avant le {until}.",
+        "ar": "شكاية: يمكنكم إعادة فتح طلبكم {number} قبل {until}.",
+    },
+    # --- the acknowledgement receipt (a PDF in the three languages at once)
+    "receipt.title": {
+        "en": "Acknowledgement receipt",
+        "fr": "Accusé de réception",
+        "ar": "إيصال بالاستلام",
+    },
+    "receipt.kind": {"en": "Kind", "fr": "Nature", "ar": "نوع الطلب"},
+    "receipt.administration": {"en": "Administration", "fr": "Administration", "ar": "الإدارة"},
+    "receipt.service": {"en": "Service", "fr": "Service", "ar": "الخدمة"},
+    "receipt.received": {"en": "Received on", "fr": "Reçue le", "ar": "تاريخ التوصل"},
+    "receipt.registered": {"en": "Registered on", "fr": "Enregistrée le", "ar": "تاريخ التسجيل"},
+    "receipt.due": {"en": "Answer due by", "fr": "Réponse due avant le", "ar": "أجل الجواب"},
+    "receipt.code": {"en": "Verification code", "fr": "Code de vérification", "ar": "رمز التحقق"},
+    "receipt.law": {
+        "en": "The administration must answer within the deadline above (decree 2-17-265).",
+        "fr": "L'administration doit répondre dans le délai ci-dessus (décret 2-17-265).",
+        "ar": "يجب على الإدارة الرد داخل الأجل المحدد أعلاه طبقا للمرسوم رقم 2.17.265",
+    },
+    "receipt.verify": {
+        "en": "To check this receipt:",
+        "fr": "Pour vérifier ce reçu :",
+        "ar": "للتحقق من صحة هذا الإيصال:",
     },
     # --- field errors
     "field.required": {

@@ -1,9 +1,12 @@
-"""Typed factories for tests: administrations, services, staff, and requests filed by API."""
+"""Typed factories for tests: administrations, services, staff, and requests — filed through
+the API (`file`) when the filing is what a test is about, or built directly in any state
+(`create_request`) when the test only needs the state."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,9 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.models.catalogue import Administration, Service
-from app.models.enums import Role
+from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
+from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
-from app.services import auth, clock, totp
+from app.services import auth, catalogue, clock, lifecycle, stats, totp, tracking_numbers
+from app.services.lifecycle import ActionInput, Actor
+from app.services.requests import SPEAKING_ACTIONS, search_text
 from app.services.textnorm import fold
 
 PASSWORD = "correct horse battery staple"
@@ -190,3 +196,171 @@ async def act(
     return await client.post(
         f"/api/v1/backoffice/requests/{number}/actions/{action}", json=body, headers=headers
     )
+
+
+# --- requests in any state, built directly in the database
+
+
+@dataclass(frozen=True)
+class Step:
+    """One lifecycle action on the way to a state, by a role, with what it carries."""
+
+    action: Action
+    role: Role = Role.agent
+    data: ActionInput = field(default_factory=ActionInput)
+
+
+START, CLOSE = Step(Action.start), Step(Action.close, Role.citizen)
+ASK = Step(Action.request_info, data=ActionInput(message="Pouvez-vous préciser ?"))
+ANSWER = Step(Action.answer, data=ActionInput(message="Réponse de l'administration."))
+REJECT = Step(
+    Action.reject,
+    data=ActionInput(reason_code=RejectionReason.duplicate, message="Demande en double."),
+)
+REFUSE = Step(
+    Action.answer,
+    data=ActionInput(message="Non", outcome=Outcome.refused, refusal_ground="Art. 7"),
+)
+GRANT = Step(Action.answer, data=ActionInput(message="Voici.", outcome=Outcome.granted))
+ACKNOWLEDGE = Step(Action.acknowledge, data=ActionInput(message="Merci."))
+_BY_ACKNOWLEDGEMENT = {
+    State.acknowledged: (ACKNOWLEDGE,),
+    State.closed: (ACKNOWLEDGE, Step(Action.close)),
+    State.rejected: (REJECT,),
+}
+# The usual way from `submitted` to each state, per kind: the actions a request of that kind
+# takes, through the lifecycle table, so its history, clocks and counters are all genuine.
+PATHS: dict[Kind, dict[State, tuple[Step, ...]]] = {
+    Kind.complaint: {
+        State.in_progress: (START,),
+        State.awaiting_citizen: (START, ASK),
+        State.answered: (START, ANSWER),
+        State.closed: (START, ANSWER, CLOSE),
+        State.rejected: (REJECT,),
+    },
+    Kind.observation: _BY_ACKNOWLEDGEMENT,
+    Kind.suggestion: _BY_ACKNOWLEDGEMENT,
+    Kind.information_request: {
+        State.in_progress: (START,),
+        State.awaiting_citizen: (START, ASK),
+        State.answered: (START, GRANT),
+        State.appealed: (
+            START,
+            REFUSE,
+            Step(Action.appeal, Role.citizen, ActionInput(reason="Non")),
+        ),
+        State.closed: (START, GRANT, CLOSE),
+        State.rejected: (REJECT,),
+    },
+}
+
+
+async def create_request(
+    session: AsyncSession,
+    *,
+    administration: Administration,
+    state: State = State.submitted,
+    kind: Kind = Kind.complaint,
+    service: Service | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    staff: User | None = None,
+    via: tuple[Step, ...] | None = None,
+    **fields: Any,
+) -> Request:
+    """A request of `kind` in `state`, written straight to the database as if filed at `now`
+    (the test clock by default) and taken at that same moment through `via` (by default the
+    usual path of `PATHS`; `state` must be where it leads): the submission event and one
+    history event per action, the deadlines the policy sets, the messages of speaking actions
+    and the statistics counters — what `submit` and `act` write, except notifications (tests
+    of notices file through the API).
+
+    `fields` are columns of the request as filed (`subject`, `email`, `channel`, `urgent`,
+    `received_at`, `reopen_count`, ...); `staff` is who takes the staff actions (an agent who
+    starts becomes the assignee). The citizen's tracking token: `citizen_auth`."""
+    now = now or clock.now()
+    settings = settings or Settings()
+    received_at: datetime = fields.pop("received_at", now)
+    values: dict[str, Any] = {
+        "subject": "Indemnisation refusée",
+        "description": "Mon assureur refuse d'indemniser le sinistre du 3 mars 2026.",
+        "attributes": {},
+        "language": "fr",
+        "channel": "web",
+        "full_name": "Fatima Zahra El Idrissi",
+        "email": "fatima@example.ma",
+        "urgent": False,
+        "reopen_count": 0,
+        "extension_count": 0,
+        "receipt_code": tracking_numbers.receipt_code(),
+        "public_id": tracking_numbers.public_id(),
+        "tracking_number": tracking_numbers.generate(),
+        **fields,
+    }
+    policy = catalogue.policy_for(
+        administration, service, settings, kind=kind, urgent=values["urgent"]
+    )
+    request = Request(
+        kind=kind.value,
+        state=lifecycle.INITIAL_STATE.value,
+        version=1,
+        administration_id=administration.id,
+        service_id=service.id if service else None,
+        received_at=received_at,
+        clock_started_at=received_at,
+        due_at=received_at + timedelta(days=policy.answer_days),
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    request.search_text = search_text(request)
+    session.add(request)
+    await session.flush()
+    session.add(
+        RequestEvent(
+            request_id=request.id,
+            action=Action.submit.value,
+            from_state=None,
+            to_state=request.state,
+            actor_role=Role.citizen.value,
+            public=True,
+            data={"channel": request.channel, "due_at": request.due_at.isoformat()},
+            created_at=now,
+        )
+    )
+    await stats.on_submitted(session, request)
+    steps = PATHS[kind].get(state, ()) if via is None else via
+    for step in steps:
+        role = step.role
+        if staff is not None and role is Role.agent:
+            role = Role(staff.role)  # a supervisor may take an agent's steps too
+        actor = Actor(
+            role=role,
+            user_id=staff.id if staff is not None and role is not Role.citizen else None,
+            administration_id=administration.id,
+            request_id=request.id,
+        )
+        event = lifecycle.execute(request, step.action, actor, step.data, policy, now)
+        session.add(event)
+        if step.action in SPEAKING_ACTIONS and step.data.message:
+            session.add(
+                Message(
+                    request_id=request.id,
+                    author_role=actor.role.value,
+                    author_id=actor.user_id,
+                    body=step.data.message,
+                    internal=False,
+                    created_at=now,
+                )
+            )
+        await session.flush()
+        await stats.on_event(session, request, event)
+    assert request.state == state.value, f"{[step.action for step in steps]} lead elsewhere"
+    await session.flush()
+    return request
+
+
+def citizen_auth(request: Request, settings: Settings) -> dict[str, str]:
+    """The Authorization header of the citizen's tracking token for `request`."""
+    token = auth.tracking_token(request.id, request.tracking_number, settings)
+    return {"Authorization": f"Bearer {token}"}

@@ -4,28 +4,30 @@ from __future__ import annotations
 
 import pytest
 
-from app.models.enums import Role
-from tests.factories import act, complaint, file, make_administration, make_staff
+from app.models.enums import Role, State
+from tests.factories import (
+    act,
+    citizen_auth,
+    create_request,
+    make_administration,
+    make_staff,
+)
 
 
 @pytest.fixture
-async def desk(client, session, settings):
+async def desk(session, settings):
     admin = await make_administration(session)
     _agent, agent = await make_staff(session, settings, Role.agent, admin)
     _sup, supervisor = await make_staff(session, settings, Role.supervisor, admin)
-    created = await file(
-        client,
-        complaint(
-            admin.code,
-            attributes={"policy_number": "POL-777", "branch": "auto"},
-            complainant={
-                "full_name": "Hind Chraibi",
-                "email": "hind.chraibi@example.ma",
-                "phone": "0698765432",
-            },
-        ),
+    created = await create_request(
+        session,
+        administration=admin,
+        attributes={"policy_number": "POL-777", "branch": "auto"},
+        full_name="Hind Chraibi",
+        email="hind.chraibi@example.ma",
+        phone="+212698765432",
     )
-    other = await file(client, complaint(admin.code))
+    other = await create_request(session, administration=admin)
     return admin, agent, supervisor, created, other
 
 
@@ -46,13 +48,13 @@ async def test_the_queue_finds_a_request_by_contact_and_attribute(client, desk, 
     response = await client.get("/api/v1/backoffice/requests", params={"q": query}, headers=agent)
     assert response.status_code == 200
     numbers = [item["tracking_number"] for item in response.json()["items"]]
-    assert numbers == [created["tracking_number"]], query
+    assert numbers == [created.tracking_number], query
 
 
 async def test_an_action_needs_no_body_when_it_carries_nothing(client, desk):
     _admin, agent, _sup, created, _other = desk
     response = await client.post(
-        f"/api/v1/backoffice/requests/{created['tracking_number']}/actions/start", headers=agent
+        f"/api/v1/backoffice/requests/{created.tracking_number}/actions/start", headers=agent
     )
     assert response.status_code == 200, response.text
     assert response.json()["state"] == "in_progress"
@@ -65,7 +67,7 @@ async def test_an_action_needs_no_body_when_it_carries_nothing(client, desk):
 async def test_if_match_takes_tags_with_or_without_quotes(client, desk, if_match, status):
     _admin, agent, _sup, created, _other = desk
     response = await client.post(
-        f"/api/v1/backoffice/requests/{created['tracking_number']}/actions/start",
+        f"/api/v1/backoffice/requests/{created.tracking_number}/actions/start",
         headers={**agent, "If-Match": if_match},
     )
     assert response.status_code == status, response.text
@@ -76,7 +78,7 @@ async def test_after_a_transfer_nothing_is_offered_to_the_old_administration(cli
     target = await make_administration(session)
     response = await act(
         client,
-        created["tracking_number"],
+        created.tracking_number,
         "transfer",
         supervisor,
         administration=target.code,
@@ -87,12 +89,11 @@ async def test_after_a_transfer_nothing_is_offered_to_the_old_administration(cli
     assert response.json()["allowed_actions"] == []
 
 
-async def test_the_citizen_resumes_by_replying_not_by_a_button(client, desk):
-    _admin, agent, _sup, created, _other = desk
-    number = created["tracking_number"]
-    await act(client, number, "start", agent)
-    await act(client, number, "request_info", agent, message="Le constat, s'il vous plaît.")
-    view = await client.get(f"/api/v1/requests/{number}", headers=created["auth"])
+async def test_the_citizen_resumes_by_replying_not_by_a_button(client, session, settings, desk):
+    admin, agent, _sup, _created, _other = desk
+    awaiting = await create_request(session, administration=admin, state=State.awaiting_citizen)
+    number = awaiting.tracking_number
+    view = await client.get(f"/api/v1/requests/{number}", headers=citizen_auth(awaiting, settings))
     assert view.json()["state"] == "awaiting_citizen"
     assert "resume" not in view.json()["allowed_actions"]
     assert "message" in view.json()["allowed_actions"]
@@ -114,10 +115,11 @@ async def test_the_lifecycle_names_states_and_actions_in_three_languages(client)
     assert resume["implicit_for"] == ["citizen"]
 
 
-async def test_an_action_of_another_role_says_so(client, desk):
-    _admin, agent, _sup, created, _other = desk
-    number = created["tracking_number"]
-    await act(client, number, "start", agent)
+async def test_an_action_of_another_role_says_so(client, session, desk):
+    admin, agent, _sup, _created, _other = desk
+    number = (
+        await create_request(session, administration=admin, state=State.in_progress)
+    ).tracking_number
     response = await client.post(
         f"/api/v1/backoffice/requests/{number}/actions/transfer",
         json={"administration": "ACAPS", "reason": "Pas chez nous."},
@@ -136,12 +138,12 @@ async def test_an_action_of_another_role_says_so(client, desk):
 async def test_arabic_indic_digits_are_searched_as_digits(client, session, settings):
     admin = await make_administration(session)
     _agent, agent = await make_staff(session, settings, Role.agent, admin)
-    created = await file(
-        client, complaint(admin.code, attributes={"policy_number": "ع١٢٣٤٥", "branch": "auto"})
+    created = await create_request(
+        session, administration=admin, attributes={"policy_number": "ع١٢٣٤٥", "branch": "auto"}
     )
     for query in ("12345", "١٢٣٤٥"):
         found = await client.get("/api/v1/backoffice/requests", params={"q": query}, headers=agent)
-        assert [i["tracking_number"] for i in found.json()["items"]] == [created["tracking_number"]]
+        assert [i["tracking_number"] for i in found.json()["items"]] == [created.tracking_number]
 
 
 async def test_reindexing_rebuilds_the_search_text_of_older_requests(client, session, desk):
@@ -151,7 +153,7 @@ async def test_reindexing_rebuilds_the_search_text_of_older_requests(client, ses
     from app.services.requests import reindex_batch
 
     _admin, agent, _sup, created, _other = desk
-    number = created["tracking_number"]
+    number = created.tracking_number
     # As a request filed before search covered contacts would look.
     await session.execute(
         update(Request).where(Request.tracking_number == number).values(search_text="")

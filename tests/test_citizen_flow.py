@@ -1,15 +1,22 @@
-"""The whole life of a complaint, as the apps and the back office drive it through the API."""
+"""The whole life of a complaint, as the apps and the back office drive it through the API.
+Where a test needs a request in some state and is not about how it got there, the request is
+built in that state directly (`create_request`)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
-
-from app.models.enums import Role
-from app.models.request import Request
+from app.models.enums import Kind, Role, State
 from app.services import clock
-from tests.factories import act, complaint, file, make_administration, make_staff
+from tests.factories import (
+    act,
+    citizen_auth,
+    complaint,
+    create_request,
+    file,
+    make_administration,
+    make_staff,
+)
 
 
 async def _detail(client, number, headers, lang="fr"):
@@ -121,7 +128,7 @@ async def test_a_complaint_lives_from_submission_to_closing(client, session, set
 async def test_refused_action_lists_allowed_actions_in_arabic(client, session, settings):
     admin = await make_administration(session)
     _agent, staff = await make_staff(session, settings, Role.agent, admin)
-    number = (await file(client, complaint(admin.code)))["tracking_number"]
+    number = (await create_request(session, administration=admin)).tracking_number
     response = await client.post(
         f"/api/v1/backoffice/requests/{number}/actions/answer",
         json={"message": "trop tôt"},
@@ -137,20 +144,17 @@ async def test_refused_action_lists_allowed_actions_in_arabic(client, session, s
 
 async def test_reopen_after_the_window_is_refused(client, session, settings):
     admin = await make_administration(session, reopen_window_days=10)
-    _agent, staff = await make_staff(session, settings, Role.agent, admin)
-    created = await file(client, complaint(admin.code))
-    number = created["tracking_number"]
-    await act(client, number, "start", staff)
-    await act(client, number, "answer", staff, message="Réponse")
-    await session.execute(
-        update(Request)
-        .where(Request.tracking_number == number)
-        .values(answered_at=clock.now() - timedelta(days=11))
+    answered = await create_request(
+        session,
+        administration=admin,
+        state=State.answered,
+        now=clock.now() - timedelta(days=11),
+        settings=settings,
     )
     response = await client.post(
-        f"/api/v1/requests/{number}/reopen",
+        f"/api/v1/requests/{answered.tracking_number}/reopen",
         json={"reason": "Pas d'accord"},
-        headers=created["auth"],
+        headers=citizen_auth(answered, settings),
     )
     assert response.status_code == 409
     assert response.json()["code"] == "reopen_window_expired"
@@ -159,14 +163,14 @@ async def test_reopen_after_the_window_is_refused(client, session, settings):
 
 async def test_reopen_is_capped(client, session, settings):
     admin = await make_administration(session, max_reopens=1)
-    _agent, staff = await make_staff(session, settings, Role.agent, admin)
-    created = await file(client, complaint(admin.code))
-    number, citizen = created["tracking_number"], created["auth"]
-    await act(client, number, "start", staff)
-    for expected in (200, 409):
-        await act(client, number, "answer", staff, message="Réponse")
+    for reopened, expected in ((0, 200), (1, 409)):
+        answered = await create_request(
+            session, administration=admin, state=State.answered, reopen_count=reopened
+        )
         response = await client.post(
-            f"/api/v1/requests/{number}/reopen", json={"reason": "Encore"}, headers=citizen
+            f"/api/v1/requests/{answered.tracking_number}/reopen",
+            json={"reason": "Encore"},
+            headers=citizen_auth(answered, settings),
         )
         assert response.status_code == expected
     assert response.json()["code"] == "reopen_limit_reached"
@@ -177,23 +181,21 @@ async def test_auto_close_closes_answers_past_their_window(client, session, sett
 
     admin = await make_administration(session, reopen_window_days=5)
     _agent, staff = await make_staff(session, settings, Role.agent, admin)
-    old = (await file(client, complaint(admin.code)))["tracking_number"]
-    fresh = (await file(client, complaint(admin.code)))["tracking_number"]
-    for number in (old, fresh):
-        await act(client, number, "start", staff)
-        await act(client, number, "answer", staff, message="Réponse")
-    await session.execute(
-        update(Request)
-        .where(Request.tracking_number == old)
-        .values(answered_at=clock.now() - timedelta(days=6))
-    )
+    old, fresh = [
+        (
+            await create_request(
+                session, administration=admin, state=State.answered, now=clock.now() - age
+            )
+        ).tracking_number
+        for age in (timedelta(days=6), timedelta(days=1))
+    ]
     assert await auto_close_due(session, settings, clock.now()) == 1
     states = {}
     for number in (old, fresh):
-        states[number] = (await act(client, number, "note", staff, message="vu")).json()
+        states[number] = (await client.get(f"/api/v1/requests/{number}", headers=staff)).json()
     assert states[old]["state"] == "closed"
-    assert states[old]["history"][-2]["action"] == "auto_close"
-    assert states[old]["history"][-2]["actor"] == "system"
+    assert states[old]["history"][-1]["action"] == "auto_close"
+    assert states[old]["history"][-1]["actor"] == "system"
     assert states[fresh]["state"] == "answered"
 
 
@@ -204,7 +206,7 @@ async def test_transfer_restarts_the_clock_at_the_receiving_administration(
     second = await make_administration(session, answer_days=20)
     _sup, supervisor = await make_staff(session, settings, Role.supervisor, first)
     _agent, receiver = await make_staff(session, settings, Role.agent, second)
-    number = (await file(client, complaint(first.code)))["tracking_number"]
+    number = (await create_request(session, administration=first)).tracking_number
     moved = await act(
         client,
         number,
@@ -233,13 +235,11 @@ async def test_transfer_restarts_the_clock_at_the_receiving_administration(
 async def test_observation_is_acknowledged_then_closed(client, session, settings):
     admin = await make_administration(session)
     _agent, staff = await make_staff(session, settings, Role.agent, admin)
-    created = await file(
-        client, complaint(admin.code, kind="observation", service="general", attributes={})
-    )
-    number = created["tracking_number"]
+    observation = await create_request(session, administration=admin, kind=Kind.observation)
+    number = observation.tracking_number
     acknowledged = await act(client, number, "acknowledge", staff, message="Merci !")
     assert acknowledged.json()["state"] == "acknowledged"
-    citizen_view = await _detail(client, number, created["auth"])
+    citizen_view = await _detail(client, number, citizen_auth(observation, settings))
     assert citizen_view["allowed_actions"] == ["close", "attach"]
     closed = await act(client, number, "close", staff)
     assert closed.json()["state"] == "closed"

@@ -52,3 +52,55 @@ def test_language_negotiation_honours_quality_values(header, expected):
 
 def test_a_message_is_formatted_in_the_language_asked():
     assert translate("open311.unknown_service", "fr", code="X-y") == "service_code inconnu : X-y."
+
+
+# --- one catalogue: every word the portal shows lives in MESSAGES, and nowhere else
+
+
+def test_every_state_kind_and_action_has_its_words():
+    from app.models.enums import Kind
+    from app.services import lifecycle
+
+    keys = {f"kind.{kind.value}{use}" for kind in Kind for use in ("", ".in_sentence")}
+    for kind in Kind:
+        for state in lifecycle.states_of(kind):
+            keys |= {f"state.{state.value}", f"state.{state.value}.in_sentence"}
+        keys |= {f"action.{t.action.value}" for t in lifecycle.TABLES[kind]}
+    assert keys - set(MESSAGES) == set()
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["acknowledgement", "state_changed", "message", "reopen_reminder", "contact_changed"],
+)
+def test_every_citizen_notice_has_a_subject_a_body_and_an_sms(template):
+    for key in (f"email.{template}.subject", f"email.{template}.body", f"sms.{template}"):
+        assert key in MESSAGES
+
+
+def _trilingual_literals(path):
+    """Dict literals keyed by the three languages: a catalogue of words written in place."""
+    import ast
+
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Dict):
+            keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
+            if set(LANGUAGES) <= keys:
+                yield node.lineno
+
+
+def test_no_module_but_i18n_keeps_words_of_its_own():
+    from pathlib import Path
+
+    import app
+
+    root = Path(app.__file__).parent
+    # OpenAPI examples show what a client sends or gets back; they are not the portal's words.
+    allowed = {root / "i18n.py", *root.joinpath("schemas").glob("*.py")}
+    found = [
+        f"{path.relative_to(root)}:{line}"
+        for path in sorted(root.rglob("*.py"))
+        if path not in allowed
+        for line in _trilingual_literals(path)
+    ]
+    assert found == []

@@ -6,10 +6,20 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
-from app.models.enums import Role
+from app.models.enums import Kind, Role, State
 from app.models.request import Request
 from app.services import clock
-from tests.factories import act, complaint, file, make_administration, make_staff
+from tests.factories import (
+    REFUSE,
+    START,
+    act,
+    citizen_auth,
+    complaint,
+    create_request,
+    file,
+    make_administration,
+    make_staff,
+)
 
 KINDS = ("complaint", "information_request")
 
@@ -52,10 +62,15 @@ async def test_urgency_is_only_for_information_requests(client, session, setting
     assert response.json()["errors"][0]["field"] == "urgent"
 
 
+async def _information(session, admin, state=State.submitted, **fields) -> Request:
+    return await create_request(
+        session, administration=admin, kind=Kind.information_request, state=state, **fields
+    )
+
+
 async def test_a_refusal_states_its_legal_ground(client, session, settings):
     admin, agent, _sup = await _setup(session, settings)
-    number = (await file(client, information(admin.code)))["tracking_number"]
-    await act(client, number, "start", agent)
+    number = (await _information(session, admin, State.in_progress)).tracking_number
     missing = await act(client, number, "answer", agent, message="Refusé", outcome="refused")
     assert missing.status_code == 422
     assert missing.json()["errors"] == [
@@ -83,13 +98,13 @@ async def test_a_refusal_states_its_legal_ground(client, session, settings):
 
 async def test_the_deadline_is_extended_once_by_at_most_20_days(client, session, settings):
     admin, _agent, supervisor = await _setup(session, settings)
-    created = await file(client, information(admin.code))
-    number = created["tracking_number"]
+    created = await _information(session, admin)
+    number, due = created.tracking_number, created.due_at
     too_long = await act(client, number, "extend_deadline", supervisor, days=21, reason="Volume")
     assert too_long.status_code == 422
     extended = await act(client, number, "extend_deadline", supervisor, days=20, reason="Volume")
     assert extended.status_code == 200
-    assert _days(created["due_at"], extended.json()["due_at"]) == timedelta(days=20)
+    assert datetime.fromisoformat(extended.json()["due_at"]) - due == timedelta(days=20)
     assert extended.json()["extension_count"] == 1
     again = await act(client, number, "extend_deadline", supervisor, days=5, reason="Encore")
     assert again.status_code == 409
@@ -97,13 +112,9 @@ async def test_the_deadline_is_extended_once_by_at_most_20_days(client, session,
 
 
 async def test_appeal_of_a_refusal_goes_to_the_head_who_decides(client, session, settings):
-    admin, agent, supervisor = await _setup(session, settings)
-    created = await file(client, information(admin.code))
-    number, citizen = created["tracking_number"], created["auth"]
-    await act(client, number, "start", agent)
-    await act(
-        client, number, "answer", agent, message="Non", outcome="refused", legal_ground="Art. 7"
-    )
+    admin, _agent, supervisor = await _setup(session, settings)
+    refused = await _information(session, admin, State.answered, via=(START, REFUSE))
+    number, citizen = refused.tracking_number, citizen_auth(refused, settings)
     view = await client.get(f"/api/v1/requests/{number}", headers=citizen)
     assert "appeal" in view.json()["allowed_actions"]
     appealed = await client.post(
@@ -128,8 +139,8 @@ async def test_appeal_of_a_refusal_goes_to_the_head_who_decides(client, session,
 
 async def test_silence_past_the_deadline_opens_an_appeal_for_20_days(client, session, settings):
     admin, _agent, _sup = await _setup(session, settings)
-    created = await file(client, information(admin.code))
-    number, citizen = created["tracking_number"], created["auth"]
+    created = await _information(session, admin)
+    number, citizen = created.tracking_number, citizen_auth(created, settings)
 
     async def appeal():
         return await client.post(

@@ -1,5 +1,6 @@
-"""The lifecycle tables, unit-tested without a database: every state x action x role, the
-guards, the clocks, and a property test that random sequences never leave the table."""
+"""The lifecycle tables, unit-tested without a database: every state x action x role of every
+kind (matrices written by hand, checked against the tables), the guards, the clocks, and a
+property test that random sequences never leave the table."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def at(states, roles) -> dict[State, frozenset[Role]]:
 EVERY_ROLE = [R.citizen, R.agent, R.supervisor, R.operator, R.national_admin, R.system]
 
 # Written by hand from DESIGN.md, not computed from the table: action -> state -> roles.
-COMPLAINT = {
+# Complaints and information requests are worked alike up to the answer and after it.
+WORKED = {
     A.start: {S.submitted: STAFF},
     A.assign: at(OPEN, {R.supervisor}),
     A.transfer: at(OPEN, {R.supervisor}),
@@ -47,11 +49,14 @@ COMPLAINT = {
     A.resume: {S.awaiting_citizen: STAFF | {R.citizen}},
     A.answer: {S.in_progress: STAFF},
     A.reject: at(OPEN, STAFF),
-    A.close: at(OPEN | {S.answered}, {R.citizen}),
-    A.reopen: {S.answered: {R.citizen}},
-    A.rate: {S.answered: {R.citizen}, S.closed: {R.citizen}},
     A.extend_deadline: at(OPEN, {R.supervisor}),
+    A.close: at(OPEN | {S.answered}, {R.citizen}),
+    A.rate: {S.answered: {R.citizen}, S.closed: {R.citizen}},
     A.auto_close: {S.answered: {R.system}},
+}
+COMPLAINT = {
+    **WORKED,
+    A.reopen: {S.answered: {R.citizen}},
     A.message: {**at(OPEN, STAFF | {R.citizen}), S.answered: STAFF},
     A.note: at(lifecycle.states_of(Kind.complaint), STAFF),
     A.attach: at(OPEN | {S.answered}, STAFF | {R.citizen}),
@@ -70,10 +75,24 @@ ACKNOWLEDGED = {
     A.attach: at([S.submitted, S.acknowledged], STAFF | {R.citizen}),
     A.attach_contact: at([S.submitted, S.acknowledged], {R.operator, R.supervisor}),
 }
+# Law 31-13: like a complaint, with an outcome instead of a reopening. A refusal or a partial
+# answer is appealed to the body's head, who decides anew; so is a silence past the deadline,
+# which only an open request can keep (the clock stands still while awaiting the applicant).
+# The deadline is extended, not pushed at will (the guard counts once); no contact is attached
+# (information requests come by web and mobile, with one).
+INFORMATION = {
+    **WORKED,
+    A.appeal: at([S.submitted, S.in_progress, S.answered], {R.citizen}),
+    A.decide_appeal: {S.appealed: {R.supervisor}},
+    A.message: at(OPEN | {S.appealed}, STAFF | {R.citizen}),
+    A.note: at(lifecycle.states_of(Kind.information_request), STAFF),
+    A.attach: at(OPEN | {S.answered, S.appealed}, STAFF | {R.citizen}),
+}
 EXPECTED = {
     Kind.complaint: COMPLAINT,
     Kind.observation: ACKNOWLEDGED,
     Kind.suggestion: ACKNOWLEDGED,
+    Kind.information_request: INFORMATION,
 }
 CASES = [
     (kind, state, action)

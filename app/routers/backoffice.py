@@ -26,7 +26,7 @@ from app.routers import make_router
 from app.schemas.auth import StaffOut
 from app.schemas.common import Page
 from app.schemas.requests import ActionIn, ContactIn, RequestDetail, RequestSummary
-from app.services import backoffice, clock, users, views
+from app.services import backoffice, clock, lifecycle, users, views
 from app.services import requests as service
 
 router = make_router(prefix="/api/v1/backoffice", tags=["backoffice"])
@@ -140,7 +140,7 @@ async def take_action(
         if_match=if_match,
     )
     detail = await views.detail(session, request, actor, settings, now)
-    response.headers["ETag"] = f'"v{detail.version}"'
+    response.headers["ETag"] = lifecycle.etag(detail.version)
     return detail
 
 

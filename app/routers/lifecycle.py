@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from app.i18n import LANGUAGES, translate
+from app.i18n import in_every_language
 from app.models.enums import Kind
 from app.routers import make_router
 from app.schemas.common import Localized
@@ -62,7 +62,7 @@ def _describe(kind: Kind) -> KindLifecycle:
 
 
 def _label(key: str) -> Localized:
-    return Localized(**{language: translate(key, language) for language in LANGUAGES})
+    return Localized(**in_every_language(key))
 
 
 @router.get("", summary="The state machine of every kind", operation_id="getLifecycle")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Header, Path, Response, status
+from fastapi import Depends, Header, Path, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,7 +54,7 @@ from app.schemas.requests import (
     RequestDetail,
     RequestIn,
 )
-from app.services import clock, submissions, views
+from app.services import clock, lifecycle, submissions, views
 from app.services import requests as service
 from app.services.lifecycle import ActionInput, Actor
 
@@ -99,8 +100,36 @@ async def _detail(
     session: AsyncSession, request: Request, actor: Actor, settings: Settings, response: Response
 ) -> RequestDetail:
     detail = await views.detail(session, request, actor, settings, clock.now())
-    response.headers["ETag"] = f'"v{detail.version}"'
+    response.headers["ETag"] = lifecycle.etag(detail.version)
     return detail
+
+
+@dataclass(frozen=True)
+class _CitizenCall:
+    """What every citizen button needs besides its path and its body."""
+
+    session: AsyncSession
+    settings: Settings
+    actor: Actor
+    response: Response
+
+    async def act(self, tracking_number: str, action: Action, data: ActionInput) -> RequestDetail:
+        """Find the request the token opens, apply `action` through the lifecycle, answer the
+        new detail with its ETag."""
+        request = await service.get_visible(self.session, tracking_number, self.actor)
+        request = await service.act(
+            self.session, request, action, self.actor, data, settings=self.settings, now=clock.now()
+        )
+        return await _detail(self.session, request, self.actor, self.settings, self.response)
+
+
+async def _citizen_call(
+    session: Session, settings: AppSettings, actor: CurrentCitizen, response: Response
+) -> _CitizenCall:
+    return _CitizenCall(session, settings, actor, response)
+
+
+CitizenCall = Annotated[_CitizenCall, Depends(_citizen_call)]
 
 
 @router.post(
@@ -247,25 +276,10 @@ async def post_message(
     responses=error_responses(*_ACTION_ERRORS, Forbidden),
 )
 async def close_request(
-    tracking_number: TrackingNumber,
-    body: CloseIn,
-    session: Session,
-    settings: AppSettings,
-    actor: CurrentCitizen,
-    response: Response,
+    tracking_number: TrackingNumber, body: CloseIn, call: CitizenCall
 ) -> RequestDetail:
     """The citizen closes the request: before an answer it is withdrawn, after it accepted."""
-    request = await service.get_visible(session, tracking_number, actor)
-    request = await service.act(
-        session,
-        request,
-        Action.close,
-        actor,
-        ActionInput(reason=body.reason),
-        settings=settings,
-        now=clock.now(),
-    )
-    return await _detail(session, request, actor, settings, response)
+    return await call.act(tracking_number, Action.close, ActionInput(reason=body.reason))
 
 
 @router.post(
@@ -275,27 +289,12 @@ async def close_request(
     responses=error_responses(*_ACTION_ERRORS, Forbidden, ReopenWindowExpired, ReopenLimitReached),
 )
 async def reopen_request(
-    tracking_number: TrackingNumber,
-    body: ReopenIn,
-    session: Session,
-    settings: AppSettings,
-    actor: CurrentCitizen,
-    response: Response,
+    tracking_number: TrackingNumber, body: ReopenIn, call: CitizenCall
 ) -> RequestDetail:
     """Unconvinced by the answer, the citizen sends it back to work, with a reason: within the
     reopen window after the answer (30 days unless the administration says otherwise), and at
     most a set number of times. The request gets a new due date."""
-    request = await service.get_visible(session, tracking_number, actor)
-    request = await service.act(
-        session,
-        request,
-        Action.reopen,
-        actor,
-        ActionInput(reason=body.reason),
-        settings=settings,
-        now=clock.now(),
-    )
-    return await _detail(session, request, actor, settings, response)
+    return await call.act(tracking_number, Action.reopen, ActionInput(reason=body.reason))
 
 
 @router.post(
@@ -305,26 +304,11 @@ async def reopen_request(
     responses=error_responses(*_ACTION_ERRORS, Forbidden, AppealNotOpen),
 )
 async def appeal_request(
-    tracking_number: TrackingNumber,
-    body: ReopenIn,
-    session: Session,
-    settings: AppSettings,
-    actor: CurrentCitizen,
-    response: Response,
+    tracking_number: TrackingNumber, body: ReopenIn, call: CitizenCall
 ) -> RequestDetail:
     """Law 31-13: the applicant complains to the head of the body about a refusal, a partial
     answer, or a deadline passed without answer — within 20 days. The head decides anew."""
-    request = await service.get_visible(session, tracking_number, actor)
-    request = await service.act(
-        session,
-        request,
-        Action.appeal,
-        actor,
-        ActionInput(reason=body.reason),
-        settings=settings,
-        now=clock.now(),
-    )
-    return await _detail(session, request, actor, settings, response)
+    return await call.act(tracking_number, Action.appeal, ActionInput(reason=body.reason))
 
 
 @router.put(
@@ -334,22 +318,9 @@ async def appeal_request(
     responses=error_responses(*_ACTION_ERRORS, Forbidden, NotAnswered, AlreadyRated),
 )
 async def rate_request(
-    tracking_number: TrackingNumber,
-    body: RatingIn,
-    session: Session,
-    settings: AppSettings,
-    actor: CurrentCitizen,
-    response: Response,
+    tracking_number: TrackingNumber, body: RatingIn, call: CitizenCall
 ) -> RequestDetail:
     """A score from 1 to 5 and an optional comment, once, after the administration answered."""
-    request = await service.get_visible(session, tracking_number, actor)
-    request = await service.act(
-        session,
-        request,
-        Action.rate,
-        actor,
-        ActionInput(score=body.score, comment=body.comment),
-        settings=settings,
-        now=clock.now(),
+    return await call.act(
+        tracking_number, Action.rate, ActionInput(score=body.score, comment=body.comment)
     )
-    return await _detail(session, request, actor, settings, response)

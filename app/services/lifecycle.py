@@ -878,14 +878,16 @@ async def lock(session: AsyncSession, request: Request) -> Request:
     return (await session.execute(stmt)).scalar_one()
 
 
-def etag(request: Request) -> str:
-    return f'"v{request.version}"'
+def etag(version: int) -> str:
+    """The one spelling of a request's ETag (`"v<version>"`), for the `ETag` header, the 412
+    problem and the `If-Match` check alike."""
+    return f'"v{version}"'
 
 
 def matches(if_match: str, request: Request) -> bool:
     """RFC 9110 `If-Match`: `*` or a list of tags; a tag typed without its quotes (`v3`, as
     people do in Swagger UI) is read as the same tag."""
-    current = etag(request)
+    current = etag(request.version)
     for tag in if_match.split(","):
         tag = tag.strip()
         if tag == "*" or tag == current or f'"{tag}"' == current:
@@ -907,7 +909,8 @@ async def apply(
     """Lock, check (`If-Match`, table, guard), change, record. The one way a request changes."""
     request = await lock(session, request)
     if if_match is not None and not matches(if_match, request):
-        raise PreconditionFailed(params={"current": etag(request)}, headers={"ETag": etag(request)})
+        current = etag(request.version)
+        raise PreconditionFailed(params={"current": current}, headers={"ETag": current})
     event = execute(request, action, actor, data, policy, now)
     session.add(event)
     await session.flush()

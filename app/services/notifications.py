@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.i18n import Language
+from app.i18n import Language, translate
 from app.models.catalogue import Administration, Service
 from app.models.enums import Action, Channel, Kind, Role, State
 from app.models.outbox import OutboxMessage, Webhook
@@ -24,16 +24,6 @@ from app.services.contacts import email_key, mask_email, mask_phone
 ANONYMOUS_CHANNELS = {Channel.web.value, Channel.mobile.value}
 # Citizen-facing events whose note is the administration's own words, quoted in the email.
 SPEAKING = {Action.request_info, Action.answer, Action.reject, Action.acknowledge, Action.message}
-KIND_LABELS = {
-    "complaint": {"ar": "شكاية", "fr": "réclamation", "en": "complaint"},
-    "observation": {"ar": "ملاحظة", "fr": "observation", "en": "observation"},
-    "suggestion": {"ar": "اقتراح", "fr": "suggestion", "en": "suggestion"},
-    "information_request": {
-        "ar": "طلب الحصول على المعلومات",
-        "fr": "demande d'information",
-        "en": "information request",
-    },
-}
 
 
 def _add(
@@ -190,7 +180,7 @@ async def _tell_administration(
     params = {
         "number": request.tracking_number,
         "administration": administration.name.get(language) or administration.code,
-        "kind": KIND_LABELS[request.kind][language],
+        "kind": translate(f"kind.{request.kind}.in_sentence", language),
         "due": templates.day(request.due_at),
     }
     for address in supervisors:
@@ -264,7 +254,7 @@ async def on_event(
         if action is Action.message:
             _citizen(session, request, administration, "message", now, quoted=quoted)
         else:
-            state = templates.STATE_LABELS[event.to_state][language]
+            state = translate(f"state.{event.to_state}.in_sentence", language)
             _citizen(
                 session, request, administration, "state_changed", now, quoted=quoted, state=state
             )

@@ -11,33 +11,16 @@ import html
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import Final
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.errors import FieldError, InvalidResetToken
-from app.i18n import Language
+from app.i18n import Language, translate
 from app.models.outbox import OutboxMessage
 from app.models.user import PasswordReset, User
-from app.services import templates, users
-
-SUBJECT: Final[dict[str, str]] = {
-    "ar": "إعادة تعيين كلمة المرور — شكاية",
-    "fr": "Réinitialisation de votre mot de passe — Chikaya",
-    "en": "Reset your password — Chikaya",
-}
-BODY: Final[dict[str, str]] = {
-    "ar": "طُلبت إعادة تعيين كلمة المرور لحسابكم {email}. لاختيار كلمة مرور جديدة، افتحوا هذا الرابط خلال {minutes} دقيقة، وهو صالح لمرة واحدة:",
-    "fr": "Une réinitialisation du mot de passe de votre compte {email} a été demandée. Pour en choisir un nouveau, ouvrez ce lien dans les {minutes} minutes ; il ne sert qu'une fois :",
-    "en": "A password reset was asked for your account {email}. To choose a new password, open this link within {minutes} minutes; it works once:",
-}
-IGNORE: Final[dict[str, str]] = {
-    "ar": "إذا لم تطلبوا ذلك، تجاهلوا هذه الرسالة: كلمة المرور الحالية تبقى صالحة.",
-    "fr": "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.",
-    "en": "If you did not ask for it, ignore this message: your password stays unchanged.",
-}
+from app.services import users
 
 
 def _digest(token: str) -> str:
@@ -51,11 +34,12 @@ def reset_link(token: str, settings: Settings) -> str:
 
 
 def _email(user: User, link: str, minutes: int, language: Language) -> dict[str, str]:
+    subject = translate("email.password_reset.subject", language)
     lines = [
-        BODY[language].format(email=user.email, minutes=minutes),
+        translate("email.password_reset.body", language, email=user.email, minutes=minutes),
         link,
-        IGNORE[language],
-        templates.SIGNATURE[language],
+        translate("email.password_reset.ignore", language),
+        translate("email.signature", language, portal=translate("portal.name", language)),
     ]
     direction = "rtl" if language == "ar" else "ltr"
     paragraphs = "".join(
@@ -66,11 +50,11 @@ def _email(user: User, link: str, minutes: int, language: Language) -> dict[str,
     )
     page = (
         f'<!doctype html><html lang="{language}" dir="{direction}"><head><meta charset="utf-8">'
-        f"<title>{html.escape(SUBJECT[language])}</title></head>"
+        f"<title>{html.escape(subject)}</title></head>"
         f'<body style="font-family: Arial, sans-serif" dir="{direction}">{paragraphs}</body></html>'
     )
     return {
-        "subject": SUBJECT[language],
+        "subject": subject,
         "text": "\n\n".join(lines),
         "html": page,
         "language": language,

@@ -27,50 +27,11 @@ from sqlalchemy.orm import selectinload
 
 from app.config import Settings
 from app.errors import ReceiptNotFound
+from app.i18n import in_every_language
 from app.models.request import Request
 from app.services import throttle, tracking_numbers
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
-KIND_NAMES = {
-    "complaint": {"ar": "شكاية", "fr": "Réclamation", "en": "Complaint"},
-    "observation": {"ar": "ملاحظة", "fr": "Observation", "en": "Observation"},
-    "suggestion": {"ar": "اقتراح", "fr": "Suggestion", "en": "Suggestion"},
-    "information_request": {
-        "ar": "طلب الحصول على المعلومات",
-        "fr": "Demande d'information",
-        "en": "Information request",
-    },
-}
-LABELS = {
-    "title": {
-        "ar": "إيصال بالاستلام",
-        "fr": "Accusé de réception",
-        "en": "Acknowledgement receipt",
-    },
-    "portal": {
-        "ar": "البوابة الوطنية للشكايات",
-        "fr": "Portail national des réclamations",
-        "en": "National complaints portal",
-    },
-    "number": {"ar": "رقم التتبع", "fr": "Numéro de suivi", "en": "Tracking number"},
-    "kind": {"ar": "نوع الطلب", "fr": "Nature", "en": "Kind"},
-    "administration": {"ar": "الإدارة", "fr": "Administration", "en": "Administration"},
-    "service": {"ar": "الخدمة", "fr": "Service", "en": "Service"},
-    "received": {"ar": "تاريخ التوصل", "fr": "Reçue le", "en": "Received on"},
-    "registered": {"ar": "تاريخ التسجيل", "fr": "Enregistrée le", "en": "Registered on"},
-    "due": {"ar": "أجل الجواب", "fr": "Réponse due avant le", "en": "Answer due by"},
-    "code": {"ar": "رمز التحقق", "fr": "Code de vérification", "en": "Verification code"},
-    "law": {
-        "ar": "يجب على الإدارة الرد داخل الأجل المحدد أعلاه طبقا للمرسوم رقم 2.17.265",
-        "fr": "L'administration doit répondre dans le délai ci-dessus (décret 2-17-265).",
-        "en": "The administration must answer within the deadline above (decree 2-17-265).",
-    },
-    "verify": {
-        "ar": "للتحقق من صحة هذا الإيصال:",
-        "fr": "Pour vérifier ce reçu :",
-        "en": "To check this receipt:",
-    },
-}
 
 
 @cache
@@ -95,39 +56,39 @@ def render(request: Request, language: str, settings: Settings) -> bytes:
     _fonts()
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
-    canvas.setTitle(f"{LABELS['title']['fr']} {request.tracking_number}")
-    canvas.setAuthor(LABELS["portal"]["fr"])
+    title, portal = in_every_language("receipt.title"), in_every_language("portal.name")
+    canvas.setTitle(f"{title['fr']} {request.tracking_number}")
+    canvas.setAuthor(portal["fr"])
     width, height = A4
     left, right = 56, width - 56
     y = height - 64
-    names = {
-        "administration": request.administration.name,
-        "service": request.service.name if request.service else None,
-        "kind": KIND_NAMES[request.kind],
-    }
 
     canvas.setFont(BOLD, 13)
-    canvas.drawString(left, y, LABELS["portal"]["fr"])
-    canvas.drawRightString(right, y, arabic(LABELS["portal"]["ar"]))
+    canvas.drawString(left, y, portal["fr"])
+    canvas.drawRightString(right, y, arabic(portal["ar"]))
     y -= 40
     canvas.setFont(BOLD, 22)
-    canvas.drawRightString(right, y, arabic(LABELS["title"]["ar"]))
-    canvas.drawString(left, y, LABELS["title"]["fr"])
+    canvas.drawRightString(right, y, arabic(title["ar"]))
+    canvas.drawString(left, y, title["fr"])
     y -= 22
     canvas.setFont(FONT, 12)
-    canvas.drawString(left, y, LABELS["title"]["en"])
+    canvas.drawString(left, y, title["en"])
     y -= 44
     canvas.setFont(BOLD, 28)
     canvas.drawCentredString(width / 2, y, request.tracking_number)
     y -= 40
 
+    def heading(key: str) -> None:
+        words = in_every_language(f"receipt.{key}")
+        canvas.setFont(BOLD, 10)
+        canvas.drawString(left, y, f"{words['fr']} / {words['en']}")
+        canvas.drawRightString(right, y, arabic(words["ar"]))
+
     def row(key: str, value: dict[str, str] | str | None) -> None:
         nonlocal y
         if value is None:
             return
-        canvas.setFont(BOLD, 10)
-        canvas.drawString(left, y, f"{LABELS[key]['fr']} / {LABELS[key]['en']}")
-        canvas.drawRightString(right, y, arabic(LABELS[key]["ar"]))
+        heading(key)
         y -= 16
         canvas.setFont(FONT, 12)
         if isinstance(value, dict):
@@ -143,31 +104,31 @@ def render(request: Request, language: str, settings: Settings) -> bytes:
             canvas.drawString(left, y, value)
             y -= 24
 
-    row("kind", names["kind"])
-    row("administration", names["administration"])
-    row("service", names["service"])
+    row("kind", in_every_language(f"kind.{request.kind}"))
+    row("administration", request.administration.name)
+    row("service", request.service.name if request.service else None)
     row("received", _day(request.received_at))
     row("registered", _day(request.created_at))
     row("due", _day(request.due_at))
+    law = in_every_language("receipt.law")
     canvas.setFont(FONT, 10)
-    canvas.drawRightString(right, y, arabic(LABELS["law"]["ar"]))
+    canvas.drawRightString(right, y, arabic(law["ar"]))
     y -= 14
-    canvas.drawString(left, y, LABELS["law"]["fr"])
+    canvas.drawString(left, y, law["fr"])
     y -= 14
-    canvas.drawString(left, y, LABELS["law"]["en"])
+    canvas.drawString(left, y, law["en"])
     y -= 36
     code = request.receipt_code or ""
-    canvas.setFont(BOLD, 10)
-    canvas.drawString(left, y, f"{LABELS['code']['fr']} / {LABELS['code']['en']}")
-    canvas.drawRightString(right, y, arabic(LABELS["code"]["ar"]))
+    heading("code")
     y -= 22
     canvas.setFont(BOLD, 18)
     canvas.drawCentredString(width / 2, y, code)
     y -= 24
+    verify = in_every_language("receipt.verify")
     canvas.setFont(FONT, 10)
     url = f"{settings.portal_url.rstrip('/')}/api/v1/receipts/{code}"
-    canvas.drawRightString(right, y, arabic(LABELS["verify"]["ar"]))
-    canvas.drawString(left, y, f"{LABELS['verify']['fr']} / {LABELS['verify']['en']}")
+    canvas.drawRightString(right, y, arabic(verify["ar"]))
+    canvas.drawString(left, y, f"{verify['fr']} / {verify['en']}")
     y -= 16
     canvas.drawCentredString(width / 2, y, url)
     canvas.showPage()
