@@ -7,6 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.deps import AppSettings, ClientAddress, CurrentStaff, Session
 from app.errors import (
+    FieldError,
     Forbidden,
     InvalidCredentials,
     InvalidToken,
@@ -20,6 +21,9 @@ from app.schemas.auth import StaffOut, TokenOut
 from app.services import auth, clock, users
 
 router = make_router(prefix="/api/v1/auth", tags=["auth"])
+
+USERNAME_MAX = 254  # an email address (RFC 5321)
+PASSWORD_MAX = 1024
 
 
 @router.post(
@@ -36,6 +40,17 @@ async def login(
 ) -> TokenOut:
     """OAuth2 password flow: `username` is the staff email. Swagger UI's *Authorize* uses it.
     Failed attempts are limited per account and per client address (429 with `Retry-After`)."""
+    # No account's email is longer, and no password needs to be (hashing one costs time).
+    too_long = [
+        FieldError(name, "too_long", {"max": limit})
+        for name, value, limit in (
+            ("username", form.username, USERNAME_MAX),
+            ("password", form.password, PASSWORD_MAX),
+        )
+        if len(value) > limit
+    ]
+    if too_long:
+        raise ValidationFailed(errors=too_long)
     user = await users.login(
         session,
         email=form.username,
