@@ -63,6 +63,10 @@ class DomainError(Exception):
         self.headers = dict(headers or {})
 
 
+class BadRequest(DomainError):
+    status, code = 400, "bad_request"
+
+
 class NotFound(DomainError):
     status, code = 404, "not_found"
 

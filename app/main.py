@@ -9,11 +9,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from app import logging as app_logging
 from app.config import Settings, get_settings
 from app.db import SessionMaker, create_engine, create_sessionmaker, resolve_database_url
-from app.errors import install_error_handlers
+from app.deps import anonymous_allowed
+from app.errors import BadRequest, error_responses, install_error_handlers
 from app.i18n import Language
 from app.middleware import BodySizeLimitMiddleware, LanguageMiddleware
 from app.routers import (
@@ -103,7 +105,7 @@ def create_app(
         app.state.sessionmaker = sessionmaker
     install_error_handlers(app)
     open311.install(app)
-    for module in (
+    modules = (
         health,
         catalogue,
         requests,
@@ -118,7 +120,8 @@ def create_app(
         faq,
         open311,
         problems,
-    ):
+    )
+    for module in modules:
         app.include_router(module.router)
     upload_limit = settings.max_files_per_upload * settings.max_attachment_bytes + JSON_BODY_LIMIT
     app.add_middleware(BodySizeLimitMiddleware, limit=JSON_BODY_LIMIT, upload_limit=upload_limit)
@@ -143,8 +146,22 @@ def create_app(
         # FastAPI's default 422 shape is replaced by our problem document everywhere.
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
+        anonymous = {
+            (route.path_format, method.lower())
+            for module in modules
+            for route in module.router.routes
+            if isinstance(route, APIRoute) and anonymous_allowed(route.dependant)
+            for method in route.methods or ()
+        }
         for route, path in schema.get("paths", {}).items():
-            for operation in path.values():
+            for method, operation in path.items():
+                if (route, method) in anonymous and operation.get("security"):
+                    # A token is optional here: say so, or typed clients demand one.
+                    operation["security"] = [{}, *operation["security"]]
+                if "requestBody" in operation and not route.startswith(open311.PREFIX):
+                    # A body that cannot be read at all (not UTF-8, a broken multipart) is
+                    # refused before any field is looked at.
+                    operation["responses"].setdefault("400", error_responses(BadRequest)[400])
                 if route.startswith(open311.PREFIX):
                     # Open311 parameters are all plain strings, checked by the facade itself,
                     # which answers GeoReport error lists: FastAPI's 422 never happens there.
