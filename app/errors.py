@@ -368,12 +368,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = _HTTP_CODES.get(exc.status_code, "bad_request")
+        headers = dict(exc.headers or {})
+        allowed = getattr(request.app.state, "allowed_methods", None)
+        if exc.status_code == 405 and allowed is not None:
+            # The router names only the methods of the first route whose path matched; the
+            # resource supports those of every route on that path (GET and POST, say).
+            headers["Allow"] = ", ".join(sorted(allowed(request.scope)))
         return problem_response(
             exc.status_code,
             code,
             instance=request.url.path,
             params={"limit": exc.limit} if isinstance(exc, BodyTooLarge) else None,
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )
 
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from starlette.routing import Match
+from starlette.types import Scope
 
 from app import logging as app_logging
 from app.config import Settings, get_settings
@@ -123,6 +125,18 @@ def create_app(
     )
     for module in modules:
         app.include_router(module.router)
+
+    def allowed_methods(scope: Scope) -> set[str]:
+        """Every method some route serves at the path of `scope` (the `Allow` of a 405)."""
+        return {
+            method
+            for module in modules
+            for route in module.router.routes
+            if isinstance(route, APIRoute) and route.matches(scope)[0] is not Match.NONE
+            for method in route.methods or ()
+        }
+
+    app.state.allowed_methods = allowed_methods
     upload_limit = settings.max_files_per_upload * settings.max_attachment_bytes + JSON_BODY_LIMIT
     app.add_middleware(BodySizeLimitMiddleware, limit=JSON_BODY_LIMIT, upload_limit=upload_limit)
     language: Language = settings.default_language  # type: ignore[assignment]

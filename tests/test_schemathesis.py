@@ -9,6 +9,7 @@ reach the request rather than a 404)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from app.config import Settings
 from app.models.enums import Role
+from app.services import api_keys, clock
 from tests.factories import complaint, make_administration, make_staff
 from tests.processes import Api, app_environment, create_database, drop_database
 
@@ -42,7 +44,7 @@ def _toml(value: object) -> str:
 
 
 async def _accounts(url: str) -> tuple[str, dict[str, str]]:
-    """An administration of its own and one bearer token per staff role."""
+    """An administration of its own, one bearer token per staff role, and an Open311 key."""
     settings = Settings(secret_key="process-secret-key-that-is-long-enough-0123456789")  # type: ignore[arg-type]
     engine = create_async_engine(url, poolclass=NullPool)
     tokens: dict[str, str] = {}
@@ -52,6 +54,10 @@ async def _accounts(url: str) -> tuple[str, dict[str, str]]:
             where = None if role in (Role.operator, Role.national_admin) else admin
             _user, headers = await make_staff(session, settings, role, where)
             tokens[role.value] = headers["Authorization"]
+        key, _record = await api_keys.create(
+            session, administration_code=admin.code, name="fuzz", now=clock.now()
+        )
+        tokens["api_key"] = key
         await session.commit()
     await engine.dispose()
     return admin.code, tokens
@@ -66,7 +72,12 @@ def _config(path: Path, number: str, citizen: str, staff: dict[str, str]) -> Non
         (r"^/api/v1/(backoffice|auth/me)", staff["supervisor"], {}),
         (r"^/api/v1/requests/\{", citizen, {"tracking_number": number}),
     ]
-    lines = []
+    lines = [
+        "[[operations]]",
+        f"include-path-regex = {_toml('^/open311/v2/requests')}",
+        f"parameters = {{ api_key = {_toml(staff['api_key'])} }}",
+        "",
+    ]
     for regex, token, parameters in rules:
         lines += ["[[operations]]", f"include-path-regex = {_toml(regex)}"]
         lines.append(f"headers = {{ Authorization = {_toml(token)} }}")
@@ -90,7 +101,7 @@ async def test_every_operation_conforms_to_the_document(fuzz_url, tmp_path):
     code, staff = await _accounts(fuzz_url)
     api = Api(app_environment(fuzz_url, tmp_path), tmp_path / "api.log")
     try:
-        api.wait_ready()
+        await asyncio.to_thread(api.wait_ready)
         async with httpx.AsyncClient(base_url=api.url) as client:
             filed = await client.post("/api/v1/requests", json=complaint(code))
             assert filed.status_code == 201, filed.text
@@ -98,7 +109,8 @@ async def test_every_operation_conforms_to_the_document(fuzz_url, tmp_path):
         citizen = f"Bearer {filed.json()['access_token']}"
         config = tmp_path / "schemathesis.toml"
         _config(config, number, citizen, staff)
-        run = subprocess.run(
+        run = await asyncio.to_thread(
+            subprocess.run,
             [
                 sys.executable,
                 "-m",

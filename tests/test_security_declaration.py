@@ -27,9 +27,7 @@ async def test_citizen_operations_take_the_tracking_token_only(client):
         assert security[("POST", f"/api/v1/requests/{{tracking_number}}/{path}")] == [
             {"TrackingToken": []}
         ]
-    assert security[("PUT", "/api/v1/requests/{tracking_number}/rating")] == [
-        {"TrackingToken": []}
-    ]
+    assert security[("PUT", "/api/v1/requests/{tracking_number}/rating")] == [{"TrackingToken": []}]
 
 
 async def test_back_office_operations_take_the_staff_token_only(client):
@@ -60,3 +58,24 @@ async def test_a_token_of_the_other_kind_is_refused_by_role(client, session, set
     response = await client.post(f"/api/v1/requests/{number}/close", json={})
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_a_wrong_method_lists_every_method_of_the_resource(client):
+    response = await client.request("OPTIONS", "/api/v1/requests/ABCD-EFGH-JKL/messages")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
+    assert response.headers["content-type"] == "application/problem+json"
+    response = await client.delete("/open311/v2/requests.json")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
+
+
+async def test_a_body_that_is_not_utf8_is_a_documented_400(client):
+    response = await client.post(
+        "/api/v1/tracking",
+        content=b'{"tracking_number": "\xff\xfe"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    document = (await client.get("/openapi.json")).json()
+    assert "400" in document["paths"]["/api/v1/tracking"]["post"]["responses"]
