@@ -11,9 +11,13 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from app.db import create_engine, create_sessionmaker
+from app.errors import database_unavailable
+from app.main import create_app
 from app.models import OutboxMessage, Request
 from tests.factories import complaint, make_administration
 from tests.own_postgres import OwnPostgres
@@ -241,3 +245,44 @@ async def test_two_api_processes_and_a_worker_keep_every_invariant(shared_url, t
         dispatcher.stop()
         smtp.stop()
     assert "Traceback" not in "".join(p.output() for p in [*apis, dispatcher])
+
+
+async def test_a_pool_with_no_free_connection_answers_503_after_its_timeout(database_url, settings):
+    crowded = settings.model_copy(
+        update={"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 0.5}
+    )
+    engine = create_engine(database_url, crowded)
+    app = create_app(settings=crowded, sessionmaker=create_sessionmaker(engine))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with engine.connect() as held:  # the only connection, held (a stalled upload)
+            await held.execute(text("SELECT 1"))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                response = await client.get("/api/v1/administrations")
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "service_unavailable"
+        assert response.headers["Retry-After"].isdigit()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_statement_the_database_refuses_is_still_a_bug(session):
+    with pytest.raises(DBAPIError) as caught:
+        await session.execute(text("SELECT 1 / 0"))
+    assert not database_unavailable(caught.value)
+    await session.rollback()
+    with pytest.raises(DBAPIError) as caught:
+        await session.execute(text("SELECT * FROM no_such_table"))
+    assert not database_unavailable(caught.value)
+    await session.rollback()
+
+
+def test_connection_failures_are_outages():
+    assert database_unavailable(ConnectionRefusedError(111, "Connection refused"))
+    assert database_unavailable(TimeoutError())
+    wrapped = RuntimeError("while connecting")
+    wrapped.__cause__ = ConnectionResetError()
+    assert database_unavailable(wrapped)
+    assert not database_unavailable(ValueError("a bug"))
+    assert not database_unavailable(FileNotFoundError("a missing file is not an outage"))

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from app.models.enums import Role
+from app.services import api_keys, clock
 from tests.factories import act, complaint, file, make_administration, make_staff
 
 HUGE = [2**31, 2**63, 10**30]
@@ -243,3 +244,35 @@ async def test_huge_extension_days_and_faq_positions_are_refused(client, office)
         headers=office["national"],
     )
     assert_client_error(response, 422)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("lat", "nan"),
+        ("lat", "1e309"),
+        ("long", "-Infinity"),
+        ("lat", "9" * 5000),
+        ("attribute[amount]", "1" * 5000),
+        ("attribute[amount]", "-1e309"),
+        ("attribute[incident_date]", "0000-01-01"),
+    ],
+)
+async def test_open311_filing_with_out_of_range_numbers_is_refused(
+    client, session, office, field, value
+):
+    key, _record = await api_keys.create(
+        session, administration_code=office["admin"].code, name="integration", now=clock.now()
+    )
+    form = {
+        "api_key": key,
+        "service_code": f"{office['admin'].code}-svc",
+        "description": "Le guichet est fermé depuis trois semaines sans explication.",
+        "email": "citizen@example.ma",
+        "attribute[policy_number]": "POL-1",
+        "attribute[branch]": "auto",
+        "address_string": "Avenue Mohammed V, Rabat",
+        field: value,
+    }
+    response = await client.post("/open311/v2/requests.json", data=form)
+    assert response.status_code == 400, response.text
