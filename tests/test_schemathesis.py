@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 from app.config import Settings
 from app.models.enums import Role
 from app.services import api_keys, clock
+from tests import documents
 from tests.factories import complaint, make_administration, make_staff
 from tests.processes import Api, app_environment, create_database, drop_database
 
@@ -40,6 +41,8 @@ CHECKS = (
 
 
 def _toml(value: object) -> str:
+    if isinstance(value, int):
+        return str(value)
     return json.dumps(value, ensure_ascii=False)  # TOML basic strings are JSON strings
 
 
@@ -63,14 +66,18 @@ async def _accounts(url: str) -> tuple[str, dict[str, str]]:
     return admin.code, tokens
 
 
-def _config(path: Path, number: str, citizen: str, staff: dict[str, str]) -> None:
+def _config(path: Path, number: str, attachment: int, citizen: str, staff: dict[str, str]) -> None:
     """Who calls what: the most specific rule first (schemathesis takes the first match)."""
     rules = [
         (r"^/api/v1/backoffice/(faq|outbox)", staff["national_admin"], {}),
         (r"^/api/v1/backoffice/requests/\{tracking_number\}/contact$", staff["operator"], {}),
         (r"^/api/v1/backoffice/requests/\{", staff["supervisor"], {"tracking_number": number}),
         (r"^/api/v1/(backoffice|auth/me)", staff["supervisor"], {}),
-        (r"^/api/v1/requests/\{", citizen, {"tracking_number": number}),
+        (
+            r"^/api/v1/requests/\{",
+            citizen,
+            {"tracking_number": number, "attachment_id": attachment},
+        ),
     ]
     lines = [
         "[[operations]]",
@@ -105,10 +112,17 @@ async def test_every_operation_conforms_to_the_document(fuzz_url, tmp_path):
         async with httpx.AsyncClient(base_url=api.url) as client:
             filed = await client.post("/api/v1/requests", json=complaint(code))
             assert filed.status_code == 201, filed.text
-        number = filed.json()["tracking_number"]
-        citizen = f"Bearer {filed.json()['access_token']}"
+            number = filed.json()["tracking_number"]
+            citizen = f"Bearer {filed.json()['access_token']}"
+            uploaded = await client.post(
+                f"/api/v1/requests/{number}/attachments",
+                files=[("files", ("constat.pdf", documents.pdf(), "application/pdf"))],
+                headers={"Authorization": citizen},
+            )
+            assert uploaded.status_code == 201, uploaded.text
+        attachment = uploaded.json()[0]["id"]
         config = tmp_path / "schemathesis.toml"
-        _config(config, number, citizen, staff)
+        _config(config, number, attachment, citizen, staff)
         run = await asyncio.to_thread(
             subprocess.run,
             [

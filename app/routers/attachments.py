@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Path, Request, status
 from fastapi.responses import StreamingResponse
 
+from app.config import Settings
 from app.deps import AppSettings, CurrentActor, Session
 from app.errors import (
     FileTooLarge,
@@ -104,13 +105,18 @@ async def list_attachments(
     return [_out(a) for a in await attachments.listing(session, request)]
 
 
+DOCUMENT_TYPES: list[str] = Settings.model_fields["allowed_attachment_types"].default
+DOWNLOAD_SCHEMA = {"type": "string", "format": "binary"}
+
+
 @router.get(
     "/{tracking_number}/attachments/{attachment_id}",
     summary="Download a document",
     operation_id="downloadAttachment",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/octet-stream": {}}},
+        # Served with the type detected at upload: one of the accepted ones.
+        200: {"content": {media: {"schema": DOWNLOAD_SCHEMA} for media in DOCUMENT_TYPES}},
         **error_responses(*_READ, NotFound),
     },
 )
