@@ -12,7 +12,7 @@ from app.models.enums import Role
 from app.services import api_keys, clock
 from tests.factories import act, complaint, file, make_administration, make_staff
 
-HUGE = [2**31, 2**63, 10**30]
+HUGE = [2**31, 2**63, 10**30]  # past integer, past bigint, past both
 
 
 @pytest.fixture
@@ -91,7 +91,11 @@ async def test_huge_ids_in_queries_and_bodies_are_refused(client, office, huge):
     response = await client.get(
         "/api/v1/backoffice/outbox", params={"before": huge}, headers=office["national"]
     )
-    assert_client_error(response, 422)
+    # Outbox ids are bigint: 2**31 is a valid bound there, answered like any other.
+    if huge > 2**63 - 1:
+        assert_client_error(response, 422)
+    else:
+        assert response.status_code == 200, response.text
     response = await client.get(
         "/api/v1/backoffice/requests", params={"assignee": str(huge)}, headers=office["agent"]
     )

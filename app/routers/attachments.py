@@ -25,7 +25,7 @@ from app.errors import (
 from app.models.attachment import Attachment
 from app.routers import make_router
 from app.schemas.attachments import UPLOAD_BODY, AttachmentOut
-from app.schemas.common import MAX_ID
+from app.schemas.common import MAX_BIG_ID
 from app.services import attachments, clock
 from app.services import requests as requests_service
 from app.services.storage import Storage, get_storage
@@ -122,7 +122,7 @@ DOWNLOAD_SCHEMA = {"type": "string", "format": "binary"}
 )
 async def download(
     tracking_number: TrackingNumber,
-    attachment_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    attachment_id: Annotated[int, Path(ge=1, le=MAX_BIG_ID)],
     http: Request,
     session: Session,
     actor: CurrentActor,

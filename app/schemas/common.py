@@ -9,10 +9,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.errors import FieldCodeError
 
-# Every id the API takes is a PostgreSQL `integer` (or fits one): past it, the driver fails
-# before the database can say "not found".
+# Every id the API takes is bounded by its column's type, PostgreSQL's `integer` or `bigint`:
+# past it, the driver fails before the database can say "not found".
 MAX_ID = 2**31 - 1
+MAX_BIG_ID = 2**63 - 1  # requests, attachments, outbox messages
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+BigId = Annotated[int, Field(ge=1, le=MAX_BIG_ID)]
 
 # Moments the API takes, once in UTC, stay a year inside Python's calendar (years 1 to 9999),
 # so that the arithmetic done on them (deadlines, 90-day spans) cannot overflow either.

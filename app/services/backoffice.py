@@ -17,7 +17,7 @@ from app.errors import FieldCodeError, FieldError, ValidationFailed
 from app.models.catalogue import Service
 from app.models.enums import Kind, State
 from app.models.request import Request
-from app.schemas.common import MAX_ID, in_calendar
+from app.schemas.common import MAX_BIG_ID, MAX_ID, in_calendar
 from app.services import tracking_numbers
 from app.services.contacts import normalize_phone, phone_forms
 from app.services.textnorm import tsquery_terms
@@ -67,7 +67,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         moment = datetime.fromisoformat(value)
     except (binascii.Error, ValueError, TypeError, json.JSONDecodeError):
         raise invalid from None
-    if type(row_id) is not int or not 1 <= row_id <= MAX_ID:
+    if type(row_id) is not int or not 1 <= row_id <= MAX_BIG_ID:
         raise invalid
     if moment.tzinfo is None or not in_calendar(moment):
         raise invalid
