@@ -222,14 +222,14 @@ def database_unavailable(exc: BaseException) -> bool:
             return True
         if isinstance(error, ConnectionError | TimeoutError):
             return True  # refused, reset, aborted; a connect timeout (asyncio's is builtin)
-        if type(error).__module__.startswith("asyncpg") and type(error).__name__ in (
-            "ConnectionDoesNotExistError",
-            "ConnectionFailureError",
-            "InterfaceError",
-        ):
-            return True  # "connection is closed", "connection was closed in the middle..."
+        # "Connection was closed in the middle of operation". Not any asyncpg InterfaceError:
+        # "another operation is in progress" is a bug of ours and must stay a 500.
+        if type(error).__name__ == "ConnectionDoesNotExistError":
+            return True
+        # Down the chain of causes (`raise ... from`), not of contexts: a bug raised while some
+        # connection error was being handled is still a bug.
         orig = getattr(error, "orig", None)
-        error = orig if isinstance(orig, BaseException) else (error.__cause__ or error.__context__)
+        error = orig if isinstance(orig, BaseException) else error.__cause__
     return False
 
 
