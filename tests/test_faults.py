@@ -286,3 +286,12 @@ def test_connection_failures_are_outages():
     assert database_unavailable(wrapped)
     assert not database_unavailable(ValueError("a bug"))
     assert not database_unavailable(FileNotFoundError("a missing file is not an outage"))
+
+
+async def test_the_document_says_which_operations_may_answer_503(client):
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    submit = paths["/api/v1/requests"]["post"]["responses"]["503"]
+    assert "Retry-After" in submit["headers"]
+    assert "application/problem+json" in submit["content"]
+    assert "503" in paths["/open311/v2/requests.{fmt}"]["get"]["responses"]
+    assert "503" not in paths["/healthz"]["get"]["responses"]  # never touches the database
