@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     embedded_db_dir: Path = DATA_DIR / "postgres"
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # Bounded waits, so that an outage answers a quick 503 rather than holding clients:
+    # for a pooled connection when all are busy, and for a new one to the server.
+    db_pool_timeout_seconds: float = 5.0
+    db_connect_timeout_seconds: float = 5.0
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -82,10 +82,14 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         async_url(url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        # Checked out connections are pinged: one the server dropped (a restart) is replaced
+        # before anything is sent on it, instead of failing the request.
         pool_pre_ping=True,
         # Statement parameters (a login name, an email, a tracking number) stay out of
         # exception messages, and so out of tracebacks in the logs.
         hide_parameters=True,
+        connect_args={"timeout": settings.db_connect_timeout_seconds},
     )
 
 

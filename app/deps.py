@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,38 +63,76 @@ async def optional_actor(
     return Actor(role=Role(user.role), user_id=user.id, administration_id=user.administration_id)
 
 
-OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+# The operation's security in the document follows the scheme each dependency reads: staff-only
+# operations list `StaffOAuth2`, citizen-only ones `TrackingToken`, those open to both list both,
+# and those open to anyone also list `{}` (see `anonymous_allowed`). Each reads the same header
+# and decodes the token the same way, so a token of the other kind is refused by its role (403).
 
 
-async def require_actor(actor: OptionalActor) -> Actor:
+async def optional_staff(
+    session: Session,
+    settings: AppSettings,
+    token: Annotated[str | None, Depends(staff_oauth2)],
+) -> Actor | None:
+    return await optional_actor(session, settings, token, None)
+
+
+async def optional_citizen(
+    session: Session,
+    settings: AppSettings,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(tracking_bearer)],
+) -> Actor | None:
+    return await optional_actor(session, settings, bearer.credentials if bearer else None, None)
+
+
+def _required(actor: Actor | None) -> Actor:
     if actor is None:
         raise Unauthorized(headers={"WWW-Authenticate": "Bearer"})
     return actor
 
 
+# Anonymous callers welcome; staff (operators filing paper) identified when they send a token.
+OptionalActor = Annotated[Actor | None, Depends(optional_staff)]
+
+
+async def require_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    return _required(actor)
+
+
+async def require_staff_token(actor: Annotated[Actor | None, Depends(optional_staff)]) -> Actor:
+    return _required(actor)
+
+
+async def require_citizen_token(
+    actor: Annotated[Actor | None, Depends(optional_citizen)],
+) -> Actor:
+    return _required(actor)
+
+
 CurrentActor = Annotated[Actor, Depends(require_actor)]
+StaffActor = Annotated[Actor, Depends(require_staff_token)]
 
 
-async def require_citizen(actor: CurrentActor) -> Actor:
+async def require_citizen(actor: Annotated[Actor, Depends(require_citizen_token)]) -> Actor:
     if actor.role is not Role.citizen:
         raise Forbidden()
     return actor
 
 
-async def require_staff(actor: CurrentActor) -> Actor:
+async def require_staff(actor: StaffActor) -> Actor:
     if not actor.is_staff:
         raise Forbidden()
     return actor
 
 
-async def require_administration_staff(actor: CurrentActor) -> Actor:
+async def require_administration_staff(actor: StaffActor) -> Actor:
     """Agents and supervisors: the staff of one administration."""
     if actor.role not in (Role.agent, Role.supervisor):
         raise Forbidden()
     return actor
 
 
-async def require_operator(actor: CurrentActor) -> Actor:
+async def require_operator(actor: StaffActor) -> Actor:
     if actor.role is not Role.operator:
         raise Forbidden()
     return actor
@@ -115,10 +154,26 @@ def client_address(request: Request) -> str:
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
-async def require_national_admin(actor: CurrentActor) -> Actor:
+async def require_national_admin(actor: StaffActor) -> Actor:
     if actor.role is not Role.national_admin:
         raise Forbidden()
     return actor
 
 
 NationalAdmin = Annotated[Actor, Depends(require_national_admin)]
+
+
+# Dependencies that read a token without demanding one: an operation reaching one of them other
+# than through a `require_*` accepts anonymous callers too.
+_OPTIONAL = {optional_actor, optional_staff, optional_citizen}
+
+
+def anonymous_allowed(dependant: Dependant) -> bool:
+    """Whether the operation of `dependant` serves callers without any token."""
+    for sub in dependant.dependencies:
+        if sub.call in _OPTIONAL:
+            return True
+        name = getattr(sub.call, "__name__", "")
+        if not name.startswith("require_") and anonymous_allowed(sub):
+            return True
+    return False

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -60,6 +61,10 @@ class DomainError(Exception):
         self.errors = list(errors)
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
+
+
+class BadRequest(DomainError):
+    status, code = 400, "bad_request"
 
 
 class NotFound(DomainError):
@@ -224,8 +229,55 @@ class TooManyUploads(DomainError):
     status, code = 429, "too_many_uploads"
 
 
+class MalformedMultipart(DomainError):
+    status, code = 400, "malformed_multipart"
+
+
 class ServiceUnavailable(DomainError):
     status, code = 503, "service_unavailable"
+
+
+# How long a client should wait before trying again when the database cannot be reached.
+RETRY_AFTER_SECONDS = 5
+
+# SQLSTATEs that say the server or the connection is gone, not that the statement is wrong:
+# class 08 (connection exception), 57P01-57P03 (shutdown, crash, starting up), 53300 (too many
+# connections).
+_UNAVAILABLE_STATES = ("57P01", "57P02", "57P03", "53300")
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    code = getattr(error, "pgcode", None) or getattr(error, "sqlstate", None)
+    return code if isinstance(code, str) else None
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when `exc` means "the database cannot be reached right now" (a 503 the client may
+    retry), as opposed to a bug (a 500 that must stay visible). Only connection-level causes
+    count: a refused or reset socket, a connect or pool timeout, a connection the driver
+    invalidated, a server shutting down."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, PoolTimeout):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        state = _sqlstate(error)
+        if state is not None and (state.startswith("08") or state in _UNAVAILABLE_STATES):
+            return True
+        if isinstance(error, ConnectionError | TimeoutError):
+            return True  # refused, reset, aborted; a connect timeout (asyncio's is builtin)
+        # "Connection was closed in the middle of operation". Not any asyncpg InterfaceError:
+        # "another operation is in progress" is a bug of ours and must stay a 500.
+        if type(error).__name__ == "ConnectionDoesNotExistError":
+            return True
+        # Down the chain of causes (`raise ... from`), not of contexts: a bug raised while some
+        # connection error was being handled is still a bug.
+        orig = getattr(error, "orig", None)
+        error = orig if isinstance(orig, BaseException) else error.__cause__
+    return False
 
 
 class UnsupportedMediaType(DomainError):
@@ -364,12 +416,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = _HTTP_CODES.get(exc.status_code, "bad_request")
+        headers = dict(exc.headers or {})
+        allowed = getattr(request.app.state, "allowed_methods", None)
+        if exc.status_code == 405 and allowed is not None:
+            # The router names only the methods of the first route whose path matched; the
+            # resource supports those of every route on that path (GET and POST, say).
+            headers["Allow"] = ", ".join(sorted(allowed(request.scope)))
         return problem_response(
             exc.status_code,
             code,
             instance=request.url.path,
             params={"limit": exc.limit} if isinstance(exc, BodyTooLarge) else None,
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )
 
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -386,8 +444,30 @@ def install_error_handlers(app: FastAPI) -> None:
             extra={"error_id": error_id},
         )
 
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # An outage, not a bug: no traceback, one line, and a hint for when to come back.
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        return problem_response(
+            503,
+            ServiceUnavailable.code,
+            instance=request.url.path,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    async def connection_error(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):
+            return await unavailable(request, exc)
+        return await unexpected_error(request, exc)
+
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DBAPIError)
+        if database_unavailable(exc):
+            return await unavailable(request, exc)
         # PostgreSQL text cannot hold NUL (22021) nor, in its encoding, some sequences (22P05):
         # the client's input, not our fault, whichever field or parameter carried it.
         code = getattr(exc.orig, "pgcode", None) or getattr(exc.orig, "sqlstate", None)
@@ -400,6 +480,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(DBAPIError, database_error)
+    # Registered by class so that they are answered here, not by the last-resort handler.
+    app.add_exception_handler(PoolTimeout, connection_error)
+    app.add_exception_handler(OSError, connection_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)

@@ -77,6 +77,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "ar": "هذا العنوان لا يقبل طريقة HTTP هذه.",
     },
     "bad_request.title": {"en": "Bad request", "fr": "Requête invalide", "ar": "طلب غير صالح"},
+    "malformed_multipart.title": {
+        "en": "Malformed upload",
+        "fr": "Envoi mal formé",
+        "ar": "إرسال غير سليم البنية",
+    },
+    "malformed_multipart.detail": {
+        "en": "The body is not a well-formed multipart/form-data document: send each file as a part with a Content-Disposition header naming its filename.",
+        "fr": "Le corps n'est pas un document multipart/form-data bien formé : envoyez chaque fichier dans une partie dont l'en-tête Content-Disposition donne le nom du fichier.",
+        "ar": "المحتوى ليس وثيقة multipart/form-data سليمة البنية: أرسلوا كل ملف في جزء يحمل ترويسة Content-Disposition تذكر اسم الملف.",
+    },
     "bad_request.detail": {
         "en": "The request could not be understood.",
         "fr": "La requête n'a pas pu être comprise.",

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp
+from starlette.routing import Match
+from starlette.types import ASGIApp, Scope
 
 from app import docs, metrics, observability
 from app import logging as app_logging
 from app.config import Settings, get_settings
-from app.db import SessionMaker, create_engine, create_sessionmaker, resolve_database_url
-from app.errors import install_error_handlers
+from app.db import (
+    SessionMaker,
+    create_engine,
+    create_sessionmaker,
+    get_session,
+    resolve_database_url,
+)
+from app.deps import anonymous_allowed
+from app.errors import BadRequest, ServiceUnavailable, error_responses, install_error_handlers
 from app.headers import SecurityHeadersMiddleware
 from app.i18n import Language
 from app.middleware import BodySizeLimitMiddleware, LanguageMiddleware
@@ -100,6 +110,21 @@ class ChikayaAPI(FastAPI):
         return observability.trust_proxies(app, settings.forwarded_allow_ips)
 
 
+def uses_database(dependant: Dependant) -> bool:
+    """Whether an operation opens the database session (and so may meet an outage)."""
+    return any(sub.call is get_session or uses_database(sub) for sub in dependant.dependencies)
+
+
+# Any operation that reads or writes the database answers this while it cannot be reached.
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer"},
+    }
+}
+UNAVAILABLE: dict[str, Any] = {**error_responses(ServiceUnavailable)[503], "headers": RETRY_AFTER}
+
+
 def create_app(
     settings: Settings | None = None, sessionmaker: SessionMaker | None = None
 ) -> FastAPI:
@@ -149,7 +174,7 @@ def create_app(
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     metrics.install(app, token)
     open311.install(app)
-    for module in (
+    modules = (
         health,
         catalogue,
         requests,
@@ -166,8 +191,21 @@ def create_app(
         open311,
         problems,
         users,
-    ):
+    )
+    for module in modules:
         app.include_router(module.router)
+
+    def allowed_methods(scope: Scope) -> set[str]:
+        """Every method some route serves at the path of `scope` (the `Allow` of a 405)."""
+        return {
+            method
+            for module in modules
+            for route in module.router.routes
+            if isinstance(route, APIRoute) and route.matches(scope)[0] is not Match.NONE
+            for method in route.methods or ()
+        }
+
+    app.state.allowed_methods = allowed_methods
     upload_limit = settings.max_files_per_upload * settings.max_attachment_bytes + JSON_BODY_LIMIT
     app.add_middleware(
         BodySizeLimitMiddleware,
@@ -177,6 +215,16 @@ def create_app(
     )
     language: Language = settings.default_language  # type: ignore[assignment]
     app.add_middleware(LanguageMiddleware, default=language)
+
+    def operations_where(predicate: Callable[[Dependant], bool]) -> set[tuple[str, str]]:
+        """(path, method) of the documented operations whose dependencies satisfy `predicate`."""
+        return {
+            (route.path_format, method.lower())
+            for module in modules
+            for route in module.router.routes
+            if isinstance(route, APIRoute) and predicate(route.dependant)
+            for method in route.methods or ()
+        }
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -196,8 +244,24 @@ def create_app(
         # FastAPI's default 422 shape is replaced by our problem document everywhere.
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
+        anonymous = operations_where(anonymous_allowed)
+        with_database = operations_where(uses_database)
         for route, path in schema.get("paths", {}).items():
-            for operation in path.values():
+            for method, operation in path.items():
+                if (route, method) in anonymous and operation.get("security"):
+                    # A token is optional here: say so, or typed clients demand one.
+                    operation["security"] = [{}, *operation["security"]]
+                if (route, method) in with_database:
+                    responses = operation["responses"]
+                    if not route.startswith(open311.PREFIX):
+                        responses.setdefault("503", UNAVAILABLE)
+                    elif errors := [v for k, v in responses.items() if k.startswith("4")]:
+                        # Open311 says it as a GeoReport error list, like its other errors.
+                        responses.setdefault("503", {**errors[0], "headers": RETRY_AFTER})
+                if "requestBody" in operation and not route.startswith(open311.PREFIX):
+                    # A body that cannot be read at all (not UTF-8, a broken multipart) is
+                    # refused before any field is looked at.
+                    operation["responses"].setdefault("400", error_responses(BadRequest)[400])
                 if route.startswith(open311.PREFIX):
                     # Open311 parameters are all plain strings, checked by the facade itself,
                     # which answers GeoReport error lists: FastAPI's 422 never happens there.

@@ -397,3 +397,25 @@ def test_the_ascii_fallback_name_is_never_a_hidden_file(name, fallback):
     disposition = content_disposition(name)
     assert f'filename="{fallback}"' in disposition
     assert f"filename*=UTF-8''{quote(name, safe='')}" in disposition
+
+
+async def test_a_malformed_multipart_body_is_a_400_and_leaves_no_spool(client, session, settings):
+    """Found by schemathesis: a part whose header line is not a header was a 500."""
+    admin = await make_administration(session)
+    created = await file(client, complaint(admin.code))
+    number, citizen = created["tracking_number"], created["auth"]
+    boundary = "972523d3f441c3266b41f0b91d913904"
+    spools = settings.attachments_dir / ".incoming"
+    before = set(spools.rglob("*")) if spools.exists() else set()
+    response = await client.post(
+        f"/api/v1/requests/{number}/attachments",
+        headers={**citizen, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        content=f"--{boundary}\r\n2251799813685247--{boundary}--\r\n".encode(),
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "malformed_multipart"
+    after = set(spools.rglob("*")) if spools.exists() else set()
+    assert after == before
+    listed = await client.get(f"/api/v1/requests/{number}/attachments", headers=citizen)
+    assert listed.json() == []

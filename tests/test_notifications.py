@@ -136,6 +136,8 @@ async def test_a_dispatcher_killed_between_send_and_mark_resends_with_the_same_i
 
     with pytest.raises(Killed):
         await dispatch_once(live.sessionmaker, mail, after_send=die)
+    # The pass ends only once every message of its batch has been delivered (the supervisor's
+    # notice may die first; the citizen's is not left running behind it).
     citizen = [m for m in smtp.messages if m["To"].lower() == "fatima@example.ma"]
     assert len(citizen) == 1
     # Within the lease nobody takes it again; after it, another dispatcher does.

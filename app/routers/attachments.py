@@ -8,6 +8,7 @@ from fastapi import Depends, Path, Request, status
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
+from app.config import Settings
 from app.deps import (
     AppSettings,
     ClientAddress,
@@ -22,6 +23,7 @@ from app.errors import (
     FileTooLarge,
     FileTypeNotAllowed,
     InvalidToken,
+    MalformedMultipart,
     NotFound,
     PayloadTooLarge,
     RequestNotFound,
@@ -36,6 +38,7 @@ from app.errors import (
 from app.models.attachment import Attachment
 from app.routers import make_router
 from app.schemas.attachments import UPLOAD_BODY, AttachmentOut
+from app.schemas.common import MAX_BIG_ID
 from app.services import attachments, auth, clock
 from app.services import requests as requests_service
 from app.services.storage import Storage, get_storage
@@ -91,6 +94,7 @@ def _out(attachment: Attachment) -> AttachmentOut:
         UnsupportedMediaType,
         TooManyUploads,
         RequestTimeout,
+        MalformedMultipart,
     ),
 )
 async def upload(
@@ -142,19 +146,24 @@ async def list_attachments(
     return [_out(a) for a in await attachments.listing(session, request)]
 
 
+DOCUMENT_TYPES: list[str] = Settings.model_fields["allowed_attachment_types"].default
+DOWNLOAD_SCHEMA = {"type": "string", "format": "binary"}
+
+
 @router.get(
     "/{tracking_number}/attachments/{attachment_id}",
     summary="Download a document",
     operation_id="downloadAttachment",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/octet-stream": {}}},
+        # Served with the type detected at upload: one of the accepted ones.
+        200: {"content": {media: {"schema": DOWNLOAD_SCHEMA} for media in DOCUMENT_TYPES}},
         **error_responses(*_READ, NotFound),
     },
 )
 async def download(
     tracking_number: TrackingNumber,
-    attachment_id: Annotated[int, Path(ge=1)],
+    attachment_id: Annotated[int, Path(ge=1, le=MAX_BIG_ID)],
     http: Request,
     session: Session,
     actor: CurrentActor,

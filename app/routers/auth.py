@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.deps import AppSettings, ClientAddress, CurrentStaff, Session
 from app.errors import (
+    FieldError,
     Forbidden,
     InvalidCharacters,
     InvalidCredentials,
@@ -30,6 +31,9 @@ from app.schemas.users import PasswordChangeIn, PasswordResetConfirmIn, Password
 from app.services import auth, clock, password_resets, users
 
 router = make_router(prefix="/api/v1/auth", tags=["auth"])
+
+USERNAME_MAX = 254  # an email address (RFC 5321)
+PASSWORD_MAX = 1024
 
 
 def basic_client_secret(request: Request) -> str | None:
@@ -82,6 +86,17 @@ async def login(
     the client secret (`client_secret` in the form, or `Authorization: Basic` of
     `client_id:client_secret`, client id left empty or any). A missing code answers 401
     `otp_required`; a wrong, expired or already used one 401 `otp_invalid`."""
+    # No account's email is longer, and no password needs to be (hashing one costs time).
+    too_long = [
+        FieldError(name, "too_long", {"max": limit})
+        for name, value, limit in (
+            ("username", form.username, USERNAME_MAX),
+            ("password", form.password, PASSWORD_MAX),
+        )
+        if len(value) > limit
+    ]
+    if too_long:
+        raise ValidationFailed(errors=too_long)
     now = clock.now()
     user = await users.login(
         session,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Header, Path, Query, Response
@@ -24,7 +23,7 @@ from app.errors import (
 from app.models.enums import Kind, State
 from app.routers import make_router
 from app.schemas.auth import StaffOut
-from app.schemas.common import Page
+from app.schemas.common import Moment, Page
 from app.schemas.requests import ActionIn, ContactIn, RequestDetail, RequestSummary
 from app.services import backoffice, clock, lifecycle, users, views
 from app.services import requests as service
@@ -53,8 +52,8 @@ async def list_queue(
     overdue: Annotated[
         bool | None, Query(description="Past the due date while the administration holds it.")
     ] = None,
-    created_from: Annotated[datetime | None, Query(description="Created at or after.")] = None,
-    created_to: Annotated[datetime | None, Query(description="Created before.")] = None,
+    created_from: Annotated[Moment | None, Query(description="Created at or after.")] = None,
+    created_to: Annotated[Moment | None, Query(description="Created before.")] = None,
     q: Annotated[
         str | None,
         Query(

@@ -16,12 +16,13 @@ from app.errors import (
     error_responses,
 )
 from app.routers import make_router
+from app.schemas.common import MAX_ID
 from app.schemas.faq import FaqIn, FaqOut
 from app.services import clock, faq
 
 router = make_router(tags=["faq"])
 _ADMIN_ERRORS = (Unauthorized, InvalidToken, Forbidden, ValidationFailed)
-EntryId = Annotated[int, Path(ge=1)]
+EntryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.get(

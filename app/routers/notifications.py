@@ -16,6 +16,7 @@ from app.errors import (
     error_responses,
 )
 from app.routers import make_router
+from app.schemas.common import MAX_BIG_ID, MAX_ID
 from app.schemas.notifications import OutboxOut, WebhookCreated, WebhookIn, WebhookOut
 from app.services import clock, webhooks
 
@@ -61,7 +62,7 @@ async def list_webhooks(actor: CurrentStaff, session: Session) -> list[WebhookOu
     responses=error_responses(*_AUTH, NotFound),
 )
 async def delete_webhook(
-    webhook_id: Annotated[int, Path(ge=1)], actor: CurrentStaff, session: Session
+    webhook_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: CurrentStaff, session: Session
 ) -> Response:
     """Stops deliveries to the endpoint (messages already in the outbox still go out)."""
     await webhooks.deactivate(session, actor, webhook_id)
@@ -79,7 +80,9 @@ async def list_outbox(
     session: Session,
     status_: Annotated[Literal["pending", "sent", "parked"], Query(alias="status")] = "parked",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="Keyset: ids below this one.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_BIG_ID, description="Keyset: ids below this one.")
+    ] = None,
 ) -> list[OutboxOut]:
     """National admins see what could not be delivered (`parked` after the last retry), with
     the last error; recipients are not shown (personal data)."""
@@ -94,7 +97,7 @@ async def list_outbox(
     responses=error_responses(*_AUTH, NotFound),
 )
 async def resend(
-    message_id: Annotated[int, Path(ge=1)], _actor: NationalAdmin, session: Session
+    message_id: Annotated[int, Path(ge=1, le=MAX_BIG_ID)], _actor: NationalAdmin, session: Session
 ) -> Response:
     """Puts a parked message back in line; it keeps its message id."""
     await webhooks.resend(session, message_id, clock.now())

@@ -30,7 +30,11 @@ router = make_router(tags=["statistics"])
 
 Month = Annotated[
     str | None,
-    Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM", examples=["2026-01"]),
+    Query(
+        pattern=r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$",
+        description="YYYY-MM, 1900 to 2999",
+        examples=["2026-01"],
+    ),
 ]
 
 

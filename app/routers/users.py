@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, status
 
-from app.deps import AppSettings, CurrentActor, Session
+from app.deps import AppSettings, Session, StaffActor
 from app.errors import (
     AccountInactive,
     Forbidden,
@@ -35,7 +35,7 @@ _SCOPE = (
 )
 
 
-async def require_account_manager(actor: CurrentActor) -> Actor:
+async def require_account_manager(actor: StaffActor) -> Actor:
     if actor.role not in (Role.national_admin, Role.supervisor):
         raise Forbidden()
     return actor

@@ -2,9 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.errors import FieldCodeError
+
+# Every id the API takes is bounded by its column's type, PostgreSQL's `integer` or `bigint`:
+# past it, the driver fails before the database can say "not found".
+MAX_ID = 2**31 - 1
+MAX_BIG_ID = 2**63 - 1  # requests, attachments, outbox messages
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+BigId = Annotated[int, Field(ge=1, le=MAX_BIG_ID)]
+
+# Moments the API takes, once in UTC, stay a year inside Python's calendar (years 1 to 9999),
+# so that the arithmetic done on them (deadlines, 90-day spans) cannot overflow either.
+EARLIEST_MOMENT = datetime(2, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(9998, 12, 31, tzinfo=UTC)
+
+
+def in_calendar(value: datetime) -> bool:
+    """True when `value` (naive read as UTC) lies between the earliest and latest moments."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return EARLIEST_MOMENT <= value.astimezone(UTC) <= LATEST_MOMENT
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is in year 0 once in UTC
+        return False
+
+
+def _bounded_moment(value: datetime) -> datetime:
+    if not in_calendar(value):
+        raise FieldCodeError(
+            "out_of_range",
+            min=EARLIEST_MOMENT.date().isoformat(),
+            max=LATEST_MOMENT.date().isoformat(),
+        )
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_bounded_moment)]
 
 
 class Localized(BaseModel):

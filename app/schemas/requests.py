@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.errors import FieldCodeError
 from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, State
-from app.schemas.common import Localized
+from app.schemas.common import Id, Localized, Moment
 from app.schemas.text import FreeText, VisibleText, clean_values
 from app.services.contacts import normalize_email, normalize_phone
 
@@ -163,7 +163,7 @@ class RequestIn(BaseModel):
         description="Information requests only: urgent ones are answered within 3 days "
         "(law 31-13) instead of 20.",
     )
-    received_at: datetime | None = Field(
+    received_at: Moment | None = Field(
         default=None,
         description="Operators only: when the letter or the call was actually received.",
     )
@@ -359,7 +359,7 @@ class ActionIn(BaseModel):
     message: FreeText | None = Field(default=None, max_length=MESSAGE_MAX)
     reason: FreeText | None = Field(default=None, max_length=REASON_MAX)
     reason_code: RejectionReason | None = None
-    assignee: int | None = Field(default=None, description="Staff id, for `assign`.")
+    assignee: Id | None = Field(default=None, description="Staff id, for `assign`.")
     administration: str | None = Field(
         default=None, max_length=32, description="Target administration code, for `transfer`."
     )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,7 @@ from app.errors import (
     BodyReadTimeout,
     FileTooLarge,
     FileTypeNotAllowed,
+    MalformedMultipart,
     NotFound,
     TooManyAttachments,
     TooManyUploads,
@@ -197,6 +199,9 @@ async def _receive_parts(http: HttpRequest, storage: Storage, settings: Settings
         # Gone before the end: nobody reads the answer, but it must not count as our fault.
         await _discard(parts)
         raise BodyReadTimeout() from None
+    except MultipartParseError:
+        await _discard(parts)
+        raise MalformedMultipart() from None
     except BaseException:
         await _discard(parts)
         raise

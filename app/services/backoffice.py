@@ -17,6 +17,7 @@ from app.errors import FieldCodeError, FieldError, ValidationFailed
 from app.models.catalogue import Service
 from app.models.enums import Kind, State
 from app.models.request import Request
+from app.schemas.common import MAX_BIG_ID, MAX_ID, in_calendar
 from app.services import tracking_numbers
 from app.services.contacts import normalize_phone, phone_forms
 from app.services.textnorm import tsquery_terms
@@ -57,12 +58,24 @@ def _as_phone(query: str) -> str | None:
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """Only what `_encode_cursor` writes: an aware moment within the calendar and a row id
+    (a forged one may hold Infinity, a float, a huge integer, a moment of year 0 in UTC)."""
+    invalid = ValidationFailed(errors=[FieldError("cursor", "invalid_cursor")])
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, row_id = json.loads(raw)
-        return datetime.fromisoformat(value), int(row_id)
+        value, row_id = json.loads(raw, parse_constant=_refuse_constant)
+        moment = datetime.fromisoformat(value)
     except (binascii.Error, ValueError, TypeError, json.JSONDecodeError):
-        raise ValidationFailed(errors=[FieldError("cursor", "invalid_cursor")]) from None
+        raise invalid from None
+    if type(row_id) is not int or not 1 <= row_id <= MAX_BIG_ID:
+        raise invalid
+    if moment.tzinfo is None or not in_calendar(moment):
+        raise invalid
+    return moment, row_id
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(name)  # NaN, Infinity, -Infinity: not JSON, and never in a cursor
 
 
 def _overdue(now: datetime) -> ColumnElement[bool]:
@@ -77,10 +90,9 @@ def _assignee(value: str, me: int | None) -> ColumnElement[bool]:
         return Request.assignee_id.is_(None)
     if value == "me":
         return Request.assignee_id == me
-    try:
+    if value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ID:
         return Request.assignee_id == int(value)
-    except ValueError:
-        raise ValidationFailed(errors=[FieldError("assignee", "invalid")]) from None
+    raise ValidationFailed(errors=[FieldError("assignee", "invalid")])
 
 
 async def queue(

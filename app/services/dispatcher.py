@@ -372,9 +372,14 @@ async def dispatch_once(
             await mark_sent(sessionmaker, message, clock.now())
             return True
 
-        # One message per recipient at most (see `claim`): all can go at once.
-        results = await asyncio.gather(*(deliver(m) for m in batch))
-        sent = sum(results)
+        # One message per recipient at most (see `claim`): all can go at once. Every delivery
+        # runs to its end before a failure (the database gone while marking) surfaces: none is
+        # left sending behind a pass that has already ended.
+        results = await asyncio.gather(*(deliver(m) for m in batch), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        sent = sum(result is True for result in results)
     return sent
 
 

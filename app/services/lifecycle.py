@@ -29,11 +29,13 @@ from app.errors import (
     ReopenLimitReached,
     ReopenWindowExpired,
     ReopenWindowOpen,
+    RequestNotFound,
     TransitionNotAllowed,
     ValidationFailed,
 )
 from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
 from app.models.request import Request, RequestEvent
+from app.services.visibility import can_see
 
 S = State
 A = Action
@@ -908,6 +910,9 @@ async def apply(
 ) -> RequestEvent:
     """Lock, check (`If-Match`, table, guard), change, record. The one way a request changes."""
     request = await lock(session, request)
+    # Looked up before the lock: a transfer committed meanwhile may have moved it out of reach.
+    if not can_see(actor, request):
+        raise RequestNotFound()
     if if_match is not None and not matches(if_match, request):
         current = etag(request.version)
         raise PreconditionFailed(params={"current": current}, headers={"ETag": current})

@@ -30,6 +30,7 @@ from app.models.catalogue import Administration, Service
 from app.models.enums import Channel, Kind, Role, State
 from app.models.integration import ApiKey
 from app.models.request import Message, Request, RequestEvent
+from app.schemas.common import in_calendar
 from app.schemas.open311 import (
     DefinitionAttribute,
     DefinitionValue,
@@ -273,7 +274,8 @@ def _parse_datetime(name: str, value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise error(400, "bad_datetime", name=name) from None
-    if parsed.tzinfo is None:
+    # Aware, and inside the calendar once in UTC (the 90-day span is computed from it).
+    if parsed.tzinfo is None or not in_calendar(parsed):
         raise error(400, "bad_datetime", name=name)
     return parsed
 
@@ -294,7 +296,11 @@ class RequestQuery:
 def _positive(name: str, value: str | None, default: int, maximum: int) -> int:
     if not value:
         return default
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
+    # ASCII only ("²" and "١" are digits to str.isdigit), and short before int() reads it.
+    if (
+        not (value.isascii() and value.isdigit() and len(value) <= 9)
+        or not 1 <= int(value) <= maximum
+    ):
         raise error(400, "bad_integer", name=name, max=maximum)
     return int(value)
 
