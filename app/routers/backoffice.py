@@ -91,7 +91,7 @@ async def list_queue(
         now=now,
     )
     return Page[RequestSummary](
-        items=[views.summary(r, now) for r in rows], next_cursor=next_cursor
+        items=[views.summary_of(r, now) for r in rows], next_cursor=next_cursor
     )
 
 

@@ -186,8 +186,10 @@ async def get_request(
     """For its citizen (tracking token) or the staff of its administration: the state, the
     deadlines, the public history (staff also see internal events) and `allowed_actions`.
     The `ETag` header carries the version, for `If-Match` on staff actions."""
-    request = await service.get_visible(session, tracking_number, actor)
-    return await _detail(session, request, actor, settings, response)
+    row = await service.get_detail(session, tracking_number, actor)
+    detail = views.detail_of(row, actor, settings, clock.now())
+    response.headers["ETag"] = f'"v{detail.version}"'
+    return detail
 
 
 @router.get(
