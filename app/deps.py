@@ -32,7 +32,9 @@ tracking_bearer = HTTPBearer(
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies below are `async def` although they never wait: FastAPI runs a plain `def`
+# dependency in a worker thread, a thread hop per call on every request.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -55,7 +57,7 @@ async def optional_actor(
         raise InvalidToken() from None
     if claims["typ"] == "tracking":
         return Actor(role=Role.citizen, request_id=subject)
-    user = await users.get_active(session, subject)
+    user = await users.get_active_actor(session, subject)
     if user is None:
         raise InvalidToken()
     return Actor(role=Role(user.role), user_id=user.id, administration_id=user.administration_id)
@@ -104,7 +106,7 @@ AdministrationStaff = Annotated[Actor, Depends(require_administration_staff)]
 CurrentOperator = Annotated[Actor, Depends(require_operator)]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """The caller's address: the TCP peer, or the address its `X-Forwarded-For` names when the
     peer is a trusted proxy (`FORWARDED_ALLOW_IPS`, applied by `app.observability`); a header
     from anyone else is ignored, so nobody can pose as another client to dodge a throttle."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -12,6 +12,7 @@ from app.config import Settings
 from app.errors import InvalidCredentials
 from app.models.enums import Role
 from app.models.user import User
+from app.repositories import users as repository
 from app.services import auth, catalogue, throttle
 
 
@@ -86,6 +87,11 @@ async def get_active(session: AsyncSession, user_id: int) -> User | None:
         .options(selectinload(User.administration))
     )
     return (await session.scalars(stmt)).one_or_none()
+
+
+async def get_active_actor(session: AsyncSession, user_id: int) -> Row[int, str, int | None] | None:
+    """Who an active account is (`id`, `role`, `administration_id`), for authorization."""
+    return await repository.get_active_actor(session, user_id)
 
 
 async def colleagues(session: AsyncSession, administration_id: int) -> list[User]:

@@ -1,0 +1,22 @@
+"""Reads of staff accounts that run on every authenticated call."""
+
+from __future__ import annotations
+
+from sqlalchemy import Row, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.user import User
+
+_ACTIVE_ACTOR = select(User.id, User.role, User.administration_id).where(
+    User.id == bindparam("id"), User.active
+)
+
+
+async def get_active_actor(session: AsyncSession, user_id: int) -> Row[int, str, int | None] | None:
+    """`id`, `role` and `administration_id` of an active account: what a token's bearer may do,
+    in one statement, without loading the account (or its administration) as ORM objects."""
+    connection = await session.connection()
+    row: Row[int, str, int | None] | None = (
+        await connection.execute(_ACTIVE_ACTOR, {"id": user_id})
+    ).one_or_none()
+    return row
