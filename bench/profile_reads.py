@@ -34,6 +34,11 @@ from app.services.catalogue import load_sample
 from bench.http_load.prepare import candidate_services, complaint
 from tests.factories import make_staff
 
+try:
+    from pyinstrument import Profiler
+except ImportError:  # only for --profile
+    Profiler = None  # type: ignore[assignment,misc]
+
 SEED = 300
 CALLS = 300
 
@@ -89,10 +94,13 @@ async def _run(url: str, profile: str | None) -> None:
             statements = 0
             profiler = None
             if profile == name:
-                from pyinstrument import Profiler
-
                 profiler = Profiler(async_mode="enabled")
                 profiler.start()
+            elif profile == f"cprofile-{name}":
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
             cpu = time.process_time()
             for n in range(CALLS):
                 path, headers = calls[n % len(calls)]
@@ -100,9 +108,16 @@ async def _run(url: str, profile: str | None) -> None:
                 if answer.status_code != 200:
                     raise RuntimeError(f"{path}: {answer.status_code} {answer.text}")
             cpu = time.process_time() - cpu
-            if profiler is not None:
+            if isinstance(profiler, Profiler):
                 profiler.stop()
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
+            elif profiler is not None:
+                import pstats
+
+                profiler.disable()
+                stats = pstats.Stats(profiler).sort_stats("tottime")
+                stats.print_stats(40)
+                stats.print_callers("find_spec|load_der_public_key|_handle_fromlist|_find_and_load")
             print(
                 f"{name:<12} {1000 * cpu / CALLS:6.2f} ms CPU per call, "
                 f"{statements / CALLS:5.2f} SQL statements per call"
@@ -112,7 +127,8 @@ async def _run(url: str, profile: str | None) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--profile", choices=["read", "queue", "statistics", "open311"])
+    names = ["read", "queue", "statistics", "open311"]
+    parser.add_argument("--profile", choices=[*names, *(f"cprofile-{n}" for n in names)])
     args = parser.parse_args()
     server = async_url(
         os.environ.get("BENCH_DATABASE_URL")

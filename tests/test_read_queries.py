@@ -6,14 +6,16 @@ tests' rolled-back transaction adds, are left out). No timing: a count either ho
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.deps import read_only
 from app.models.enums import Role
 from tests.factories import act, complaint, file, make_administration, make_staff
 
@@ -149,3 +151,42 @@ async def test_open311_and_statistics_are_one_statement_each(client, connection,
             answer = await client.get(path)
         assert answer.status_code == 200, answer.text
         assert len(statements) == 1, (path, statements)
+
+
+async def _now_twice(session: AsyncSession) -> tuple[Any, Any]:
+    # `now()` is the start of the transaction: equal twice inside one, different without.
+    first = await session.scalar(text("SELECT now()"))
+    await asyncio.sleep(0.01)
+    second = await session.scalar(text("SELECT now()"))
+    return first, second
+
+
+async def test_a_read_only_session_sends_no_begin_and_the_pool_forgets_it(live):
+    async with live.sessionmaker() as session:
+        await read_only(session)
+        first, second = await _now_twice(session)
+        assert first != second  # no transaction around the statements: no BEGIN, no COMMIT
+    # Every pooled connection is back in transactions afterwards (the pool has at most 10).
+    sessions = [live.sessionmaker() for _ in range(10)]
+    try:
+        for session in sessions:
+            first, second = await _now_twice(session)
+            assert first == second
+    finally:
+        for session in sessions:
+            await session.close()
+
+
+async def test_the_read_routes_answer_on_a_real_engine(live):
+    created = await file(live.client, complaint(live.administration.code))
+    answer = await live.client.get(
+        f"/api/v1/requests/{created['tracking_number']}", headers=created["auth"]
+    )
+    assert answer.status_code == 200
+    assert answer.json()["tracking_number"] == created["tracking_number"]
+    queue = await live.client.get("/api/v1/backoffice/requests", headers=live.staff)
+    assert created["tracking_number"] in [i["tracking_number"] for i in queue.json()["items"]]
+    for path in ("/api/v1/statistics", "/open311/v2/requests.json"):
+        assert (await live.client.get(path)).status_code == 200
+    missing = await live.client.get("/api/v1/requests/AAAA-AAAA-AAA", headers=created["auth"])
+    assert missing.status_code == 404

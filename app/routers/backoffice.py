@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Header, Path, Query, Response
 
-from app.deps import AdministrationStaff, AppSettings, CurrentStaff, Session
+from app.deps import AdministrationStaff, AppSettings, CurrentStaff, ReadOnly, Session
 from app.errors import (
     ContactAlreadySet,
     ContactNotAllowed,
@@ -39,6 +39,7 @@ _AUTH_ERRORS = (Unauthorized, InvalidToken, Forbidden)
     "/requests",
     summary="The queue of my administration",
     operation_id="listQueue",
+    dependencies=[ReadOnly],
     responses=error_responses(*_AUTH_ERRORS, ValidationFailed),
 )
 async def list_queue(

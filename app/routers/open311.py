@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter
 from starlette.exceptions import HTTPException
 
-from app.deps import AppSettings, Session
+from app.deps import AppSettings, ReadOnly, Session
 from app.errors import BodyReadTimeout, BodyTooLarge
 from app.i18n import Language, current_language
 from app.routers import make_router
@@ -216,6 +216,7 @@ async def service_definition(
     "/requests.{fmt}",
     summary="Open311 service requests",
     operation_id="open311ListRequests",
+    dependencies=[ReadOnly],
     responses=_responses(
         list[RequestItem],
         "<service_requests><request><service_request_id>R...</service_request_id>"

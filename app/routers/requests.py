@@ -15,6 +15,7 @@ from app.deps import (
     CurrentActor,
     CurrentCitizen,
     OptionalActor,
+    ReadOnly,
     Session,
 )
 from app.errors import (
@@ -174,6 +175,7 @@ async def submit_request(
     "/{tracking_number}",
     summary="A request, its history and what the caller may do",
     operation_id="getRequest",
+    dependencies=[ReadOnly],
     responses=error_responses(*_READ_ERRORS),
 )
 async def get_request(

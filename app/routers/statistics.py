@@ -10,7 +10,7 @@ from fastapi import Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter
 
-from app.deps import CurrentStaff, Session
+from app.deps import CurrentStaff, ReadOnly, Session
 from app.errors import (
     AdministrationNotFound,
     FieldError,
@@ -82,6 +82,7 @@ def _not_modified(if_none_match: str | None, etag: str) -> bool:
     "/api/v1/statistics",
     summary="Public indicators",
     operation_id="getStatistics",
+    dependencies=[ReadOnly],
     response_model=StatisticsOut,
     responses={
         304: {"description": "Not modified (If-None-Match)."},
