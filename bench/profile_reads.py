@@ -43,7 +43,40 @@ SEED = 300
 CALLS = 300
 
 
-async def _run(url: str, profile: str | None) -> None:
+async def _explain(maker: Any, number: str) -> None:
+    """EXPLAIN ANALYZE of the tracked detail and queue statements, on the data just filed."""
+    from app.repositories import requests as repository
+
+    async with maker() as session:
+        connection = await session.connection()
+        request_id = await session.scalar(
+            text("SELECT id FROM requests WHERE tracking_number = :n"), {"n": number}
+        )
+        admin_id = await session.scalar(
+            text("SELECT administration_id FROM requests WHERE id = :i"), {"i": request_id}
+        )
+        for label, stmt, params in (
+            (
+                "detail",
+                repository._DETAIL_BY_NUMBER[Role.citizen],
+                {"number": number, "request_id": request_id, "administration_id": None},
+            ),
+            (
+                "queue",
+                repository._QUEUE["due_at"].limit(21),
+                {"administration_id": admin_id},
+            ),
+        ):
+            sql = stmt.params(**params).compile(
+                connection.sync_connection, compile_kwargs={"literal_binds": True}
+            )
+            plan = await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}")
+            print(f"EXPLAIN {label}:")
+            for (line,) in plan:
+                print("   ", line)
+
+
+async def _run(url: str, profile: str | None, explain: bool = False) -> None:
     settings = Settings(
         environment=Environment.test,
         secret_key="bench-secret-key-that-is-long-enough-0123456789",  # type: ignore[arg-type]
@@ -82,6 +115,8 @@ async def _run(url: str, profile: str | None) -> None:
             tracked.append(
                 (body["tracking_number"], {"Authorization": f"Bearer {body['access_token']}"})
             )
+        if explain:
+            await _explain(maker, tracked[0][0])
         paths: dict[str, list[tuple[str, dict[str, str]]]] = {
             "read": [(f"/api/v1/requests/{n}", h) for n, h in tracked],
             "queue": [("/api/v1/backoffice/requests", staff)],
@@ -129,6 +164,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     names = ["read", "queue", "statistics", "open311"]
     parser.add_argument("--profile", choices=[*names, *(f"cprofile-{n}" for n in names)])
+    parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()
     server = async_url(
         os.environ.get("BENCH_DATABASE_URL")
@@ -141,7 +177,7 @@ async def main() -> None:
     url = make_url(server).set(database=name).render_as_string(hide_password=False)
     try:
         await asyncio.to_thread(migrate, url)
-        await _run(url, args.profile)
+        await _run(url, args.profile, args.explain)
     finally:
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
