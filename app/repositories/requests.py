@@ -163,11 +163,10 @@ _DETAIL_COLUMNS = (
 )
 
 
-def _detail(role: Role, *, by_number: bool) -> Select[Any]:
-    stmt = (
+def _detail(role: Role) -> Select[Any]:
+    return (
         select(
             *_DETAIL_COLUMNS,
-            visible_to(role).label("visible"),
             _history(sees_internal(role)).label("history"),
         )
         .select_from(Request)
@@ -175,10 +174,9 @@ def _detail(role: Role, *, by_number: bool) -> Select[Any]:
         .outerjoin(Service, Service.id == Request.service_id)
         .outerjoin(_assignee, _assignee.c.id == Request.assignee_id)
         .outerjoin(_operator, _operator.c.id == Request.operator_id)
+        # A caller who may not see it learns nothing, not even that it exists.
+        .where(Request.tracking_number == bindparam("number"), visible_to(role))
     )
-    if by_number:  # a caller who may not see it learns nothing, not even that it exists
-        return stmt.where(Request.tracking_number == bindparam("number"), visible_to(role))
-    return stmt.where(Request.id == bindparam("id"))
 
 
 _READABLE = (
@@ -189,12 +187,7 @@ _READABLE = (
     Role.integration,
     Role.system,
 )
-_DETAIL_BY_NUMBER = {role: _detail(role, by_number=True) for role in _READABLE}
-_DETAIL_BY_ID = {role: _detail(role, by_number=False) for role in Role}
-
-
-def _actor_params(request_id: int | None, administration_id: int | None) -> dict[str, Any]:
-    return {"request_id": request_id, "administration_id": administration_id}
+_DETAIL_BY_NUMBER = {role: _detail(role) for role in _READABLE}
 
 
 async def get_detail(
@@ -211,24 +204,8 @@ async def get_detail(
     if stmt is None:
         return None
     connection = await session.connection()
-    params = {"number": number, **_actor_params(request_id, administration_id)}
+    params = {"number": number, "request_id": request_id, "administration_id": administration_id}
     row: Row[Any] | None = (await connection.execute(stmt, params)).one_or_none()
-    return row
-
-
-async def get_detail_by_id(
-    session: AsyncSession,
-    id: int,
-    role: Role,
-    *,
-    request_id: int | None = None,
-    administration_id: int | None = None,
-) -> Row[Any] | None:
-    """The same view by id, whoever may see it now (`visible` says; a request transferred away
-    by the actor is still shown to them once, without actions)."""
-    connection = await session.connection()
-    params = {"id": id, **_actor_params(request_id, administration_id)}
-    row: Row[Any] | None = (await connection.execute(_DETAIL_BY_ID[role], params)).one_or_none()
     return row
 
 

@@ -268,7 +268,7 @@ def detail_of(row: Row[Any], actor: Actor, settings: Settings, now: datetime) ->
         operator=_ref(row.operator_id, row.operator_name, row.operator_role),
         history=history,
         policy=policy,
-        visible=row.visible,
+        visible=True,  # the statement returns only what the actor may see
         actor=actor,
         now=now,
     )
