@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db import get_session
@@ -32,13 +34,23 @@ tracking_bearer = HTTPBearer(
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 
+@functools.lru_cache(maxsize=8)
+def _autocommit(engine: Engine) -> Engine:
+    # The same pool; each connection handed out runs without a transaction, and gets its
+    # isolation level back when it returns.
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 async def read_only(session: Session) -> None:
     """For routes that only read: the session's statements run without a transaction, saving
     the `BEGIN` and `COMMIT` round trips (PostgreSQL's READ COMMITTED gives each statement its
     own snapshot anyway). Put it in the route's `dependencies`, which run before the others.
-    A session bound to a connection (the tests' rolled-back transaction) is left as it is."""
-    if isinstance(session.bind, AsyncEngine):
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    Nothing is checked out here: a call refused before its first statement costs no
+    connection. A session bound to a connection (the tests' rolled-back transaction) is left
+    as it is."""
+    bind = session.sync_session.bind
+    if isinstance(bind, Engine) and not session.in_transaction():
+        session.sync_session.bind = _autocommit(bind)
 
 
 ReadOnly = Depends(read_only)

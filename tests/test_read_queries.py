@@ -190,3 +190,18 @@ async def test_the_read_routes_answer_on_a_real_engine(live):
         assert (await live.client.get(path)).status_code == 200
     missing = await live.client.get("/api/v1/requests/AAAA-AAAA-AAA", headers=created["auth"])
     assert missing.status_code == 404
+
+
+async def test_a_read_refused_before_its_first_statement_takes_no_connection(live, engine):
+    checkouts: list[object] = []
+
+    def record(*args: Any) -> None:
+        checkouts.append(args)
+
+    event.listen(engine.sync_engine, "checkout", record)
+    try:
+        answer = await live.client.get("/api/v1/requests/AAAA-AAAA-AAA")  # no token
+    finally:
+        event.remove(engine.sync_engine, "checkout", record)
+    assert answer.status_code == 401
+    assert checkouts == []
