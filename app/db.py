@@ -97,8 +97,9 @@ def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def get_session(request: Request) -> AsyncSession:
-    """The session of the HTTP request being served (opened by `TransactionalRoute`)."""
+async def get_session(request: Request) -> AsyncSession:
+    """The session of the HTTP request being served (opened by `TransactionalRoute`).
+    (`async` on purpose: FastAPI runs a plain `def` dependency in a worker thread.)"""
     session: AsyncSession = request.state.db
     return session
 

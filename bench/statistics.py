@@ -24,6 +24,7 @@ from sqlalchemy.pool import NullPool
 from app.__main__ import migrate
 from app.db import async_url, start_embedded_postgres
 from app.models.enums import Kind
+from app.repositories import stats as stats_repository
 from app.services import stats
 
 RUNS = 50
@@ -74,6 +75,15 @@ async def main() -> None:
                 await conn.execute(text("SELECT count(*), sum(received) FROM request_stats"))
             ).one()
         print(f"{rows[0]} cohort rows standing for {rows[1]:,} requests")
+        async with engine.connect() as conn:
+            # The plan of the whole-portal question: one scan of the cohort rows, never of
+            # requests; the rows it reads are the cohort rows (times writers' shards, if any).
+            whole = stats_repository._totals(False, False, False, False, False)
+            compiled = whole.compile(conn.sync_connection, compile_kwargs={"literal_binds": True})
+            plan = await conn.execute(text(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {compiled}"))
+            print("EXPLAIN whole portal:")
+            for (line,) in plan:
+                print("   ", line)
         async with async_sessionmaker(engine)() as session:
             some = await session.scalar(text("SELECT id FROM administrations WHERE code = 'B7'"))
             await timed("whole portal, all time", lambda: stats.compute(session, stats.Scope()))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Header, Path, Query, Response
 
-from app.deps import AdministrationStaff, AppSettings, CurrentStaff, Session
+from app.deps import AdministrationStaff, AppSettings, CurrentStaff, ReadOnly, Session
 from app.errors import (
     ContactAlreadySet,
     ContactNotAllowed,
@@ -38,6 +38,7 @@ _AUTH_ERRORS = (Unauthorized, InvalidToken, Forbidden)
     "/requests",
     summary="The queue of my administration",
     operation_id="listQueue",
+    dependencies=[ReadOnly],
     responses=error_responses(*_AUTH_ERRORS, ValidationFailed),
 )
 async def list_queue(
@@ -90,7 +91,7 @@ async def list_queue(
         now=now,
     )
     return Page[RequestSummary](
-        items=[views.summary(r, now) for r in rows], next_cursor=next_cursor
+        items=[views.summary_of(r, now) for r in rows], next_cursor=next_cursor
     )
 
 

@@ -5,6 +5,7 @@ Errors here are GeoReport's error lists, not problem documents: that is what its
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter
 from starlette.exceptions import HTTPException
 
-from app.deps import AppSettings, Session
+from app.deps import AppSettings, ReadOnly, Session
 from app.errors import BodyReadTimeout, BodyTooLarge
 from app.i18n import Language, current_language
 from app.routers import make_router
@@ -89,14 +90,20 @@ def _responses(model: Any, xml_example: str, *statuses: int) -> dict[int | str, 
     return {200: ok, **errors}
 
 
+@functools.cache
+def _adapter(kind: type) -> TypeAdapter[Any]:
+    # Building a TypeAdapter costs far more than using one: once per type.
+    return TypeAdapter(kind)
+
+
 def render(fmt: str, root: str, value: BaseModel | list[Any], status: int = 200) -> Response:
     """The same data as JSON (the "Spark convention": collections are arrays) or as XML."""
-    adapter: TypeAdapter[Any] = TypeAdapter(type(value))
-    data = adapter.dump_python(value, mode="json")
+    adapter = _adapter(type(value))
     if fmt == "xml":
+        data = adapter.dump_python(value, mode="json")
         return Response(open311.to_xml(root, data), status, media_type=FORMATS["xml"])
-    body = json.dumps(data, ensure_ascii=False).encode()
-    return Response(body, status, media_type=FORMATS["json"])
+    # pydantic-core writes the bytes (UTF-8, not escaped), no intermediate dicts.
+    return Response(adapter.dump_json(value), status, media_type=FORMATS["json"])
 
 
 def _format_of(request: Request) -> str:
@@ -209,6 +216,7 @@ async def service_definition(
     "/requests.{fmt}",
     summary="Open311 service requests",
     operation_id="open311ListRequests",
+    dependencies=[ReadOnly],
     responses=_responses(
         list[RequestItem],
         "<service_requests><request><service_request_id>R...</service_request_id>"

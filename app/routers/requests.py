@@ -16,6 +16,7 @@ from app.deps import (
     CurrentActor,
     CurrentCitizen,
     OptionalActor,
+    ReadOnly,
     Session,
 )
 from app.errors import (
@@ -203,6 +204,7 @@ async def submit_request(
     "/{tracking_number}",
     summary="A request, its history and what the caller may do",
     operation_id="getRequest",
+    dependencies=[ReadOnly],
     responses=error_responses(*_READ_ERRORS),
 )
 async def get_request(
@@ -215,8 +217,10 @@ async def get_request(
     """For its citizen (tracking token) or the staff of its administration: the state, the
     deadlines, the public history (staff also see internal events) and `allowed_actions`.
     The `ETag` header carries the version, for `If-Match` on staff actions."""
-    request = await service.get_visible(session, tracking_number, actor)
-    return await _detail(session, request, actor, settings, response)
+    row = await service.get_detail(session, tracking_number, actor)
+    detail = views.detail_of(row, actor, settings, clock.now())
+    response.headers["ETag"] = f'"v{detail.version}"'
+    return detail
 
 
 @router.get(

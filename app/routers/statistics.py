@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import TypeAdapter
 
-from app.deps import CurrentStaff, Session
+from app.deps import CurrentStaff, ReadOnly, Session
 from app.errors import (
     AdministrationNotFound,
     FieldError,
@@ -27,6 +27,7 @@ from app.schemas.statistics import ScopedStatisticsOut, StatisticsOut
 from app.services import catalogue, clock, exports, stats
 
 router = make_router(tags=["statistics"])
+_STATISTICS = TypeAdapter(StatisticsOut)
 
 Month = Annotated[
     str | None,
@@ -85,6 +86,7 @@ def _not_modified(if_none_match: str | None, etag: str) -> bool:
     "/api/v1/statistics",
     summary="Public indicators",
     operation_id="getStatistics",
+    dependencies=[ReadOnly],
     response_model=StatisticsOut,
     responses={
         304: {"description": "Not modified (If-None-Match)."},
@@ -113,8 +115,8 @@ async def public_statistics(
     1–5 scale among rated answers. Counters are kept with each event, so the answer costs a
     sum over a small table, never a scan of requests. Cached for a minute; `ETag` supported."""
     scope = await _scope(session, administration, service, kind, from_month, to_month)
-    body = StatisticsOut.model_validate(await stats.compute(session, scope)).model_dump(mode="json")
-    raw = json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+    # pydantic-core writes the JSON bytes (fields in a fixed order, so the ETag is stable).
+    raw = _STATISTICS.dump_json(StatisticsOut.model_validate(await stats.compute(session, scope)))
     etag = '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
     if _not_modified(request.headers.get("if-none-match"), etag):

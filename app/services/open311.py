@@ -16,7 +16,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -29,7 +29,8 @@ from app.i18n import Language, translate
 from app.models.catalogue import Administration, Service
 from app.models.enums import Channel, Kind, Role, State
 from app.models.integration import ApiKey
-from app.models.request import Message, Request, RequestEvent
+from app.models.request import Request
+from app.repositories import open311 as repository
 from app.schemas.common import in_calendar
 from app.schemas.open311 import (
     DefinitionAttribute,
@@ -200,70 +201,39 @@ async def service_definition(
 # --- requests
 
 
-def _status(request: Request) -> str:
-    return "open" if State(request.state) in OPEN_STATES else "closed"
+def _status(state: str) -> str:
+    return "open" if State(state) in OPEN_STATES else "closed"
 
 
-async def _last_public_replies(session: AsyncSession, request_ids: list[int]) -> dict[int, str]:
-    """`status_notes`: the administration's latest message the citizen can read."""
-    if not request_ids:
-        return {}
-    latest = (
-        select(Message.request_id, func.max(Message.id).label("id"))
-        .where(
-            Message.request_id.in_(request_ids),
-            Message.internal.is_(False),
-            Message.author_role != Role.citizen,
-        )
-        .group_by(Message.request_id)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(Message.request_id, Message.body).join(latest, Message.id == latest.c.id)
-    )
-    return {request_id: body for request_id, body in rows.all()}
+def _notice(due_at: datetime, language: Language) -> str:
+    return translate("open311.notice", language, due=due_at.date().isoformat())
 
 
-def _notice(request: Request, language: Language) -> str:
-    return translate("open311.notice", language, due=request.due_at.date().isoformat())
-
-
-def _request_item(
-    request: Request,
-    administration: Administration,
-    service: Service | None,
-    language: Language,
-    *,
-    full: bool,
-    notes: Mapping[int, str],
-    changes: Mapping[int, datetime],
-) -> RequestItem:
+def _request_item(row: Row[Any], language: Language) -> RequestItem:
     """The specification's request object. Anonymous callers get only what identifies nobody:
     the public id, the service, the status, the dates and the agency."""
-    status = _status(request)
+    status = _status(row.state)
     closed = status == "closed"
+    full = bool(row.owned)  # the owning administration's own system sees its requests in full
+    changed = row.updated_at if full else (row.last_public_change or row.created_at)
     item = RequestItem(
-        service_request_id=request.public_id or "",
+        service_request_id=row.public_id or "",
         status=status,
-        service_name=service.name[language] if service else None,
-        service_code=code_of(administration, service) if service else None,
-        agency_responsible=administration.name[language],
+        service_name=row.service_name[language] if row.service_code else None,
+        service_code=f"{row.administration_code}-{row.service_code}" if row.service_code else None,
+        agency_responsible=row.administration_name[language],
         # When the person made it: a letter's or a call's date, not its registration.
-        requested_datetime=w3c(request.received_at),
-        updated_datetime=w3c(
-            request.closed_at
-            if closed and request.closed_at
-            else (request.updated_at if full else changes.get(request.id, request.created_at))
-        ),
-        expected_datetime=w3c(request.due_at),
+        requested_datetime=w3c(row.received_at),
+        updated_datetime=w3c(row.closed_at if closed and row.closed_at else changed),
+        expected_datetime=w3c(row.due_at),
     )
-    if full:  # the owning administration's own system sees its requests in full
-        item.status_notes = notes.get(request.id)
-        item.description = request.description
-        item.service_notice = _notice(request, language)
-        item.address = request.address
-        item.lat = request.latitude
-        item.long = request.longitude
+    if full:
+        item.status_notes = row.status_notes
+        item.description = row.description
+        item.service_notice = _notice(row.due_at, language)
+        item.address = row.address
+        item.lat = row.latitude
+        item.long = row.longitude
     return item
 
 
@@ -305,43 +275,23 @@ def _positive(name: str, value: str | None, default: int, maximum: int) -> int:
     return int(value)
 
 
-def _listing() -> Select[Request, Administration, Service]:
-    return (
-        select(Request, Administration, Service)
-        .join(Administration, Administration.id == Request.administration_id)
-        .outerjoin(Service, Service.id == Request.service_id)
-    )
-
-
-async def _last_public_changes(
-    session: AsyncSession, request_ids: list[int]
-) -> dict[int, datetime]:
-    """When each request last changed in a way its citizen sees: staff's internal work (notes,
-    assignments) must not show through `updated_datetime`."""
-    if not request_ids:
-        return {}
-    rows = await session.execute(
-        select(RequestEvent.request_id, func.max(RequestEvent.created_at))
-        .where(RequestEvent.request_id.in_(request_ids), RequestEvent.public.is_(True))
-        .group_by(RequestEvent.request_id)
-    )
-    return {request_id: moment for request_id, moment in rows.all()}
-
-
 async def _items(
     session: AsyncSession,
-    stmt: Select[Request, Administration, Service],
+    conditions: list[ColumnElement[bool]],
     language: Language,
     key: ApiKey | None,
+    *,
+    limit: int = MAX_RESULTS,
+    offset: int = 0,
 ) -> list[RequestItem]:
-    rows = (await session.execute(stmt)).all()
-    owner = key.administration_id if key else None
-    notes = await _last_public_replies(session, [r.id for r, a, _ in rows if a.id == owner])
-    changes = await _last_public_changes(session, [r.id for r, _, _ in rows])
-    return [
-        _request_item(r, a, s, language, full=a.id == owner, notes=notes, changes=changes)
-        for r, a, s in rows
-    ]
+    rows = await repository.request_page(
+        session,
+        conditions,
+        owner=key.administration_id if key else None,
+        limit=limit,
+        offset=offset,
+    )
+    return [_request_item(row, language) for row in rows]
 
 
 async def request_list(
@@ -358,9 +308,9 @@ async def request_list(
     page = _positive("page", query.page, 1, MAX_OFFSET)
     if (page - 1) * page_size >= MAX_OFFSET:
         raise error(400, "page_too_deep", max=MAX_OFFSET)
-    stmt = _listing()
+    conditions: list[ColumnElement[bool]] = []
     if query.ids is not None:
-        stmt = stmt.where(Request.public_id.in_(_csv(query.ids)[:MAX_RESULTS]))
+        conditions.append(Request.public_id.in_(_csv(query.ids)[:MAX_RESULTS]))
     else:
         end = _parse_datetime("end_date", query.end_date) or now
         start = _parse_datetime("start_date", query.start_date) or end - MAX_SPAN
@@ -369,36 +319,31 @@ async def request_list(
         if end - start > MAX_SPAN:
             raise error(400, "span_too_long")
         # `requested_datetime` is when the person made the request (a letter's arrival).
-        stmt = stmt.where(Request.received_at >= start, Request.received_at <= end)
+        conditions += [Request.received_at >= start, Request.received_at <= end]
         if query.service_codes:
             codes = set(_csv(query.service_codes))
             found = await _services(session, codes)
             unknown = codes - {code_of(a, s) for a, s in found}
             if unknown:
                 raise error(404, "unknown_service", code=", ".join(sorted(unknown)))
-            stmt = stmt.where(Request.service_id.in_([s.id for _, s in found]))
+            conditions.append(Request.service_id.in_([s.id for _, s in found]))
         wanted = set(_csv(query.status))
         if not wanted <= {"open", "closed"}:
             raise error(400, "bad_status")
         open_values = [s.value for s in OPEN_STATES]
         if wanted == {"open"}:
-            stmt = stmt.where(Request.state.in_(open_values))
+            conditions.append(Request.state.in_(open_values))
         elif wanted == {"closed"}:
-            stmt = stmt.where(Request.state.not_in(open_values))
-    # `ix_requests_received (received_at, id)` serves this order and the date range.
-    stmt = (
-        stmt.order_by(Request.received_at.desc(), Request.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
+            conditions.append(Request.state.not_in(open_values))
+    return await _items(
+        session, conditions, language, key, limit=page_size, offset=(page - 1) * page_size
     )
-    return await _items(session, stmt, language, key)
 
 
 async def one_request(
     session: AsyncSession, public_id: str, *, language: Language, key: ApiKey | None
 ) -> list[RequestItem]:
-    stmt = _listing().where(Request.public_id == public_id)
-    found = await _items(session, stmt, language, key)
+    found = await _items(session, [Request.public_id == public_id], language, key)
     if not found:
         raise error(404, "unknown_request", id=public_id)
     return found
@@ -545,7 +490,7 @@ async def submit(
         request = submitted.request
         item = PostedRequest(
             service_request_id=request.public_id or "",
-            service_notice=_notice(request, language),
+            service_notice=_notice(request.due_at, language),
             tracking_number=request.tracking_number,
         )
         return idempotency.Answer(201, [item.model_dump(mode="json")])

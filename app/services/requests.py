@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -17,6 +18,7 @@ from app.models.catalogue import Administration, Service
 from app.models.enums import Action, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
+from app.repositories import requests as repository
 from app.schemas.requests import ActionIn, ContactIn, RequestIn
 from app.services import catalogue, lifecycle, notifications, stats, tracking_numbers
 from app.services.attributes import validate_attributes
@@ -35,7 +37,7 @@ SPEAKING_ACTIONS = (Action.request_info, Action.answer, Action.reject, Action.ac
 
 def sees_internal(actor: Actor) -> bool:
     """Internal notes and assignments belong to the administration's own staff."""
-    return actor.role in (Role.agent, Role.supervisor)
+    return repository.sees_internal(actor.role)
 
 
 def _attribute_words(attributes: dict[str, object]) -> list[str]:
@@ -238,6 +240,25 @@ async def _insert_with_tracking_number(session: AsyncSession, request: Request) 
 
 
 # --- reading
+
+
+async def get_detail(session: AsyncSession, raw_number: str, actor: Actor) -> Row[Any]:
+    """What the detail view of request `raw_number` shows, if `actor` may see it: one
+    statement, visibility included (a tracking token names its request, so nothing else is
+    read to decide)."""
+    number = tracking_numbers.normalize(raw_number)
+    row = None
+    if number is not None:
+        row = await repository.get_detail(
+            session,
+            number,
+            actor.role,
+            request_id=actor.request_id,
+            administration_id=actor.administration_id,
+        )
+    if row is None:
+        raise RequestNotFound()
+    return row
 
 
 async def find_by_tracking_number(session: AsyncSession, raw: str) -> Request | None:
@@ -546,8 +567,13 @@ async def auto_close_due(
     return closed
 
 
+def overdue(state: str, due_at: datetime, now: datetime) -> bool:
+    """Past its due date while the administration holds it (the clock pauses otherwise)."""
+    return state in (State.submitted, State.in_progress) and due_at < now
+
+
 def is_overdue(request: Request, now: datetime) -> bool:
-    return request.state in (State.submitted, State.in_progress) and request.due_at < now
+    return overdue(request.state, request.due_at, now)
 
 
 def reopen_until(request: Request, policy: Policy) -> datetime | None:

@@ -16,28 +16,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.catalogue import Administration, Service
-from app.models.enums import Action, Kind
+from app.models.enums import Action
 from app.models.integration import RequestStats
 from app.models.request import Request, RequestEvent
+from app.repositories import stats as repository
+from app.repositories.stats import COUNTERS, Scope
+
+__all__ = ["COUNTERS", "Scope", "compute", "indicators", "on_event", "on_submitted"]
 
 PROCESSING = {Action.answer, Action.acknowledge, Action.reject, Action.decide_appeal}
-COUNTERS = (
-    "received",
-    "processed",
-    "processing_seconds",
-    "reopened",
-    "rated",
-    "rating_sum",
-    "satisfied",
-)
 
 
 def cohort_month(moment: datetime) -> datetime:
@@ -105,41 +100,6 @@ async def on_event(session: AsyncSession, request: Request, event: RequestEvent)
         await _bump(session, *key, received=1)
 
 
-@dataclass(frozen=True)
-class Scope:
-    administration_id: int | None = None
-    service_id: int | None = None
-    kind: Kind | None = None
-    from_month: date | None = None
-    to_month: date | None = None
-
-
-def _where(scope: Scope) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if scope.administration_id is not None:
-        conditions.append(RequestStats.administration_id == scope.administration_id)
-    if scope.service_id is not None:
-        conditions.append(RequestStats.service_id == scope.service_id)
-    if scope.kind is not None:
-        conditions.append(RequestStats.kind == scope.kind.value)
-    if scope.from_month is not None:
-        conditions.append(
-            RequestStats.month
-            >= datetime(scope.from_month.year, scope.from_month.month, 1, tzinfo=UTC)
-        )
-    if scope.to_month is not None:
-        conditions.append(
-            RequestStats.month <= datetime(scope.to_month.year, scope.to_month.month, 1, tzinfo=UTC)
-        )
-    return conditions
-
-
-def _sums() -> list[Any]:
-    return [
-        func.coalesce(func.sum(getattr(RequestStats, name)), 0).label(name) for name in COUNTERS
-    ]
-
-
 def indicators(row: Any) -> dict[str, Any]:
     received, processed, rated = int(row.received), int(row.processed), int(row.rated)
     return {
@@ -157,44 +117,19 @@ def indicators(row: Any) -> dict[str, Any]:
 
 
 async def compute(session: AsyncSession, scope: Scope) -> dict[str, Any]:
-    """Totals, a ranking of administrations and a monthly series, for one scope.
-
-    One pass over the cohort rows: GROUPING SETS give the total, the per-administration and
-    the per-month sums together.
-    """
-    grouping = func.grouping(RequestStats.administration_id, RequestStats.month).label("grouping")
-    stmt = (
-        select(RequestStats.administration_id, RequestStats.month, grouping, *_sums())
-        .where(*_where(scope))
-        .group_by(
-            func.grouping_sets(
-                text("()"), tuple_(RequestStats.administration_id), tuple_(RequestStats.month)
-            )
-        )
-    )
+    """Totals, a ranking of administrations and a monthly series, for one scope: one
+    statement (`repositories.stats.totals`)."""
     total: Any = None
-    by_administration: dict[int, Any] = {}
+    ranking = []
     monthly = []
-    for row in (await session.execute(stmt)).all():
-        if row.grouping == 3:  # both columns aggregated away: the grand total
+    for row in await repository.totals(session, scope):
+        if row.grouping == repository.TOTAL:
             total = row
-        elif row.grouping == 1:  # month aggregated away: one administration
-            by_administration[row.administration_id] = row
+        elif row.grouping == repository.ADMINISTRATION:
+            ranking.append({"administration": row.code, "name": row.name, **indicators(row)})
         else:
             monthly.append({"month": row.month.strftime("%Y-%m"), **indicators(row)})
     monthly.sort(key=lambda m: m["month"])
-    names = {}
-    if by_administration:
-        found = await session.execute(
-            select(Administration.id, Administration.code, Administration.name).where(
-                Administration.id.in_(by_administration)
-            )
-        )
-        names = {admin_id: (code, name) for admin_id, code, name in found}
-    ranking = [
-        {"administration": names[admin_id][0], "name": names[admin_id][1], **indicators(row)}
-        for admin_id, row in by_administration.items()
-    ]
     # The most responsive first: processed share, then volume.
     ranking.sort(key=lambda r: (-(r["processed_pct"] or 0), -r["received"], r["administration"]))
     return {

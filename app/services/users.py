@@ -23,6 +23,8 @@ from app.errors import (
 from app.i18n import translate
 from app.models.enums import Role
 from app.models.user import PasswordReset, User
+from app.repositories import users as repository
+from app.repositories.users import ActorRow
 from app.services import auth, catalogue, throttle, totp
 from app.services.lifecycle import Actor
 
@@ -104,6 +106,11 @@ async def get_active(session: AsyncSession, user_id: int) -> User | None:
         .options(selectinload(User.administration))
     )
     return (await session.scalars(stmt)).one_or_none()
+
+
+async def get_active_actor(session: AsyncSession, user_id: int) -> ActorRow | None:
+    """Who an active account is (`id`, `role`, `administration_id`, `token_version`)."""
+    return await repository.get_active_actor(session, user_id)
 
 
 async def colleagues(session: AsyncSession, administration_id: int) -> list[User]:

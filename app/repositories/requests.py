@@ -1,0 +1,336 @@
+"""Reads of requests: the detail view and the back-office queue page, one statement each.
+
+The statements are built once, at import, and run on the session's connection as Core (no ORM
+objects loaded): SQLAlchemy compiles each once and caches it, so a call costs binding the
+parameters and decoding the row. Who may see a request rides on the same statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.catalogue import Administration, Service
+from app.models.enums import Channel, Kind, Role, State
+from app.models.request import Request, RequestEvent
+from app.models.user import User
+
+OPERATOR_CHANNELS = (Channel.call_center.value, Channel.mail.value)
+# A timestamp as the API writes it (UTC, microseconds, `Z`), whatever the server's TimeZone.
+_UTC_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+_users = User.__table__
+_assignee = _users.alias("assignee")
+_operator = _users.alias("operator")
+_event_actor = _users.alias("event_actor")
+_events = RequestEvent.__table__
+
+
+def visible_to(role: Role) -> ColumnElement[bool]:
+    """SQL twin of `services.requests.can_see`: the request rows `role` may read, with the
+    actor's ids as bind parameters (`request_id`, `administration_id`)."""
+    match role:
+        case Role.citizen:
+            return Request.id == bindparam("request_id")
+        case Role.agent | Role.supervisor | Role.integration:
+            return Request.administration_id == bindparam("administration_id")
+        case Role.operator:
+            return Request.channel.in_(OPERATOR_CHANNELS)
+        case Role.system:
+            return true()
+        case _:
+            return false()
+
+
+def sees_internal(role: Role) -> bool:
+    """Internal notes and assignments belong to the administration's own staff."""
+    return role in (Role.agent, Role.supervisor)
+
+
+def _history(internal: bool) -> Any:
+    """The history as one JSON array, oldest first; citizens and others get public events."""
+    entry = func.json_build_object(
+        "action",
+        _events.c.action,
+        "from_state",
+        _events.c.from_state,
+        "to_state",
+        _events.c.to_state,
+        "actor",
+        _events.c.actor_role,
+        "actor_name",
+        _event_actor.c.full_name,
+        "at",
+        func.to_char(func.timezone("UTC", _events.c.created_at), _UTC_FORMAT),
+        "note",
+        _events.c.note,
+        "data",
+        _events.c.data,
+        "internal",
+        not_(_events.c.public),
+    )
+    conditions = [_events.c.request_id == Request.id]
+    if not internal:
+        conditions.append(_events.c.public)
+    return (
+        select(
+            func.coalesce(
+                func.json_agg(aggregate_order_by(entry, _events.c.id)),
+                literal_column("'[]'::json"),
+            )
+        )
+        .select_from(_events.outerjoin(_event_actor, _event_actor.c.id == _events.c.actor_id))
+        .where(*conditions)
+        .scalar_subquery()
+    )
+
+
+_DETAIL_COLUMNS = (
+    Request.id,
+    Request.tracking_number,
+    Request.kind,
+    Request.state,
+    Request.version,
+    Request.administration_id,
+    Request.service_id,
+    Request.assignee_id,
+    Request.operator_id,
+    Request.subject,
+    Request.description,
+    Request.attributes,
+    Request.language,
+    Request.channel,
+    Request.person_type,
+    Request.full_name,
+    Request.organization_name,
+    Request.email,
+    Request.phone,
+    Request.national_id,
+    Request.country,
+    Request.address,
+    Request.latitude,
+    Request.longitude,
+    Request.created_at,
+    Request.received_at,
+    Request.updated_at,
+    Request.due_at,
+    Request.paused_at,
+    Request.answered_at,
+    Request.closed_at,
+    Request.reopen_count,
+    Request.rejection_reason,
+    Request.urgent,
+    Request.extension_count,
+    Request.outcome,
+    Request.refusal_ground,
+    Request.rating_score,
+    Request.rating_comment,
+    Request.rated_at,
+    # The deadlines in force (the lifecycle's guards and `reopen_until` need them).
+    Administration.code.label("administration_code"),
+    Administration.name.label("administration_name"),
+    Administration.answer_days.label("administration_answer_days"),
+    Administration.reopen_window_days.label("administration_reopen_window_days"),
+    Administration.max_reopens.label("administration_max_reopens"),
+    Service.code.label("service_code"),
+    Service.name.label("service_name"),
+    Service.answer_days.label("service_answer_days"),
+    Service.reopen_window_days.label("service_reopen_window_days"),
+    _assignee.c.full_name.label("assignee_name"),
+    _assignee.c.role.label("assignee_role"),
+    _operator.c.full_name.label("operator_name"),
+    _operator.c.role.label("operator_role"),
+)
+
+
+def _detail(role: Role) -> Select[Any]:
+    return (
+        select(
+            *_DETAIL_COLUMNS,
+            _history(sees_internal(role)).label("history"),
+        )
+        .select_from(Request)
+        .join(Administration, Administration.id == Request.administration_id)
+        .outerjoin(Service, Service.id == Request.service_id)
+        .outerjoin(_assignee, _assignee.c.id == Request.assignee_id)
+        .outerjoin(_operator, _operator.c.id == Request.operator_id)
+        # A caller who may not see it learns nothing, not even that it exists.
+        .where(Request.tracking_number == bindparam("number"), visible_to(role))
+    )
+
+
+_READABLE = (
+    Role.citizen,
+    Role.agent,
+    Role.supervisor,
+    Role.operator,
+    Role.integration,
+    Role.system,
+)
+_DETAIL_BY_NUMBER = {role: _detail(role) for role in _READABLE}
+
+
+async def get_detail(
+    session: AsyncSession,
+    number: str,
+    role: Role,
+    *,
+    request_id: int | None = None,
+    administration_id: int | None = None,
+) -> Row[Any] | None:
+    """The request `number` with everything its detail view shows, if `role` (with the
+    actor's `request_id`/`administration_id`) may see it: one statement."""
+    stmt = _DETAIL_BY_NUMBER.get(role)
+    if stmt is None:
+        return None
+    connection = await session.connection()
+    params = {"number": number, "request_id": request_id, "administration_id": administration_id}
+    row: Row[Any] | None = (await connection.execute(stmt, params)).one_or_none()
+    return row
+
+
+# --- the back-office queue
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    states: list[State] | None = None
+    kind: Kind | None = None
+    service: str | None = None
+    assignee: str | None = None  # a staff id, "me" or "none"
+    overdue: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    q: str | None = None
+
+
+_QUEUE_COLUMNS = (
+    Request.id,
+    Request.tracking_number,
+    Request.kind,
+    Request.state,
+    Administration.code.label("administration_code"),
+    Service.code.label("service_code"),
+    Request.subject,
+    Request.channel,
+    Request.created_at,
+    Request.due_at,
+    Request.assignee_id,
+    _assignee.c.full_name.label("assignee_name"),
+    _assignee.c.role.label("assignee_role"),
+)
+
+
+def _queue_base(column: Any, descending: bool) -> Select[Any]:
+    order = (column.desc(), Request.id.desc()) if descending else (column.asc(), Request.id.asc())
+    return (
+        select(*_QUEUE_COLUMNS)
+        .select_from(Request)
+        .join(Administration, Administration.id == Request.administration_id)
+        .outerjoin(Service, Service.id == Request.service_id)
+        .outerjoin(_assignee, _assignee.c.id == Request.assignee_id)
+        .where(Request.administration_id == bindparam("administration_id"))
+        .order_by(*order)
+        .limit(bindparam("limit"))
+    )
+
+
+# By sort key ("due_at", "-created_at", "created_at"): the sort column and its statement.
+QUEUE_SORTS: dict[str, tuple[Any, bool]] = {
+    "due_at": (Request.due_at, False),
+    "-created_at": (Request.created_at, True),
+    "created_at": (Request.created_at, False),
+}
+_QUEUE = {key: _queue_base(column, desc) for key, (column, desc) in QUEUE_SORTS.items()}
+
+
+def overdue(now: datetime) -> ColumnElement[bool]:
+    # The clock is paused while awaiting the citizen, so only these states can be late.
+    return and_(
+        Request.state.in_([State.submitted.value, State.in_progress.value]), Request.due_at < now
+    )
+
+
+def queue_conditions(
+    administration_id: int, filters: QueueFilter, now: datetime
+) -> list[ColumnElement[bool]]:
+    """The filters as SQL conditions (the administration itself is in every statement)."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.states:
+        conditions.append(Request.state.in_([s.value for s in filters.states]))
+    if filters.kind:
+        conditions.append(Request.kind == filters.kind.value)
+    if filters.service:
+        conditions.append(
+            Request.service_id.in_(
+                select(Service.id).where(
+                    Service.administration_id == administration_id, Service.code == filters.service
+                )
+            )
+        )
+    if filters.overdue is not None:
+        conditions.append(overdue(now) if filters.overdue else not_(overdue(now)))
+    if filters.created_from:
+        conditions.append(Request.created_at >= filters.created_from)
+    if filters.created_to:
+        conditions.append(Request.created_at < filters.created_to)
+    return conditions
+
+
+def assigned_to(value: str | int | None) -> ColumnElement[bool]:
+    return Request.assignee_id.is_(None) if value is None else Request.assignee_id == value
+
+
+def search(number: str | None, tsqueries: Sequence[str]) -> ColumnElement[bool] | None:
+    """A tracking number, or words (prefix tsqueries) of the search text."""
+    matches: list[ColumnElement[bool]] = []
+    if number:
+        matches.append(Request.tracking_number == number)
+    for query in tsqueries:
+        matches.append(Request.search_vector.bool_op("@@")(func.to_tsquery("simple", query)))
+    return or_(*matches) if matches else None
+
+
+async def queue_page(
+    session: AsyncSession,
+    *,
+    administration_id: int,
+    sort: str,
+    limit: int,
+    conditions: Sequence[ColumnElement[bool]] = (),
+    after: tuple[datetime, int] | None = None,
+) -> Sequence[Row[Any]]:
+    """Up to `limit` rows of one administration's queue in `sort` order, after the keyset
+    `after` (the sort value and id of the last row seen): one statement, only the columns the
+    page shows."""
+    stmt = _QUEUE[sort]
+    column, descending = QUEUE_SORTS[sort]
+    if after is not None:
+        key = tuple_(column, Request.id)
+        conditions = [*conditions, key < tuple_(*after) if descending else key > tuple_(*after)]
+    if conditions:
+        stmt = stmt.where(*conditions)
+    connection = await session.connection()
+    params = {"administration_id": administration_id, "limit": limit}
+    rows: Sequence[Row[Any]] = (await connection.execute(stmt, params)).all()
+    return rows

@@ -1,0 +1,109 @@
+"""Reads of the statistics counters (`request_stats`): one statement per question.
+
+Counters are summed over whatever rows a cohort has (writers may keep several per cohort, to
+spread their updates), so the answer is a SUM … GROUP BY whatever the write side does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.catalogue import Administration
+from app.models.enums import Kind
+from app.models.integration import RequestStats
+
+COUNTERS = (
+    "received",
+    "processed",
+    "processing_seconds",
+    "reopened",
+    "rated",
+    "rating_sum",
+    "satisfied",
+)
+# GROUPING(administration_id, month): 3 the grand total, 1 one administration, 2 one month.
+TOTAL, ADMINISTRATION, MONTH = 3, 1, 2
+
+
+@dataclass(frozen=True)
+class Scope:
+    administration_id: int | None = None
+    service_id: int | None = None
+    kind: Kind | None = None
+    from_month: date | None = None
+    to_month: date | None = None
+
+
+def _month(value: date) -> datetime:
+    return datetime(value.year, value.month, 1, tzinfo=UTC)
+
+
+@cache
+def _totals(administration: bool, service: bool, kind: bool, start: bool, end: bool) -> Select[Any]:
+    """The statement for one combination of filters (32 at most, each built once), with the
+    administrations' code and name joined to their rows of the ranking."""
+    conditions: list[ColumnElement[bool]] = []
+    if administration:
+        conditions.append(RequestStats.administration_id == bindparam("administration_id"))
+    if service:
+        conditions.append(RequestStats.service_id == bindparam("service_id"))
+    if kind:
+        conditions.append(RequestStats.kind == bindparam("kind"))
+    if start:
+        conditions.append(RequestStats.month >= bindparam("from_month"))
+    if end:
+        conditions.append(RequestStats.month <= bindparam("to_month"))
+    grouping = func.grouping(RequestStats.administration_id, RequestStats.month).label("grouping")
+    sums = [
+        func.coalesce(func.sum(getattr(RequestStats, name)), 0).label(name) for name in COUNTERS
+    ]
+    # One pass over the cohort rows: GROUPING SETS give the total, the per-administration and
+    # the per-month sums together.
+    grouped = (
+        select(RequestStats.administration_id, RequestStats.month, grouping, *sums)
+        .where(*conditions)
+        .group_by(
+            func.grouping_sets(
+                text("()"), tuple_(RequestStats.administration_id), tuple_(RequestStats.month)
+            )
+        )
+        .subquery("grouped")
+    )
+    return select(grouped, Administration.code, Administration.name).select_from(
+        grouped.outerjoin(
+            Administration,
+            and_(
+                Administration.id == grouped.c.administration_id,
+                grouped.c.grouping == ADMINISTRATION,
+            ),
+        )
+    )
+
+
+async def totals(session: AsyncSession, scope: Scope) -> Sequence[Row[Any]]:
+    """The rows of the grand total, of each administration (with its `code` and `name`) and of
+    each month, told apart by `grouping` (TOTAL, ADMINISTRATION, MONTH)."""
+    stmt = _totals(
+        scope.administration_id is not None,
+        scope.service_id is not None,
+        scope.kind is not None,
+        scope.from_month is not None,
+        scope.to_month is not None,
+    )
+    params = {
+        "administration_id": scope.administration_id,
+        "service_id": scope.service_id,
+        "kind": scope.kind.value if scope.kind else None,
+        "from_month": _month(scope.from_month) if scope.from_month else None,
+        "to_month": _month(scope.to_month) if scope.to_month else None,
+    }
+    connection = await session.connection()
+    rows: Sequence[Row[Any]] = (await connection.execute(stmt, params)).all()
+    return rows
