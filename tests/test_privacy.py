@@ -208,7 +208,17 @@ async def test_purge_removes_personal_data_past_retention_and_nothing_else(
     again = await _request(session, number)
     assert again.version == version
     assert await _anonymize_events(session, gone.id) == 1
-    # The history shows it to the citizen's staff as an event with its label.
+    # Staff still open it (what is left of it), with the event in its history; no 500.
+    _agent, fresh = await make_staff(session, settings, Role.agent, admin)
+    view = await client.get(
+        f"/api/v1/requests/{number}", headers={**fresh, "Accept-Language": "fr"}
+    )
+    assert view.status_code == 200, view.text
+    assert view.json()["history"][-1]["action"] == "anonymize"
+    for secret in SECRETS:
+        assert secret.lower() not in view.text.lower(), secret
+    queue = await client.get("/api/v1/backoffice/requests?state=closed", headers=fresh)
+    assert queue.status_code == 200, queue.text
     assert "anonymize" in (await client.get("/api/v1/lifecycle")).text
 
 
