@@ -25,6 +25,7 @@ from app.models.outbox import OutboxMessage
 from app.models.request import Message, Request, RequestEvent
 from app.services import clock, privacy
 from app.services.requests import search_text
+from app.tasks import run_due_work
 from tests import documents
 from tests.factories import ATTRIBUTES, act, complaint, file, make_administration, make_staff
 from tests.test_attachments import upload
@@ -241,7 +242,7 @@ async def test_the_lifecycle_refuses_an_early_or_second_anonymization(
         await privacy.anonymize(session, request, settings, later)
 
 
-async def test_a_rejected_request_is_anonymized_too(
+async def test_the_periodic_task_anonymizes_a_rejected_request_too(
     client, session, sessionmaker, settings, frozen_clock
 ):
     admin = await make_administration(session)
@@ -253,7 +254,7 @@ async def test_a_rejected_request_is_anonymized_too(
     )
     assert rejected.status_code == 200, rejected.text
     frozen_clock.advance(days=settings.retention_days_after_close + 1)
-    assert await privacy.purge(sessionmaker, settings, clock.now()) == 1
+    await run_due_work(sessionmaker, settings)  # the periodic task of every API process
     request = await _request(session, number)
     assert request.state == "rejected"
     assert request.rejection_reason == "out_of_scope"
