@@ -9,10 +9,11 @@ import logging
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from app.config import get_settings
+from app.config import Environment, Settings, get_settings
 from app.db import async_url, create_engine, create_sessionmaker, resolve_database_url
 from app.i18n import Language, translate
 from app.models.enums import STAFF_ROLES, Role
@@ -187,6 +188,37 @@ async def _run_due(url: str) -> int:
         await engine.dispose()
 
 
+def _instant(text: str | None, settings: Settings) -> datetime:
+    """`--at`: an ISO-8601 instant (UTC when it names no offset), or now. Production refuses
+    one in the future: purging ahead of time would erase data still within its retention."""
+    from app.services import clock
+
+    now = clock.now()
+    if text is None:
+        return now
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(f"error: --at: not an ISO-8601 instant: {text}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if settings.environment is Environment.production and moment > now:
+        raise SystemExit("error: --at: an instant in the future is refused in production")
+    return moment
+
+
+async def _purge(url: str, at: str | None) -> int:
+    from app.services import privacy
+
+    settings = get_settings()
+    moment = _instant(at, settings)
+    engine = create_engine(url, settings)
+    try:
+        return await privacy.purge(create_sessionmaker(engine), settings, moment)
+    finally:
+        await engine.dispose()
+
+
 async def _worker(url: str) -> None:
     """The dispatcher and the periodic work, without the HTTP API (scale them separately)."""
     from app.services.dispatcher import run_forever
@@ -279,6 +311,17 @@ def main(argv: list[str] | None = None) -> None:
         dest="life_command", required=True
     )
     life.add_parser("run-due", help="auto-close answered requests past their reopen window, once")
+    privacy_cmd = commands.add_parser("privacy", help="personal data (law 09-08)")
+    purge_cmd = privacy_cmd.add_subparsers(dest="privacy_command", required=True).add_parser(
+        "purge",
+        help="anonymize requests closed or rejected more than RETENTION_DAYS_AFTER_CLOSE days "
+        "ago (idempotent)",
+    )
+    purge_cmd.add_argument(
+        "--at",
+        help="the instant to purge as of (ISO-8601, UTC unless an offset is given); default: "
+        "now; refused in the future with ENVIRONMENT=production",
+    )
     requests_cmd = commands.add_parser("requests", help="requests").add_subparsers(
         dest="requests_command", required=True
     )
@@ -352,6 +395,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.command == "lifecycle":
         print(f"auto-closed {asyncio.run(_run_due(_database_url()))} requests")
+    elif args.command == "privacy":
+        print(f"anonymized {asyncio.run(_purge(_database_url(), args.at))} requests")
     elif args.command == "requests":
         print(f"reindexed {asyncio.run(_reindex(_database_url()))} requests")
     elif args.command == "api-keys":

@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     # Public address of the portal, used in messages and on receipts.
     portal_url: str = "https://www.chikaya.ma"
 
+    # Law 09-08: personal data of a request is removed this many days after it is closed or
+    # rejected (five years by default); the notice names the controller and how to reach it.
+    retention_days_after_close: int = Field(default=1825, ge=1, le=36500)
+    privacy_controller: str | None = None  # unset: the portal's operator, in each language
+    privacy_contact_email: str = "donnees-personnelles@chikaya.ma"
+    privacy_postal_address: str | None = None
+    cndp_declaration: str | None = None  # the CNDP's receipt number of the declaration
+
     # Notifications. Unset SMTP_HOST or SMS_GATEWAY_URL mean "keep messages in the outbox".
     smtp_host: str | None = None
     smtp_port: int = 25

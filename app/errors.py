@@ -141,6 +141,14 @@ class ReopenWindowOpen(TransitionNotAllowed):
     code = "reopen_window_open"
 
 
+class RetentionRunning(TransitionNotAllowed):
+    code = "retention_running"
+
+
+class AlreadyAnonymized(TransitionNotAllowed):
+    code = "already_anonymized"
+
+
 class ExtensionAlreadyUsed(TransitionNotAllowed):
     code = "extension_already_used"
 

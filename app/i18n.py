@@ -493,6 +493,26 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "La demande ne se clôt d'elle-même qu'une fois le délai de réouverture passé.",
         "ar": "لا يُغلق الطلب تلقائيا إلا بعد انقضاء أجل إعادة الفتح.",
     },
+    "retention_running.title": {
+        "en": "Retention period still running",
+        "fr": "Durée de conservation en cours",
+        "ar": "مدة الحفظ لم تنقض بعد",
+    },
+    "retention_running.detail": {
+        "en": "Personal data is removed only {days} days after the request was closed or rejected.",
+        "fr": "Les données personnelles ne sont effacées que {days} jours après la clôture ou le rejet de la demande.",
+        "ar": "لا تُمحى المعطيات الشخصية إلا بعد {days} يوما من إغلاق الطلب أو رفضه.",
+    },
+    "already_anonymized.title": {
+        "en": "Already anonymized",
+        "fr": "Déjà anonymisée",
+        "ar": "تم إخفاء الهوية سابقا",
+    },
+    "already_anonymized.detail": {
+        "en": "The personal data of this request has already been removed.",
+        "fr": "Les données personnelles de cette demande ont déjà été effacées.",
+        "ar": "سبق محو المعطيات الشخصية لهذا الطلب.",
+    },
     "precondition_failed.title": {
         "en": "The request has changed",
         "fr": "La demande a changé",
@@ -729,6 +749,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "ar": "البت في التظلم",
     },
     "action.submit": {"en": "Submitted", "fr": "Dépôt", "ar": "إيداع"},
+    "action.anonymize": {
+        "en": "Personal data removed",
+        "fr": "Données personnelles effacées",
+        "ar": "محو المعطيات الشخصية",
+    },
     "action.attach_contact": {
         "en": "Add a contact",
         "fr": "Ajouter un contact",
@@ -899,6 +924,92 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "receipt.registered": {"en": "Registered on", "fr": "Enregistrée le", "ar": "تاريخ التسجيل"},
     "receipt.due": {"en": "Answer due by", "fr": "Réponse due avant le", "ar": "أجل الجواب"},
     "receipt.code": {"en": "Verification code", "fr": "Code de vérification", "ar": "رمز التحقق"},
+    # --- the privacy notice (law 09-08), `GET /api/v1/privacy`
+    "privacy.title": {
+        "en": "Personal data protection notice",
+        "fr": "Notice de protection des données à caractère personnel",
+        "ar": "إشعار حماية المعطيات ذات الطابع الشخصي",
+    },
+    "privacy.controller": {
+        "en": "Ministry of Digital Transition and Administrative Reform, operator of the Chikaya portal",
+        "fr": "Ministère de la Transition numérique et de la Réforme de l'administration, opérateur du portail Chikaya",
+        "ar": "وزارة الانتقال الرقمي وإصلاح الإدارة، المسؤولة عن تشغيل بوابة شكاية",
+    },
+    "privacy.purpose.handling": {
+        "en": "Receiving your complaint, observation, suggestion or information request, sending it to the administration concerned and following it up until it is answered.",
+        "fr": "Recevoir votre réclamation, observation, suggestion ou demande d'information, la transmettre à l'administration concernée et la suivre jusqu'à sa réponse.",
+        "ar": "تلقي شكايتكم أو ملاحظتكم أو اقتراحكم أو طلب حصولكم على المعلومات، وإحالته على الإدارة المعنية وتتبعه إلى حين الرد عليه.",
+    },
+    "privacy.purpose.contact": {
+        "en": "Telling you, by email or SMS, that your request was received, how it progresses and what the answer is.",
+        "fr": "Vous informer, par courriel ou SMS, de la réception de votre demande, de son avancement et de la réponse.",
+        "ar": "إخباركم عبر البريد الإلكتروني أو الرسائل القصيرة بتسلم طلبكم وبمآله وبالرد عليه.",
+    },
+    "privacy.purpose.statistics": {
+        "en": "Public statistics on how administrations answer, computed without any personal data.",
+        "fr": "Des statistiques publiques sur le traitement par les administrations, établies sans aucune donnée personnelle.",
+        "ar": "إحصائيات عمومية حول معالجة الإدارات للطلبات، تُعد دون أي معطى شخصي.",
+    },
+    "privacy.basis.law_09_08": {
+        "en": "Law 09-08 on the protection of individuals with regard to the processing of personal data, and its implementing decree.",
+        "fr": "Loi 09-08 relative à la protection des personnes physiques à l'égard du traitement des données à caractère personnel, et son décret d'application.",
+        "ar": "القانون رقم 09.08 المتعلق بحماية الأشخاص الذاتيين تجاه معالجة المعطيات ذات الطابع الشخصي، ومرسومه التطبيقي.",
+    },
+    "privacy.basis.decree_2_17_265": {
+        "en": "Decree 2-17-265 on receiving and handling the complaints, observations and suggestions of users of public services: the public task of the processing.",
+        "fr": "Décret 2-17-265 relatif à la réception et au traitement des remarques, suggestions et réclamations des usagers : la mission de service public du traitement.",
+        "ar": "المرسوم رقم 2.17.265 المتعلق بتلقي ملاحظات المرتفقين واقتراحاتهم وشكاياتهم وتتبعها ومعالجتها: المهمة العمومية التي تقوم عليها المعالجة.",
+    },
+    "privacy.basis.law_31_13": {
+        "en": "Law 31-13 on the right of access to information, for information requests.",
+        "fr": "Loi 31-13 relative au droit d'accès à l'information, pour les demandes d'information.",
+        "ar": "القانون رقم 31.13 المتعلق بالحق في الحصول على المعلومات، بالنسبة لطلبات الحصول على المعلومات.",
+    },
+    "privacy.retention": {
+        "en": "Your personal data is kept while your request is handled, then {days} days after it is closed or rejected; it is then erased (name, contacts, texts, messages, documents). Only anonymous facts (kind, administration, dates, state, rating) remain, for statistics and receipt checks.",
+        "fr": "Vos données personnelles sont conservées pendant le traitement de votre demande, puis {days} jours après sa clôture ou son rejet ; elles sont ensuite effacées (nom, coordonnées, textes, messages, documents). Seuls des faits anonymes (type, administration, dates, état, note) restent, pour les statistiques et la vérification des récépissés.",
+        "ar": "تُحفظ معطياتكم الشخصية طيلة معالجة طلبكم، ثم {days} يوما بعد إغلاقه أو رفضه، وتُمحى بعد ذلك (الاسم ووسائل الاتصال والنصوص والرسائل والوثائق). ولا تبقى إلا معطيات مجهولة الهوية (النوع والإدارة والتواريخ والحالة والتقييم) لأغراض الإحصاء والتحقق من الإيصالات.",
+    },
+    "privacy.recipient.administration": {
+        "en": "The administration your request concerns (and the one it is transferred to), its staff entitled to handle it.",
+        "fr": "L'administration concernée par votre demande (et celle à laquelle elle est transférée), ses agents habilités à la traiter.",
+        "ar": "الإدارة المعنية بطلبكم (والإدارة التي يُحال عليها)، وموظفوها المؤهلون لمعالجته.",
+    },
+    "privacy.recipient.oversight": {
+        "en": "The national oversight of the portal, for the follow-up of deadlines and quality.",
+        "fr": "La supervision nationale du portail, pour le suivi des délais et de la qualité.",
+        "ar": "الإشراف الوطني على البوابة، لتتبع الآجال والجودة.",
+    },
+    "privacy.recipient.processors": {
+        "en": "Processors that send emails and SMS on the portal's behalf, for that purpose only.",
+        "fr": "Les sous-traitants qui envoient les courriels et SMS pour le compte du portail, à cette seule fin.",
+        "ar": "المناولون الذين يرسلون الرسائل الإلكترونية والقصيرة لحساب البوابة، لهذا الغرض وحده.",
+    },
+    "privacy.right.access": {
+        "en": "Access: obtain your requests, their history, messages and documents, and a copy of all of them.",
+        "fr": "Accès : obtenir vos demandes, leur historique, leurs messages et documents, et une copie de l'ensemble.",
+        "ar": "الولوج: الحصول على طلباتكم وتاريخها ورسائلها ووثائقها، ونسخة منها جميعا.",
+    },
+    "privacy.right.rectification": {
+        "en": "Rectification: correct your name and your email or phone.",
+        "fr": "Rectification : corriger votre nom et votre courriel ou téléphone.",
+        "ar": "التصحيح: تصحيح اسمكم وبريدكم الإلكتروني أو هاتفكم.",
+    },
+    "privacy.right.objection": {
+        "en": "Objection: object, for legitimate reasons, to the processing of your data; withdrawing a request stops its handling.",
+        "fr": "Opposition : vous opposer, pour des motifs légitimes, au traitement de vos données ; retirer une demande en arrête le traitement.",
+        "ar": "التعرض: التعرض، لأسباب مشروعة، على معالجة معطياتكم؛ وسحب الطلب يوقف معالجته.",
+    },
+    "privacy.how": {
+        "en": "Sign in with a one-time code sent to your email or phone (POST /api/v1/citizens/otp, then /api/v1/citizens/session) or open a request with its tracking number, then use the operations listed with each right; or write to {email}{postal}. You may also refer a matter to the CNDP (www.cndp.ma).",
+        "fr": "Connectez-vous avec un code à usage unique envoyé à votre courriel ou téléphone (POST /api/v1/citizens/otp, puis /api/v1/citizens/session) ou ouvrez une demande avec son numéro de suivi, puis utilisez les opérations indiquées pour chaque droit ; ou écrivez à {email}{postal}. Vous pouvez aussi saisir la CNDP (www.cndp.ma).",
+        "ar": "سجلوا الدخول برمز يُستعمل مرة واحدة يُرسل إلى بريدكم الإلكتروني أو هاتفكم (POST /api/v1/citizens/otp ثم /api/v1/citizens/session) أو افتحوا طلبا برقم تتبعه، ثم استعملوا العمليات المبينة مع كل حق؛ أو راسلوا {email}{postal}. ويمكنكم أيضا رفع الأمر إلى اللجنة الوطنية لمراقبة حماية المعطيات ذات الطابع الشخصي (www.cndp.ma).",
+    },
+    "privacy.how.postal": {
+        "en": ", or by post: {address}",
+        "fr": ", ou par courrier : {address}",
+        "ar": "، أو بالبريد: {address}",
+    },
     "receipt.law": {
         "en": "The administration must answer within the deadline above (decree 2-17-265).",
         "fr": "L'administration doit répondre dans le délai ci-dessus (décret 2-17-265).",

@@ -41,6 +41,7 @@ from app.routers import (
     lifecycle,
     notifications,
     open311,
+    privacy,
     problems,
     receipts,
     requests,
@@ -189,6 +190,7 @@ def create_app(
         statistics,
         faq,
         open311,
+        privacy,
         problems,
         users,
     )

@@ -1,4 +1,5 @@
-"""Periodic work run inside every API process: closing expired answers and purging old rows."""
+"""Periodic work run inside every API process: closing expired answers, anonymizing requests
+past their retention and purging old rows."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import delete
 from app.config import Settings
 from app.db import SessionMaker
 from app.models.support import ThrottleCounter, UsedChallenge
-from app.services import attachments, clock, idempotency, notifications
+from app.services import attachments, clock, idempotency, notifications, privacy
 from app.services import requests as requests_service
 from app.services.storage import get_storage
 
@@ -19,7 +20,8 @@ log = logging.getLogger("app.tasks")
 
 
 async def run_due_work(sessionmaker: SessionMaker, settings: Settings) -> int:
-    """One pass: auto-close answers past their window, remind before it closes, purge rows."""
+    """One pass: auto-close answers past their window, remind before it closes, anonymize
+    requests past their retention, purge rows."""
     now = clock.now()
     closed = 0
     while True:
@@ -32,6 +34,10 @@ async def run_due_work(sessionmaker: SessionMaker, settings: Settings) -> int:
     async with sessionmaker() as session:
         await notifications.remind_reopen_windows(session, settings, now)
         await session.commit()
+    # Law 09-08: requests past their retention lose their personal data.
+    anonymized = await privacy.purge(sessionmaker, settings, now)
+    if anonymized:
+        log.info("anonymized %d requests past their retention", anonymized)
     async with sessionmaker() as session:
         # Files written by a process that died before its commit; an hour is ample margin.
         await attachments.sweep_orphans(session, get_storage(settings), timedelta(hours=1), now)

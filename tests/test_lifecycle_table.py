@@ -53,6 +53,8 @@ WORKED = {
     A.close: at(OPEN | {S.answered}, {R.citizen}),
     A.rate: {S.answered: {R.citizen}, S.closed: {R.citizen}},
     A.auto_close: {S.answered: {R.system}},
+    # Law 09-08 (issue 11): the system alone removes personal data, from final states only.
+    A.anonymize: at([S.closed, S.rejected], {R.system}),
 }
 COMPLAINT = {
     **WORKED,
@@ -74,6 +76,7 @@ ACKNOWLEDGED = {
     A.note: at(lifecycle.states_of(Kind.observation), STAFF),
     A.attach: at([S.submitted, S.acknowledged], STAFF | {R.citizen}),
     A.attach_contact: at([S.submitted, S.acknowledged], {R.operator, R.supervisor}),
+    A.anonymize: at([S.closed, S.rejected], {R.system}),
 }
 # Law 31-13: like a complaint, with an outcome instead of a reopening. A refusal or a partial
 # answer is appealed to the body's head, who decides anew; so is a silence past the deadline,

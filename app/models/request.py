@@ -47,9 +47,11 @@ class Request(CreatedAt, Base):
             name="coordinates",
         ),
         CheckConstraint(f"outcome IS NULL OR {enum_check('outcome', Outcome)}", name="outcome"),
-        # A request nobody can track is allowed only when keyed in from paper or a phone call.
+        # A request nobody can track is allowed only when keyed in from paper or a phone call
+        # (or once anonymized: nobody tracks it any more).
         CheckConstraint(
-            "email IS NOT NULL OR phone IS NOT NULL OR channel IN ('mail', 'call_center')",
+            "email IS NOT NULL OR phone IS NOT NULL OR channel IN ('mail', 'call_center') "
+            "OR anonymized_at IS NOT NULL",
             name="contact",
         ),
         # The back-office queue: one administration, sorted by due date (default) or creation.
@@ -71,6 +73,12 @@ class Request(CreatedAt, Base):
             postgresql_where=text("state IN ('answered', 'acknowledged')"),
         ),
         Index("ix_requests_search", "search_vector", postgresql_using="gin"),
+        # The retention purge scans closed and rejected requests not yet anonymized by date.
+        Index(
+            "ix_requests_retention",
+            "closed_at",
+            postgresql_where=text("state IN ('closed', 'rejected') AND anonymized_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -134,6 +142,8 @@ class Request(CreatedAt, Base):
     # Printed on the acknowledgement receipt; anyone can check a receipt with it.
     receipt_code: Mapped[str | None] = mapped_column(String(32), unique=True)
     reopen_reminder_sent_at: Mapped[datetime | None]
+    # Set once personal data has been removed after the retention period (law 09-08).
+    anonymized_at: Mapped[datetime | None]
 
     updated_at: Mapped[datetime]
     search_text: Mapped[str] = mapped_column(Text, default="")

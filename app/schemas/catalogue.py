@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.models.enums import Kind
 from app.schemas.common import Localized
+from app.schemas.privacy import privacy_notice_field
 
 
 class Datatype(StrEnum):
@@ -51,6 +52,7 @@ class AttributeDefinition(BaseModel):
                 "description": {"ar": "رقم العقد", "fr": "Numéro de police", "en": "Policy number"},
                 "max_length": 40,
                 "values": [],
+                "personal": True,
             }
         },
     )
@@ -64,6 +66,12 @@ class AttributeDefinition(BaseModel):
     minimum: float | None = Field(default=None, description="Numbers: the least value.")
     maximum: float | None = Field(default=None, description="Numbers: the greatest value.")
     values: list[AttributeValue] = Field(default_factory=list)
+    personal: bool = Field(
+        default=False,
+        description="Personal data (law 09-08): a name, a national id, a policy number... "
+        "Removed with the rest of the request's personal data once its retention has passed "
+        "(email, phone and national-id fields always are).",
+    )
 
     @model_validator(mode="after")
     def _values_match_datatype(self) -> Self:
@@ -90,6 +98,7 @@ class ServiceOut(BaseModel):
     attributes: list[AttributeDefinition] = Field(
         description="Extra fields of the form, sorted by `order`."
     )
+    privacy_notice: str = privacy_notice_field()
 
 
 class AdministrationSummary(BaseModel):

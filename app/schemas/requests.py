@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.errors import FieldCodeError
 from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, State
 from app.schemas.common import Id, Localized, Moment
+from app.schemas.privacy import privacy_notice_field
 from app.schemas.text import FreeText, VisibleText, clean_values
 from app.services.contacts import normalize_email, normalize_phone
 
@@ -202,6 +203,7 @@ class RequestCreated(BaseModel):
     )
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds the token stays valid.")
+    privacy_notice: str = privacy_notice_field()
 
 
 class ComplainantOut(BaseModel):

@@ -110,6 +110,16 @@ _CHECKS: dict[Datatype, Callable[[AttributeDefinition, Any], Any]] = {
 }
 
 
+# Fields that hold a person's contact or identity whatever their definition says.
+PERSONAL_DATATYPES = frozenset({Datatype.email, Datatype.phone, Datatype.national_id})
+
+
+def personal_codes(definitions: Sequence[AttributeDefinition]) -> set[str]:
+    """Codes of the attributes whose values are personal data (law 09-08), removed when a
+    request is anonymized: marked `personal`, or of a contact or identity datatype."""
+    return {d.code for d in definitions if d.personal or d.datatype in PERSONAL_DATATYPES}
+
+
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str | list) and not value)
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import (
     ActionNotForRole,
+    AlreadyAnonymized,
     AlreadyRated,
     AppealNotOpen,
     ContactAlreadySet,
@@ -30,6 +31,7 @@ from app.errors import (
     ReopenWindowExpired,
     ReopenWindowOpen,
     RequestNotFound,
+    RetentionRunning,
     TransitionNotAllowed,
     ValidationFailed,
 )
@@ -66,6 +68,8 @@ class Policy:
     answer_days: int
     reopen_window_days: int
     max_reopens: int
+    # Days personal data is kept after closing or rejection (law 09-08); the purge sets it.
+    retention_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,17 @@ def guard_appeal_silence(ctx: Context) -> None:
         raise AppealNotOpen(params={"days": ctx.policy.reopen_window_days})
 
 
+def guard_retention_passed(ctx: Context) -> None:
+    request, days = ctx.request, ctx.policy.retention_days
+    if request.anonymized_at is not None:
+        raise AlreadyAnonymized()
+    if days is None or request.closed_at is None or ctx.now <= request.closed_at + timedelta(days):
+        raise RetentionRunning(params={"days": days if days is not None else "—"})
+
+
+guard_retention_passed.__doc__ = (
+    "Closed or rejected more than the retention period ago, and not anonymized yet."
+)
 guard_extension_unused.__doc__ = "The deadline has not been extended yet (once only)."
 guard_appeal_after_answer.__doc__ = "Refused or partly granted, within the appeal window."
 guard_appeal_silence.__doc__ = "The deadline passed without an answer, within the appeal window."
@@ -289,7 +304,43 @@ def effect_appeal(ctx: Context) -> None:
     ctx.request.due_at = ctx.now + timedelta(days=ctx.policy.answer_days)
 
 
+def effect_anonymize(ctx: Context) -> None:
+    # The complainant's identity and words go; kind, service, administration, dates, state,
+    # rating score, reopen count and the receipt code (no personal data) stay for statistics
+    # and receipt checks. Messages, notes, documents, outbox and attributes marked personal
+    # live in other rows: `app.services.privacy` clears them in the same transaction.
+    request = ctx.request
+    request.full_name = ""
+    request.organization_name = None
+    request.email = None
+    request.phone = None
+    request.national_id = None
+    request.country = None
+    request.subject = ""
+    request.description = ""
+    request.address = None
+    request.latitude = None
+    request.longitude = None
+    request.rating_comment = None
+    request.anonymized_at = ctx.now
+
+
 # --- the tables
+
+FINAL = (S.closed, S.rejected)
+
+
+def _anonymize() -> Transition:
+    return T(
+        A.anonymize,
+        FINAL,
+        None,
+        [R.system],
+        guard=guard_retention_passed,
+        effect=effect_anonymize,
+        summary="Personal data removed once the retention period after closing has passed.",
+    )
+
 
 STAFF = (R.agent, R.supervisor)
 OPEN = (S.submitted, S.in_progress, S.awaiting_citizen)
@@ -457,6 +508,7 @@ COMPLAINT: tuple[Transition, ...] = (
         summary="A supervisor replaces the contact of a paper or phone request, with a reason; "
         "the previous contact is told.",
     ),
+    _anonymize(),
 )
 
 ACKNOWLEDGED_ONLY: tuple[Transition, ...] = (
@@ -574,6 +626,7 @@ ACKNOWLEDGED_ONLY: tuple[Transition, ...] = (
         summary="A supervisor replaces the contact of a paper or phone request, with a reason; "
         "the previous contact is told.",
     ),
+    _anonymize(),
 )
 
 INFORMATION_REQUEST: tuple[Transition, ...] = (
@@ -730,6 +783,7 @@ INFORMATION_REQUEST: tuple[Transition, ...] = (
         [R.citizen, *STAFF],
         summary="Add documents: evidence from the applicant, or staff's documents for the answer.",
     ),
+    _anonymize(),
 )
 
 TABLES: dict[Kind, tuple[Transition, ...]] = {
