@@ -28,6 +28,13 @@ SEED = int(os.environ.get("BENCH_SEED", "1000"))  # requests filed before the ro
 TRACKED = min(200, SEED)  # requests opened by tracking, read in a loop
 WARMUP = int(os.environ.get("BENCH_WARMUP_SECONDS", "2"))  # unmeasured, before each path
 MAX_FRESH = 30_000  # submitted requests fetched for the `start` actions, split between rounds
+# Which measurements to run (comma-separated): the six path keys, `hot` (one service against
+# 20) and `workers` (two against one). Unset: all of them.
+ONLY = {name.strip() for name in os.environ.get("BENCH_PATHS", "").split(",") if name.strip()}
+
+
+def wanted(name: str) -> bool:
+    return not ONLY or name in ONLY
 
 
 def say(message: str) -> None:
@@ -65,6 +72,8 @@ def compare(
     theirs: dict[str, report.Summary] = {}
     fresh: list[str] = []
     for path in paths.PATHS:
+        if not wanted(path.key):
+            continue
         if path.key == "action":  # the submit rounds filed plenty of submitted requests
             fresh = asyncio.run(prepare.submitted_numbers(project.url, prepared.staff, MAX_FRESH))
             say(f"{len(fresh)} submitted requests for `start`")
@@ -100,53 +109,61 @@ def main() -> None:
             prepared = asyncio.run(prepare.prepare_project(project.url, SEED, TRACKED))
             ours, theirs = compare(project, thin, prepared)
             thin.stop()
-            one, spread = paired(
-                f"submissions (one service, {prepare.SPREAD})",
-                (project, [paths.submissions(prepared, 1, 200_000)] * ROUNDS),
-                (project, [paths.submissions(prepared, prepare.SPREAD, 300_000)] * ROUNDS),
-            )
-            # Beside the first, idle while the other is measured.
-            doubled = servers.start_project(project_db, DATA, 2, secret)
-            started.append(doubled)
-            plans = paths.project_plans(prepared, [])
-            workers = {
-                key: paired(
-                    f"{key} (one worker, two)",
-                    (project, [plans[key]] * ROUNDS),
-                    (doubled, [plans[key]] * ROUNDS),
+            hot = None
+            if wanted("hot"):
+                hot = paired(
+                    f"submissions (one service, {prepare.SPREAD})",
+                    (project, [paths.submissions(prepared, 1, 200_000)] * ROUNDS),
+                    (project, [paths.submissions(prepared, prepare.SPREAD, 300_000)] * ROUNDS),
                 )
-                for key in ("submit", "read")
-            }
+            workers = {}
+            if wanted("workers"):
+                # Beside the first, idle while the other is measured.
+                doubled = servers.start_project(project_db, DATA, 2, secret)
+                started.append(doubled)
+                plans = paths.project_plans(prepared, [])
+                workers = {
+                    key: paired(
+                        f"{key} (one worker, two)",
+                        (project, [plans[key]] * ROUNDS),
+                        (doubled, [plans[key]] * ROUNDS),
+                    )
+                    for key in ("submit", "read")
+                }
         finally:
             for process in reversed(started):
                 process.stop()
-    labels = {p.key: p.label for p in paths.PATHS}
+    labels = {p.key: p.label for p in paths.PATHS if p.key in ours}
     print(
         f"\nOne uvicorn worker each, `wrk -t1 -c{wrk.CONNECTIONS} -d{SECONDS}s`, median of {ROUNDS} rounds.\n"
     )
-    print(report.paths_table(labels, ours, theirs))
-    print()
-    print(
-        report.ratio_table(
-            "submissions (hot row)",
-            [
-                ("all to one service", one, spread),
-                (f"spread over {prepare.SPREAD} services", spread, spread),
-            ],
+    if labels:
+        print(report.paths_table(labels, ours, theirs))
+        print()
+    if hot is not None:
+        one, spread = hot
+        print(
+            report.ratio_table(
+                "submissions (hot row)",
+                [
+                    ("all to one service", one, spread),
+                    (f"spread over {prepare.SPREAD} services", spread, spread),
+                ],
+            )
         )
-    )
-    print()
-    print(
-        report.ratio_table(
-            "workers",
-            [
-                ("submit, one worker", workers["submit"][0], workers["submit"][0]),
-                ("submit, two workers", workers["submit"][1], workers["submit"][0]),
-                ("tracked read, one worker", workers["read"][0], workers["read"][0]),
-                ("tracked read, two workers", workers["read"][1], workers["read"][0]),
-            ],
+        print()
+    if workers:
+        print(
+            report.ratio_table(
+                "workers",
+                [
+                    ("submit, one worker", workers["submit"][0], workers["submit"][0]),
+                    ("submit, two workers", workers["submit"][1], workers["submit"][0]),
+                    ("tracked read, one worker", workers["read"][0], workers["read"][0]),
+                    ("tracked read, two workers", workers["read"][1], workers["read"][0]),
+                ],
+            )
         )
-    )
 
 
 if __name__ == "__main__":
