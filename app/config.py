@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DATA_DIR = Path(".data")
@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     embedded_db_dir: Path = DATA_DIR / "postgres"
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # Pooled connections are replaced after this many seconds (no ping per checkout: servers
+    # and proxies that drop idle connections after longer never hand us a dead one).
+    db_pool_recycle_seconds: int = 1800
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -165,10 +168,20 @@ class Settings(BaseSettings):
             raise ValueError("DEFAULT_LANGUAGE must be one of ar, fr, en")
         return self
 
+    # The development key file, read once: every token signed or checked needs the key, and
+    # a file read per token cost system calls on the hot paths (tracking reads, submissions).
+    _key_file_value: str | None = PrivateAttr(default=None)
+
     def signing_key(self) -> str:
         """The token-signing secret; in development a random one kept under `.data/`."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
+        if self._key_file_value is None:
+            self._key_file_value = self._read_key_file()
+        return self._key_file_value
+
+    @staticmethod
+    def _read_key_file() -> str:
         path = DATA_DIR / "secret_key"
         if not path.exists():
             DATA_DIR.mkdir(parents=True, exist_ok=True)
