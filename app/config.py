@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # and proxies that drop idle connections after longer never hand us a dead one).
     db_pool_recycle_seconds: int = 1800
 
+    # How old the catalogue version a process trusts may be: a change of administrations or
+    # services shows in every API process within this many seconds (0: checked every time).
+    catalogue_refresh_seconds: float = 2.0
+
     host: str = "127.0.0.1"
     port: int = 8000
     web_concurrency: int = 1

@@ -174,6 +174,10 @@ class TransactionalRoute(APIRoute):
             try:
                 async with sessionmaker() as session:
                     request.state.db = session
+                    # The process's catalogue cache, for the services that read through it.
+                    cache = getattr(request.app.state, "catalogue_cache", None)
+                    if cache is not None:
+                        session.info["catalogue_cache"] = cache
                     try:
                         response = await handler(request)
                     except DomainError as error:

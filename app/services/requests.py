@@ -134,14 +134,14 @@ def _check_channel(payload: RequestIn, actor: Actor | None) -> list[FieldError]:
 async def _resolve_catalogue(
     session: AsyncSession, payload: RequestIn
 ) -> tuple[Administration | None, Service | None, dict[str, object], list[FieldError]]:
-    administration = await catalogue.find_administration(session, payload.administration)
+    administration = await catalogue.administration_for_filing(session, payload.administration)
     if administration is None:
         return None, None, {}, [FieldError("administration", "unknown_administration")]
     service = None
     errors: list[FieldError] = []
     definitions: list[dict[str, object]] = []
     if payload.service:
-        service = await catalogue.find_service(session, administration.id, payload.service)
+        service = await catalogue.service_for_filing(session, administration.id, payload.service)
         if service is None:  # its attributes cannot be judged without it: one clear error
             return administration, None, {}, [FieldError("service", "unknown_service")]
         definitions = service.attributes
@@ -397,7 +397,7 @@ async def _resolve_action_input(
     target_id = target_service_id = target_days = None
     facts: dict[str, object] = {}
     if body.administration is not None:
-        target = await catalogue.find_administration(session, body.administration)
+        target = await catalogue.administration_for_filing(session, body.administration)
         if target is None:
             errors.append(FieldError("administration", "unknown_administration"))
         elif target.id == request.administration_id:
@@ -405,7 +405,9 @@ async def _resolve_action_input(
         else:
             target_service = None
             if body.service:
-                target_service = await catalogue.find_service(session, target.id, body.service)
+                target_service = await catalogue.service_for_filing(
+                    session, target.id, body.service
+                )
                 if target_service is None:
                     errors.append(FieldError("service", "unknown_service"))
                 elif request.kind not in target_service.kinds:
