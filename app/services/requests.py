@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +16,7 @@ from app.models.catalogue import Administration, Service
 from app.models.enums import Action, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
+from app.repositories import requests as requests_repository
 from app.schemas.requests import ActionIn, ContactIn, RequestIn
 from app.services import catalogue, lifecycle, notifications, stats, tracking_numbers
 from app.services.attributes import validate_attributes
@@ -242,14 +242,8 @@ async def _insert_with_tracking_number(session: AsyncSession, request: Request) 
     for _ in range(5):
         request.tracking_number = tracking_numbers.generate()
         request.search_text = search_text(request)
-        try:
-            async with session.begin_nested():
-                session.add(request)
-                await session.flush()
+        if await requests_repository.insert_new(session, request):
             return
-        except IntegrityError as exc:
-            if "uq_requests_tracking_number" not in str(exc.orig):
-                raise
     raise RuntimeError("could not draw a free tracking number")
 
 
