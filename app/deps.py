@@ -32,7 +32,7 @@ tracking_bearer = HTTPBearer(
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -104,7 +104,7 @@ AdministrationStaff = Annotated[Actor, Depends(require_administration_staff)]
 CurrentOperator = Annotated[Actor, Depends(require_operator)]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """The caller's address: the TCP peer, or the address its `X-Forwarded-For` names when the
     peer is a trusted proxy (`FORWARDED_ALLOW_IPS`, applied by `app.observability`); a header
     from anyone else is ignored, so nobody can pose as another client to dodge a throttle."""
