@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -250,7 +250,11 @@ async def _insert_with_tracking_number(session: AsyncSession, request: Request) 
 # --- reading
 
 
-async def find_by_tracking_number(session: AsyncSession, raw: str) -> Request | None:
+async def find_by_tracking_number(
+    session: AsyncSession, raw: str, *, for_update: bool = False
+) -> Request | None:
+    """The request and what views show of it; `for_update` locks its row as it is read (for
+    an action about to follow: `lifecycle.apply` then needs no second read)."""
     number = tracking_numbers.normalize(raw)
     if number is None:
         return None
@@ -264,11 +268,18 @@ async def find_by_tracking_number(session: AsyncSession, raw: str) -> Request | 
             selectinload(Request.operator),
         )
     )
-    return (await session.scalars(stmt)).one_or_none()
+    if for_update:
+        stmt = stmt.with_for_update(of=Request).execution_options(populate_existing=True)
+    request = (await session.scalars(stmt)).one_or_none()
+    if request is not None and for_update:
+        lifecycle.note_locked(session, request.id)
+    return request
 
 
-async def get_visible(session: AsyncSession, raw_number: str, actor: Actor) -> Request:
-    request = await find_by_tracking_number(session, raw_number)
+async def get_visible(
+    session: AsyncSession, raw_number: str, actor: Actor, *, for_update: bool = False
+) -> Request:
+    request = await find_by_tracking_number(session, raw_number, for_update=for_update)
     if request is None or not can_see(actor, request):
         raise RequestNotFound()
     return request
@@ -305,8 +316,25 @@ async def messages(
 # --- changing
 
 
+_RELATED = (
+    ("administration", "administration_id"),
+    ("service", "service_id"),
+    ("assignee", "assignee_id"),
+    ("operator", "operator_id"),
+)
+
+
 async def _reload(session: AsyncSession, request: Request) -> Request:
-    await session.refresh(request, ["administration", "service", "assignee", "operator"])
+    """Load what views show that the action changed (a transfer, an assignment) or that is
+    not loaded; what is loaded and current is not read again."""
+    unloaded = inspect(request).unloaded
+    stale = [
+        name
+        for name, key in _RELATED
+        if name in unloaded or getattr(getattr(request, name), "id", None) != getattr(request, key)
+    ]
+    if stale:
+        await session.refresh(request, stale)
     return request
 
 
