@@ -44,7 +44,8 @@ async def new_request_audience(
 ) -> Audience:
     """The active supervisors' emails and the active webhooks taking `event`, together."""
     audience = Audience()
-    rows = await session.execute(
+    connection = await session.connection()  # Core's path: plain rows, no entities
+    rows = await connection.execute(
         _AUDIENCE, {"administration_id": administration_id, "events": [event]}
     )
     for who, address, webhook_id in rows:
@@ -59,7 +60,8 @@ async def webhooks_for(
     session: AsyncSession, administration_id: int, event: str
 ) -> list[tuple[str, int]]:
     """The active webhooks of an administration taking `event`: (url, id)."""
-    rows = await session.execute(
+    connection = await session.connection()
+    rows = await connection.execute(
         _HOOKS_ONLY, {"administration_id": administration_id, "events": [event]}
     )
     return [(url, webhook_id) for url, webhook_id in rows]

@@ -61,4 +61,5 @@ async def bump(
     params.update(
         administration_id=administration_id, service_id=service_id or 0, kind=kind, month=month
     )
-    await session.execute(_BUMP, params)
+    connection = await session.connection()  # Core's path: nothing for the ORM to do here
+    await connection.execute(_BUMP, params)

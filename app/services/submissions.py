@@ -119,7 +119,8 @@ async def submit_once(
         session,
         scope=scope(actor, f"POST {PATH}"),
         key=idempotency_key,
-        payload=payload.model_dump(mode="json"),
+        # Only a key's claim compares bodies: no dump without one.
+        payload=payload.model_dump(mode="json") if idempotency_key else None,
         now=now,
         ttl_hours=settings.idempotency_ttl_hours,
         work=work,
