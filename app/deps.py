@@ -12,7 +12,8 @@ from app.config import Settings
 from app.db import get_session
 from app.errors import Forbidden, InvalidToken, Unauthorized
 from app.models.enums import Role
-from app.services import auth, users
+from app.repositories import users as users_repository
+from app.services import auth
 from app.services.lifecycle import Actor
 
 # Both schemes read the same `Authorization: Bearer` header: staff log in with the OAuth2
@@ -55,10 +56,12 @@ async def optional_actor(
         raise InvalidToken() from None
     if claims["typ"] == "tracking":
         return Actor(role=Role.citizen, request_id=subject)
-    user = await users.get_active(session, subject)
-    if user is None:
+    # The role and administration only (one row, no entity): checked on every staff call.
+    found = await users_repository.active_role(session, subject)
+    if found is None:
         raise InvalidToken()
-    return Actor(role=Role(user.role), user_id=user.id, administration_id=user.administration_id)
+    role, administration_id = found
+    return Actor(role=Role(role), user_id=subject, administration_id=administration_id)
 
 
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
