@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from app.repositories import catalogue as repository
 from app.schemas.catalogue import (
     AdministrationOut,
     AdministrationSummary,
+    AttributeDefinition,
     SampleCatalogue,
     ServiceOut,
 )
@@ -130,6 +131,9 @@ class CatalogueCache:
         self._checked_at = float("-inf")
         self._administrations: dict[str, Administration] = {}
         self._services: dict[tuple[int, str], Service] = {}
+        # Parsed attribute definitions of the cached services (by the copy's id: the copy
+        # stays in `_services`, so the id is not reused while the entry lives).
+        self._definitions: dict[int, list[AttributeDefinition]] = {}
 
     async def _check(self, session: AsyncSession) -> None:
         now = self._monotonic()
@@ -140,6 +144,7 @@ class CatalogueCache:
         if version != self._version:
             self._administrations.clear()
             self._services.clear()
+            self._definitions.clear()
             self._version = version
         self._checked_at = now
 
@@ -165,7 +170,14 @@ class CatalogueCache:
             if found is None:
                 return None
             cached = self._services[key] = _detached_copy(found)
+            self._definitions[id(cached)] = [
+                AttributeDefinition.model_validate(d) for d in cached.attributes
+            ]
         return cached
+
+    def definitions(self, service: Service) -> Sequence[Mapping[str, Any] | AttributeDefinition]:
+        """The service's attribute definitions, parsed once when it is one of the cache's."""
+        return self._definitions.get(id(service)) or service.attributes
 
 
 async def administration_for_filing(session: AsyncSession, code: str) -> Administration | None:
@@ -175,6 +187,14 @@ async def administration_for_filing(session: AsyncSession, code: str) -> Adminis
     if cache is None:
         return await repository.administration_by_code(session, code)
     return await cache.administration(session, code)
+
+
+def attribute_definitions(
+    session: AsyncSession, service: Service
+) -> Sequence[Mapping[str, Any] | AttributeDefinition]:
+    """What `validate_attributes` checks a submission against (parsed already when cached)."""
+    cache: CatalogueCache | None = session.info.get(SESSION_KEY)
+    return service.attributes if cache is None else cache.definitions(service)
 
 
 async def service_for_filing(

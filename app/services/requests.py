@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +19,7 @@ from app.models.enums import Action, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
 from app.repositories import requests as requests_repository
+from app.schemas.catalogue import AttributeDefinition
 from app.schemas.requests import ActionIn, ContactIn, RequestIn
 from app.services import catalogue, lifecycle, notifications, stats, tracking_numbers
 from app.services.attributes import validate_attributes
@@ -139,12 +142,12 @@ async def _resolve_catalogue(
         return None, None, {}, [FieldError("administration", "unknown_administration")]
     service = None
     errors: list[FieldError] = []
-    definitions: list[dict[str, object]] = []
+    definitions: Sequence[Mapping[str, Any] | AttributeDefinition] = []
     if payload.service:
         service = await catalogue.service_for_filing(session, administration.id, payload.service)
         if service is None:  # its attributes cannot be judged without it: one clear error
             return administration, None, {}, [FieldError("service", "unknown_service")]
-        definitions = service.attributes
+        definitions = catalogue.attribute_definitions(session, service)
         if payload.kind.value not in service.kinds:
             errors.append(
                 FieldError("kind", "kind_not_accepted", {"accepted": ", ".join(service.kinds)})
