@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.config import Settings
 from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, ValidationFailed
@@ -253,6 +253,22 @@ async def _insert_with_tracking_number(session: AsyncSession, request: Request) 
 # --- reading
 
 
+# For an action: the row locked as it is read, with its administration and service joined in
+# the same statement (the lock covers the request's row only).
+_LOCKED_BY_NUMBER = (
+    select(Request)
+    .where(Request.tracking_number == bindparam("number"))
+    .options(
+        joinedload(Request.administration, innerjoin=True),
+        joinedload(Request.service),
+        selectinload(Request.assignee),
+        selectinload(Request.operator),
+    )
+    .with_for_update(of=Request)
+    .execution_options(populate_existing=True)
+)
+
+
 async def find_by_tracking_number(
     session: AsyncSession, raw: str, *, for_update: bool = False
 ) -> Request | None:
@@ -261,19 +277,17 @@ async def find_by_tracking_number(
     number = tracking_numbers.normalize(raw)
     if number is None:
         return None
-    stmt = (
-        select(Request)
-        .where(Request.tracking_number == number)
-        .options(
+    if for_update:
+        stmt = _LOCKED_BY_NUMBER
+    else:
+        stmt = select(Request).where(Request.tracking_number == bindparam("number"))
+        stmt = stmt.options(
             selectinload(Request.administration),
             selectinload(Request.service),
             selectinload(Request.assignee),
             selectinload(Request.operator),
         )
-    )
-    if for_update:
-        stmt = stmt.with_for_update(of=Request).execution_options(populate_existing=True)
-    request = (await session.scalars(stmt)).one_or_none()
+    request = (await session.scalars(stmt, {"number": number})).unique().one_or_none()
     if request is not None and for_update:
         lifecycle.note_locked(session, request.id)
     return request
