@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DATA_DIR = Path(".data")
@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     # for a pooled connection when all are busy, and for a new one to the server.
     db_pool_timeout_seconds: float = 5.0
     db_connect_timeout_seconds: float = 5.0
+    # Pooled connections are replaced after this many seconds (no ping per checkout: servers
+    # and proxies that drop idle connections after longer never hand us a dead one).
+    db_pool_recycle_seconds: int = 1800
+
+    # How old the catalogue version a process trusts may be: a change of administrations or
+    # services shows in every API process within this many seconds (0: checked every time).
+    catalogue_refresh_seconds: float = 2.0
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -184,10 +191,20 @@ class Settings(BaseSettings):
             raise ValueError("DEFAULT_LANGUAGE must be one of ar, fr, en")
         return self
 
+    # The development key file, read once: every token signed or checked needs the key, and
+    # a file read per token cost system calls on the hot paths (tracking reads, submissions).
+    _key_file_value: str | None = PrivateAttr(default=None)
+
     def signing_key(self) -> str:
         """The token-signing secret; in development a random one kept under `.data/`."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
+        if self._key_file_value is None:
+            self._key_file_value = self._read_key_file()
+        return self._key_file_value
+
+    @staticmethod
+    def _read_key_file() -> str:
         path = DATA_DIR / "secret_key"
         if not path.exists():
             DATA_DIR.mkdir(parents=True, exist_ok=True)

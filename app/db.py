@@ -11,6 +11,9 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -77,20 +80,58 @@ def resolve_database_url(settings: Settings) -> str:
     return async_url(start_embedded_postgres(settings.embedded_db_dir))
 
 
+# Set on a connection's record at checkout, cleared once a statement has gone through: a
+# disconnect while it is still set happened before anything of this checkout reached the server.
+_UNUSED = "chikaya_unused_checkout"
+
+
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    """No ping per checkout (it cost a round trip on every HTTP request): connections are
+    recycled before servers or proxies drop idle ones, and a request whose connection turns out
+    dead at its first statement is run again once on a fresh one (`TransactionalRoute`)."""
+    engine = create_async_engine(
         async_url(url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
-        # Checked out connections are pinged: one the server dropped (a restart) is replaced
-        # before anything is sent on it, instead of failing the request.
-        pool_pre_ping=True,
+        pool_recycle=settings.db_pool_recycle_seconds,
         # Statement parameters (a login name, an email, a tracking number) stay out of
         # exception messages, and so out of tracebacks in the logs.
         hide_parameters=True,
         connect_args={"timeout": settings.db_connect_timeout_seconds},
     )
+    watch_dead_checkouts(engine)
+    return engine
+
+
+def watch_dead_checkouts(engine: AsyncEngine) -> None:
+    """Mark the error of a connection found dead at the first statement of its checkout as
+    safe to retry (`retry_safe`): the server received nothing of this transaction."""
+    sync = engine.sync_engine
+
+    @event.listens_for(sync.pool, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        record.info[_UNUSED] = True
+
+    @event.listens_for(sync, "after_cursor_execute")
+    def _used(conn: Any, *args: Any) -> None:
+        conn.connection.info.pop(_UNUSED, None)
+
+    @event.listens_for(sync, "handle_error")
+    def _dead(context: ExceptionContext) -> None:
+        proxied = context.connection.connection if context.connection is not None else None
+        unused = proxied is not None and proxied.info.get(_UNUSED, False)
+        if context.is_disconnect and unused and context.sqlalchemy_exception is not None:
+            context.sqlalchemy_exception.retry_safe = True  # type: ignore[attr-defined]
+
+
+def _retry_safe(error: DBAPIError, request: Request) -> bool:
+    """A dead pooled connection met at the session's first statement, on a request whose body
+    (if any) was read whole and can be handed to the handler again (not a streamed upload)."""
+    if not getattr(error, "retry_safe", False):
+        return False
+    streamed = getattr(request, "_stream_consumed", False) and not hasattr(request, "_body")
+    return not streamed and not request.state.on_rollback
 
 
 def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:
@@ -119,6 +160,15 @@ class TransactionalRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def route_handler(request: Request) -> Response:
+            try:
+                return await run_once(request)
+            except DBAPIError as error:
+                if not _retry_safe(error, request):
+                    raise
+                log.warning("database connection found dead at checkout; retrying once")
+                return await run_once(request)
+
+        async def run_once(request: Request) -> Response:
             sessionmaker: SessionMaker = request.app.state.sessionmaker
             # Compensations for work outside the database (files written to storage), run
             # when the transaction does not commit, so nothing is left orphaned.
@@ -127,6 +177,10 @@ class TransactionalRoute(APIRoute):
             try:
                 async with sessionmaker() as session:
                     request.state.db = session
+                    # The process's catalogue cache, for the services that read through it.
+                    cache = getattr(request.app.state, "catalogue_cache", None)
+                    if cache is not None:
+                        session.info["catalogue_cache"] = cache
                     try:
                         response = await handler(request)
                     except DomainError as error:

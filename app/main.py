@@ -51,6 +51,7 @@ from app.routers import (
 )
 from app.schemas.common import Problem
 from app.services import dispatcher
+from app.services.catalogue import CatalogueCache
 from app.tasks import periodic
 
 JSON_BODY_LIMIT = 1024 * 1024  # 1 MiB: far above any JSON request, far below a nuisance
@@ -168,6 +169,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.catalogue_cache = CatalogueCache(settings.catalogue_refresh_seconds)
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
     install_error_handlers(app)

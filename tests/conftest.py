@@ -122,6 +122,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         dispatcher_in_api=False,
         webhooks_allow_http_loopback=True,
         default_language="en",
+        # Tests change the catalogue and file at once: read its version at every look-up.
+        catalogue_refresh_seconds=0,
     )
 
 

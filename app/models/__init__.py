@@ -2,7 +2,7 @@
 
 from app.models.attachment import Attachment
 from app.models.base import Base
-from app.models.catalogue import Administration, Service
+from app.models.catalogue import Administration, CatalogueChange, Service
 from app.models.integration import ApiKey, FaqEntry, RequestStats
 from app.models.outbox import OutboxMessage, Webhook
 from app.models.request import Message, Request, RequestEvent
@@ -14,6 +14,7 @@ __all__ = [
     "ApiKey",
     "Attachment",
     "Base",
+    "CatalogueChange",
     "FaqEntry",
     "IdempotencyRecord",
     "Message",

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -54,3 +66,15 @@ class Service(CreatedAt, Base):
 
 
 Index("ix_administrations_parent_id", Administration.parent_id)
+
+
+class CatalogueChange(Base):
+    """One row per statement that changed administrations or services, written by triggers
+    (migration 0011). Processes cache the catalogue under the greatest committed `version`
+    and reload it when that changes. The identity never hands out a value twice, even to a
+    transaction that rolls back, so a version always means one state of the catalogue."""
+
+    __tablename__ = "catalogue_changes"
+
+    version: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    changed_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -41,9 +41,14 @@ class FaqEntry(CreatedAt, Base):
 
 
 class RequestStats(Base):
-    """Counters kept in the same transaction as the events they count, one row per cohort:
-    (administration, service, kind, month of receipt). Statistics sum these rows, never scan
-    the requests table."""
+    """Counters kept in the same transaction as the events they count, a few rows per cohort:
+    (administration, service, kind, month of receipt) and a `slot`. Statistics sum these rows,
+    never scan the requests table.
+
+    A writer adds to a slot row no other transaction holds (`SKIP LOCKED`), or starts a new
+    slot when all are held, so writers to one cohort never wait on each other: a surge on one
+    service is not serialized on one row. The slots of a cohort are as many as its writers
+    ever were at once, not as many as its requests."""
 
     __tablename__ = "request_stats"
 
@@ -53,6 +58,7 @@ class RequestStats(Base):
     service_id: Mapped[int] = mapped_column(primary_key=True)  # 0: no service
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     month: Mapped[datetime] = mapped_column(primary_key=True)
+    slot: Mapped[int] = mapped_column(primary_key=True, default=0, server_default="0")
     received: Mapped[int] = mapped_column(default=0)
     processed: Mapped[int] = mapped_column(default=0)
     processing_seconds: Mapped[int] = mapped_column(default=0)

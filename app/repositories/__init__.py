@@ -1,1 +1,2 @@
-"""Data access per domain: each module owns the queries of its tables, built once at import."""
+"""Data access: one module per domain (same file names as `app/services`), each owning the
+statements of its tables, built once at import."""

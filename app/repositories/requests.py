@@ -1,4 +1,5 @@
-"""Reads of requests: the detail view and the back-office queue page, one statement each.
+"""Statements on requests: filing (insert without a savepoint) and the reads — the detail
+view and the back-office queue page, one statement each.
 
 The statements are built once, at import, and run on the session's connection as Core (no ORM
 objects loaded): SQLAlchemy compiles each once and caches it, so a call costs binding the
@@ -10,16 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    Table,
     and_,
     bindparam,
     false,
     func,
+    inspect,
     literal_column,
     not_,
     or_,
@@ -27,8 +30,9 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.models.catalogue import Administration, Service
 from app.models.enums import Channel, Kind, Role, State
@@ -334,3 +338,44 @@ async def queue_page(
     params = {"administration_id": administration_id, "limit": limit}
     rows: Sequence[Row[Any]] = (await connection.execute(stmt, params)).all()
     return rows
+
+
+# A tracking number already taken inserts nothing (and returns no id): the caller draws
+# again, with no savepoint round trips around the insert.
+# On the table, executed on the connection: Core's path, not the ORM's bulk-insert machinery.
+_REQUESTS = cast(Table, Request.__table__)
+_INSERT_NEW = (
+    insert(_REQUESTS)
+    .on_conflict_do_nothing(index_elements=[_REQUESTS.c.tracking_number])
+    .returning(_REQUESTS.c.id)
+)
+_ID_BY_TRACKING_NUMBER = select(Request.id).where(
+    Request.tracking_number == bindparam("tracking_number")
+)
+# Every column the application writes (the search vector is computed by the database).
+_WRITTEN = tuple(
+    column.key
+    for column in inspect(Request).column_attrs
+    if column.key not in ("id", "search_vector")
+)
+
+
+async def insert_new(session: AsyncSession, request: Request) -> bool:
+    """Insert a new request built in memory, unless its tracking number is taken (False).
+
+    Inserted, it joins the session as a loaded row (no second read), its unset columns None."""
+    values: dict[str, Any] = {key: getattr(request, key, None) for key in _WRITTEN}
+    connection = await session.connection()
+    request_id = (await connection.execute(_INSERT_NEW, values)).scalar_one_or_none()
+    if request_id is None:
+        return False
+    for key, value in values.items():
+        setattr(request, key, value)
+    request.id = request_id
+    make_transient_to_detached(request)
+    session.add(request)
+    return True
+
+
+async def id_by_tracking_number(session: AsyncSession, tracking_number: str) -> int | None:
+    return await session.scalar(_ID_BY_TRACKING_NUMBER, {"tracking_number": tracking_number})

@@ -1,7 +1,11 @@
-"""Reads of the statistics counters (`request_stats`): one statement per question.
+"""The statistics counters (`request_stats`): reads summed in one statement per question,
+and writes without a hot row.
 
-Counters are summed over whatever rows a cohort has (writers may keep several per cohort, to
-spread their updates), so the answer is a SUM … GROUP BY whatever the write side does.
+Writes: one statement per bump adds to a slot row of the cohort that no other transaction holds
+(`FOR UPDATE SKIP LOCKED`), or, when every slot is held (or there is none yet), inserts a new
+slot numbered after this transaction's id, so concurrent writers never pick the same new slot.
+Either way the writer waits on nobody. Reads sum over whatever slot rows a cohort has, so the
+answers stay exact.
 """
 
 from __future__ import annotations
@@ -107,3 +111,45 @@ async def totals(session: AsyncSession, scope: Scope) -> Sequence[Row[Any]]:
     connection = await session.connection()
     rows: Sequence[Row[Any]] = (await connection.execute(stmt, params)).all()
     return rows
+
+
+_COHORT = (
+    "administration_id = :administration_id AND service_id = :service_id "
+    "AND kind = :kind AND month = :month"
+)
+_ADD = ", ".join(f"{name} = request_stats.{name} + :{name}" for name in COUNTERS)
+_BUMP = text(
+    f"""
+    WITH free AS (
+        SELECT slot FROM request_stats WHERE {_COHORT}
+        LIMIT 1 FOR UPDATE SKIP LOCKED
+    ), added AS (
+        UPDATE request_stats SET {_ADD}
+        FROM free WHERE {_COHORT} AND request_stats.slot = free.slot
+        RETURNING 1
+    )
+    INSERT INTO request_stats (administration_id, service_id, kind, month, slot,
+                               {", ".join(COUNTERS)})
+    SELECT :administration_id, :service_id, :kind, :month,
+           (txid_current() % 2147483647)::integer, {", ".join(":" + n for n in COUNTERS)}
+    WHERE NOT EXISTS (SELECT FROM added)
+    ON CONFLICT (administration_id, service_id, kind, month, slot) DO UPDATE SET {_ADD}
+    """
+)
+
+
+async def bump(
+    session: AsyncSession,
+    administration_id: int,
+    service_id: int | None,
+    kind: str,
+    month: datetime,
+    deltas: dict[str, int],
+) -> None:
+    """Add `deltas` to the counters of one cohort."""
+    params: dict[str, object] = {name: deltas.get(name, 0) for name in COUNTERS}
+    params.update(
+        administration_id=administration_id, service_id=service_id or 0, kind=kind, month=month
+    )
+    connection = await session.connection()  # Core's path: nothing for the ORM to do here
+    await connection.execute(_BUMP, params)

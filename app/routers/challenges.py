@@ -12,7 +12,7 @@ from app.services import challenges, clock
 router = make_router(prefix="/api/v1/challenges", tags=["requests"])
 
 
-def challenge_key(request: Request, settings: AppSettings) -> str:
+async def challenge_key(request: Request, settings: AppSettings) -> str:
     """The challenges' HMAC key, derived from the app's secret once per app."""
     key: str | None = getattr(request.app.state, "challenge_key", None)
     if key is None:

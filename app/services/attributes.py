@@ -125,7 +125,7 @@ def _is_blank(value: Any) -> bool:
 
 
 def validate_attributes(
-    definitions: Sequence[Mapping[str, Any]],
+    definitions: Sequence[Mapping[str, Any] | AttributeDefinition],
     values: Mapping[str, Any],
     *,
     prefix: str = "attributes",
@@ -133,8 +133,12 @@ def validate_attributes(
     """Check `values` against `definitions`: required ones present, types right, nothing unknown.
 
     Returns the cleaned values (normalized phones, dates, ...) and every field error at once.
+    Definitions already parsed (the catalogue cache keeps them so) are used as they are.
     """
-    parsed = [AttributeDefinition.model_validate(d) for d in definitions]
+    parsed = [
+        d if isinstance(d, AttributeDefinition) else AttributeDefinition.model_validate(d)
+        for d in definitions
+    ]
     by_code = {d.code: d for d in parsed}
     cleaned: dict[str, Any] = {}
     errors: list[FieldError] = []

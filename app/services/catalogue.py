@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import make_transient_to_detached, selectinload
 
 from app.config import Settings
 from app.errors import AdministrationNotFound
 from app.models.catalogue import Administration, Service
 from app.models.enums import Kind
+from app.repositories import catalogue as repository
 from app.schemas.catalogue import (
     AdministrationOut,
     AdministrationSummary,
+    AttributeDefinition,
     SampleCatalogue,
     ServiceOut,
 )
@@ -91,6 +95,116 @@ async def find_service(session: AsyncSession, administration_id: int, code: str)
         Service.administration_id == administration_id, Service.code == code, Service.active
     )
     return (await session.scalars(stmt)).one_or_none()
+
+
+# --- the catalogue as submissions read it, cached per process
+
+_Row = TypeVar("_Row", Administration, Service)
+SESSION_KEY = "catalogue_cache"  # where `TransactionalRoute` puts the app's cache
+
+
+def _detached_copy(row: _Row) -> _Row:
+    """A copy of a loaded row that belongs to no session: safe to share between requests (a
+    session that sees it never inserts it again, and its relationships are never loaded)."""
+    copy = type(row)()
+    for attribute in inspect(type(row)).column_attrs:
+        setattr(copy, attribute.key, getattr(row, attribute.key))
+    make_transient_to_detached(copy)
+    return copy
+
+
+class CatalogueCache:
+    """Administrations and active services by code, as of one catalogue version.
+
+    Every `refresh_seconds` at most, a look-up reads the version (one index probe); when it
+    changed (a change committed by any process), everything cached is dropped. So a change
+    shows in every process within `refresh_seconds` (0: checked at every look-up). Only what
+    exists is cached; an unknown code is asked of the database each time.
+    """
+
+    def __init__(
+        self, refresh_seconds: float, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.refresh_seconds = refresh_seconds
+        self._monotonic = monotonic
+        self._version: int | None = None
+        self._checked_at = float("-inf")
+        self._administrations: dict[str, Administration] = {}
+        self._services: dict[tuple[int, str], Service] = {}
+        # Parsed attribute definitions of the cached services (by the copy's id: the copy
+        # stays in `_services`, so the id is not reused while the entry lives).
+        self._definitions: dict[int, list[AttributeDefinition]] = {}
+
+    async def _check(self, session: AsyncSession) -> None:
+        now = self._monotonic()
+        if self._version is not None and now - self._checked_at < self.refresh_seconds:
+            return
+        # Read before any row: rows read after it are at least as new as this version.
+        version = await repository.version(session)
+        if version != self._version:
+            self._administrations.clear()
+            self._services.clear()
+            self._definitions.clear()
+            self._version = version
+        self._checked_at = now
+
+    async def administration(self, session: AsyncSession, code: str) -> Administration | None:
+        await self._check(session)
+        key = code.upper()
+        cached = self._administrations.get(key)
+        if cached is None:
+            found = await repository.administration_by_code(session, key)
+            if found is None:
+                return None
+            cached = self._administrations[key] = _detached_copy(found)
+        return cached
+
+    async def service(
+        self, session: AsyncSession, administration_id: int, code: str
+    ) -> Service | None:
+        await self._check(session)
+        key = (administration_id, code)
+        cached = self._services.get(key)
+        if cached is None:
+            found = await repository.active_service(session, administration_id, code)
+            if found is None:
+                return None
+            cached = self._services[key] = _detached_copy(found)
+            self._definitions[id(cached)] = [
+                AttributeDefinition.model_validate(d) for d in cached.attributes
+            ]
+        return cached
+
+    def definitions(self, service: Service) -> Sequence[Mapping[str, Any] | AttributeDefinition]:
+        """The service's attribute definitions, parsed once when it is one of the cache's."""
+        return self._definitions.get(id(service)) or service.attributes
+
+
+async def administration_for_filing(session: AsyncSession, code: str) -> Administration | None:
+    """An administration by code, for reading only (filing, transfers): from the app's cache
+    when the session has one (HTTP requests), else from the database."""
+    cache: CatalogueCache | None = session.info.get(SESSION_KEY)
+    if cache is None:
+        return await repository.administration_by_code(session, code)
+    return await cache.administration(session, code)
+
+
+def attribute_definitions(
+    session: AsyncSession, service: Service
+) -> Sequence[Mapping[str, Any] | AttributeDefinition]:
+    """What `validate_attributes` checks a submission against (parsed already when cached)."""
+    cache: CatalogueCache | None = session.info.get(SESSION_KEY)
+    return service.attributes if cache is None else cache.definitions(service)
+
+
+async def service_for_filing(
+    session: AsyncSession, administration_id: int, code: str
+) -> Service | None:
+    """An active service of an administration, for reading only (see above)."""
+    cache: CatalogueCache | None = session.info.get(SESSION_KEY)
+    if cache is None:
+        return await repository.active_service(session, administration_id, code)
+    return await cache.service(session, administration_id, code)
 
 
 def summary(administration: Administration) -> AdministrationSummary:

@@ -923,15 +923,45 @@ def execute(
     )
 
 
+_LOCKED = "locked_requests"  # session.info: (the transaction, ids of the rows it locked)
+
+
+def _locked_ids(session: AsyncSession) -> set[int]:
+    """The requests whose rows this transaction has locked (and read under the lock)."""
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_LOCKED)
+    if transaction is None or held is None or held[0] is not transaction:
+        return set()
+    ids: set[int] = held[1]
+    return ids
+
+
+def note_locked(session: AsyncSession, request_id: int) -> None:
+    """Record that this transaction read the request's row `FOR UPDATE` (its lock is held
+    until the transaction ends, so what was read then is what the row holds now)."""
+    transaction = session.sync_session.get_transaction()
+    if transaction is None:
+        return
+    held: tuple[object, set[int]] | None = session.info.get(_LOCKED)
+    if held is None or held[0] is not transaction:
+        held = session.info[_LOCKED] = (transaction, set[int]())
+    held[1].add(request_id)
+
+
 async def lock(session: AsyncSession, request: Request) -> Request:
-    """Lock the request's row for this transaction and reload it, so no change is lost."""
+    """Lock the request's row for this transaction and reload it, so no change is lost.
+    A row this transaction already read under its lock is not read again."""
+    if request.id in _locked_ids(session):
+        return request
     stmt = (
         select(Request)
         .where(Request.id == request.id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return (await session.execute(stmt)).scalar_one()
+    locked = (await session.execute(stmt)).scalar_one()
+    note_locked(session, locked.id)
+    return locked
 
 
 def etag(version: int) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -14,9 +13,9 @@ from app.config import Settings
 from app.i18n import Language, translate
 from app.models.catalogue import Administration, Service
 from app.models.enums import Action, Channel, Kind, Role, State
-from app.models.outbox import OutboxMessage, Webhook
+from app.models.outbox import OutboxMessage
 from app.models.request import Request, RequestEvent
-from app.models.user import User
+from app.repositories import notifications as repository
 from app.services import templates, throttle
 from app.services.contacts import email_key, mask_email, mask_phone
 
@@ -141,25 +140,22 @@ async def _webhooks(
     event: str,
     request: Request,
     now: datetime,
+    hooks: list[tuple[str, int]] | None = None,
     **extra: Any,
 ) -> None:
-    hooks = await session.scalars(
-        select(Webhook).where(
-            Webhook.administration_id == administration.id,
-            Webhook.active,
-            Webhook.events.contains([event]),
-        )
-    )
-    for hook in hooks:
+    """One message per active webhook taking `event` (`hooks`: already read, as (url, id))."""
+    if hooks is None:
+        hooks = await repository.webhooks_for(session, administration.id, event)
+    for url, webhook_id in hooks:
         _add(
             session,
             channel="webhook",
             event=event,
-            recipient=hook.url,
+            recipient=url,
             payload=webhook_body(event, request, administration, now, **extra),
             now=now,
             request_id=request.id,
-            webhook_id=hook.id,
+            webhook_id=webhook_id,
         )
 
 
@@ -172,18 +168,15 @@ async def _tell_administration(
 ) -> None:
     """New-request notice to the administration's supervisors, and its `request.created` hooks."""
     language = cast(Language, settings.default_language)
-    supervisors: Iterable[str] = await session.scalars(
-        select(User.email).where(
-            User.administration_id == administration.id, User.role == Role.supervisor, User.active
-        )
-    )
+    # Supervisors and hooks in one round trip.
+    audience = await repository.new_request_audience(session, administration.id, "request.created")
     params = {
         "number": request.tracking_number,
         "administration": administration.name.get(language) or administration.code,
         "kind": translate(f"kind.{request.kind}.in_sentence", language),
         "due": templates.day(request.due_at),
     }
-    for address in supervisors:
+    for address in audience.supervisors:
         mail = templates.email("new_request", language, **params)
         _add(
             session,
@@ -199,7 +192,9 @@ async def _tell_administration(
             now=now,
             request_id=request.id,
         )
-    await _webhooks(session, administration, "request.created", request, now)
+    await _webhooks(
+        session, administration, "request.created", request, now, hooks=audience.webhooks
+    )
 
 
 async def on_submitted(

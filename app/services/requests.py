@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, bindparam, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.config import Settings
 from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, ValidationFailed
@@ -19,6 +19,7 @@ from app.models.enums import Action, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
 from app.repositories import requests as repository
+from app.schemas.catalogue import AttributeDefinition
 from app.schemas.requests import ActionIn, ContactIn, RequestIn
 from app.services import catalogue, lifecycle, notifications, stats, tracking_numbers
 from app.services.attributes import validate_attributes
@@ -120,17 +121,17 @@ def _check_channel(payload: RequestIn, actor: Actor | None) -> list[FieldError]:
 async def _resolve_catalogue(
     session: AsyncSession, payload: RequestIn
 ) -> tuple[Administration | None, Service | None, dict[str, object], list[FieldError]]:
-    administration = await catalogue.find_administration(session, payload.administration)
+    administration = await catalogue.administration_for_filing(session, payload.administration)
     if administration is None:
         return None, None, {}, [FieldError("administration", "unknown_administration")]
     service = None
     errors: list[FieldError] = []
-    definitions: list[dict[str, object]] = []
+    definitions: Sequence[Mapping[str, Any] | AttributeDefinition] = []
     if payload.service:
-        service = await catalogue.find_service(session, administration.id, payload.service)
+        service = await catalogue.service_for_filing(session, administration.id, payload.service)
         if service is None:  # its attributes cannot be judged without it: one clear error
             return administration, None, {}, [FieldError("service", "unknown_service")]
-        definitions = service.attributes
+        definitions = catalogue.attribute_definitions(session, service)
         if payload.kind.value not in service.kinds:
             errors.append(
                 FieldError("kind", "kind_not_accepted", {"accepted": ", ".join(service.kinds)})
@@ -228,14 +229,8 @@ async def _insert_with_tracking_number(session: AsyncSession, request: Request) 
     for _ in range(5):
         request.tracking_number = tracking_numbers.generate()
         request.search_text = search_text(request)
-        try:
-            async with session.begin_nested():
-                session.add(request)
-                await session.flush()
+        if await repository.insert_new(session, request):
             return
-        except IntegrityError as exc:
-            if "uq_requests_tracking_number" not in str(exc.orig):
-                raise
     raise RuntimeError("could not draw a free tracking number")
 
 
@@ -261,25 +256,50 @@ async def get_detail(session: AsyncSession, raw_number: str, actor: Actor) -> Ro
     return row
 
 
-async def find_by_tracking_number(session: AsyncSession, raw: str) -> Request | None:
+# For an action: the row locked as it is read, with its administration and service joined in
+# the same statement (the lock covers the request's row only).
+_LOCKED_BY_NUMBER = (
+    select(Request)
+    .where(Request.tracking_number == bindparam("number"))
+    .options(
+        joinedload(Request.administration, innerjoin=True),
+        joinedload(Request.service),
+        selectinload(Request.assignee),
+        selectinload(Request.operator),
+    )
+    .with_for_update(of=Request)
+    .execution_options(populate_existing=True)
+)
+
+
+async def find_by_tracking_number(
+    session: AsyncSession, raw: str, *, for_update: bool = False
+) -> Request | None:
+    """The request and what views show of it; `for_update` locks its row as it is read (for
+    an action about to follow: `lifecycle.apply` then needs no second read)."""
     number = tracking_numbers.normalize(raw)
     if number is None:
         return None
-    stmt = (
-        select(Request)
-        .where(Request.tracking_number == number)
-        .options(
+    if for_update:
+        stmt = _LOCKED_BY_NUMBER
+    else:
+        stmt = select(Request).where(Request.tracking_number == bindparam("number"))
+        stmt = stmt.options(
             selectinload(Request.administration),
             selectinload(Request.service),
             selectinload(Request.assignee),
             selectinload(Request.operator),
         )
-    )
-    return (await session.scalars(stmt)).one_or_none()
+    request = (await session.scalars(stmt, {"number": number})).unique().one_or_none()
+    if request is not None and for_update:
+        lifecycle.note_locked(session, request.id)
+    return request
 
 
-async def get_visible(session: AsyncSession, raw_number: str, actor: Actor) -> Request:
-    request = await find_by_tracking_number(session, raw_number)
+async def get_visible(
+    session: AsyncSession, raw_number: str, actor: Actor, *, for_update: bool = False
+) -> Request:
+    request = await find_by_tracking_number(session, raw_number, for_update=for_update)
     if request is None or not can_see(actor, request):
         raise RequestNotFound()
     return request
@@ -316,8 +336,25 @@ async def messages(
 # --- changing
 
 
+_RELATED = (
+    ("administration", "administration_id"),
+    ("service", "service_id"),
+    ("assignee", "assignee_id"),
+    ("operator", "operator_id"),
+)
+
+
 async def _reload(session: AsyncSession, request: Request) -> Request:
-    await session.refresh(request, ["administration", "service", "assignee", "operator"])
+    """Load what views show that the action changed (a transfer, an assignment) or that is
+    not loaded; what is loaded and current is not read again."""
+    unloaded = inspect(request).unloaded
+    stale = [
+        name
+        for name, key in _RELATED
+        if name in unloaded or getattr(getattr(request, name), "id", None) != getattr(request, key)
+    ]
+    if stale:
+        await session.refresh(request, stale)
     return request
 
 
@@ -402,7 +439,7 @@ async def _resolve_action_input(
     target_id = target_service_id = target_days = None
     facts: dict[str, object] = {}
     if body.administration is not None:
-        target = await catalogue.find_administration(session, body.administration)
+        target = await catalogue.administration_for_filing(session, body.administration)
         if target is None:
             errors.append(FieldError("administration", "unknown_administration"))
         elif target.id == request.administration_id:
@@ -410,7 +447,9 @@ async def _resolve_action_input(
         else:
             target_service = None
             if body.service:
-                target_service = await catalogue.find_service(session, target.id, body.service)
+                target_service = await catalogue.service_for_filing(
+                    session, target.id, body.service
+                )
                 if target_service is None:
                     errors.append(FieldError("service", "unknown_service"))
                 elif request.kind not in target_service.kinds:

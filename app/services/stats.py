@@ -1,5 +1,8 @@
 """Public statistics, from counters kept in the transaction of each event (never a scan).
 
+Each cohort's counters live in a few slot rows (see `app.repositories.stats`: writers never
+wait on one another); every read sums them, so the figures are exact.
+
 Every counter belongs to the cohort of the request: (administration, service, kind, month of
 receipt). So "processed %" of March is the share of March's requests processed so far, and
 filters by period select cohorts. Definitions (also in the OpenAPI description):
@@ -20,12 +23,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.catalogue import Administration, Service
 from app.models.enums import Action
-from app.models.integration import RequestStats
 from app.models.request import Request, RequestEvent
 from app.repositories import stats as repository
 from app.repositories.stats import COUNTERS, Scope
@@ -48,19 +49,7 @@ async def _bump(
     month: datetime,
     **deltas: int,
 ) -> None:
-    values = {name: deltas.get(name, 0) for name in COUNTERS}
-    stmt = insert(RequestStats).values(
-        administration_id=administration_id,
-        service_id=service_id or 0,
-        kind=kind,
-        month=month,
-        **values,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["administration_id", "service_id", "kind", "month"],
-        set_={name: getattr(RequestStats, name) + stmt.excluded[name] for name in deltas},
-    )
-    await session.execute(stmt)
+    await repository.bump(session, administration_id, service_id, kind, month, deltas)
 
 
 async def on_submitted(session: AsyncSession, request: Request) -> None:

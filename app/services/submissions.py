@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.models.enums import Role
 from app.models.request import Request
+from app.repositories import requests as requests_repository
 from app.schemas.requests import AdministrationRef, MessageIn, RequestCreated, RequestIn, ServiceRef
 from app.services import auth, challenges, idempotency, throttle, views
 from app.services import requests as requests_service
@@ -55,11 +55,13 @@ def scope(actor: Actor | None, route: str) -> str:
 
 
 async def _with_token(
-    session: AsyncSession, body: dict[str, Any], settings: Settings
+    session: AsyncSession, body: dict[str, Any], request_id: int | None, settings: Settings
 ) -> dict[str, Any]:
-    request_id = await session.scalar(
-        select(Request.id).where(Request.tracking_number == body["tracking_number"])
-    )
+    """The answer with a fresh tracking token; a replay reads the id of the filed request."""
+    if request_id is None:
+        request_id = await requests_repository.id_by_tracking_number(
+            session, body["tracking_number"]
+        )
     assert request_id is not None
     token = auth.tracking_token(request_id, body["tracking_number"], settings)
     return {**body, "access_token": token, "expires_in": settings.tracking_token_ttl_seconds}
@@ -79,6 +81,7 @@ async def submit_once(
     """File the request, or replay the first answer to a retry of the same key (a replay is
     never counted nor refused by the ceiling: the request was filed already)."""
     counted = _under_ceiling(actor)
+    filed: list[int] = []  # the new request's id (none on a replay)
 
     async def work() -> idempotency.Answer:
         if counted and origin.altcha is not None:
@@ -92,6 +95,7 @@ async def submit_once(
             # Last, so the counter's row stays locked only until the commit right after.
             await throttle.count_submission(session, origin.client, settings, now)
         request = submitted.request
+        filed.append(request.id)
         created = RequestCreated(
             tracking_number=request.tracking_number,
             kind=request.kind,
@@ -115,12 +119,13 @@ async def submit_once(
         session,
         scope=scope(actor, f"POST {PATH}"),
         key=idempotency_key,
-        payload=payload.model_dump(mode="json"),
+        # Only a key's claim compares bodies: no dump without one.
+        payload=payload.model_dump(mode="json") if idempotency_key else None,
         now=now,
         ttl_hours=settings.idempotency_ttl_hours,
         work=work,
     )
-    body = await _with_token(session, answer.body, settings)
+    body = await _with_token(session, answer.body, filed[0] if filed else None, settings)
     return Outcome(body, answer.headers["Location"], replayed)
 
 

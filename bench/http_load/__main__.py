@@ -28,10 +28,13 @@ SEED = int(os.environ.get("BENCH_SEED", "1000"))  # requests filed before the ro
 TRACKED = min(200, SEED)  # requests opened by tracking, read in a loop
 WARMUP = int(os.environ.get("BENCH_WARMUP_SECONDS", "2"))  # unmeasured, before each path
 MAX_FRESH = 30_000  # submitted requests fetched for the `start` actions, split between rounds
-# Comma-separated path keys (submit, read, queue, action, statistics, open311); unset: all.
-# The hot-row table runs only with `submit`, the workers table only for `submit` and `read`.
-CHOSEN = [k.strip() for k in os.environ.get("BENCH_PATHS", "").split(",") if k.strip()]
-SELECTED = tuple(p for p in paths.PATHS if not CHOSEN or p.key in CHOSEN)
+# Which measurements to run (comma-separated): the six path keys, `hot` (one service against
+# 20) and `workers` (two against one). Unset: all of them.
+ONLY = {name.strip() for name in os.environ.get("BENCH_PATHS", "").split(",") if name.strip()}
+
+
+def wanted(name: str) -> bool:
+    return not ONLY or name in ONLY
 
 
 def say(message: str) -> None:
@@ -68,7 +71,9 @@ def compare(
     ours: dict[str, report.Summary] = {}
     theirs: dict[str, report.Summary] = {}
     fresh: list[str] = []
-    for path in SELECTED:
+    for path in paths.PATHS:
+        if not wanted(path.key):
+            continue
         if path.key == "action":  # the submit rounds filed plenty of submitted requests
             fresh = asyncio.run(prepare.submitted_numbers(project.url, prepared.staff, MAX_FRESH))
             say(f"{len(fresh)} submitted requests for `start`")
@@ -105,15 +110,14 @@ def main() -> None:
             ours, theirs = compare(project, thin, prepared)
             thin.stop()
             hot = None
-            if any(p.key == "submit" for p in SELECTED):
+            if wanted("hot"):
                 hot = paired(
                     f"submissions (one service, {prepare.SPREAD})",
                     (project, [paths.submissions(prepared, 1, 200_000)] * ROUNDS),
                     (project, [paths.submissions(prepared, prepare.SPREAD, 300_000)] * ROUNDS),
                 )
             workers = {}
-            doubling = [p.key for p in SELECTED if p.key in ("submit", "read")]
-            if doubling:
+            if wanted("workers"):
                 # Beside the first, idle while the other is measured.
                 doubled = servers.start_project(project_db, DATA, 2, secret)
                 started.append(doubled)
@@ -124,19 +128,20 @@ def main() -> None:
                         (project, [plans[key]] * ROUNDS),
                         (doubled, [plans[key]] * ROUNDS),
                     )
-                    for key in doubling
+                    for key in ("submit", "read")
                 }
         finally:
             for process in reversed(started):
                 process.stop()
-    labels = {p.key: p.label for p in SELECTED}
+    labels = {p.key: p.label for p in paths.PATHS if p.key in ours}
     print(
         f"\nOne uvicorn worker each, `wrk -t1 -c{wrk.CONNECTIONS} -d{SECONDS}s`, median of {ROUNDS} rounds.\n"
     )
-    print(report.paths_table(labels, ours, theirs))
+    if labels:
+        print(report.paths_table(labels, ours, theirs))
+        print()
     if hot is not None:
         one, spread = hot
-        print()
         print(
             report.ratio_table(
                 "submissions (hot row)",
@@ -146,14 +151,19 @@ def main() -> None:
                 ],
             )
         )
-    if workers:
-        names = {"submit": "submit", "read": "tracked read"}
-        rows = []
-        for key, (single, double) in workers.items():
-            rows.append((f"{names[key]}, one worker", single, single))
-            rows.append((f"{names[key]}, two workers", double, single))
         print()
-        print(report.ratio_table("workers", rows))
+    if workers:
+        print(
+            report.ratio_table(
+                "workers",
+                [
+                    ("submit, one worker", workers["submit"][0], workers["submit"][0]),
+                    ("submit, two workers", workers["submit"][1], workers["submit"][0]),
+                    ("tracked read, one worker", workers["read"][0], workers["read"][0]),
+                    ("tracked read, two workers", workers["read"][1], workers["read"][0]),
+                ],
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,67 @@
+"""Who is told about a request: supervisors' addresses and webhooks, in one statement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Integer, bindparam, cast, literal, null, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.enums import Role
+from app.models.outbox import Webhook
+from app.models.user import User
+
+_SUPERVISORS = select(
+    literal("supervisor").label("who"),
+    User.email.label("address"),
+    cast(null(), Integer).label("webhook_id"),
+).where(
+    User.administration_id == bindparam("administration_id"),
+    User.role == Role.supervisor.value,
+    User.active,
+)
+_WEBHOOKS = select(literal("webhook"), Webhook.url, Webhook.id).where(
+    Webhook.administration_id == bindparam("administration_id"),
+    Webhook.active,
+    Webhook.events.contains(bindparam("events")),
+)
+_AUDIENCE = union_all(_SUPERVISORS, _WEBHOOKS)
+_HOOKS_ONLY = select(Webhook.url, Webhook.id).where(
+    Webhook.administration_id == bindparam("administration_id"),
+    Webhook.active,
+    Webhook.events.contains(bindparam("events")),
+)
+
+
+@dataclass
+class Audience:
+    supervisors: list[str] = field(default_factory=list)
+    webhooks: list[tuple[str, int]] = field(default_factory=list)  # (url, id)
+
+
+async def new_request_audience(
+    session: AsyncSession, administration_id: int, event: str
+) -> Audience:
+    """The active supervisors' emails and the active webhooks taking `event`, together."""
+    audience = Audience()
+    connection = await session.connection()  # Core's path: plain rows, no entities
+    rows = await connection.execute(
+        _AUDIENCE, {"administration_id": administration_id, "events": [event]}
+    )
+    for who, address, webhook_id in rows:
+        if who == "supervisor":
+            audience.supervisors.append(address)
+        else:
+            audience.webhooks.append((address, webhook_id))
+    return audience
+
+
+async def webhooks_for(
+    session: AsyncSession, administration_id: int, event: str
+) -> list[tuple[str, int]]:
+    """The active webhooks of an administration taking `event`: (url, id)."""
+    connection = await session.connection()
+    rows = await connection.execute(
+        _HOOKS_ONLY, {"administration_id": administration_id, "events": [event]}
+    )
+    return [(url, webhook_id) for url, webhook_id in rows]

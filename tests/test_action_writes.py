@@ -1,0 +1,53 @@
+"""A staff action reads its request once, under the row lock `apply` needs, and reads back
+only what the action changed."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from app.models.enums import Role
+from tests.factories import act, complaint, file, make_administration, make_staff
+
+
+def _requests_reads(sent: list[str]) -> list[str]:
+    return [s for s in sent if s.lstrip().startswith("SELECT requests.")]
+
+
+async def test_a_staff_action_reads_its_request_once_under_the_lock(
+    client, session, settings, engine
+):
+    admin = await make_administration(session)
+    _, staff = await make_staff(session, settings, Role.agent, admin)
+    created = await file(client, complaint(admin.code))
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        started = await act(client, created["tracking_number"], "start", staff)
+        noted = await act(client, created["tracking_number"], "note", staff, message="Vu.")
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert started.status_code == 200, started.text
+    assert noted.status_code == 200, noted.text
+    assert noted.json()["version"] == started.json()["version"] + 1
+    locks = [s for s in sent if "FOR UPDATE" in s]
+    assert len(locks) == 2  # one per action: the read is the lock
+    assert all("requests.tracking_number =" in lock for lock in locks)
+    # Besides, only the new assignee (`start` takes the request) is read back.
+    assert len(_requests_reads(sent)) <= 3
+
+
+async def test_an_assignment_shows_the_new_assignee_at_once(client, session, settings):
+    """What the action changed is read back (the shortcut skips only what is current)."""
+    admin = await make_administration(session)
+    agent, _ = await make_staff(session, settings, Role.agent, admin, full_name="Karim B.")
+    _, supervisor = await make_staff(session, settings, Role.supervisor, admin)
+    created = await file(client, complaint(admin.code))
+    assigned = await act(
+        client, created["tracking_number"], "assign", supervisor, assignee=agent.id
+    )
+    assert assigned.status_code == 200, assigned.text
+    assert "Karim B." in assigned.text

@@ -1,0 +1,102 @@
+"""Each API process keeps the catalogue it files against in memory, and drops it when the
+database's catalogue version changes: a change made anywhere shows in every process within
+`CATALOGUE_REFRESH_SECONDS`."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import update
+
+from app.main import create_app
+from app.models import Service
+from app.repositories import catalogue as repository
+from app.services.catalogue import CatalogueCache
+from tests.factories import complaint
+
+REFRESH = 5.0
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _process(live, settings, clock: FakeMonotonic) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    """An API process of its own (its own app, its own cache) on the shared database."""
+    app = create_app(settings=settings, sessionmaker=live.sessionmaker)
+    app.state.catalogue_cache = CatalogueCache(REFRESH, clock)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_a_catalogue_change_shows_in_every_process_within_the_refresh(live, settings):
+    admin = live.administration
+    clock = FakeMonotonic()
+    async with _process(live, settings, clock) as first, _process(live, settings, clock) as second:
+        assert (await first.post("/api/v1/requests", json=complaint(admin.code))).status_code == 201
+        assert (
+            await second.post("/api/v1/requests", json=complaint(admin.code))
+        ).status_code == 201
+
+        # Somewhere else, the service stops taking complaints.
+        async with live.sessionmaker() as session:
+            await session.execute(
+                update(Service)
+                .where(Service.administration_id == admin.id, Service.code == "svc")
+                .values(kinds=["observation"])
+            )
+            await session.commit()
+
+        clock.now += REFRESH
+        for process in (first, second):
+            refused = await process.post("/api/v1/requests", json=complaint(admin.code))
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["errors"][0]["code"] == "kind_not_accepted"
+
+
+async def test_within_the_refresh_a_process_files_from_memory(live, settings):
+    """The bound is the refresh: a process that checked the version a moment ago does not
+    read it again (nor the catalogue) before the refresh has passed."""
+    admin = live.administration
+    clock = FakeMonotonic()
+    async with _process(live, settings, clock) as process:
+        assert (
+            await process.post("/api/v1/requests", json=complaint(admin.code))
+        ).status_code == 201
+        async with live.sessionmaker() as session:
+            await session.execute(
+                update(Service)
+                .where(Service.administration_id == admin.id, Service.code == "svc")
+                .values(kinds=["observation"])
+            )
+            await session.commit()
+        clock.now += REFRESH / 2
+        still = await process.post("/api/v1/requests", json=complaint(admin.code))
+        assert still.status_code == 201
+        clock.now += REFRESH / 2
+        refused = await process.post("/api/v1/requests", json=complaint(admin.code))
+        assert refused.status_code == 422
+
+
+async def test_every_catalogue_change_moves_the_version_and_a_rollback_never_reuses_it(
+    live,
+):
+    admin = live.administration
+    async with live.sessionmaker() as session:
+        before = await repository.version(session)
+        await session.execute(
+            update(Service).where(Service.administration_id == admin.id).values(active=False)
+        )
+        during = await repository.version(session)
+        await session.rollback()
+    async with live.sessionmaker() as session:
+        assert await repository.version(session) == before
+        await session.execute(
+            update(Service).where(Service.administration_id == admin.id).values(active=True)
+        )
+        after = await repository.version(session)
+        await session.commit()
+    assert before < during < after

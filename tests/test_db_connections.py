@@ -1,0 +1,106 @@
+"""The app's own engine: no ping per checkout, yet a pooled connection that died while idle
+(a database restart, a proxy's idle timeout) costs the client nothing."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker
+from app.main import create_app
+
+
+async def _terminate(database_url: str, pid: int) -> None:
+    killer = create_async_engine(database_url, poolclass=NullPool)
+    async with killer.connect() as conn:
+        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await killer.dispose()
+
+
+async def test_a_connection_killed_while_idle_is_replaced_without_an_error(
+    database_url: str, settings: Settings
+) -> None:
+    one = settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0})
+    engine = create_engine(database_url, one)
+    assert not engine.pool._pre_ping  # type: ignore[attr-defined]
+    app = create_app(settings=one, sessionmaker=create_sessionmaker(engine))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            assert (await client.get("/api/v1/administrations")).status_code == 200
+            async with engine.connect() as conn:  # the pool's one connection
+                pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await _terminate(database_url, pid)
+
+            answer = await client.get("/api/v1/administrations")
+            assert answer.status_code == 200, answer.text
+            assert answer.json()
+            async with engine.connect() as conn:
+                replaced = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            assert replaced != pid
+    finally:
+        await engine.dispose()
+
+
+async def test_a_submission_on_a_killed_connection_is_filed_once(
+    database_url: str, settings: Settings
+) -> None:
+    """The retry runs the request again only when nothing reached the server: one request."""
+    one = settings.model_copy(
+        update={
+            "db_pool_size": 1,
+            "db_max_overflow": 0,
+            "submissions_per_client_per_hour": 0,
+            "acknowledgements_per_recipient_per_day": 0,
+        }
+    )
+    engine = create_engine(database_url, one)
+    app = create_app(settings=one, sessionmaker=create_sessionmaker(engine))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    body = {
+        "kind": "complaint",
+        "administration": "ACAPS",
+        "subject": "Connexion coupée",
+        "description": "Une réclamation déposée pendant une coupure de la base.",
+        "channel": "web",
+        "complainant": {"full_name": "Nadia Amrani", "email": "nadia.retry@example.ma"},
+    }
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            assert (await client.get("/api/v1/administrations")).status_code == 200
+            async with engine.connect() as conn:
+                pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await _terminate(database_url, pid)
+
+            answer = await client.post("/api/v1/requests", json=body)
+            assert answer.status_code == 201, answer.text
+            number = answer.json()["tracking_number"]
+        async with engine.connect() as conn:
+            filed = await conn.execute(
+                text("SELECT count(*) FROM requests WHERE email = 'nadia.retry@example.ma'")
+            )
+            assert filed.scalar_one() == 1
+            await conn.execute(
+                text(
+                    "DELETE FROM outbox WHERE request_id IN "
+                    "(SELECT id FROM requests WHERE tracking_number = :n)"
+                ),
+                {"n": number},
+            )
+            await conn.execute(
+                text(
+                    "DELETE FROM request_events WHERE request_id IN "
+                    "(SELECT id FROM requests WHERE tracking_number = :n)"
+                ),
+                {"n": number},
+            )
+            await conn.execute(
+                text("DELETE FROM requests WHERE tracking_number = :n"), {"n": number}
+            )
+            await conn.execute(text("DELETE FROM request_stats"))  # as the `live` fixture does
+            await conn.commit()
+    finally:
+        await engine.dispose()
