@@ -407,6 +407,21 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Aucun reçu ne porte ce code de vérification : il est peut-être falsifié ou mal saisi.",
         "ar": "لا يوجد إيصال بهذا الرمز: قد يكون مزورا أو أُدخل بشكل خاطئ.",
     },
+    "citizens.code_sent": {
+        "en": "If this contact can receive it, a code is on its way. It is valid for 10 minutes.",
+        "fr": "Si ce contact peut le recevoir, un code est en route. Il est valable 10 minutes.",
+        "ar": "إذا كانت وسيلة الاتصال هذه قادرة على استقباله، فالرمز في الطريق. صالح لمدة 10 دقائق.",
+    },
+    "code_invalid.title": {
+        "en": "Wrong or expired code",
+        "fr": "Code erroné ou expiré",
+        "ar": "رمز خاطئ أو منتهي الصلاحية",
+    },
+    "code_invalid.detail": {
+        "en": "This code is not the one sent to this contact, or it has expired or been used. Ask for a new code.",
+        "fr": "Ce code n'est pas celui envoyé à ce contact, ou il a expiré ou déjà servi. Demandez un nouveau code.",
+        "ar": "هذا الرمز ليس الرمز المرسل إلى وسيلة الاتصال هذه، أو انتهت صلاحيته أو استُعمل. اطلبوا رمزا جديدا.",
+    },
     "tracking_failed.title": {
         "en": "Request not found",
         "fr": "Demande introuvable",
@@ -875,6 +890,21 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Chikaya: new message about your request {number}.",
         "fr": "Chikaya: nouveau message sur votre demande {number}.",
         "ar": "شكاية: رسالة جديدة بخصوص طلبكم {number}.",
+    },
+    "email.one_time_code.subject": {
+        "en": "Your verification code: {code}",
+        "fr": "Votre code de vérification : {code}",
+        "ar": "رمز التحقق الخاص بكم: {code}",
+    },
+    "email.one_time_code.body": {
+        "en": "Your verification code is {code}. It is valid for {minutes} minutes and serves once. Never give it to anyone: no official will ever ask you for it. If you did not ask for it, ignore this message.",
+        "fr": "Votre code de vérification est {code}. Il est valable {minutes} minutes et ne sert qu'une fois. Ne le communiquez à personne : aucun agent ne vous le demandera. Si vous ne l'avez pas demandé, ignorez ce message.",
+        "ar": "رمز التحقق الخاص بكم هو {code}، صالح لمدة {minutes} دقيقة ولمرة واحدة. لا تعطوه لأي أحد: لن يطلبه منكم أي موظف. إذا لم تطلبوه، تجاهلوا هذه الرسالة.",
+    },
+    "sms.one_time_code": {
+        "en": "Chikaya: your verification code is {code} (valid {minutes} min). Never share it.",
+        "fr": "Chikaya: votre code de vérification est {code} (valable {minutes} min). Ne le partagez jamais.",
+        "ar": "شكاية: رمز التحقق الخاص بكم هو {code} (صالح {minutes} دقيقة). لا تشاركوه مع أحد.",
     },
     "sms.contact_changed": {
         "en": "Chikaya: the contact of your request {number} was changed to {contact}.",

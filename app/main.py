@@ -36,6 +36,7 @@ from app.routers import (
     backoffice,
     catalogue,
     challenges,
+    citizens,
     faq,
     health,
     lifecycle,
@@ -191,6 +192,7 @@ def create_app(
         open311,
         problems,
         users,
+        citizens,
     )
     for module in modules:
         app.include_router(module.router)

@@ -71,6 +71,9 @@ class Request(CreatedAt, Base):
             postgresql_where=text("state IN ('answered', 'acknowledged')"),
         ),
         Index("ix_requests_search", "search_vector", postgresql_using="gin"),
+        # A citizen's own requests, newest first, by the contact they verified (one comparison).
+        Index("ix_requests_email_lower", text("lower(email)"), "created_at", "id"),
+        Index("ix_requests_phone", "phone", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -50,6 +50,10 @@ class Actor:
     user_id: int | None = None
     administration_id: int | None = None
     request_id: int | None = None  # the one request a citizen's tracking token opens
+    # A citizen session (one-time code): the verified contact, whose requests it opens.
+    # `email` is lower-cased, `phone` in E.164, as `visibility` and the listing compare them.
+    email: str | None = None
+    phone: str | None = None
 
     @property
     def is_staff(self) -> bool:

@@ -36,6 +36,8 @@ def _add(
     now: datetime,
     request_id: int | None = None,
     webhook_id: int | None = None,
+    priority: int = 0,
+    expires_at: datetime | None = None,
 ) -> None:
     session.add(
         OutboxMessage(
@@ -50,6 +52,8 @@ def _add(
             attempts=0,
             next_attempt_at=now,
             created_at=now,
+            priority=priority,
+            expires_at=expires_at,
         )
     )
 
@@ -322,6 +326,41 @@ async def contact_changed(
             now=now,
             request_id=request.id,
         )
+
+
+def one_time_code(
+    session: AsyncSession,
+    *,
+    channel: str,
+    recipient: str,
+    code: str,
+    language: Language,
+    now: datetime,
+    expires_at: datetime,
+) -> None:
+    """A citizen's one-time code: ahead of the recipient's older messages (a priority), and
+    dropped unsent at its expiry."""
+    params = {"code": code, "minutes": str(round((expires_at - now).total_seconds() / 60))}
+    if channel == "email":
+        mail = templates.email("one_time_code", language, **params)
+        payload: dict[str, Any] = {
+            "subject": mail.subject,
+            "text": mail.text,
+            "html": mail.html,
+            "language": language,
+        }
+    else:
+        payload = {"text": templates.sms("one_time_code", language, **params), "language": language}
+    _add(
+        session,
+        channel=channel,
+        event="one_time_code",
+        recipient=recipient,
+        payload=payload,
+        now=now,
+        priority=1,
+        expires_at=expires_at,
+    )
 
 
 async def remind_reopen_windows(
