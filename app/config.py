@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     otp_sends_per_contact_per_client: int = 3  # per code lifetime; 429 past it
     otp_requests_per_client_per_hour: int = 10  # 0 = no ceiling; X-Altcha passes it
     otp_sends_per_contact_per_day: int = 10  # past it answered the same, not sent
+    citizen_export_max_requests: int = 100  # the most recent; the export says it is truncated
 
     # Staff accounts: password bounds, one-time reset links, the TOTP second factor.
     password_min_length: int = 12

@@ -412,6 +412,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Si ce contact peut le recevoir, un code est en route. Il est valable 10 minutes.",
         "ar": "إذا كانت وسيلة الاتصال هذه قادرة على استقباله، فالرمز في الطريق. صالح لمدة 10 دقائق.",
     },
+    "citizens.export_truncated": {
+        "en": "Only your {count} most recent requests are in this export; every request stays listed by GET /api/v1/citizens/me/requests and readable one by one.",
+        "fr": "Seules vos {count} demandes les plus récentes figurent dans cet export ; toutes restent listées par GET /api/v1/citizens/me/requests et lisibles une à une.",
+        "ar": "لا يتضمن هذا التصدير سوى أحدث {count} من طلباتكم؛ تبقى جميع الطلبات مدرجة عبر GET /api/v1/citizens/me/requests ويمكن الاطلاع عليها واحدا واحدا.",
+    },
     "code_invalid.title": {
         "en": "Wrong or expired code",
         "fr": "Code erroné ou expiré",
@@ -749,6 +754,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Ajouter un contact",
         "ar": "إضافة وسيلة اتصال",
     },
+    "action.rectify": {
+        "en": "Correct my details",
+        "fr": "Rectifier mes données",
+        "ar": "تصحيح بياناتي",
+    },
     # --- a state inside a sentence: "your request ... is now: {state}". The Arabic agrees with
     # طلبكم (masculine), the French with demande (feminine); both in lower case.
     "state.submitted.in_sentence": {"en": "submitted", "fr": "déposée", "ar": "مودع"},
@@ -905,6 +915,21 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Chikaya: your verification code is {code} (valid {minutes} min). Never share it.",
         "fr": "Chikaya: votre code de vérification est {code} (valable {minutes} min). Ne le partagez jamais.",
         "ar": "شكاية: رمز التحقق الخاص بكم هو {code} (صالح {minutes} دقيقة). لا تشاركوه مع أحد.",
+    },
+    "email.contact_corrected.subject": {
+        "en": "The contact details of your request {number} were changed",
+        "fr": "Les coordonnées de votre demande {number} ont été modifiées",
+        "ar": "تم تغيير وسيلة الاتصال الخاصة بطلبكم رقم {number}",
+    },
+    "email.contact_corrected.body": {
+        "en": "The contact details of your request no. {number} to {administration} were corrected with a code sent to the new contact; its messages now go to: {contact}. If you did not do this, contact {administration} with this number.",
+        "fr": "Les coordonnées de votre demande n° {number} auprès de {administration} ont été rectifiées avec un code envoyé au nouveau contact ; ses messages iront désormais à : {contact}. Si vous n'en êtes pas à l'origine, contactez {administration} en indiquant ce numéro.",
+        "ar": "تم تصحيح وسيلة الاتصال الخاصة بطلبكم رقم {number} لدى {administration} برمز أُرسل إلى وسيلة الاتصال الجديدة، وستصل الرسائل المتعلقة به من الآن إلى: {contact}. إذا لم تقوموا بذلك، اتصلوا بـ{administration} مع ذكر رقم طلبكم.",
+    },
+    "sms.contact_corrected": {
+        "en": "Chikaya: the contact of your request {number} was corrected to {contact}. Not you? Contact {administration}.",
+        "fr": "Chikaya: le contact de votre demande {number} a été rectifié en {contact}. Pas vous ? Contactez {administration}.",
+        "ar": "شكاية: تم تصحيح وسيلة الاتصال لطلبكم {number} إلى {contact}. لستم من قام بذلك؟ اتصلوا بـ{administration}.",
     },
     "sms.contact_changed": {
         "en": "Chikaya: the contact of your request {number} was changed to {contact}.",

@@ -17,7 +17,8 @@ from app.main import create_app
 from app.models.outbox import OutboxMessage
 from app.services import auth, clock
 from app.services.dispatcher import drain
-from tests.factories import complaint, file
+from tests import documents
+from tests.factories import act, complaint, file
 from tests.servers import SmtpServer, free_port
 
 OTP = "/api/v1/citizens/otp"
@@ -258,3 +259,122 @@ async def test_a_forged_citizen_token_opens_nothing(client, settings):
     token = auth._encode({"typ": "citizen", "sub": "nonsense"}, 60, settings)
     assert (await client.get(MINE, headers=bearer(token))).status_code == 401
     assert (await client.get(MINE)).status_code == 401
+
+
+async def test_export_and_correction_walk(live, mail, smtp):
+    """Two requests filed with one email, a code received and used, both listed and exported,
+    the contact corrected with a code sent to the new one, and the old one told."""
+    email, new_email = unique_email(), unique_email()
+    body = complaint(live.administration.code)
+    body["complainant"] = {"full_name": "Amina Test", "email": email}
+    first = await file(live.client, body)
+    second = await file(live.client, body)
+    number = first["tracking_number"]
+    assert (await act(live.client, number, "start", live.staff)).status_code == 200
+    await act(live.client, number, "note", live.staff, message="Note interne")
+    await act(live.client, number, "answer", live.staff, message="Votre dossier est réglé.")
+    uploaded = await live.client.post(
+        f"/api/v1/requests/{number}/attachments",
+        files=[("files", ("constat.pdf", documents.pdf(), "application/pdf"))],
+        headers=first["auth"],
+    )
+    assert uploaded.status_code == 201, uploaded.text
+
+    token = (
+        await live.client.post(
+            SESSION,
+            json={"email": email, "code": await ask_code(live.client, live, mail, smtp, email)},
+        )
+    ).json()["access_token"]
+    rated = await live.client.put(
+        f"/api/v1/requests/{number}/rating", json={"score": 4}, headers=bearer(token)
+    )
+    assert rated.status_code == 200, rated.text
+
+    export = await live.client.get("/api/v1/citizens/me/export", headers=bearer(token))
+    assert export.status_code == 200, export.text
+    assert export.headers["Cache-Control"] == "no-store"
+    data = export.json()
+    assert data["truncated"] is False
+    assert data["note"] is None
+    by_number = {r["request"]["tracking_number"]: r for r in data["requests"]}
+    assert set(by_number) == {number, second["tracking_number"]}
+    answered = by_number[number]
+    assert answered["request"]["rating"]["score"] == 4
+    assert answered["request"]["complainant"]["full_name"] == "Amina Test"
+    history = [e["action"] for e in answered["request"]["history"]]
+    assert "answer" in history
+    assert "note" not in history  # internal events never leave
+    assert [m["body"] for m in answered["messages"]] == ["Votre dossier est réglé."]
+    [attachment] = answered["attachments"]
+    assert attachment["content_type"] == "application/pdf"
+    link = await live.client.get(attachment["download_url"], headers=bearer(token))
+    assert link.status_code == 200
+
+    # A new email needs the code sent to it; without one, a 422 on `code`.
+    missing = await live.client.patch(
+        "/api/v1/citizens/me", json={"email": new_email}, headers=bearer(token)
+    )
+    assert missing.status_code == 422
+    assert [e["field"] for e in missing.json()["errors"]] == ["code"]
+    new_code = await ask_code(live.client, live, mail, smtp, new_email)
+    wrong = f"{(int(new_code) + 1) % 1_000_000:06d}"
+    refused = await live.client.patch(
+        "/api/v1/citizens/me", json={"email": new_email, "code": wrong}, headers=bearer(token)
+    )
+    assert (refused.status_code, refused.json()["code"]) == (400, "code_invalid")
+    smtp.messages.clear()
+    corrected = await live.client.patch(
+        "/api/v1/citizens/me",
+        json={"full_name": "Amina El Test", "email": new_email, "code": new_code},
+        headers=bearer(token),
+    )
+    assert corrected.status_code == 200, corrected.text
+    assert corrected.json()["updated"] == 2
+    new_token = corrected.json()["access_token"]
+
+    # The old address is told, once per request, with the new one masked.
+    await drain(live.sessionmaker, mail)
+    told = [m for m in smtp.messages if m["To"].lower() == email.lower()]
+    assert len(told) == 2
+    assert all("changed" in str(m["Subject"]) for m in told)
+    assert all(new_email not in str(m) for m in told)
+
+    # The old session opens nothing more; the new one opens both, corrected, each recorded.
+    assert (await live.client.get(MINE, headers=bearer(token))).json()["items"] == []
+    view = await live.client.get(f"/api/v1/requests/{number}", headers=bearer(new_token))
+    assert view.status_code == 200
+    assert view.json()["complainant"]["full_name"] == "Amina El Test"
+    assert view.json()["complainant"]["email"].lower() == new_email.lower()
+    assert view.json()["history"][-1]["action"] == "rectify"
+    assert "rectify" not in view.json()["allowed_actions"]
+    mine = (await live.client.get(MINE, headers=bearer(new_token))).json()["items"]
+    assert len(mine) == 2
+
+
+async def test_export_is_capped_with_a_note(live, mail, smtp):
+    email = unique_email()
+    body = complaint(live.administration.code)
+    body["complainant"] = {"full_name": "Amina Test", "email": email}
+    for _ in range(3):
+        await file(live.client, body)
+    capped = mail.model_copy(update={"citizen_export_max_requests": 2})
+    async with live.client_for(capped) as client:
+        code = await ask_code(client, live, mail, smtp, email)
+        token = (await client.post(SESSION, json={"email": email, "code": code})).json()
+        export = await client.get(
+            "/api/v1/citizens/me/export", headers=bearer(token["access_token"])
+        )
+    data = export.json()
+    assert len(data["requests"]) == 2
+    assert data["truncated"] is True
+    assert "2" in data["note"]
+
+
+async def test_tracking_and_staff_tokens_cannot_correct(live):
+    filed = await file(live.client, complaint(live.administration.code))
+    for headers in (filed["auth"], live.staff):
+        response = await live.client.patch(
+            "/api/v1/citizens/me", json={"full_name": "Quelqu'un"}, headers=headers
+        )
+        assert response.status_code == 403

@@ -22,7 +22,15 @@ from app.routers import make_router
 from app.routers.challenges import ChallengeKey
 from app.routers.requests import Altcha
 from app.schemas.auth import TokenOut
-from app.schemas.citizens import CodeSent, ContactIn, MyRequestsPage, SessionIn
+from app.schemas.citizens import (
+    CitizenExport,
+    CitizenPatch,
+    CitizenUpdated,
+    CodeSent,
+    ContactIn,
+    MyRequestsPage,
+    SessionIn,
+)
 from app.services import auth, citizens, clock, otp
 
 router = make_router(prefix="/api/v1/citizens", tags=["citizens"])
@@ -104,3 +112,43 @@ async def my_requests(
     number (a lost one is found again here). The session token opens each of them as a
     tracking token does. Keyset pagination: pass `next_cursor` back as `cursor`."""
     return await citizens.my_requests(session, actor, cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/me/export",
+    summary="All my data, as JSON",
+    operation_id="exportMyData",
+    responses=error_responses(*_SESSION_ERRORS),
+)
+async def export_my_data(
+    session: Session, settings: AppSettings, actor: CitizenSession
+) -> CitizenExport:
+    """Law 09-08, right of access: every request bearing the verified contact, newest first,
+    with its details, public history, conversation (never internal notes), documents
+    (metadata and download links, opened by this session's token) and rating. At most
+    `CITIZEN_EXPORT_MAX_REQUESTS` requests: past that, `truncated` is true and `note` says
+    how to read the others."""
+    return await citizens.export(session, actor, settings=settings, now=clock.now())
+
+
+@router.patch(
+    "/me",
+    summary="Correct my name or contact",
+    operation_id="updateMe",
+    responses=error_responses(*_SESSION_ERRORS, ValidationFailed, CodeInvalid, TooManyAttempts),
+)
+async def update_me(
+    body: CitizenPatch,
+    session: Session,
+    settings: AppSettings,
+    actor: CitizenSession,
+    client: ClientAddress,
+) -> CitizenUpdated:
+    """Law 09-08, right of rectification, on every request bearing the verified contact:
+    `full_name`, and/or a new `email` or `phone` with the `code` sent to it by
+    `POST /api/v1/citizens/otp` (`code_invalid` when wrong). Each request records a
+    `rectify` event; the contact replaced is told. When the session's own contact is
+    replaced, the answer carries a session for the new one."""
+    return await citizens.rectify(
+        session, actor, body, client=client, settings=settings, now=clock.now()
+    )

@@ -285,9 +285,12 @@ async def contact_changed(
     old_email: str | None,
     old_phone: str | None,
     now: datetime,
+    *,
+    template: str = "contact_changed",
 ) -> None:
     """Tell the previous contact of a request that it was replaced: whoever held it can no
-    longer follow the request and must know. The new contact is shown masked, never in full."""
+    longer follow the request and must know. The new contact is shown masked, never in full.
+    `template` "contact_corrected" when the citizen corrected it themself."""
     administration = await session.get_one(Administration, request.administration_id)
     language = _language(request)
     masked = [mask_email(request.email)] if request.email else []
@@ -298,11 +301,11 @@ async def contact_changed(
         "contact": ", ".join(masked),
     }
     if old_email:
-        mail = templates.email("contact_changed", language, **params)
+        mail = templates.email(template, language, **params)
         _add(
             session,
             channel="email",
-            event="contact_changed",
+            event=template,
             recipient=old_email,
             payload={
                 "subject": mail.subject,
@@ -317,10 +320,10 @@ async def contact_changed(
         _add(
             session,
             channel="sms",
-            event="contact_changed",
+            event=template,
             recipient=old_phone,
             payload={
-                "text": templates.sms("contact_changed", language, **params),
+                "text": templates.sms(template, language, **params),
                 "language": language,
             },
             now=now,
