@@ -20,6 +20,7 @@ from app.services.dispatcher import drain
 from tests import documents
 from tests.factories import act, complaint, file
 from tests.servers import SmtpServer, free_port
+from tests.test_ceilings import solved
 
 OTP = "/api/v1/citizens/otp"
 SESSION = "/api/v1/citizens/session"
@@ -378,3 +379,22 @@ async def test_tracking_and_staff_tokens_cannot_correct(live):
             "/api/v1/citizens/me", json={"full_name": "Quelqu'un"}, headers=headers
         )
         assert response.status_code == 403
+
+
+async def test_asking_codes_past_the_client_ceiling_takes_a_challenge(live, settings):
+    ceiling = settings.model_copy(
+        update={"otp_requests_per_client_per_hour": 1, "challenge_max_number": 2000}
+    )
+    async with live.client_for(ceiling) as client:
+        assert (await client.post(OTP, json={"email": unique_email()})).status_code == 202
+        refused = await client.post(OTP, json={"email": unique_email()})
+        assert (refused.status_code, refused.json()["code"]) == (429, "too_many_attempts")
+        solution = await solved(client)
+        passed = await client.post(
+            OTP, json={"email": unique_email()}, headers={"X-Altcha": solution}
+        )
+        assert passed.status_code == 202
+        reused = await client.post(
+            OTP, json={"email": unique_email()}, headers={"X-Altcha": solution}
+        )
+        assert reused.json()["code"] == "challenge_used"
