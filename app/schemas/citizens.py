@@ -142,7 +142,7 @@ class CitizenPatch(BaseModel):
 
 
 class CitizenUpdated(BaseModel):
-    updated: int = Field(description="How many requests were corrected.")
+    updated: int = Field(description="How many requests were changed (the others held it already).")
     access_token: str | None = Field(
         default=None,
         description="A new session for the new contact, when the session's own one changed.",

@@ -165,6 +165,7 @@ async def rectify(
             )
         ).all()
     )
+    updated = 0
     for request_id in ids:
         request = await session.get_one(Request, request_id)
         old_email, old_phone = request.email, request.phone
@@ -189,6 +190,7 @@ async def rectify(
             session, request, Action.rectify, actor, data, settings=settings, now=now
         )
         request.search_text = requests_service.search_text(request)
+        updated += 1
         told_email = old_email if "email" in changed else None
         told_phone = old_phone if "phone" in changed else None
         if told_email or told_phone:
@@ -196,7 +198,7 @@ async def rectify(
                 session, request, told_email, told_phone, now, template="contact_corrected"
             )
     await session.flush()
-    answer = CitizenUpdated(updated=len(ids))
+    answer = CitizenUpdated(updated=updated)
     # The session's own contact replaced: it would open nothing more; a new one for the new.
     if new_contact is not None and (
         (actor.email is not None and new_contact.channel == "email")
