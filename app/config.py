@@ -90,6 +90,17 @@ class Settings(BaseSettings):
 
     idempotency_ttl_hours: int = 24
 
+    # Citizens' one-time codes (a session over every request of a verified email or phone).
+    citizen_token_ttl_seconds: int = 1800
+    otp_ttl_seconds: int = 600
+    otp_failures_per_contact: int = 5  # wrong codes per (contact, client) per code lifetime
+    otp_failures_per_client: int = 20
+    otp_slowdown_after: int = 20  # wrong codes on one contact from every client together
+    otp_sends_per_contact_per_client: int = 3  # per code lifetime; 429 past it
+    otp_requests_per_client_per_hour: int = 10  # 0 = no ceiling; X-Altcha passes it
+    otp_sends_per_contact_per_day: int = 10  # past it answered the same, not sent
+    citizen_export_max_requests: int = 100  # the most recent; the export says it is truncated
+
     # Staff accounts: password bounds, one-time reset links, the TOTP second factor.
     password_min_length: int = 12
     password_max_length: int = 128  # argon2 hashes any length; bound the work per attempt

@@ -28,7 +28,15 @@ staff_oauth2 = OAuth2PasswordBearer(
 )
 tracking_bearer = HTTPBearer(
     scheme_name="TrackingToken",
-    description="Citizens: the token of `POST /api/v1/tracking` (or of the submission's answer).",
+    description="Citizens: the token of `POST /api/v1/tracking` (or of the submission's answer), "
+    "which opens one request; or a citizen session of `POST /api/v1/citizens/session`, which "
+    "opens every request bearing its verified email or phone.",
+    auto_error=False,
+)
+citizen_bearer = HTTPBearer(
+    scheme_name="CitizenSession",
+    description="Citizens: the token of `POST /api/v1/citizens/session` (a one-time code sent "
+    "to an email or phone), valid for every request bearing that verified contact.",
     auto_error=False,
 )
 
@@ -67,6 +75,16 @@ async def get_settings(request: Request) -> Settings:
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
+def _citizen_session(claims: dict[str, object]) -> Actor:
+    """A citizen session: no request id (it is no tracking token), the verified contact."""
+    channel, _, contact = str(claims["sub"]).partition(":")
+    if not contact or channel not in ("email", "sms"):
+        raise InvalidToken()
+    if channel == "email":
+        return Actor(role=Role.citizen, email=contact)
+    return Actor(role=Role.citizen, phone=contact)
+
+
 async def optional_actor(
     session: Session,
     settings: AppSettings,
@@ -76,6 +94,8 @@ async def optional_actor(
     if not token:
         return None
     claims = auth.decode(token, settings)
+    if claims["typ"] == "citizen":
+        return _citizen_session(claims)
     try:
         subject = int(claims["sub"])
     except (TypeError, ValueError):
@@ -107,6 +127,14 @@ async def optional_citizen(
     session: Session,
     settings: AppSettings,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(tracking_bearer)],
+) -> Actor | None:
+    return await optional_actor(session, settings, bearer.credentials if bearer else None, None)
+
+
+async def optional_citizen_session(
+    session: Session,
+    settings: AppSettings,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(citizen_bearer)],
 ) -> Actor | None:
     return await optional_actor(session, settings, bearer.credentials if bearer else None, None)
 
@@ -164,7 +192,23 @@ async def require_operator(actor: StaffActor) -> Actor:
     return actor
 
 
+async def require_citizen_session_token(
+    actor: Annotated[Actor | None, Depends(optional_citizen_session)],
+) -> Actor:
+    return _required(actor)
+
+
+async def require_citizen_session(
+    actor: Annotated[Actor, Depends(require_citizen_session_token)],
+) -> Actor:
+    """Only a citizen session: a tracking token (one request) or a staff token is refused."""
+    if actor.role is not Role.citizen or (actor.email is None and actor.phone is None):
+        raise Forbidden()
+    return actor
+
+
 CurrentCitizen = Annotated[Actor, Depends(require_citizen)]
+CitizenSession = Annotated[Actor, Depends(require_citizen_session)]
 CurrentStaff = Annotated[Actor, Depends(require_staff)]
 AdministrationStaff = Annotated[Actor, Depends(require_administration_staff)]
 CurrentOperator = Annotated[Actor, Depends(require_operator)]
@@ -191,7 +235,7 @@ NationalAdmin = Annotated[Actor, Depends(require_national_admin)]
 
 # Dependencies that read a token without demanding one: an operation reaching one of them other
 # than through a `require_*` accepts anonymous callers too.
-_OPTIONAL = {optional_actor, optional_staff, optional_citizen}
+_OPTIONAL = {optional_actor, optional_staff, optional_citizen, optional_citizen_session}
 
 
 def anonymous_allowed(dependant: Dependant) -> bool:

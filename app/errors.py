@@ -88,6 +88,13 @@ class TrackingFailed(DomainError):
     keep_changes = True
 
 
+class CodeInvalid(DomainError):
+    """A one-time code that is wrong, expired or spent (the same answer for each)."""
+
+    status, code = 400, "code_invalid"
+    keep_changes = True  # the failed attempt is counted
+
+
 class Unauthorized(DomainError):
     status, code = 401, "unauthorized"
 

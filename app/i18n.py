@@ -407,6 +407,26 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Aucun reçu ne porte ce code de vérification : il est peut-être falsifié ou mal saisi.",
         "ar": "لا يوجد إيصال بهذا الرمز: قد يكون مزورا أو أُدخل بشكل خاطئ.",
     },
+    "citizens.code_sent": {
+        "en": "If this contact can receive it, a code is on its way. It is valid for 10 minutes.",
+        "fr": "Si ce contact peut le recevoir, un code est en route. Il est valable 10 minutes.",
+        "ar": "إذا كانت وسيلة الاتصال هذه قادرة على استقباله، فالرمز في الطريق. صالح لمدة 10 دقائق.",
+    },
+    "citizens.export_truncated": {
+        "en": "Only your {count} most recent requests are in this export; every request stays listed by GET /api/v1/citizens/me/requests and readable one by one.",
+        "fr": "Seules vos {count} demandes les plus récentes figurent dans cet export ; toutes restent listées par GET /api/v1/citizens/me/requests et lisibles une à une.",
+        "ar": "لا يتضمن هذا التصدير سوى أحدث {count} من طلباتكم؛ تبقى جميع الطلبات مدرجة عبر GET /api/v1/citizens/me/requests ويمكن الاطلاع عليها واحدا واحدا.",
+    },
+    "code_invalid.title": {
+        "en": "Wrong or expired code",
+        "fr": "Code erroné ou expiré",
+        "ar": "رمز خاطئ أو منتهي الصلاحية",
+    },
+    "code_invalid.detail": {
+        "en": "This code is not the one sent to this contact, or it has expired or been used. Ask for a new code.",
+        "fr": "Ce code n'est pas celui envoyé à ce contact, ou il a expiré ou déjà servi. Demandez un nouveau code.",
+        "ar": "هذا الرمز ليس الرمز المرسل إلى وسيلة الاتصال هذه، أو انتهت صلاحيته أو استُعمل. اطلبوا رمزا جديدا.",
+    },
     "tracking_failed.title": {
         "en": "Request not found",
         "fr": "Demande introuvable",
@@ -759,6 +779,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Ajouter un contact",
         "ar": "إضافة وسيلة اتصال",
     },
+    "action.rectify": {
+        "en": "Correct my details",
+        "fr": "Rectifier mes données",
+        "ar": "تصحيح بياناتي",
+    },
     # --- a state inside a sentence: "your request ... is now: {state}". The Arabic agrees with
     # طلبكم (masculine), the French with demande (feminine); both in lower case.
     "state.submitted.in_sentence": {"en": "submitted", "fr": "déposée", "ar": "مودع"},
@@ -900,6 +925,36 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Chikaya: new message about your request {number}.",
         "fr": "Chikaya: nouveau message sur votre demande {number}.",
         "ar": "شكاية: رسالة جديدة بخصوص طلبكم {number}.",
+    },
+    "email.one_time_code.subject": {
+        "en": "Your verification code: {code}",
+        "fr": "Votre code de vérification : {code}",
+        "ar": "رمز التحقق الخاص بكم: {code}",
+    },
+    "email.one_time_code.body": {
+        "en": "Your verification code is {code}. It is valid for {minutes} minutes and serves once. Never give it to anyone: no official will ever ask you for it. If you did not ask for it, ignore this message.",
+        "fr": "Votre code de vérification est {code}. Il est valable {minutes} minutes et ne sert qu'une fois. Ne le communiquez à personne : aucun agent ne vous le demandera. Si vous ne l'avez pas demandé, ignorez ce message.",
+        "ar": "رمز التحقق الخاص بكم هو {code}، صالح لمدة {minutes} دقيقة ولمرة واحدة. لا تعطوه لأي أحد: لن يطلبه منكم أي موظف. إذا لم تطلبوه، تجاهلوا هذه الرسالة.",
+    },
+    "sms.one_time_code": {
+        "en": "Chikaya: your verification code is {code} (valid {minutes} min). Never share it.",
+        "fr": "Chikaya: votre code de vérification est {code} (valable {minutes} min). Ne le partagez jamais.",
+        "ar": "شكاية: رمز التحقق الخاص بكم هو {code} (صالح {minutes} دقيقة). لا تشاركوه مع أحد.",
+    },
+    "email.contact_corrected.subject": {
+        "en": "The contact details of your request {number} were changed",
+        "fr": "Les coordonnées de votre demande {number} ont été modifiées",
+        "ar": "تم تغيير وسيلة الاتصال الخاصة بطلبكم رقم {number}",
+    },
+    "email.contact_corrected.body": {
+        "en": "The contact details of your request no. {number} to {administration} were corrected with a code sent to the new contact; its messages now go to: {contact}. If you did not do this, contact {administration} with this number.",
+        "fr": "Les coordonnées de votre demande n° {number} auprès de {administration} ont été rectifiées avec un code envoyé au nouveau contact ; ses messages iront désormais à : {contact}. Si vous n'en êtes pas à l'origine, contactez {administration} en indiquant ce numéro.",
+        "ar": "تم تصحيح وسيلة الاتصال الخاصة بطلبكم رقم {number} لدى {administration} برمز أُرسل إلى وسيلة الاتصال الجديدة، وستصل الرسائل المتعلقة به من الآن إلى: {contact}. إذا لم تقوموا بذلك، اتصلوا بـ{administration} مع ذكر رقم طلبكم.",
+    },
+    "sms.contact_corrected": {
+        "en": "Chikaya: the contact of your request {number} was corrected to {contact}. Not you? Contact {administration}.",
+        "fr": "Chikaya: le contact de votre demande {number} a été rectifié en {contact}. Pas vous ? Contactez {administration}.",
+        "ar": "شكاية: تم تصحيح وسيلة الاتصال لطلبكم {number} إلى {contact}. لستم من قام بذلك؟ اتصلوا بـ{administration}.",
     },
     "sms.contact_changed": {
         "en": "Chikaya: the contact of your request {number} was changed to {contact}.",

@@ -36,6 +36,7 @@ from app.routers import (
     backoffice,
     catalogue,
     challenges,
+    citizens,
     faq,
     health,
     lifecycle,
@@ -195,6 +196,7 @@ def create_app(
         privacy,
         problems,
         users,
+        citizens,
     )
     for module in modules:
         app.include_router(module.router)

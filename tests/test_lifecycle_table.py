@@ -91,11 +91,15 @@ INFORMATION = {
     A.note: at(lifecycle.states_of(Kind.information_request), STAFF),
     A.attach: at(OPEN | {S.answered, S.appealed}, STAFF | {R.citizen}),
 }
+# Law 09-08: the citizen corrects their name or contact, whatever the state (issue 11).
 EXPECTED = {
-    Kind.complaint: COMPLAINT,
-    Kind.observation: ACKNOWLEDGED,
-    Kind.suggestion: ACKNOWLEDGED,
-    Kind.information_request: INFORMATION,
+    kind: {**table, A.rectify: at(lifecycle.states_of(kind), {R.citizen})}
+    for kind, table in (
+        (Kind.complaint, COMPLAINT),
+        (Kind.observation, ACKNOWLEDGED),
+        (Kind.suggestion, ACKNOWLEDGED),
+        (Kind.information_request, INFORMATION),
+    )
 }
 CASES = [
     (kind, state, action)

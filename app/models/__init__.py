@@ -3,6 +3,7 @@
 from app.models.attachment import Attachment
 from app.models.base import Base
 from app.models.catalogue import Administration, CatalogueChange, Service
+from app.models.citizen import VerificationCode
 from app.models.integration import ApiKey, FaqEntry, RequestStats
 from app.models.outbox import OutboxMessage, Webhook
 from app.models.request import Message, Request, RequestEvent
@@ -26,5 +27,6 @@ __all__ = [
     "ThrottleCounter",
     "UsedChallenge",
     "User",
+    "VerificationCode",
     "Webhook",
 ]

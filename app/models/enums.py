@@ -45,6 +45,8 @@ class Action(StrEnum):
     # Not in any lifecycle table: events that change no state but belong to the history.
     submit = "submit"
     attach_contact = "attach_contact"
+    # The citizen corrects their name or contact (law 09-08, right of rectification).
+    rectify = "rectify"
 
 
 class Role(StrEnum):

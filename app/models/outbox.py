@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     Uuid,
@@ -34,7 +35,7 @@ class OutboxMessage(CreatedAt, Base):
     __tablename__ = "outbox"
     __table_args__ = (
         CheckConstraint("channel IN ('email', 'sms', 'webhook')", name="channel"),
-        CheckConstraint("status IN ('pending', 'sent', 'parked')", name="status"),
+        CheckConstraint("status IN ('pending', 'sent', 'parked', 'expired')", name="status"),
         # The dispatcher's claim: pending rows of one channel, due first.
         Index(
             "ix_outbox_due",
@@ -51,6 +52,12 @@ class OutboxMessage(CreatedAt, Base):
             postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_outbox_parked", "id", postgresql_where=text("status = 'parked'")),
+        # Messages that are worthless after a moment (one-time codes), dropped at expiry.
+        Index(
+            "ix_outbox_expiring",
+            "expires_at",
+            postgresql_where=text("status = 'pending' AND expires_at IS NOT NULL"),
+        ),
         Index("ix_outbox_request", "request_id"),
     )
 
@@ -67,6 +74,10 @@ class OutboxMessage(CreatedAt, Base):
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    # A message of higher priority goes ahead of its recipient's older pending ones (a one-time
+    # code must not wait behind a backlog); one with `expires_at` is never sent after it.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    expires_at: Mapped[datetime | None]
 
 
 class Webhook(CreatedAt, Base):

@@ -79,6 +79,9 @@ class Request(CreatedAt, Base):
             "closed_at",
             postgresql_where=text("state IN ('closed', 'rejected') AND anonymized_at IS NULL"),
         ),
+        # A citizen's own requests, newest first, by the contact they verified (one comparison).
+        Index("ix_requests_email_lower", text("lower(email)"), "created_at", "id"),
+        Index("ix_requests_phone", "phone", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

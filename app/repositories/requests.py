@@ -51,11 +51,18 @@ _events = RequestEvent.__table__
 
 
 def visible_to(role: Role) -> ColumnElement[bool]:
-    """SQL twin of `services.requests.can_see`: the request rows `role` may read, with the
-    actor's ids as bind parameters (`request_id`, `administration_id`)."""
+    """SQL twin of `services.visibility.can_see`: the request rows `role` may read, with the
+    actor's ids as bind parameters (`request_id`, `administration_id`, and a citizen
+    session's verified `email` or `phone`; those left NULL match nothing)."""
     match role:
         case Role.citizen:
-            return Request.id == bindparam("request_id")
+            # A tracking token names its request; a citizen session, its verified contact
+            # (the same comparison as its listing, served by `ix_requests_email_lower`).
+            return or_(
+                Request.id == bindparam("request_id"),
+                func.lower(Request.email) == bindparam("email"),
+                Request.phone == bindparam("phone"),
+            )
         case Role.agent | Role.supervisor | Role.integration:
             return Request.administration_id == bindparam("administration_id")
         case Role.operator:
@@ -201,14 +208,23 @@ async def get_detail(
     *,
     request_id: int | None = None,
     administration_id: int | None = None,
+    email: str | None = None,
+    phone: str | None = None,
 ) -> Row[Any] | None:
     """The request `number` with everything its detail view shows, if `role` (with the
-    actor's `request_id`/`administration_id`) may see it: one statement."""
+    actor's `request_id`/`administration_id`, or a citizen session's contact) may see it:
+    one statement."""
     stmt = _DETAIL_BY_NUMBER.get(role)
     if stmt is None:
         return None
     connection = await session.connection()
-    params = {"number": number, "request_id": request_id, "administration_id": administration_id}
+    params = {
+        "number": number,
+        "request_id": request_id,
+        "administration_id": administration_id,
+        "email": email,
+        "phone": phone,
+    }
     row: Row[Any] | None = (await connection.execute(stmt, params)).one_or_none()
     return row
 

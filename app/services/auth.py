@@ -1,4 +1,4 @@
-"""Passwords (argon2) and bearer tokens (signed JWT) for staff and for tracked requests."""
+"""Passwords (argon2) and bearer tokens (signed JWT) for staff, tracked requests and citizens."""
 
 from __future__ import annotations
 
@@ -58,6 +58,16 @@ def tracking_token(request_id: int, tracking_number: str, settings: Settings) ->
     )
 
 
+def citizen_token(channel: str, contact: str, settings: Settings) -> str:
+    """A session of the citizen who proved they hold `contact` (`channel` "email" or "sms"):
+    it opens every request bearing that contact, and nothing else."""
+    return _encode(
+        {"typ": "citizen", "sub": f"{channel}:{contact}"},
+        settings.citizen_token_ttl_seconds,
+        settings,
+    )
+
+
 def decode(token: str, settings: Settings) -> dict[str, Any]:
     try:
         claims: dict[str, Any] = jwt.decode(
@@ -68,6 +78,6 @@ def decode(token: str, settings: Settings) -> dict[str, Any]:
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken() from exc
-    if claims["typ"] not in ("staff", "tracking"):
+    if claims["typ"] not in ("staff", "tracking", "citizen"):
         raise InvalidToken()
     return claims

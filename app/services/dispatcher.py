@@ -7,7 +7,10 @@ lease — with the same message id, so receivers drop the duplicate (at-least-on
 
 Messages to one recipient leave in the order they were written ("in progress" before
 "answered"): a message is claimed only when no older one to the same address is pending, so at
-most one message per recipient is ever in flight, whatever the number of dispatchers.
+most one message per recipient is ever in flight, whatever the number of dispatchers. A
+message of higher `priority` (a one-time code) goes ahead of its recipient's pending ones
+instead of waiting behind a backlog or a failing delivery; a message past its `expires_at` is
+never sent: it is marked `expired` and its payload dropped.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import aiosmtplib
 import httpcore
 import httpx
 import idna
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.config import Settings
@@ -59,6 +62,7 @@ class Claimed:
     attempts: int
     webhook_secret: str | None
     created_at: datetime
+    expires_at: datetime | None = None
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -229,10 +233,19 @@ async def claim(sessionmaker: SessionMaker, settings: Settings, now: datetime) -
             older.channel == OutboxMessage.channel,
             older.recipient == OutboxMessage.recipient,
             older.status == "pending",
-            older.id < OutboxMessage.id,
+            or_(
+                older.priority > OutboxMessage.priority,
+                and_(older.priority == OutboxMessage.priority, older.id < OutboxMessage.id),
+            ),
         )
     )
     async with sessionmaker() as session:
+        # Worthless now (a one-time code past its expiry): never sent, its payload dropped.
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.expires_at <= now)
+            .values(status="expired", payload={})
+        )
         due = (
             select(OutboxMessage.id)
             .where(
@@ -279,17 +292,31 @@ async def claim(sessionmaker: SessionMaker, settings: Settings, now: datetime) -
             attempts=row.attempts,
             webhook_secret=secrets.get(row.webhook_id) if row.webhook_id else None,
             created_at=row.created_at,
+            expires_at=row.expires_at,
         )
         for row in rows
     ]
 
 
 async def mark_sent(sessionmaker: SessionMaker, message: Claimed, now: datetime) -> None:
+    values: dict[str, object] = {"status": "sent", "sent_at": now, "last_error": None}
+    if message.expires_at is not None:
+        values["payload"] = {}  # a one-time code is kept nowhere in clear once it has left
     async with sessionmaker() as session:
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message.id, OutboxMessage.status == "pending")
-            .values(status="sent", sent_at=now, last_error=None)
+            .values(**values)
+        )
+        await session.commit()
+
+
+async def mark_expired(sessionmaker: SessionMaker, message: Claimed) -> None:
+    async with sessionmaker() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.status == "pending")
+            .values(status="expired", payload={})
         )
         await session.commit()
 
@@ -357,6 +384,9 @@ async def dispatch_once(
         }
 
         async def deliver(message: Claimed) -> bool:
+            if message.expires_at is not None and message.expires_at <= clock.now():
+                await mark_expired(sessionmaker, message)  # expired while it was claimed
+                return False
             try:
                 await senders[message.channel](message)
             except SendError as exc:

@@ -52,6 +52,10 @@ class Actor:
     user_id: int | None = None
     administration_id: int | None = None
     request_id: int | None = None  # the one request a citizen's tracking token opens
+    # A citizen session (one-time code): the verified contact, whose requests it opens.
+    # `email` is lower-cased, `phone` in E.164, as `visibility` and the listing compare them.
+    email: str | None = None
+    phone: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -88,6 +92,7 @@ class ActionInput:
     comment: str | None = None
     email: str | None = None
     phone: str | None = None
+    full_name: str | None = None
     outcome: Outcome | None = None
     refusal_ground: str | None = None
     data: dict[str, Any] = field(default_factory=dict)  # extra facts kept on the event
@@ -293,6 +298,16 @@ def effect_attach_contact(ctx: Context) -> None:
         ctx.request.phone = ctx.input.phone
 
 
+def effect_rectify(ctx: Context) -> None:
+    # Law 09-08: the citizen corrects their own data, on every request bearing it.
+    if ctx.input.full_name:
+        ctx.request.full_name = ctx.input.full_name
+    if ctx.input.email:
+        ctx.request.email = ctx.input.email
+    if ctx.input.phone:
+        ctx.request.phone = ctx.input.phone
+
+
 def effect_extend(ctx: Context) -> None:
     assert ctx.input.days is not None
     ctx.request.due_at += timedelta(days=ctx.input.days)
@@ -344,6 +359,17 @@ def _anonymize() -> Transition:
 
 STAFF = (R.agent, R.supervisor)
 OPEN = (S.submitted, S.in_progress, S.awaiting_citizen)
+# In every state of every kind, through `PATCH /api/v1/citizens/me` only (never a button).
+RECTIFY = T(
+    A.rectify,
+    list(S),
+    None,
+    [R.citizen],
+    effect=effect_rectify,
+    implicit_for=[R.citizen],
+    summary="The citizen corrects their name, or a contact they proved they hold; the "
+    "previous contact is told.",
+)
 
 COMPLAINT: tuple[Transition, ...] = (
     T(
@@ -787,10 +813,10 @@ INFORMATION_REQUEST: tuple[Transition, ...] = (
 )
 
 TABLES: dict[Kind, tuple[Transition, ...]] = {
-    Kind.complaint: COMPLAINT,
-    Kind.observation: ACKNOWLEDGED_ONLY,
-    Kind.suggestion: ACKNOWLEDGED_ONLY,
-    Kind.information_request: INFORMATION_REQUEST,
+    Kind.complaint: (*COMPLAINT, RECTIFY),
+    Kind.observation: (*ACKNOWLEDGED_ONLY, RECTIFY),
+    Kind.suggestion: (*ACKNOWLEDGED_ONLY, RECTIFY),
+    Kind.information_request: (*INFORMATION_REQUEST, RECTIFY),
 }
 INITIAL_STATE = S.submitted
 FINAL_STATES = frozenset({S.closed, S.rejected})

@@ -35,6 +35,8 @@ def _add(
     now: datetime,
     request_id: int | None = None,
     webhook_id: int | None = None,
+    priority: int = 0,
+    expires_at: datetime | None = None,
 ) -> None:
     session.add(
         OutboxMessage(
@@ -49,6 +51,8 @@ def _add(
             attempts=0,
             next_attempt_at=now,
             created_at=now,
+            priority=priority,
+            expires_at=expires_at,
         )
     )
 
@@ -276,9 +280,12 @@ async def contact_changed(
     old_email: str | None,
     old_phone: str | None,
     now: datetime,
+    *,
+    template: str = "contact_changed",
 ) -> None:
     """Tell the previous contact of a request that it was replaced: whoever held it can no
-    longer follow the request and must know. The new contact is shown masked, never in full."""
+    longer follow the request and must know. The new contact is shown masked, never in full.
+    `template` "contact_corrected" when the citizen corrected it themself."""
     administration = await session.get_one(Administration, request.administration_id)
     language = _language(request)
     masked = [mask_email(request.email)] if request.email else []
@@ -289,11 +296,11 @@ async def contact_changed(
         "contact": ", ".join(masked),
     }
     if old_email:
-        mail = templates.email("contact_changed", language, **params)
+        mail = templates.email(template, language, **params)
         _add(
             session,
             channel="email",
-            event="contact_changed",
+            event=template,
             recipient=old_email,
             payload={
                 "subject": mail.subject,
@@ -308,15 +315,50 @@ async def contact_changed(
         _add(
             session,
             channel="sms",
-            event="contact_changed",
+            event=template,
             recipient=old_phone,
             payload={
-                "text": templates.sms("contact_changed", language, **params),
+                "text": templates.sms(template, language, **params),
                 "language": language,
             },
             now=now,
             request_id=request.id,
         )
+
+
+def one_time_code(
+    session: AsyncSession,
+    *,
+    channel: str,
+    recipient: str,
+    code: str,
+    language: Language,
+    now: datetime,
+    expires_at: datetime,
+) -> None:
+    """A citizen's one-time code: ahead of the recipient's older messages (a priority), and
+    dropped unsent at its expiry."""
+    params = {"code": code, "minutes": str(round((expires_at - now).total_seconds() / 60))}
+    if channel == "email":
+        mail = templates.email("one_time_code", language, **params)
+        payload: dict[str, Any] = {
+            "subject": mail.subject,
+            "text": mail.text,
+            "html": mail.html,
+            "language": language,
+        }
+    else:
+        payload = {"text": templates.sms("one_time_code", language, **params), "language": language}
+    _add(
+        session,
+        channel=channel,
+        event="one_time_code",
+        recipient=recipient,
+        payload=payload,
+        now=now,
+        priority=1,
+        expires_at=expires_at,
+    )
 
 
 async def remind_reopen_windows(

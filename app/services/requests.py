@@ -250,6 +250,8 @@ async def get_detail(session: AsyncSession, raw_number: str, actor: Actor) -> Ro
             actor.role,
             request_id=actor.request_id,
             administration_id=actor.administration_id,
+            email=actor.email,
+            phone=actor.phone,
         )
     if row is None:
         raise RequestNotFound()

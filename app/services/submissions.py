@@ -49,6 +49,8 @@ def scope(actor: Actor | None, route: str) -> str:
         who = "public"
     elif actor.user_id is not None:
         who = f"user:{actor.user_id}"
+    elif actor.request_id is None:  # a citizen session: its verified contact, hashed
+        who = throttle.key("citizen", actor.email or "", actor.phone or "")
     else:
         who = f"request:{actor.request_id}"
     return f"{who}:{route}"

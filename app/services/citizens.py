@@ -1,0 +1,209 @@
+"""The citizen's own space: every request bearing the contact their session verified."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.config import Settings
+from app.errors import FieldError, ValidationFailed
+from app.i18n import current_language, translate
+from app.models.catalogue import Administration
+from app.models.enums import Action
+from app.models.request import Request
+from app.schemas.citizens import (
+    CitizenExport,
+    CitizenPatch,
+    CitizenUpdated,
+    ExportedAttachment,
+    ExportedRequest,
+    MyRequest,
+    MyRequestsPage,
+)
+from app.schemas.requests import AdministrationRef
+from app.services import attachments, auth, notifications, otp, views
+from app.services import requests as requests_service
+from app.services.backoffice import _decode_cursor, _encode_cursor
+from app.services.lifecycle import ActionInput, Actor
+
+# Requests one correction touches: far above what one person files, a bound on the work.
+MAX_RECTIFIED = 500
+
+
+def owned_by(actor: Actor) -> ColumnElement[bool]:
+    """The one indexed comparison (`ix_requests_email_lower`, `ix_requests_phone`) that
+    `visibility.contact_matches` makes in Python."""
+    if actor.email is not None:
+        return func.lower(Request.email) == actor.email
+    if actor.phone is not None:
+        return Request.phone == actor.phone
+    raise ValueError("not a citizen session")
+
+
+def _mine(actor: Actor) -> Select[Request, Administration]:
+    return (
+        select(Request, Administration)
+        .join(Administration, Administration.id == Request.administration_id)
+        .where(owned_by(actor))
+        .order_by(Request.created_at.desc(), Request.id.desc())
+    )
+
+
+async def my_requests(
+    session: AsyncSession, actor: Actor, *, cursor: str | None, limit: int
+) -> MyRequestsPage:
+    """Newest first, by keyset: a page never skips nor repeats a request filed meanwhile."""
+    stmt = _mine(actor)
+    if cursor:
+        moment, row_id = _decode_cursor(cursor)
+        stmt = stmt.where(tuple_(Request.created_at, Request.id) < tuple_(moment, row_id))
+    rows = (await session.execute(stmt.limit(limit + 1))).all()
+    items = [
+        MyRequest(
+            tracking_number=request.tracking_number,
+            kind=request.kind,
+            state=request.state,
+            administration=AdministrationRef(code=administration.code, name=administration.name),
+            created_at=request.created_at,
+            due_at=request.due_at,
+        )
+        for request, administration in rows[:limit]
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        next_cursor = _encode_cursor(last.created_at, last.id)
+    return MyRequestsPage(items=items, next_cursor=next_cursor)
+
+
+def _loaded(actor: Actor) -> Select[Request]:
+    return (
+        select(Request)
+        .where(owned_by(actor))
+        .order_by(Request.created_at.desc(), Request.id.desc())
+        .options(
+            selectinload(Request.administration),
+            selectinload(Request.service),
+            selectinload(Request.assignee),
+            selectinload(Request.operator),
+        )
+    )
+
+
+def contact_of(actor: Actor) -> str:
+    return actor.email or actor.phone or ""
+
+
+async def export(
+    session: AsyncSession, actor: Actor, *, settings: Settings, now: datetime
+) -> CitizenExport:
+    """Every request of the contact with its public history, its conversation, its documents'
+    metadata and links, and its rating; at most `CITIZEN_EXPORT_MAX_REQUESTS`, the most recent."""
+    cap = settings.citizen_export_max_requests
+    found = list((await session.scalars(_loaded(actor).limit(cap + 1))).all())
+    exported = []
+    for request in found[:cap]:
+        messages = await requests_service.messages(session, request, actor)
+        files = await attachments.listing(session, request)
+        base = f"/api/v1/requests/{request.tracking_number}/attachments"
+        exported.append(
+            ExportedRequest(
+                request=await views.detail(session, request, actor, settings, now),
+                messages=[views.message_out(m, name, actor) for m, name in messages],
+                attachments=[
+                    ExportedAttachment(
+                        id=a.id,
+                        name=attachments.served_name(a),
+                        content_type=a.content_type,
+                        size=a.size,
+                        sha256=a.sha256,
+                        uploaded_by=a.uploaded_by_role,
+                        created_at=a.created_at,
+                        download_url=f"{base}/{a.id}",
+                    )
+                    for a in files
+                ],
+            )
+        )
+    truncated = len(found) > cap
+    return CitizenExport(
+        contact=contact_of(actor),
+        exported_at=now,
+        requests=exported,
+        truncated=truncated,
+        note=translate("citizens.export_truncated", current_language.get(), count=str(cap))
+        if truncated
+        else None,
+    )
+
+
+async def rectify(
+    session: AsyncSession,
+    actor: Actor,
+    body: CitizenPatch,
+    *,
+    client: str,
+    settings: Settings,
+    now: datetime,
+) -> CitizenUpdated:
+    """Correct the name and/or a contact on every request of the session's contact, each
+    through the lifecycle (a `rectify` event); a new contact must prove itself with its code
+    (422 on `code` when missing), and the contact it replaces is told."""
+    new_contact = None
+    if body.email or body.phone:
+        if not body.code:
+            raise ValidationFailed(errors=[FieldError("code", "required")])
+        new_contact = otp.contact_of(body.email, body.phone)
+        await otp.verify(session, new_contact, body.code, client=client, settings=settings, now=now)
+    ids = list(
+        (
+            await session.scalars(
+                select(Request.id).where(owned_by(actor)).order_by(Request.id).limit(MAX_RECTIFIED)
+            )
+        ).all()
+    )
+    updated = 0
+    for request_id in ids:
+        request = await session.get_one(Request, request_id)
+        old_email, old_phone = request.email, request.phone
+        changed = [
+            name
+            for name, new, old in (
+                ("full_name", body.full_name, request.full_name),
+                ("email", body.email, old_email),
+                ("phone", body.phone, old_phone),
+            )
+            if new and new != old
+        ]
+        if not changed:
+            continue
+        data = ActionInput(
+            full_name=body.full_name,
+            email=body.email,
+            phone=body.phone,
+            data={"changed": changed},
+        )
+        request = await requests_service.act(
+            session, request, Action.rectify, actor, data, settings=settings, now=now
+        )
+        request.search_text = requests_service.search_text(request)
+        updated += 1
+        told_email = old_email if "email" in changed else None
+        told_phone = old_phone if "phone" in changed else None
+        if told_email or told_phone:
+            await notifications.contact_changed(
+                session, request, told_email, told_phone, now, template="contact_corrected"
+            )
+    await session.flush()
+    answer = CitizenUpdated(updated=updated)
+    # The session's own contact replaced: it would open nothing more; a new one for the new.
+    if new_contact is not None and (
+        (actor.email is not None and new_contact.channel == "email")
+        or (actor.phone is not None and new_contact.channel == "sms")
+    ):
+        answer.access_token = auth.citizen_token(new_contact.channel, new_contact.match, settings)
+        answer.expires_in = settings.citizen_token_ttl_seconds
+    return answer
