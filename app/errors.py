@@ -145,6 +145,12 @@ class ExtensionAlreadyUsed(TransitionNotAllowed):
     code = "extension_already_used"
 
 
+class UrgentNotExtensible(TransitionNotAllowed):
+    """Law 31-13: an urgent information request (3 days) takes no 20-day extension."""
+
+    code = "urgent_not_extensible"
+
+
 class AppealNotOpen(TransitionNotAllowed):
     code = "appeal_not_open"
 

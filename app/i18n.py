@@ -1071,6 +1071,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Le délai de réponse d'une demande d'information ne peut être prorogé qu'une fois.",
         "ar": "لا يمكن تمديد أجل الرد على طلب الحصول على المعلومات إلا مرة واحدة.",
     },
+    "urgent_not_extensible.title": {
+        "en": "Urgent requests cannot be extended",
+        "fr": "Une demande urgente ne se proroge pas",
+        "ar": "لا يمكن تمديد أجل الطلب المستعجل",
+    },
+    "urgent_not_extensible.detail": {
+        "en": "An urgent information request is answered within its 3 days; the 20-day extension of law 31-13 does not apply to it.",
+        "fr": "Une demande d'information urgente reçoit sa réponse dans les 3 jours ; la prorogation de 20 jours de la loi 31-13 ne s'y applique pas.",
+        "ar": "يجاب عن طلب الحصول على المعلومات المستعجل داخل أجل 3 أيام؛ ولا يسري عليه تمديد العشرين يوما المنصوص عليه في القانون 31-13.",
+    },
     "appeal_not_open.title": {
         "en": "No appeal possible",
         "fr": "Recours impossible",

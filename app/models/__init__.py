@@ -2,6 +2,7 @@
 
 from app.models.attachment import Attachment
 from app.models.base import Base
+from app.models.canned_response import CannedResponse
 from app.models.catalogue import Administration, Service
 from app.models.integration import ApiKey, FaqEntry, RequestStats
 from app.models.outbox import OutboxMessage, Webhook
@@ -14,6 +15,7 @@ __all__ = [
     "ApiKey",
     "Attachment",
     "Base",
+    "CannedResponse",
     "FaqEntry",
     "IdempotencyRecord",
     "Message",

@@ -320,7 +320,8 @@ async def appeal_request(
 async def rate_request(
     tracking_number: TrackingNumber, body: RatingIn, call: CitizenCall
 ) -> RequestDetail:
-    """A score from 1 to 5 and an optional comment, once, after the administration answered."""
-    return await call.act(
-        tracking_number, Action.rate, ActionInput(score=body.score, comment=body.comment)
-    )
+    """A score from 1 to 5 and an optional comment, once, after the administration answered;
+    optionally the survey's `dimensions` (`speed`, `clarity`, `courtesy`, `outcome`, each 1–5),
+    whose averages the statistics report."""
+    data = ActionInput(score=body.score, comment=body.comment, dimensions=body.dimension_scores())
+    return await call.act(tracking_number, Action.rate, data)

@@ -236,9 +236,30 @@ class EventOut(BaseModel):
     internal: bool = False
 
 
+class RatingDimensions(BaseModel):
+    """The survey's questions, each from 1 (very poor) to 5 (very good); any may be skipped."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"speed": 2, "clarity": 5, "courtesy": 5, "outcome": 4}},
+    )
+
+    speed: int | None = Field(default=None, ge=1, le=5, description="How fast the answer came.")
+    clarity: int | None = Field(default=None, ge=1, le=5, description="How clear the answer was.")
+    courtesy: int | None = Field(
+        default=None, ge=1, le=5, description="How courteous the administration was."
+    )
+    outcome: int | None = Field(
+        default=None, ge=1, le=5, description="How well the matter itself was settled."
+    )
+
+
 class Rating(BaseModel):
     score: int
     comment: str | None
+    dimensions: RatingDimensions | None = Field(
+        default=None, description="The survey's answers, when the citizen gave them."
+    )
     rated_at: datetime
 
 
@@ -340,11 +361,26 @@ class RatingIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
-        json_schema_extra={"example": {"score": 4, "comment": "Réponse claire, un peu lente."}},
+        json_schema_extra={
+            "example": {
+                "score": 4,
+                "comment": "Réponse claire, un peu lente.",
+                "dimensions": {"speed": 2, "clarity": 5, "courtesy": 5, "outcome": 4},
+            }
+        },
     )
 
     score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied).")
     comment: FreeText | None = Field(default=None, max_length=REASON_MAX)
+    dimensions: RatingDimensions | None = Field(
+        default=None,
+        description="Optional survey: `speed`, `clarity`, `courtesy` and `outcome`, each 1–5 "
+        "(statistics report each one's average).",
+    )
+
+    def dimension_scores(self) -> dict[str, int]:
+        """The dimensions answered, as stored with the rating."""
+        return self.dimensions.model_dump(exclude_none=True) if self.dimensions else {}
 
 
 class ActionIn(BaseModel):

@@ -16,6 +16,7 @@ from app.schemas.requests import (
     Location,
     MessageOut,
     Rating,
+    RatingDimensions,
     RequestDetail,
     RequestSummary,
     ServiceRef,
@@ -79,7 +80,12 @@ async def detail(
     events = await service.history(session, request, actor)
     rating = (
         Rating(
-            score=request.rating_score, comment=request.rating_comment, rated_at=request.rated_at
+            score=request.rating_score,
+            comment=request.rating_comment,
+            dimensions=RatingDimensions(**request.rating_dimensions)
+            if request.rating_dimensions
+            else None,
+            rated_at=request.rated_at,
         )
         if request.rating_score is not None and request.rated_at is not None
         else None
