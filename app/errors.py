@@ -83,6 +83,12 @@ class RequestNotFound(DomainError):
     status, code = 404, "request_not_found"
 
 
+class TemplateNotFound(DomainError):
+    """A canned response that does not exist, or belongs to another administration."""
+
+    status, code = 404, "template_not_found"
+
+
 class TrackingFailed(DomainError):
     status, code = 404, "tracking_failed"
     keep_changes = True

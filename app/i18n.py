@@ -1161,6 +1161,41 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Trop facile à deviner : utilisez une phrase de passe de plusieurs mots, ni un motif répété ni votre adresse électronique.",
         "ar": "سهلة التخمين: استعملوا عبارة مرور من عدة كلمات، لا نمطا مكررا ولا بريدكم الإلكتروني.",
     },
+    "template_not_found.title": {
+        "en": "Canned response not found",
+        "fr": "Réponse type introuvable",
+        "ar": "نموذج الجواب غير موجود",
+    },
+    "template_not_found.detail": {
+        "en": "Your administration has no canned response with this id.",
+        "fr": "Votre administration n'a aucune réponse type portant cet identifiant.",
+        "ar": "لا تتوفر إدارتكم على نموذج جواب بهذا المعرف.",
+    },
+    "field.unknown_placeholder": {
+        "en": "Unknown placeholder {{{name}}}: use only {allowed}.",
+        "fr": "Champ de remplacement inconnu {{{name}}} : utilisez uniquement {allowed}.",
+        "ar": "متغير غير معروف {{{name}}}: استعملوا فقط {allowed}.",
+    },
+    "field.invalid_placeholder": {
+        "en": "Unbalanced braces: placeholders are {allowed}; write {{{{ and }}}} for a brace.",
+        "fr": "Accolades déséquilibrées : les champs de remplacement sont {allowed} ; écrivez {{{{ et }}}} pour une accolade.",
+        "ar": "أقواس غير متوازنة: المتغيرات هي {allowed}؛ اكتبوا {{{{ و}}}} للحصول على قوس.",
+    },
+    "field.unknown_template": {
+        "en": "The request's administration has no canned response with this code.",
+        "fr": "L'administration de la demande n'a aucune réponse type portant ce code.",
+        "ar": "لا تتوفر إدارة الطلب على نموذج جواب بهذا الرمز.",
+    },
+    "field.template_or_text": {
+        "en": "Give either a template or a {field}, not both.",
+        "fr": "Donnez soit un modèle, soit un {field}, pas les deux.",
+        "ar": "قدموا إما نموذجا أو {field}، وليس الاثنين معا.",
+    },
+    "field.code_taken": {
+        "en": "This code is already used in the administration.",
+        "fr": "Ce code est déjà utilisé dans l'administration.",
+        "ar": "هذا الرمز مستعمل من قبل في الإدارة.",
+    },
     "field.invalid_json": {
         "en": "The body is not valid JSON.",
         "fr": "Le corps n'est pas un JSON valide.",

@@ -253,8 +253,10 @@ async def post_message(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A citizen's reply to a request for information also resumes the request (and its clock).
-    Staff may set `internal` to write a note the citizen never sees. `Idempotency-Key` makes a
-    retried message count once."""
+    Staff may set `internal` to write a note the citizen never sees, and may send a canned
+    response of the request's administration (`template`, its code) instead of a `body`: its
+    placeholders are filled in the citizen's language. `Idempotency-Key` makes a retried
+    message count once."""
     request = await service.get_visible(session, tracking_number, actor)
     answer, replayed = await submissions.post_message_once(
         session,

@@ -20,6 +20,7 @@ SUBJECT_MAX = 200
 DESCRIPTION_MAX = 5000
 MESSAGE_MAX = 5000
 REASON_MAX = 2000
+CANNED_CODE = r"^[a-z][a-z0-9_-]{1,47}$"  # a canned response's code
 MAX_ATTRIBUTES = 50
 
 
@@ -322,7 +323,19 @@ class MessageIn(BaseModel):
         json_schema_extra={"example": {"body": "Voici le constat amiable demandé."}},
     )
 
-    body: VisibleText = Field(min_length=1, max_length=MESSAGE_MAX)
+    body: VisibleText | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MESSAGE_MAX,
+        description="The text; staff may name a `template` instead.",
+    )
+    template: str | None = Field(
+        default=None,
+        pattern=CANNED_CODE,
+        description="Staff: the code of a canned response of the request's administration, "
+        "sent in place of `body` with its placeholders filled in the citizen's language.",
+        examples=["ask-receipt"],
+    )
     internal: bool = Field(
         default=False, description="Staff only: an internal note the citizen never sees."
     )
@@ -410,6 +423,13 @@ class ActionIn(BaseModel):
         default=None,
         max_length=REASON_MAX,
         description="The legal ground of a refusal or partial refusal (law 31-13, article 7).",
+    )
+    template: str | None = Field(
+        default=None,
+        pattern=CANNED_CODE,
+        description="The code of a canned response of the request's administration, in place "
+        "of `message`: the server fills its placeholders in the citizen's language.",
+        examples=["ask-receipt"],
     )
 
 
