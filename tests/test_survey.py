@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from app.models.enums import Role
 from tests.factories import act, complaint, file, make_administration, make_staff
 
@@ -59,6 +62,13 @@ async def test_dimensions_are_stored_shown_and_averaged(client, session, setting
     }
     unanswered = await client.get(f"/api/v1/requests/{third['tracking_number']}", headers=agent)
     assert unanswered.json()["rating"]["dimensions"] is None
+
+    _sup, supervisor = await make_staff(session, settings, Role.supervisor, admin)
+    export = await client.get("/api/v1/backoffice/requests.csv", headers=supervisor)
+    rows = {row["tracking_number"]: row for row in csv.DictReader(io.StringIO(export.text))}
+    survey = ("rating_speed", "rating_clarity", "rating_courtesy", "rating_outcome")
+    assert [rows[first["tracking_number"]][c] for c in survey] == ["2", "5", "4", "3"]
+    assert [rows[second["tracking_number"]][c] for c in survey] == ["1", "", "", ""]
 
     stats = (await client.get("/api/v1/statistics", params={"administration": admin.code})).json()
     assert stats["indicators"]["dimensions"] == {
