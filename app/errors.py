@@ -83,6 +83,12 @@ class RequestNotFound(DomainError):
     status, code = 404, "request_not_found"
 
 
+class TemplateNotFound(DomainError):
+    """A canned response that does not exist, or belongs to another administration."""
+
+    status, code = 404, "template_not_found"
+
+
 class TrackingFailed(DomainError):
     status, code = 404, "tracking_failed"
     keep_changes = True
@@ -158,6 +164,12 @@ class AlreadyAnonymized(TransitionNotAllowed):
 
 class ExtensionAlreadyUsed(TransitionNotAllowed):
     code = "extension_already_used"
+
+
+class UrgentNotExtensible(TransitionNotAllowed):
+    """Law 31-13: an urgent information request (3 days) takes no 20-day extension."""
+
+    code = "urgent_not_extensible"
 
 
 class AppealNotOpen(TransitionNotAllowed):

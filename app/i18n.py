@@ -1237,6 +1237,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Le délai de réponse d'une demande d'information ne peut être prorogé qu'une fois.",
         "ar": "لا يمكن تمديد أجل الرد على طلب الحصول على المعلومات إلا مرة واحدة.",
     },
+    "urgent_not_extensible.title": {
+        "en": "Urgent requests cannot be extended",
+        "fr": "Une demande urgente ne se proroge pas",
+        "ar": "لا يمكن تمديد أجل الطلب المستعجل",
+    },
+    "urgent_not_extensible.detail": {
+        "en": "An urgent information request is answered within its 3 days; the 20-day extension of law 31-13 does not apply to it.",
+        "fr": "Une demande d'information urgente reçoit sa réponse dans les 3 jours ; la prorogation de 20 jours de la loi 31-13 ne s'y applique pas.",
+        "ar": "يجاب عن طلب الحصول على المعلومات المستعجل داخل أجل 3 أيام؛ ولا يسري عليه تمديد العشرين يوما المنصوص عليه في القانون 31-13.",
+    },
     "appeal_not_open.title": {
         "en": "No appeal possible",
         "fr": "Recours impossible",
@@ -1316,6 +1326,41 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Too easy to guess: use a passphrase of several words, not a repeated pattern nor your email.",
         "fr": "Trop facile à deviner : utilisez une phrase de passe de plusieurs mots, ni un motif répété ni votre adresse électronique.",
         "ar": "سهلة التخمين: استعملوا عبارة مرور من عدة كلمات، لا نمطا مكررا ولا بريدكم الإلكتروني.",
+    },
+    "template_not_found.title": {
+        "en": "Canned response not found",
+        "fr": "Réponse type introuvable",
+        "ar": "نموذج الجواب غير موجود",
+    },
+    "template_not_found.detail": {
+        "en": "Your administration has no canned response with this id.",
+        "fr": "Votre administration n'a aucune réponse type portant cet identifiant.",
+        "ar": "لا تتوفر إدارتكم على نموذج جواب بهذا المعرف.",
+    },
+    "field.unknown_placeholder": {
+        "en": "Unknown placeholder {{{name}}}: use only {allowed}.",
+        "fr": "Champ de remplacement inconnu {{{name}}} : utilisez uniquement {allowed}.",
+        "ar": "متغير غير معروف {{{name}}}: استعملوا فقط {allowed}.",
+    },
+    "field.invalid_placeholder": {
+        "en": "Unbalanced braces: placeholders are {allowed}; write {{{{ and }}}} for a brace.",
+        "fr": "Accolades déséquilibrées : les champs de remplacement sont {allowed} ; écrivez {{{{ et }}}} pour une accolade.",
+        "ar": "أقواس غير متوازنة: المتغيرات هي {allowed}؛ اكتبوا {{{{ و}}}} للحصول على قوس.",
+    },
+    "field.unknown_template": {
+        "en": "The request's administration has no canned response with this code.",
+        "fr": "L'administration de la demande n'a aucune réponse type portant ce code.",
+        "ar": "لا تتوفر إدارة الطلب على نموذج جواب بهذا الرمز.",
+    },
+    "field.template_or_text": {
+        "en": "Give either a template or a {field}, not both.",
+        "fr": "Donnez soit un modèle, soit un {field}, pas les deux.",
+        "ar": "قدموا إما نموذجا أو {field}، وليس الاثنين معا.",
+    },
+    "field.code_taken": {
+        "en": "This code is already used in the administration.",
+        "fr": "Ce code est déjà utilisé dans l'administration.",
+        "ar": "هذا الرمز مستعمل من قبل في الإدارة.",
     },
     "field.invalid_json": {
         "en": "The body is not valid JSON.",

@@ -223,3 +223,26 @@ async def test_the_law_31_13_clocks_on_a_controlled_clock(client, session, setti
     ).json()
     assert view["state"] == "appealed"
     assert at(view["due_at"]) == frozen_clock.moment + timedelta(days=3)
+
+
+async def test_an_urgent_request_takes_no_extension(client, session, settings):
+    # Law 31-13: the 3 days of an urgent request are not stretched by the 20-day extension.
+    admin, _agent, supervisor = await _setup(session, settings)
+    urgent = await _information(session, admin, State.in_progress, urgent=True)
+    number, due = urgent.tracking_number, urgent.due_at
+    view = await client.get(f"/api/v1/requests/{number}", headers=supervisor)
+    assert "extend_deadline" not in view.json()["allowed_actions"]
+    refused = await act(client, number, "extend_deadline", supervisor, days=5, reason="Volume")
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert problem["code"] == "urgent_not_extensible"
+    assert "extend_deadline" not in problem["allowed_actions"]
+    french = await client.post(
+        f"/api/v1/backoffice/requests/{number}/actions/extend_deadline",
+        json={"days": 5, "reason": "Volume"},
+        headers={**supervisor, "Accept-Language": "fr"},
+    )
+    assert french.json()["title"] == "Une demande urgente ne se proroge pas"
+    after = await client.get(f"/api/v1/requests/{number}", headers=supervisor)
+    assert datetime.fromisoformat(after.json()["due_at"]) == due
+    assert after.json()["extension_count"] == 0

@@ -19,6 +19,7 @@ from app.errors import (
     ReopenWindowExpired,
     ReopenWindowOpen,
     TransitionNotAllowed,
+    UrgentNotExtensible,
     ValidationFailed,
 )
 from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
@@ -81,8 +82,9 @@ ACKNOWLEDGED = {
 # Law 31-13: like a complaint, with an outcome instead of a reopening. A refusal or a partial
 # answer is appealed to the body's head, who decides anew; so is a silence past the deadline,
 # which only an open request can keep (the clock stands still while awaiting the applicant).
-# The deadline is extended, not pushed at will (the guard counts once); no contact is attached
-# (information requests come by web and mobile, with one).
+# The deadline is extended, not pushed at will (the guard counts once, and refuses urgent
+# requests: their 3 days take no 20-day extension); no contact is attached (information
+# requests come by web and mobile, with one).
 INFORMATION = {
     **WORKED,
     A.appeal: at([S.submitted, S.in_progress, S.answered], {R.citizen}),
@@ -330,3 +332,17 @@ def test_random_sequences_stay_in_the_table(kind, steps):
     assert request.reopen_count <= POLICY.max_reopens
     if request.state in ("closed", "rejected"):
         assert request.closed_at is not None
+
+
+@pytest.mark.parametrize("state", sorted(OPEN))
+def test_an_urgent_information_request_is_never_extended(state):
+    # The matrix lets supervisors extend open information requests; the guard takes urgent
+    # ones out of it (law 31-13: 3 days, no 20-day extension), and so does `allowed_actions`.
+    supervisor = Actor(R.supervisor, user_id=1, administration_id=1)
+    normal = make(Kind.information_request, state)
+    urgent = make(Kind.information_request, state, urgent=True)
+    assert "extend_deadline" in lifecycle.allowed_actions(normal, supervisor, POLICY, T0)
+    assert "extend_deadline" not in lifecycle.allowed_actions(urgent, supervisor, POLICY, T0)
+    with pytest.raises(UrgentNotExtensible):
+        run(urgent, A.extend_deadline, R.supervisor, days=5, reason="Volume")
+    assert urgent.extension_count == 0

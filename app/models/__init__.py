@@ -2,6 +2,7 @@
 
 from app.models.attachment import Attachment
 from app.models.base import Base
+from app.models.canned_response import CannedResponse
 from app.models.catalogue import Administration, CatalogueChange, Service
 from app.models.citizen import VerificationCode
 from app.models.integration import ApiKey, FaqEntry, RequestStats
@@ -15,6 +16,7 @@ __all__ = [
     "ApiKey",
     "Attachment",
     "Base",
+    "CannedResponse",
     "CatalogueChange",
     "FaqEntry",
     "IdempotencyRecord",

@@ -66,3 +66,12 @@ class RequestStats(Base):
     rated: Mapped[int] = mapped_column(default=0)
     rating_sum: Mapped[int] = mapped_column(default=0)
     satisfied: Mapped[int] = mapped_column(default=0)
+    # The survey (issue 10): per dimension, the sum of its 1-5 answers and how many answered.
+    speed_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    speed_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    clarity_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    clarity_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    courtesy_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    courtesy_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    outcome_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    outcome_count: Mapped[int] = mapped_column(default=0, server_default="0")

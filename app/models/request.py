@@ -140,6 +140,8 @@ class Request(CreatedAt, Base):
 
     rating_score: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
+    # The survey's dimensions answered with the rating: {"speed": 1-5, "clarity": ..., ...}.
+    rating_dimensions: Mapped[dict[str, int] | None] = mapped_column(JSONB)
     rated_at: Mapped[datetime | None]
 
     # Printed on the acknowledgement receipt; anyone can check a receipt with it.

@@ -116,7 +116,10 @@ def _history(internal: bool) -> Any:
     )
 
 
-_DETAIL_COLUMNS = (
+# The request's own columns the detail view reads; `DETAIL_FIELDS` names them for the view,
+# which copies them onto a transient `Request` (one list, so a new column cannot be read here
+# and dropped there).
+_DETAIL_REQUEST_COLUMNS = (
     Request.id,
     Request.tracking_number,
     Request.kind,
@@ -156,7 +159,12 @@ _DETAIL_COLUMNS = (
     Request.refusal_ground,
     Request.rating_score,
     Request.rating_comment,
+    Request.rating_dimensions,
     Request.rated_at,
+)
+DETAIL_FIELDS = tuple(column.key for column in _DETAIL_REQUEST_COLUMNS)
+_DETAIL_COLUMNS = (
+    *_DETAIL_REQUEST_COLUMNS,
     # The deadlines in force (the lifecycle's guards and `reopen_until` need them).
     Administration.code.label("administration_code"),
     Administration.name.label("administration_name"),

@@ -23,6 +23,8 @@ from app.models.catalogue import Administration
 from app.models.enums import Kind
 from app.models.integration import RequestStats
 
+# The survey's dimensions, each rated 1-5 apart from the overall score.
+DIMENSIONS = ("speed", "clarity", "courtesy", "outcome")
 COUNTERS = (
     "received",
     "processed",
@@ -31,6 +33,8 @@ COUNTERS = (
     "rated",
     "rating_sum",
     "satisfied",
+    # The survey: per dimension, the sum of its answers and how many answered it.
+    *(f"{dimension}_{part}" for dimension in DIMENSIONS for part in ("sum", "count")),
 )
 # GROUPING(administration_id, month): 3 the grand total, 1 one administration, 2 one month.
 TOTAL, ADMINISTRATION, MONTH = 3, 1, 2

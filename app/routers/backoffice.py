@@ -10,6 +10,7 @@ from app.deps import AdministrationStaff, AppSettings, CurrentStaff, ReadOnly, S
 from app.errors import (
     ContactAlreadySet,
     ContactNotAllowed,
+    ExtensionAlreadyUsed,
     Forbidden,
     InvalidToken,
     PreconditionFailed,
@@ -17,6 +18,7 @@ from app.errors import (
     TransitionNotAllowed,
     Unauthorized,
     UnknownAction,
+    UrgentNotExtensible,
     ValidationFailed,
     error_responses,
 )
@@ -104,6 +106,8 @@ async def list_queue(
         RequestNotFound,
         UnknownAction,
         TransitionNotAllowed,
+        ExtensionAlreadyUsed,
+        UrgentNotExtensible,
         PreconditionFailed,
         ValidationFailed,
     ),
@@ -124,7 +128,10 @@ async def take_action(
     """Any staff action of the lifecycle table (see `GET /api/v1/lifecycle`): `start`,
     `assign` (`assignee`), `transfer` (`administration`, optional `service`, `reason`),
     `request_info` (`message`), `resume`, `answer` (`message`), `reject` (`reason_code`,
-    `message`), `acknowledge`, `close`, `extend_deadline` (`days`, `reason`), `message`, `note`.
+    `message`), `acknowledge`, `close`, `extend_deadline` (`days`, `reason`; never for an urgent
+    information request: `urgent_not_extensible`), `message`, `note`. Any action that carries a
+    `message` takes a `template` instead: the code of a canned response of the request's
+    administration (`/api/v1/backoffice/templates`), filled in the citizen's language.
     A refusal of the table answers `409` with `allowed_actions`."""
     # Read under the row lock the action takes anyway: one read instead of two.
     request = await service.get_visible(session, tracking_number, actor, for_update=True)

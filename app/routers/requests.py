@@ -257,8 +257,10 @@ async def post_message(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A citizen's reply to a request for information also resumes the request (and its clock).
-    Staff may set `internal` to write a note the citizen never sees. `Idempotency-Key` makes a
-    retried message count once."""
+    Staff may set `internal` to write a note the citizen never sees, and may send a canned
+    response of the request's administration (`template`, its code) instead of a `body`: its
+    placeholders are filled in the citizen's language. `Idempotency-Key` makes a retried
+    message count once."""
     request = await service.get_visible(session, tracking_number, actor)
     answer, replayed = await submissions.post_message_once(
         session,
@@ -324,7 +326,8 @@ async def appeal_request(
 async def rate_request(
     tracking_number: TrackingNumber, body: RatingIn, call: CitizenCall
 ) -> RequestDetail:
-    """A score from 1 to 5 and an optional comment, once, after the administration answered."""
-    return await call.act(
-        tracking_number, Action.rate, ActionInput(score=body.score, comment=body.comment)
-    )
+    """A score from 1 to 5 and an optional comment, once, after the administration answered;
+    optionally the survey's `dimensions` (`speed`, `clarity`, `courtesy`, `outcome`, each 1–5),
+    whose averages the statistics report."""
+    data = ActionInput(score=body.score, comment=body.comment, dimensions=body.dimension_scores())
+    return await call.act(tracking_number, Action.rate, data)

@@ -21,6 +21,7 @@ SUBJECT_MAX = 200
 DESCRIPTION_MAX = 5000
 MESSAGE_MAX = 5000
 REASON_MAX = 2000
+CANNED_CODE = r"^[a-z][a-z0-9_-]{1,47}$"  # a canned response's code
 MAX_ATTRIBUTES = 50
 
 
@@ -238,9 +239,30 @@ class EventOut(BaseModel):
     internal: bool = False
 
 
+class RatingDimensions(BaseModel):
+    """The survey's questions, each from 1 (very poor) to 5 (very good); any may be skipped."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"speed": 2, "clarity": 5, "courtesy": 5, "outcome": 4}},
+    )
+
+    speed: int | None = Field(default=None, ge=1, le=5, description="How fast the answer came.")
+    clarity: int | None = Field(default=None, ge=1, le=5, description="How clear the answer was.")
+    courtesy: int | None = Field(
+        default=None, ge=1, le=5, description="How courteous the administration was."
+    )
+    outcome: int | None = Field(
+        default=None, ge=1, le=5, description="How well the matter itself was settled."
+    )
+
+
 class Rating(BaseModel):
     score: int
     comment: str | None
+    dimensions: RatingDimensions | None = Field(
+        default=None, description="The survey's answers, when the citizen gave them."
+    )
     rated_at: datetime
 
 
@@ -303,7 +325,19 @@ class MessageIn(BaseModel):
         json_schema_extra={"example": {"body": "Voici le constat amiable demandé."}},
     )
 
-    body: VisibleText = Field(min_length=1, max_length=MESSAGE_MAX)
+    body: VisibleText | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MESSAGE_MAX,
+        description="The text; staff may name a `template` instead.",
+    )
+    template: str | None = Field(
+        default=None,
+        pattern=CANNED_CODE,
+        description="Staff: the code of a canned response of the request's administration, "
+        "sent in place of `body` with its placeholders filled in the citizen's language.",
+        examples=["ask-receipt"],
+    )
     internal: bool = Field(
         default=False, description="Staff only: an internal note the citizen never sees."
     )
@@ -342,11 +376,26 @@ class RatingIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
-        json_schema_extra={"example": {"score": 4, "comment": "Réponse claire, un peu lente."}},
+        json_schema_extra={
+            "example": {
+                "score": 4,
+                "comment": "Réponse claire, un peu lente.",
+                "dimensions": {"speed": 2, "clarity": 5, "courtesy": 5, "outcome": 4},
+            }
+        },
     )
 
     score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied).")
     comment: FreeText | None = Field(default=None, max_length=REASON_MAX)
+    dimensions: RatingDimensions | None = Field(
+        default=None,
+        description="Optional survey: `speed`, `clarity`, `courtesy` and `outcome`, each 1–5 "
+        "(statistics report each one's average).",
+    )
+
+    def dimension_scores(self) -> dict[str, int]:
+        """The dimensions answered, as stored with the rating."""
+        return self.dimensions.model_dump(exclude_none=True) if self.dimensions else {}
 
 
 class ActionIn(BaseModel):
@@ -376,6 +425,13 @@ class ActionIn(BaseModel):
         default=None,
         max_length=REASON_MAX,
         description="The legal ground of a refusal or partial refusal (law 31-13, article 7).",
+    )
+    template: str | None = Field(
+        default=None,
+        pattern=CANNED_CODE,
+        description="The code of a canned response of the request's administration, in place "
+        "of `message`: the server fills its placeholders in the citizen's language.",
+        examples=["ask-receipt"],
     )
 
 

@@ -7,6 +7,15 @@ from pydantic import BaseModel, Field
 from app.schemas.common import Localized
 
 
+class DimensionAverages(BaseModel):
+    """The survey's averages, 1 to 5, over the ratings that answered each question."""
+
+    speed: float | None = Field(description="How fast the answer came.", examples=[3.25])
+    clarity: float | None = Field(description="How clear the answer was.", examples=[4.5])
+    courtesy: float | None = Field(description="How courteous the administration was.")
+    outcome: float | None = Field(description="How well the matter itself was settled.")
+
+
 class Indicators(BaseModel):
     received: int = Field(description="Requests filed in the period (by month of receipt).")
     processed: int = Field(
@@ -23,6 +32,9 @@ class Indicators(BaseModel):
     )
     average_score: float | None = Field(description="Mean rating, 1 to 5.")
     rated: int = Field(description="Answers rated by their citizen.")
+    dimensions: DimensionAverages = Field(
+        description="The satisfaction survey's average per dimension (null: nobody answered it)."
+    )
 
 
 class RankedAdministration(Indicators):

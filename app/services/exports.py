@@ -28,6 +28,11 @@ PUBLIC_COLUMNS = [
     "overdue",
     "reopen_count",
     "rating_score",
+    # The survey's answers given with the rating (empty when skipped).
+    "rating_speed",
+    "rating_clarity",
+    "rating_courtesy",
+    "rating_outcome",
 ]
 # Free text may name people, and the tracking number with a contact opens the request: both
 # travel only with the personal data, to those who handle the requests.
@@ -69,6 +74,10 @@ async def rows(
                 "administration": administration_code,
                 "service": service_code,
                 "overdue": request.state in ("submitted", "in_progress") and request.due_at < now,
+                **{
+                    f"rating_{dimension}": (request.rating_dimensions or {}).get(dimension)
+                    for dimension in ("speed", "clarity", "courtesy", "outcome")
+                },
             }
             values = {
                 name: derived[name] if name in derived else getattr(request, name)

@@ -33,6 +33,7 @@ from app.errors import (
     RequestNotFound,
     RetentionRunning,
     TransitionNotAllowed,
+    UrgentNotExtensible,
     ValidationFailed,
 )
 from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
@@ -90,6 +91,7 @@ class ActionInput:
     days: int | None = None
     score: int | None = None
     comment: str | None = None
+    dimensions: dict[str, int] | None = None  # the survey's answers given with a rating
     email: str | None = None
     phone: str | None = None
     full_name: str | None = None
@@ -182,6 +184,10 @@ def guard_first_contact(ctx: Context) -> None:
 
 
 def guard_extension_unused(ctx: Context) -> None:
+    # Law 31-13: the 20-day extension serves ordinary requests; an urgent one (3 days) exists
+    # precisely because the answer cannot wait.
+    if ctx.request.urgent:
+        raise UrgentNotExtensible()
     if ctx.request.extension_count >= 1:
         raise ExtensionAlreadyUsed()
 
@@ -210,7 +216,9 @@ def guard_retention_passed(ctx: Context) -> None:
 guard_retention_passed.__doc__ = (
     "Closed or rejected more than the retention period ago, and not anonymized yet."
 )
-guard_extension_unused.__doc__ = "The deadline has not been extended yet (once only)."
+guard_extension_unused.__doc__ = (
+    "Not an urgent request (law 31-13), and the deadline not extended yet (once only)."
+)
 guard_appeal_after_answer.__doc__ = "Refused or partly granted, within the appeal window."
 guard_appeal_silence.__doc__ = "The deadline passed without an answer, within the appeal window."
 guard_reopen.__doc__ = "Within the reopen window after the answer, and under the reopen cap."
@@ -287,6 +295,7 @@ def effect_reopen(ctx: Context) -> None:
 def effect_rate(ctx: Context) -> None:
     ctx.request.rating_score = ctx.input.score
     ctx.request.rating_comment = ctx.input.comment
+    ctx.request.rating_dimensions = ctx.input.dimensions or None
     ctx.request.rated_at = ctx.now
 
 
@@ -929,6 +938,7 @@ def execute(
         for key, value in (
             ("reason_code", data.reason_code.value if data.reason_code else None),
             ("score", data.score),
+            ("dimensions", data.dimensions or None),
             ("days", data.days),
             ("due_at", request.due_at.isoformat()),
             *data.data.items(),

@@ -21,7 +21,14 @@ from app.models.user import User
 from app.repositories import requests as repository
 from app.schemas.catalogue import AttributeDefinition
 from app.schemas.requests import ActionIn, ContactIn, RequestIn
-from app.services import catalogue, lifecycle, notifications, stats, tracking_numbers
+from app.services import (
+    canned_responses,
+    catalogue,
+    lifecycle,
+    notifications,
+    stats,
+    tracking_numbers,
+)
 from app.services.attributes import validate_attributes
 from app.services.contacts import phone_forms
 from app.services.lifecycle import ActionInput, Actor, Policy
@@ -385,16 +392,26 @@ async def post_message(
     session: AsyncSession,
     request: Request,
     actor: Actor,
-    body: str,
+    body: str | None,
     *,
     internal: bool,
     settings: Settings,
     now: datetime,
     if_match: str | None = None,
+    template: str | None = None,
+    field: str = "body",
 ) -> Message:
-    """Add to the conversation. A citizen's reply to a request for information resumes it."""
+    """Add to the conversation. A citizen's reply to a request for information resumes it.
+    Staff may send a canned response (`template`) instead of a text of their own."""
     if internal and not sees_internal(actor):
         raise Forbidden()
+    if template is not None and not sees_internal(actor):
+        raise Forbidden()  # canned responses are the administration's own words
+    body = await canned_responses.compose(
+        session, request, text=body, template=template, field=field, settings=settings
+    )
+    if not body:
+        raise ValidationFailed(errors=[FieldError(field, "required")])
     action = Action.note if internal else Action.message
     awaiting = request.state == State.awaiting_citizen
     await act(
@@ -402,7 +419,7 @@ async def post_message(
         request,
         action,
         actor,
-        ActionInput(message=body or None),
+        ActionInput(message=body, data={"template": template} if template else {}),
         settings=settings,
         now=now,
         if_match=if_match,
@@ -485,7 +502,7 @@ async def _resolve_action_input(
         days=body.days,
         outcome=body.outcome,
         refusal_ground=body.legal_ground,
-        data=facts,
+        data={**facts, "template": body.template} if body.template else facts,
     )
 
 
@@ -513,13 +530,25 @@ async def staff_action(
             session,
             request,
             actor,
-            body.message or "",
+            body.message,
             internal=action is Action.note,
             settings=settings,
             now=now,
             if_match=if_match,
+            template=body.template,
+            field="message",
         )
         return await _reload(session, request)
+    if body.template is not None:
+        message = await canned_responses.compose(
+            session,
+            request,
+            text=body.message,
+            template=body.template,
+            field="message",
+            settings=settings,
+        )
+        body = body.model_copy(update={"message": message})
     data = await _resolve_action_input(session, request, action, body, settings)
     request = await act(
         session, request, action, actor, data, settings=settings, now=now, if_match=if_match

@@ -12,7 +12,9 @@ filters by period select cohorts. Definitions (also in the OpenAPI description):
   is not processed); a reopened request answered again still counts once;
 * average processing days — mean time from receipt to that first answer;
 * reopened — reopenings (one request can count several times);
-* satisfaction % — share of ratings of 4 or 5 among rated answers (scores 1 to 5).
+* satisfaction % — share of ratings of 4 or 5 among rated answers (scores 1 to 5);
+* dimensions — the survey's average per dimension (speed, clarity, courtesy, outcome; 1 to 5)
+  over the ratings that answered it.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from app.models.catalogue import Administration, Service
 from app.models.enums import Action
 from app.models.request import Request, RequestEvent
 from app.repositories import stats as repository
-from app.repositories.stats import COUNTERS, Scope
+from app.repositories.stats import COUNTERS, DIMENSIONS, Scope
 
-__all__ = ["COUNTERS", "Scope", "compute", "indicators", "on_event", "on_submitted"]
+__all__ = ["COUNTERS", "DIMENSIONS", "Scope", "compute", "indicators", "on_event", "on_submitted"]
 
 PROCESSING = {Action.answer, Action.acknowledge, Action.reject, Action.decide_appeal}
 
@@ -47,6 +49,7 @@ async def _bump(
     service_id: int | None,
     kind: str,
     month: datetime,
+    /,
     **deltas: int,
 ) -> None:
     await repository.bump(session, administration_id, service_id, kind, month, deltas)
@@ -75,7 +78,12 @@ async def on_event(session: AsyncSession, request: Request, event: RequestEvent)
         await _bump(session, *key, reopened=1)
     elif action is Action.rate and request.rating_score is not None:
         score = request.rating_score
-        await _bump(session, *key, rated=1, rating_sum=score, satisfied=int(score >= 4))
+        survey: dict[str, int] = {}
+        for dimension, value in (request.rating_dimensions or {}).items():
+            if dimension in DIMENSIONS:
+                survey[f"{dimension}_sum"] = value
+                survey[f"{dimension}_count"] = 1
+        await _bump(session, *key, rated=1, rating_sum=score, satisfied=int(score >= 4), **survey)
     elif action is Action.transfer:
         # The request now counts for the administration it was sent to.
         await _bump(
@@ -102,6 +110,12 @@ def indicators(row: Any) -> dict[str, Any]:
         "satisfaction_pct": round(100 * int(row.satisfied) / rated, 1) if rated else None,
         "average_score": round(int(row.rating_sum) / rated, 2) if rated else None,
         "rated": rated,
+        "dimensions": {
+            dimension: round(int(getattr(row, f"{dimension}_sum")) / count, 2)
+            if (count := int(getattr(row, f"{dimension}_count")))
+            else None
+            for dimension in DIMENSIONS
+        },
     }
 
 
@@ -137,6 +151,14 @@ class _Zero:
     rated: int = 0
     rating_sum: int = 0
     satisfied: int = 0
+    speed_sum: int = 0
+    speed_count: int = 0
+    clarity_sum: int = 0
+    clarity_count: int = 0
+    courtesy_sum: int = 0
+    courtesy_count: int = 0
+    outcome_sum: int = 0
+    outcome_count: int = 0
 
 
 _ZERO = _Zero()

@@ -150,6 +150,7 @@ async def post_message_once(
             actor,
             payload.body,
             internal=payload.internal,
+            template=payload.template,
             settings=settings,
             now=now,
         )

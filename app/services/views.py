@@ -12,6 +12,7 @@ from app.config import Settings
 from app.models.catalogue import Administration, Service
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
+from app.repositories.requests import DETAIL_FIELDS
 from app.schemas.requests import (
     AdministrationRef,
     ComplainantOut,
@@ -19,6 +20,7 @@ from app.schemas.requests import (
     Location,
     MessageOut,
     Rating,
+    RatingDimensions,
     RequestDetail,
     RequestSummary,
     ServiceRef,
@@ -77,51 +79,6 @@ def message_out(message: Message, name: str | None, actor: Actor) -> MessageOut:
 
 _M = TypeVar("_M", Request, Administration, Service)
 
-# Request columns the detail statement reads, copied onto a transient `Request` so that the
-# lifecycle's guards and the helpers below read a row exactly as they read a loaded request.
-_DETAIL_FIELDS = (
-    "id",
-    "tracking_number",
-    "kind",
-    "state",
-    "version",
-    "administration_id",
-    "service_id",
-    "assignee_id",
-    "operator_id",
-    "subject",
-    "description",
-    "attributes",
-    "language",
-    "channel",
-    "person_type",
-    "full_name",
-    "organization_name",
-    "email",
-    "phone",
-    "national_id",
-    "country",
-    "address",
-    "latitude",
-    "longitude",
-    "created_at",
-    "received_at",
-    "updated_at",
-    "due_at",
-    "paused_at",
-    "answered_at",
-    "closed_at",
-    "reopen_count",
-    "rejection_reason",
-    "urgent",
-    "extension_count",
-    "outcome",
-    "refusal_ground",
-    "rating_score",
-    "rating_comment",
-    "rated_at",
-)
-
 
 def _render(
     request: Request,
@@ -138,7 +95,12 @@ def _render(
 ) -> RequestDetail:
     rating = (
         Rating(
-            score=request.rating_score, comment=request.rating_comment, rated_at=request.rated_at
+            score=request.rating_score,
+            comment=request.rating_comment,
+            dimensions=RatingDimensions(**request.rating_dimensions)
+            if request.rating_dimensions
+            else None,
+            rated_at=request.rated_at,
         )
         if request.rating_score is not None and request.rated_at is not None
         else None
@@ -228,7 +190,7 @@ def _ref(user_id: int | None, name: str | None, role: str | None) -> StaffRef | 
 
 def detail_of(row: Row[Any], actor: Actor, settings: Settings, now: datetime) -> RequestDetail:
     """The view of a request read by `repositories.requests.get_detail` (one statement)."""
-    request = _loaded(Request, {name: getattr(row, name) for name in _DETAIL_FIELDS})
+    request = _loaded(Request, {name: getattr(row, name) for name in DETAIL_FIELDS})
     administration = _loaded(
         Administration,
         {
