@@ -170,6 +170,44 @@ async def client(
         yield client
 
 
+ClientAt = Callable[..., httpx.AsyncClient]
+
+
+@pytest.fixture
+def client_settings(settings: Settings) -> Settings:
+    """The settings of `client_at`'s apps; a module may override this fixture."""
+    return settings
+
+
+@pytest.fixture
+def client_sessionmaker(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
+    """The sessions of `client_at`'s apps (the test's transaction); a module may override it."""
+    return sessionmaker
+
+
+@pytest.fixture
+async def client_at(
+    client_settings: Settings, client_sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[ClientAt]:
+    """ "Another client" is another loopback source address: `client_at("127.0.0.2")` is the
+    app as seen from there (optionally with other settings)."""
+    opened: list[httpx.AsyncClient] = []
+
+    def make(address: str, custom: Settings | None = None) -> httpx.AsyncClient:
+        app = create_app(settings=custom or client_settings, sessionmaker=client_sessionmaker)
+        transport = httpx.ASGITransport(
+            app=app, raise_app_exceptions=False, client=(address, 40000)
+        )
+        opened.append(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
+        return opened[-1]
+
+    yield make
+    for client in opened:
+        await client.aclose()
+
+
 @pytest.fixture
 async def live(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Live]:
     """The app on the real engine: every request commits for real, with real concurrent

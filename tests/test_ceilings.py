@@ -9,7 +9,6 @@ import base64
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +18,6 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from app.config import Settings
-from app.main import create_app
 from app.models import OutboxMessage, Request
 from app.models.enums import Role
 from app.services import api_keys, throttle
@@ -34,25 +32,9 @@ def small_work(settings: Settings) -> Settings:
     return settings.model_copy(update={"challenge_max_number": 2000})
 
 
-ClientAt = Callable[..., httpx.AsyncClient]
-
-
 @pytest.fixture
-async def client_at(small_work, sessionmaker) -> AsyncIterator[ClientAt]:
-    """Clients of the test's transaction seen from other loopback addresses."""
-    opened: list[httpx.AsyncClient] = []
-
-    def make(address: str, settings: Settings | None = None) -> httpx.AsyncClient:
-        app = create_app(settings=settings or small_work, sessionmaker=sessionmaker)
-        transport = httpx.ASGITransport(
-            app=app, raise_app_exceptions=False, client=(address, 40000)
-        )
-        opened.append(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
-        return opened[-1]
-
-    yield make
-    for client in opened:
-        await client.aclose()
+def client_settings(small_work: Settings) -> Settings:
+    return small_work
 
 
 def solve(challenge: dict[str, Any]) -> str:

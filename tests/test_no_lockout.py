@@ -5,35 +5,10 @@ the account or number always gets its try."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-
 import httpx
-import pytest
 
-from app.config import Settings
-from app.main import create_app
 from app.models.enums import Role
 from tests.factories import PASSWORD, complaint, file, make_administration, make_staff, otp
-
-ClientAt = Callable[..., httpx.AsyncClient]
-
-
-@pytest.fixture
-async def client_at(settings, sessionmaker) -> AsyncIterator[ClientAt]:
-    """Clients of the test's transaction seen from other loopback addresses."""
-    opened: list[httpx.AsyncClient] = []
-
-    def make(address: str, custom: Settings | None = None) -> httpx.AsyncClient:
-        app = create_app(settings=custom or settings, sessionmaker=sessionmaker)
-        transport = httpx.ASGITransport(
-            app=app, raise_app_exceptions=False, client=(address, 40000)
-        )
-        opened.append(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
-        return opened[-1]
-
-    yield make
-    for client in opened:
-        await client.aclose()
 
 
 async def _login(
