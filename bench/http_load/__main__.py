@@ -104,9 +104,9 @@ def main() -> None:
             started.append(project)
             thin = servers.start_thin(thin_db, DATA)
             started.append(thin)
-            prepare.create_staff(project_db, secret)
+            otpauth = prepare.create_staff(project_db, secret)
             say(f"filing {SEED} complaints and opening {TRACKED} by tracking")
-            prepared = asyncio.run(prepare.prepare_project(project.url, SEED, TRACKED))
+            prepared = asyncio.run(prepare.prepare_project(project.url, SEED, TRACKED, otpauth))
             ours, theirs = compare(project, thin, prepared)
             thin.stop()
             hot = None

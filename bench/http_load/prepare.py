@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pyotp
 
 from bench.http_load.servers import ROOT
 
@@ -75,8 +76,10 @@ def candidate_services() -> list[tuple[str, str, dict[str, Any]]]:
     return found
 
 
-def create_staff(database: str, secret: str) -> None:
-    subprocess.run(
+def create_staff(database: str, secret: str) -> str:
+    """Creates the bench's supervisor; returns its second factor's `otpauth://` URI (the
+    command's last line: supervisors log in with a TOTP code)."""
+    created = subprocess.run(
         [
             *(sys.executable, "-m", "app", "users", "create", "--role", "supervisor"),
             *("--email", STAFF_EMAIL, "--password", STAFF_PASSWORD, "--administration", "ACAPS"),
@@ -85,8 +88,10 @@ def create_staff(database: str, secret: str) -> None:
         env={**os.environ, "DATABASE_URL": database, "SECRET_KEY": secret},
         check=True,
         capture_output=True,
+        text=True,
         timeout=120,
     )
+    return created.stdout.strip().splitlines()[-1]
 
 
 async def _submit(client: httpx.AsyncClient, body: str) -> httpx.Response:
@@ -95,13 +100,18 @@ async def _submit(client: httpx.AsyncClient, body: str) -> httpx.Response:
     )
 
 
-async def prepare_project(base_url: str, seed: int, tracked: int) -> Prepared:
+async def prepare_project(base_url: str, seed: int, tracked: int, otpauth: str) -> Prepared:
     """Logs the supervisor in, finds SPREAD services whose generated complaints are accepted,
     files `seed` complaints to ACAPS `insurance` and opens `tracked` of them by tracking."""
     prepared = Prepared()
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
         login = await client.post(
-            "/api/v1/auth/token", data={"username": STAFF_EMAIL, "password": STAFF_PASSWORD}
+            "/api/v1/auth/token",
+            data={
+                "username": STAFF_EMAIL,
+                "password": STAFF_PASSWORD,
+                "otp": pyotp.parse_uri(otpauth).now(),
+            },
         )
         login.raise_for_status()
         prepared.staff = "Bearer " + login.json()["access_token"]
