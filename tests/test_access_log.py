@@ -3,6 +3,10 @@ administration and role opened it and when, never who."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from app.models.request import Request
+from app.services import api_keys, clock
 from tests.factories import complaint, file
 
 REQUESTS = "/api/v1/requests"
@@ -50,3 +54,26 @@ async def test_the_citizen_sees_staff_reads_without_names(live):
     assert (await live.client.get(log, headers=live.staff)).status_code == 403
     other = await file(live.client, complaint(live.administration.code))
     assert (await live.client.get(log, headers=other["auth"])).status_code == 404
+
+
+async def test_an_owning_integration_key_read_is_logged_others_are_not(live):
+    created = await file(live.client, complaint(live.administration.code))
+    number = created["tracking_number"]
+    async with live.sessionmaker() as session:
+        key, _record = await api_keys.create(
+            session, administration_code=live.administration.code, name="system", now=clock.now()
+        )
+        public_id = await session.scalar(
+            select(Request.public_id).where(Request.tracking_number == number)
+        )
+        await session.commit()
+
+    anonymous = await live.client.get(f"/open311/v2/requests/{public_id}.json")
+    assert anonymous.status_code == 200, anonymous.text
+    owned = await live.client.get(f"/open311/v2/requests/{public_id}.json?api_key={key}")
+    assert owned.status_code == 200, owned.text
+
+    shown = await live.client.get(f"{REQUESTS}/{number}/access-log", headers=created["auth"])
+    [item] = shown.json()["items"]
+    assert (item["role"], item["what"]) == ("integration", "detail")
+    assert item["administration"]["code"] == live.administration.code
