@@ -77,3 +77,20 @@ async def test_an_owning_integration_key_read_is_logged_others_are_not(live):
     [item] = shown.json()["items"]
     assert (item["role"], item["what"]) == ("integration", "detail")
     assert item["administration"]["code"] == live.administration.code
+
+
+async def test_supervisors_see_who_read_it_agents_do_not(live):
+    created = await file(live.client, complaint(live.administration.code))
+    number = created["tracking_number"]
+    assert (await live.client.get(f"{REQUESTS}/{number}", headers=live.staff)).is_success
+    log = f"/api/v1/backoffice/requests/{number}/access-log"
+
+    shown = await live.client.get(log, headers=live.supervisor)
+    assert shown.status_code == 200, shown.text
+    [item] = shown.json()["items"]
+    assert item["reader"]["role"] == "agent"
+    assert item["reader"]["full_name"].startswith("Agent")
+    assert item["what"] == "detail"
+
+    assert (await live.client.get(log, headers=live.staff)).status_code == 403
+    assert (await live.client.get(log, headers=created["auth"])).status_code in (401, 403)

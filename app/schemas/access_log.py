@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.requests import AdministrationRef
+from app.schemas.requests import AdministrationRef, StaffRef
 
 
 class AccessLogItem(BaseModel):
@@ -29,6 +29,20 @@ class AccessLogPage(BaseModel):
     """One page, newest first; pass `next_cursor` back as `cursor` for the next."""
 
     items: list[AccessLogItem]
+    next_cursor: str | None = Field(
+        default=None, description="Opaque cursor of the next page; absent on the last page."
+    )
+
+
+class StaffAccessLogItem(AccessLogItem):
+    reader: StaffRef | None = Field(description="The staff member who read it.")
+    api_key: str | None = Field(description="The integration key's name, for a key's read.")
+
+
+class StaffAccessLogPage(BaseModel):
+    """One page, newest first; pass `next_cursor` back as `cursor` for the next."""
+
+    items: list[StaffAccessLogItem]
     next_cursor: str | None = Field(
         default=None, description="Opaque cursor of the next page; absent on the last page."
     )
