@@ -1081,6 +1081,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Ce champ est obligatoire.",
         "ar": "هذا الحقل إلزامي.",
     },
+    "field.verification_required": {
+        "en": "This service needs the code sent to your email or phone.",
+        "fr": "Ce service exige le code envoyé à votre courriel ou téléphone.",
+        "ar": "تتطلب هذه الخدمة الرمز المرسل إلى بريدك الإلكتروني أو هاتفك.",
+    },
+    "field.code_invalid": {
+        "en": "This code is wrong, expired or already used.",
+        "fr": "Ce code est erroné, expiré ou déjà utilisé.",
+        "ar": "هذا الرمز خاطئ أو منتهي الصلاحية أو سبق استعماله.",
+    },
     "field.unknown": {
         "en": "Unknown field.",
         "fr": "Champ inconnu.",

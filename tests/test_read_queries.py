@@ -77,14 +77,16 @@ async def test_the_tracked_detail_view_is_one_statement(client, connection, desk
     assert answer.headers["ETag"] == f'"v{body["version"]}"'
 
 
-async def test_staff_read_the_detail_in_two_statements_with_internal_history(
+async def test_staff_read_the_detail_in_three_statements_with_internal_history(
     client, connection, desk
 ):
     created, agent, _supervisor, _stranger = desk
     with counted(connection) as statements:
         answer = await client.get(f"/api/v1/requests/{created['tracking_number']}", headers=agent)
     assert answer.status_code == 200, answer.text
-    assert len(statements) == 2, statements  # who the token's bearer is, then the view
+    # Who the token's bearer is, the view, then the access log's one INSERT (law 09-08).
+    assert len(statements) == 3, statements
+    assert statements[-1].startswith("INSERT INTO access_log")
     body = answer.json()
     actions = [event["action"] for event in body["history"]]
     assert actions == ["submit", "start", "note", "request_info"]

@@ -1,5 +1,6 @@
 """The tables. Importing this package registers every model on `Base.metadata`."""
 
+from app.models.access_log import AccessLogEntry
 from app.models.attachment import Attachment
 from app.models.base import Base
 from app.models.canned_response import CannedResponse
@@ -12,6 +13,7 @@ from app.models.support import IdempotencyRecord, ThrottleCounter, UsedChallenge
 from app.models.user import User
 
 __all__ = [
+    "AccessLogEntry",
     "Administration",
     "ApiKey",
     "Attachment",

@@ -61,6 +61,10 @@ class Service(CreatedAt, Base):
     attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     required_documents: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    # Filing needs a one-time code proving the complainant's email or phone.
+    requires_verified_contact: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
 
     administration: Mapped[Administration] = relationship(back_populates="services", lazy="raise")
 

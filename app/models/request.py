@@ -132,6 +132,8 @@ class Request(CreatedAt, Base):
     first_answered_at: Mapped[datetime | None]
     # Information requests (law 31-13): urgency, the one extension, the outcome.
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # Which contact a one-time code proved at filing ('email' or 'phone'), if any.
+    verified_contact: Mapped[str | None] = mapped_column(String(8))
     extension_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     outcome: Mapped[str | None] = mapped_column(String(32))
     refusal_ground: Mapped[str | None] = mapped_column(Text)

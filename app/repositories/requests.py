@@ -154,6 +154,7 @@ _DETAIL_REQUEST_COLUMNS = (
     Request.reopen_count,
     Request.rejection_reason,
     Request.urgent,
+    Request.verified_contact,
     Request.extension_count,
     Request.outcome,
     Request.refusal_ground,

@@ -39,7 +39,7 @@ from app.models.attachment import Attachment
 from app.routers import make_router
 from app.schemas.attachments import UPLOAD_BODY, AttachmentOut
 from app.schemas.common import MAX_BIG_ID
-from app.services import attachments, auth, clock
+from app.services import access_log, attachments, auth, clock
 from app.services import requests as requests_service
 from app.services.storage import Storage, get_storage
 
@@ -143,7 +143,9 @@ async def list_attachments(
 ) -> list[AttachmentOut]:
     """The request's documents, oldest first, with their size, type and SHA-256."""
     request = await requests_service.get_visible(session, tracking_number, actor)
-    return [_out(a) for a in await attachments.listing(session, request)]
+    listed = await attachments.listing(session, request)
+    await access_log.record_staff_read(session, request.id, actor, "attachments", clock.now())
+    return [_out(a) for a in listed]
 
 
 DOCUMENT_TYPES: list[str] = Settings.model_fields["allowed_attachment_types"].default
@@ -172,6 +174,7 @@ async def download(
     original name in `filename*`) and with `X-Content-Type-Options: nosniff`."""
     request = await requests_service.get_visible(session, tracking_number, actor)
     attachment = await attachments.find(session, request, attachment_id)
+    await access_log.record_staff_read(session, request.id, actor, "download", clock.now())
     stored = await attachments.download(_storage(http), attachment)
     return StreamingResponse(
         stored.chunks,

@@ -22,12 +22,13 @@ from app.errors import (
     ValidationFailed,
     error_responses,
 )
-from app.models.enums import Kind, State
+from app.models.enums import Kind, Role, State
 from app.routers import make_router
+from app.schemas.access_log import StaffAccessLogPage
 from app.schemas.auth import StaffOut
 from app.schemas.common import Moment, Page
 from app.schemas.requests import ActionIn, ContactIn, RequestDetail, RequestSummary
-from app.services import backoffice, clock, lifecycle, users, views
+from app.services import access_log, backoffice, clock, lifecycle, users, views
 from app.services import requests as service
 
 router = make_router(prefix="/api/v1/backoffice", tags=["backoffice"])
@@ -178,6 +179,30 @@ async def attach_contact(
         session, request, actor, body, settings=settings, now=now
     )
     return await views.detail(session, request, actor, settings, now)
+
+
+@router.get(
+    "/requests/{tracking_number}/access-log",
+    summary="Who read this request",
+    operation_id="getStaffAccessLog",
+    dependencies=[ReadOnly],
+    responses=error_responses(*_AUTH_ERRORS, RequestNotFound, ValidationFailed),
+)
+async def staff_access_log(
+    tracking_number: TrackingNumber,
+    actor: CurrentStaff,
+    session: Session,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> StaffAccessLogPage:
+    """For a supervisor of the request's administration or a national administrator: every
+    read of its personal data by staff or an integration key, with the reader's name (or the
+    key's), newest first; keyset pagination: pass `next_cursor` back as `cursor`. Other roles
+    get 403."""
+    if actor.role not in (Role.supervisor, Role.national_admin):
+        raise Forbidden()
+    request = await service.get_visible(session, tracking_number, actor)
+    return await access_log.for_staff(session, request.id, cursor=cursor, limit=limit)
 
 
 @router.get(

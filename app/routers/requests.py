@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Response, status
+from fastapi import Depends, Header, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,10 +41,11 @@ from app.errors import (
     error_responses,
 )
 from app.i18n import current_language
-from app.models.enums import Action
+from app.models.enums import Action, Role
 from app.models.request import Request
 from app.routers import make_router
 from app.routers.challenges import ChallengeKey
+from app.schemas.access_log import AccessLogPage
 from app.schemas.requests import (
     CloseIn,
     MessageIn,
@@ -55,7 +56,7 @@ from app.schemas.requests import (
     RequestDetail,
     RequestIn,
 )
-from app.services import clock, lifecycle, submissions, views
+from app.services import access_log, clock, lifecycle, submissions, views
 from app.services import requests as service
 from app.services.lifecycle import ActionInput, Actor
 
@@ -218,7 +219,9 @@ async def get_request(
     deadlines, the public history (staff also see internal events) and `allowed_actions`.
     The `ETag` header carries the version, for `If-Match` on staff actions."""
     row = await service.get_detail(session, tracking_number, actor)
-    detail = views.detail_of(row, actor, settings, clock.now())
+    now = clock.now()
+    await access_log.record_staff_read(session, row.id, actor, "detail", now)
+    detail = views.detail_of(row, actor, settings, now)
     response.headers["ETag"] = f'"v{detail.version}"'
     return detail
 
@@ -235,7 +238,32 @@ async def list_messages(
     """Messages in order. Citizens never see internal notes."""
     request = await service.get_visible(session, tracking_number, actor)
     rows = await service.messages(session, request, actor)
+    await access_log.record_staff_read(session, request.id, actor, "messages", clock.now())
     return [views.message_out(message, name, actor) for message, name in rows]
+
+
+@router.get(
+    "/{tracking_number}/access-log",
+    summary="Who read my file",
+    operation_id="getAccessLog",
+    dependencies=[ReadOnly],
+    responses=error_responses(*_READ_ERRORS, Forbidden, ValidationFailed),
+)
+async def get_access_log(
+    tracking_number: TrackingNumber,
+    session: Session,
+    actor: CurrentActor,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> AccessLogPage:
+    """Law 09-08: for the request's citizen (tracking token or citizen session), each time
+    staff or an integration opened its personal data (the request, its conversation, its
+    documents): when, which administration and which role; never a name. Newest first;
+    keyset pagination: pass `next_cursor` back as `cursor`."""
+    if actor.role is not Role.citizen:
+        raise Forbidden()
+    request = await service.get_visible(session, tracking_number, actor)
+    return await access_log.for_citizen(session, request.id, cursor=cursor, limit=limit)
 
 
 @router.post(

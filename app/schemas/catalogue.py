@@ -98,6 +98,11 @@ class ServiceOut(BaseModel):
     attributes: list[AttributeDefinition] = Field(
         description="Extra fields of the form, sorted by `order`."
     )
+    requires_verified_contact: bool = Field(
+        default=False,
+        description="Filing needs `complainant.verification_code`: the code sent by "
+        "`POST /api/v1/citizens/otp` to the complainant's email or phone.",
+    )
     privacy_notice: str = privacy_notice_field()
 
 
@@ -129,6 +134,7 @@ class SampleService(BaseModel):
     reopen_window_days: int | None = Field(default=None, ge=1, le=90)
     required_documents: list[Localized] = Field(default_factory=list)
     attributes: list[AttributeDefinition] = Field(default_factory=list)
+    requires_verified_contact: bool = False
 
     @model_validator(mode="after")
     def _unique_attributes(self) -> Self:

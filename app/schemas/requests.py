@@ -57,6 +57,14 @@ class ComplainantIn(BaseModel):
         description="Country of residence, ISO 3166-1 alpha-2 (Moroccans abroad may file).",
         examples=["MA"],
     )
+    verification_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="The code `POST /api/v1/citizens/otp` sent to this email (or, without "
+        "one, phone): required by services with `requires_verified_contact`, welcome anywhere; "
+        "it serves once.",
+        examples=["493027"],
+    )
 
     @field_validator("email")
     @classmethod
@@ -215,6 +223,12 @@ class ComplainantOut(BaseModel):
     phone: str | None
     national_id: str | None
     country: str | None
+    contact_verified: bool = Field(
+        default=False, description="A one-time code proved a contact at filing."
+    )
+    verified_contact: Literal["email", "phone"] | None = Field(
+        default=None, description="Which contact the code proved."
+    )
 
 
 class StaffRef(BaseModel):

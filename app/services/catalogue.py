@@ -229,6 +229,7 @@ def service_out(service: Service, administration: Administration, settings: Sett
             "reopen_window_days": policy.reopen_window_days,
             "required_documents": service.required_documents,
             "attributes": sorted(service.attributes, key=lambda a: a["order"]),
+            "requires_verified_contact": service.requires_verified_contact,
         }
     )
 

@@ -45,7 +45,7 @@ from app.schemas.open311 import (
     TokenItem,
 )
 from app.schemas.requests import DESCRIPTION_MAX, RequestIn
-from app.services import api_keys, idempotency
+from app.services import access_log, api_keys, clock, idempotency
 from app.services import requests as requests_service
 from app.services.lifecycle import Actor
 
@@ -343,10 +343,21 @@ async def request_list(
 async def one_request(
     session: AsyncSession, public_id: str, *, language: Language, key: ApiKey | None
 ) -> list[RequestItem]:
-    found = await _items(session, [Request.public_id == public_id], language, key)
-    if not found:
+    rows = await repository.request_page(
+        session,
+        [Request.public_id == public_id],
+        owner=key.administration_id if key else None,
+        limit=1,
+        offset=0,
+    )
+    if not rows:
         raise error(404, "unknown_request", id=public_id)
-    return found
+    if key is not None and rows[0].owned:  # the owning key read its personal fields
+        reader = Actor(role=Role.integration, administration_id=key.administration_id)
+        await access_log.record(
+            session, rows[0].id, reader, "detail", clock.now(), api_key_id=key.id
+        )
+    return [_request_item(row, language) for row in rows]
 
 
 async def token(session: AsyncSession, value: str) -> list[TokenItem]:

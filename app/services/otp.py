@@ -201,3 +201,56 @@ async def verify(
         .values(used_at=now)
     )
     await session.flush()
+
+
+async def spend_for_filing(
+    session: AsyncSession,
+    email: str | None,
+    phone: str | None,
+    code: str,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> str | None:
+    """Which of the complainant's contacts (`email` or `phone`) `code` proves, spending that
+    contact's live codes, or None. A failure rolls the filing back, so it is not counted
+    here: guesses are bounded by the submission ceiling per client (`X-Altcha` aside, a
+    challenge per guess).
+
+    One statement on success: a filing stays a few round trips. A concurrent filing with the
+    same code finds the rows spent when it gets their lock, so a code serves once."""
+    contacts = {
+        name: contact_of(value if name == "email" else None, value if name == "phone" else None)
+        for name, value in (("email", email), ("phone", phone))
+        if value
+    }
+    keys = {name: _contact_key(contact, settings) for name, contact in contacts.items()}
+    if not keys:
+        return None
+    hashes = [_code_hash(key, code.strip(), settings) for key in keys.values()]
+    hit = (
+        select(VerificationCode.contact_key)
+        .where(
+            VerificationCode.contact_key.in_(list(keys.values())),
+            VerificationCode.code_hash.in_(hashes),
+            VerificationCode.expires_at > now,
+            VerificationCode.used_at.is_(None),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    spent = await session.execute(
+        update(VerificationCode)
+        .where(
+            VerificationCode.contact_key == hit,
+            VerificationCode.expires_at > now,
+            VerificationCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .returning(VerificationCode.contact_key)
+        .execution_options(synchronize_session=False)
+    )
+    proved = spent.scalars().first()
+    if proved is None:
+        return None
+    return next(name for name, key in keys.items() if key == proved)

@@ -26,6 +26,7 @@ from app.services import (
     catalogue,
     lifecycle,
     notifications,
+    otp,
     stats,
     tracking_numbers,
 )
@@ -125,6 +126,9 @@ def _check_channel(payload: RequestIn, actor: Actor | None) -> list[FieldError]:
     return errors
 
 
+_CODE_FIELD = "complainant.verification_code"
+
+
 async def _resolve_catalogue(
     session: AsyncSession, payload: RequestIn
 ) -> tuple[Administration | None, Service | None, dict[str, object], list[FieldError]]:
@@ -169,6 +173,22 @@ async def submit(
         errors.append(FieldError("received_at", "not_a_datetime"))
     elif received_at > now + CLOCK_TOLERANCE:
         errors.append(FieldError("received_at", "in_future"))
+    complainant = payload.complainant
+    verified_contact = None
+    if complainant.verification_code is None:
+        if service is not None and service.requires_verified_contact:
+            errors.append(FieldError(_CODE_FIELD, "verification_required"))
+    elif not errors:  # a code is spent only on an otherwise valid filing
+        verified_contact = await otp.spend_for_filing(
+            session,
+            complainant.email,
+            complainant.phone,
+            complainant.verification_code,
+            settings=settings,
+            now=now,
+        )
+        if verified_contact is None:
+            errors.append(FieldError(_CODE_FIELD, "code_invalid"))
     if errors or administration is None:
         raise ValidationFailed(errors=errors)
     received_at = received_at.astimezone(UTC)  # every timestamp leaves in UTC
@@ -176,7 +196,6 @@ async def submit(
     policy = catalogue.policy_for(
         administration, service, settings, kind=payload.kind, urgent=payload.urgent
     )
-    complainant = payload.complainant
     request = Request(
         kind=payload.kind.value,
         state=lifecycle.INITIAL_STATE.value,
@@ -207,6 +226,7 @@ async def submit(
         receipt_code=tracking_numbers.receipt_code(),
         public_id=tracking_numbers.public_id(),
         urgent=payload.urgent,
+        verified_contact=verified_contact,
         extension_count=0,
         created_at=now,
         updated_at=now,

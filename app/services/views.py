@@ -126,6 +126,8 @@ def _render(
             phone=request.phone,
             national_id=request.national_id,
             country=request.country,
+            contact_verified=request.verified_contact is not None,
+            verified_contact=request.verified_contact,
         ),
         location=location_of(request),
         created_at=request.created_at,
