@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,7 +16,7 @@ from app.config import Settings
 from app.db import get_session
 from app.errors import Forbidden, InvalidToken, Unauthorized
 from app.models.enums import Role
-from app.services import auth, users
+from app.services import auth, tracking, users
 from app.services.lifecycle import Actor
 
 # Both schemes read the same `Authorization: Bearer` header: staff log in with the OAuth2
@@ -101,12 +102,31 @@ async def optional_actor(
     except (TypeError, ValueError):
         raise InvalidToken() from None
     if claims["typ"] == "tracking":
-        return Actor(role=Role.citizen, request_id=subject)
+        if "op" not in claims:
+            return Actor(role=Role.citizen, request_id=subject)
+        return await _assisted(session, claims, subject)
     user = await users.get_active_actor(session, subject)
     # A deactivation or a new password bumps `token_version`: older tokens die at once.
     if user is None or claims.get("ver") != user.token_version:
         raise InvalidToken()
     return Actor(role=Role(user.role), user_id=user.id, administration_id=user.administration_id)
+
+
+async def _assisted(session: AsyncSession, claims: dict[str, object], request_id: int) -> Actor:
+    """An operator's assisted tracking token: the citizen's powers on that one request, no
+    staff power; it dies with the operator's account or password like their staff token."""
+    try:
+        operator_id = int(str(claims["op"]))
+    except (TypeError, ValueError):
+        raise InvalidToken() from None
+    user = await users.get_active_actor(session, operator_id)
+    if (
+        user is None
+        or Role(user.role) is not Role.operator
+        or claims.get("opv") != user.token_version
+    ):
+        raise InvalidToken()
+    return Actor(role=Role.citizen, request_id=request_id, assisted_by=user.id)
 
 
 # The operation's security in the document follows the scheme each dependency reads: staff-only
@@ -137,6 +157,31 @@ async def optional_citizen_session(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(citizen_bearer)],
 ) -> Actor | None:
     return await optional_actor(session, settings, bearer.credentials if bearer else None, None)
+
+
+async def optional_assisting_operator(
+    session: Session,
+    settings: AppSettings,
+    token: Annotated[str | None, Depends(staff_oauth2)],
+) -> tracking.Operator | None:
+    """`POST /tracking` with a staff token: the call-centre operator helping a caller. Other
+    staff are refused (403); a citizen's token there is ignored, as it always was."""
+    if not token:
+        return None
+    claims = auth.decode(token, settings)
+    if claims["typ"] != "staff":
+        return None
+    actor = await optional_actor(session, settings, token, None)
+    if actor is None or actor.role is not Role.operator or actor.user_id is None:
+        raise Forbidden()
+    return tracking.Operator(
+        user_id=actor.user_id,
+        token_version=int(claims["ver"]),
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+    )
+
+
+AssistingOperator = Annotated[tracking.Operator | None, Depends(optional_assisting_operator)]
 
 
 def _required(actor: Actor | None) -> Actor:
@@ -235,7 +280,13 @@ NationalAdmin = Annotated[Actor, Depends(require_national_admin)]
 
 # Dependencies that read a token without demanding one: an operation reaching one of them other
 # than through a `require_*` accepts anonymous callers too.
-_OPTIONAL = {optional_actor, optional_staff, optional_citizen, optional_citizen_session}
+_OPTIONAL = {
+    optional_actor,
+    optional_staff,
+    optional_citizen,
+    optional_citizen_session,
+    optional_assisting_operator,
+}
 
 
 def anonymous_allowed(dependant: Dependant) -> bool:

@@ -34,9 +34,18 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
     return await asyncio.to_thread(check)
 
 
-def _encode(claims: dict[str, Any], ttl_seconds: int, settings: Settings) -> str:
+def _encode(
+    claims: dict[str, Any],
+    ttl_seconds: int,
+    settings: Settings,
+    *,
+    not_after: datetime | None = None,
+) -> str:
     now = datetime.now(UTC)
-    payload = {**claims, "iat": now, "exp": now + timedelta(seconds=ttl_seconds)}
+    expires = now + timedelta(seconds=ttl_seconds)
+    if not_after is not None:
+        expires = min(expires, not_after)
+    payload = {**claims, "iat": now, "exp": expires}
     return jwt.encode(payload, settings.signing_key(), algorithm=ALGORITHM)
 
 
@@ -49,13 +58,23 @@ def staff_token(user_id: int, settings: Settings, *, version: int) -> str:
     )
 
 
-def tracking_token(request_id: int, tracking_number: str, settings: Settings) -> str:
-    """A short-lived token that opens one request, and only that one."""
-    return _encode(
-        {"typ": "tracking", "sub": str(request_id), "trk": tracking_number},
-        settings.tracking_token_ttl_seconds,
-        settings,
-    )
+def tracking_token(
+    request_id: int,
+    tracking_number: str,
+    settings: Settings,
+    *,
+    operator: tuple[int, int] | None = None,
+    not_after: datetime | None = None,
+) -> str:
+    """A short-lived token that opens one request, and only that one.
+
+    An operator helping a caller gets an assisted one: `op`/`opv` name the operator and their
+    `token_version` (so a deactivation kills it too), and it dies with their staff token at the
+    latest (`not_after`)."""
+    claims: dict[str, Any] = {"typ": "tracking", "sub": str(request_id), "trk": tracking_number}
+    if operator is not None:
+        claims["op"], claims["opv"] = operator
+    return _encode(claims, settings.tracking_token_ttl_seconds, settings, not_after=not_after)
 
 
 def citizen_token(channel: str, contact: str, settings: Settings) -> str:

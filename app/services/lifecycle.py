@@ -57,6 +57,9 @@ class Actor:
     # `email` is lower-cased, `phone` in E.164, as `visibility` and the listing compare them.
     email: str | None = None
     phone: str | None = None
+    # An assisted tracking token: the call-centre operator acting on the citizen's behalf.
+    # The role stays `citizen` (no staff power); the history records who really acted.
+    assisted_by: int | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -942,6 +945,7 @@ def execute(
             ("days", data.days),
             ("due_at", request.due_at.isoformat()),
             *data.data.items(),
+            *assisted_facts(actor).items(),
         )
         if value is not None
     }
@@ -951,12 +955,19 @@ def execute(
         from_state=state.value,
         to_state=target.value,
         actor_role=actor.role.value,
-        actor_id=actor.user_id,
+        actor_id=actor.user_id if actor.assisted_by is None else actor.assisted_by,
         note=data.message or data.reason or data.comment,
         public=transition.public,
         data=facts,
         created_at=now,
     )
+
+
+def assisted_facts(actor: Actor) -> dict[str, object]:
+    """What a history event says of an action an operator took for a caller."""
+    if actor.assisted_by is None:
+        return {}
+    return {"channel": "call_center", "on_behalf_of": "citizen", "operator_id": actor.assisted_by}
 
 
 _LOCKED = "locked_requests"  # session.info: (the transaction, ids of the rows it locked)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,16 @@ from app.errors import FieldCodeError, TrackingFailed
 from app.models.request import Request
 from app.services import auth, throttle, tracking_numbers
 from app.services.contacts import email_key, normalize_phone
+
+
+@dataclass(frozen=True)
+class Operator:
+    """The call-centre operator asking for an assisted token, and when their staff token ends."""
+
+    user_id: int
+    token_version: int
+    expires_at: datetime
+
 
 # Compared against when the number matches nothing, so both failures take the same path.
 _NOBODY = "\x00" * 32
@@ -34,10 +45,17 @@ async def open_request(
     client: str,
     settings: Settings,
     now: datetime,
+    operator: Operator | None = None,
 ) -> tuple[str, int]:
-    """A tracking token for the request, or the same `tracking_failed` problem for any mismatch."""
+    """A tracking token for the request, or the same `tracking_failed` problem for any mismatch.
+
+    With `operator`, an assisted token: the call-centre operator proves the caller's contact
+    the caller's way, and acts for them on that one request."""
     number = tracking_numbers.normalize(tracking_number) or tracking_number.strip().upper()[:32]
-    # Counted per (number, client): a stranger's guesses never lock the citizen out.
+    # Counted per (number, client): a stranger's guesses never lock the citizen out. The whole
+    # call centre shares one address, so an operator is counted as their own client.
+    if operator is not None:
+        client = f"operator:{operator.user_id}"
     attempts = throttle.tracking_attempts(settings, number, client)
     await throttle.check_attempt(session, attempts, now)
     row = (
@@ -61,4 +79,19 @@ async def open_request(
     if request_id is None or not (email_ok or phone_ok):
         await throttle.record_failed_attempt(session, attempts, now)
         raise TrackingFailed()
-    return auth.tracking_token(request_id, number, settings), settings.tracking_token_ttl_seconds
+    if operator is None:
+        return auth.tracking_token(
+            request_id, number, settings
+        ), settings.tracking_token_ttl_seconds
+    token = auth.tracking_token(
+        request_id,
+        number,
+        settings,
+        operator=(operator.user_id, operator.token_version),
+        not_after=operator.expires_at,
+    )
+    ttl = min(
+        settings.tracking_token_ttl_seconds,
+        int((operator.expires_at - datetime.now(UTC)).total_seconds()),
+    )
+    return token, max(ttl, 0)
