@@ -139,7 +139,14 @@ async def test_refused_action_lists_allowed_actions_in_arabic(client, session, s
     body = response.json()
     assert body["code"] == "transition_not_allowed"
     assert body["title"] == "إجراء غير مسموح به"
-    assert body["allowed_actions"] == ["start", "reject", "message", "note", "attach"]
+    assert body["allowed_actions"] == [
+        "start",
+        "reject",
+        "mark_duplicate",
+        "message",
+        "note",
+        "attach",
+    ]
 
 
 async def test_reopen_after_the_window_is_refused(client, session, settings):

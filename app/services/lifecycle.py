@@ -97,6 +97,7 @@ class ActionInput:
     full_name: str | None = None
     outcome: Outcome | None = None
     refusal_ground: str | None = None
+    duplicate_of_id: int | None = None  # `mark_duplicate`: the original, resolved and checked
     data: dict[str, Any] = field(default_factory=dict)  # extra facts kept on the event
 
 
@@ -281,6 +282,14 @@ def effect_reject(ctx: Context) -> None:
     ctx.request.paused_at = None
 
 
+def effect_mark_duplicate(ctx: Context) -> None:
+    # A duplicate ends as a rejection for reason `duplicate` (the code and final state the
+    # statistics and the retention purge already know), linked to the original it repeats.
+    effect_reject(ctx)
+    ctx.request.rejection_reason = RejectionReason.duplicate.value
+    ctx.request.duplicate_of_id = ctx.input.duplicate_of_id
+
+
 def effect_close(ctx: Context) -> None:
     ctx.request.closed_at = ctx.now
     ctx.request.paused_at = None
@@ -443,6 +452,16 @@ COMPLAINT: tuple[Transition, ...] = (
         effect=effect_reject,
         requires=("reason_code", "message"),
         summary="Reject with a reason code and a text.",
+    ),
+    T(
+        A.mark_duplicate,
+        OPEN,
+        S.rejected,
+        STAFF,
+        effect=effect_mark_duplicate,
+        requires=("duplicate_of",),
+        summary="Close it as a duplicate of another request of the administration (linked both "
+        "ways); its citizen is told when the original is answered.",
     ),
     T(
         A.close,
@@ -739,6 +758,16 @@ INFORMATION_REQUEST: tuple[Transition, ...] = (
         summary="Reject (out of scope, duplicate, abusive).",
     ),
     T(
+        A.mark_duplicate,
+        OPEN,
+        S.rejected,
+        STAFF,
+        effect=effect_mark_duplicate,
+        requires=("duplicate_of",),
+        summary="Close it as a duplicate of another request of the administration (linked both "
+        "ways); its citizen is told when the original is answered.",
+    ),
+    T(
         A.appeal,
         [S.answered],
         S.appealed,
@@ -875,7 +904,11 @@ def _given(data: ActionInput, name: str) -> bool:
         return bool(data.email or data.phone)
     if name == "legal_ground":  # only a refusal, even partial, needs its ground
         return data.outcome in (None, Outcome.granted) or bool(data.refusal_ground)
-    attribute = {"administration": "administration_id", "assignee": "assignee_id"}.get(name, name)
+    attribute = {
+        "administration": "administration_id",
+        "assignee": "assignee_id",
+        "duplicate_of": "duplicate_of_id",
+    }.get(name, name)
     return getattr(data, attribute) not in (None, "")
 
 
