@@ -62,6 +62,9 @@ WORKED = {
 COMPLAINT = {
     **WORKED,
     A.reopen: {S.answered: {R.citizen}},
+    # Issue 10: recourse above the administration, decided by national admins.
+    A.appeal: at([S.answered, S.closed], {R.citizen}),
+    A.decide_appeal: {S.appealed: {R.national_admin}},
     A.message: {**at(OPEN, STAFF | {R.citizen}), S.answered: STAFF},
     A.note: at(lifecycle.states_of(Kind.complaint), STAFF),
     A.attach: at(OPEN | {S.answered}, STAFF | {R.citizen}),

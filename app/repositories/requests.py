@@ -72,6 +72,8 @@ def visible_to(role: Role) -> ColumnElement[bool]:
             return Request.channel.in_(OPERATOR_CHANNELS)
         case Role.system:
             return true()
+        case Role.national_admin:
+            return Request.state == State.appealed.value
         case _:
             return false()
 
@@ -237,6 +239,7 @@ _READABLE = (
     Role.supervisor,
     Role.operator,
     Role.integration,
+    Role.national_admin,
     Role.system,
 )
 _DETAIL_BY_NUMBER = {role: _detail(role) for role in _READABLE}

@@ -434,6 +434,12 @@ class ActionIn(BaseModel):
         max_length=REASON_MAX,
         description="The legal ground of a refusal or partial refusal (law 31-13, article 7).",
     )
+    decision: Literal["dismissed", "sent_back"] | None = Field(
+        default=None,
+        description="National admins, `decide_appeal` on a complaint: `dismissed` closes it, "
+        "`sent_back` returns it to the administration with `days` (1-60) and a `message` of "
+        "instructions.",
+    )
     duplicate_of: str | None = Field(
         default=None,
         max_length=32,

@@ -492,13 +492,19 @@ async def _resolve_action_input(
         duplicate_of_id, error = await _original_of(session, request, body.duplicate_of)
         if error is not None:
             errors.append(error)
+    complaint_decision = action is Action.decide_appeal and request.kind == Kind.complaint
+    if complaint_decision and body.days is not None and body.days > 60:
+        errors.append(FieldError("days", "out_of_range", {"min": 1, "max": 60}))
     limit = settings.information_extension_days
     if request.kind == Kind.information_request and body.days is not None and body.days > limit:
         errors.append(FieldError("days", "out_of_range", {"min": 1, "max": limit}))
     if errors:
         raise ValidationFailed(errors=errors)
     return ActionInput(
-        message=body.message,
+        # A decision's message instructs the administration: kept apart from the citizen's view.
+        message=None if complaint_decision else body.message,
+        instructions=body.message if complaint_decision else None,
+        decision=body.decision,
         reason=body.reason,
         reason_code=body.reason_code,
         assignee_id=assignee_id,
@@ -600,6 +606,18 @@ async def staff_action(
     request = await act(
         session, request, action, actor, data, settings=settings, now=now, if_match=if_match
     )
+    if data.instructions:
+        session.add(
+            Message(
+                request_id=request.id,
+                author_role=actor.role.value,
+                author_id=actor.user_id,
+                body=data.instructions,
+                internal=True,
+                created_at=now,
+            )
+        )
+        await session.flush()
     if action in SPEAKING_ACTIONS and body.message:
         session.add(
             Message(
