@@ -134,7 +134,8 @@ async def take_action(
     `decide_appeal` (national admins, on an appealed complaint: `decision` `dismissed`, or
     `sent_back` with `days` 1–60 and a `message` of instructions for the administration).
     Any action that carries a `message` takes a `template` instead: the code of a canned
-    response of the request's administration (`/api/v1/backoffice/templates`), filled in the citizen's language.
+    response of the request's administration (`/api/v1/backoffice/templates`), filled in
+    the citizen's language.
     A refusal of the table answers `409` with `allowed_actions`."""
     # Read under the row lock the action takes anyway: one read instead of two.
     request = await service.get_visible(session, tracking_number, actor, for_update=True)
