@@ -768,6 +768,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Statuer sur le recours",
         "ar": "البت في التظلم",
     },
+    "action.mark_duplicate": {
+        "en": "Mark as a duplicate",
+        "fr": "Marquer comme doublon",
+        "ar": "وضع علامة طلب مكرر",
+    },
     "action.submit": {"en": "Submitted", "fr": "Dépôt", "ar": "إيداع"},
     "action.anonymize": {
         "en": "Personal data removed",
@@ -900,6 +905,21 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "{administration} changed the contact details of your request no. {number}; its messages now go to: {contact}. If you did not ask for this, contact {administration} with this number.",
         "fr": "{administration} a modifié les coordonnées de votre demande n° {number} ; ses messages iront désormais à : {contact}. Si vous n'en êtes pas à l'origine, contactez {administration} en indiquant ce numéro.",
         "ar": "غيرت {administration} وسيلة الاتصال الخاصة بطلبكم رقم {number}، وستصل الرسائل المتعلقة به من الآن إلى: {contact}. إذا لم تطلبوا ذلك، اتصلوا بـ{administration} مع ذكر رقم طلبكم.",
+    },
+    "email.duplicate_answered.subject": {
+        "en": "News about your request {number}",
+        "fr": "Du nouveau sur votre demande {number}",
+        "ar": "مستجدات بخصوص طلبكم رقم {number}",
+    },
+    "email.duplicate_answered.body": {
+        "en": "Your request no. {number} was closed because {administration} was already handling the same matter. {administration} has now answered on that matter; contact it with your number if you need the answer.",
+        "fr": "Votre demande n° {number} a été clôturée car {administration} traitait déjà la même affaire. {administration} vient d'y répondre ; contactez-la en indiquant votre numéro si vous avez besoin de la réponse.",
+        "ar": "تم إغلاق طلبكم رقم {number} لأن {administration} كانت تعالج نفس الموضوع. وقد أجابت {administration} الآن بخصوص هذا الموضوع؛ اتصلوا بها مع ذكر رقم طلبكم إذا احتجتم إلى الجواب.",
+    },
+    "sms.duplicate_answered": {
+        "en": "Chikaya: {administration} has answered the matter of your request {number}.",
+        "fr": "Chikaya: {administration} a répondu sur l'affaire de votre demande {number}.",
+        "ar": "شكاية: أجابت {administration} بخصوص موضوع طلبكم {number}.",
     },
     "email.new_request.subject": {
         "en": "New request {number}",
@@ -1221,6 +1241,21 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Not an active staff member of this request's administration.",
         "fr": "N'est pas un agent actif de l'administration de cette demande.",
         "ar": "ليس موظفا نشطا في الإدارة المعنية بهذا الطلب.",
+    },
+    "field.not_a_request_here": {
+        "en": "No request of this administration has this tracking number.",
+        "fr": "Aucune demande de cette administration ne porte ce numéro de suivi.",
+        "ar": "لا يوجد طلب لدى هذه الإدارة يحمل رقم التتبع هذا.",
+    },
+    "field.same_request": {
+        "en": "A request cannot be a duplicate of itself.",
+        "fr": "Une demande ne peut pas être le doublon d'elle-même.",
+        "ar": "لا يمكن أن يكون الطلب مكررا لنفسه.",
+    },
+    "field.already_duplicate": {
+        "en": "That request is itself a duplicate: name its original.",
+        "fr": "Cette demande est elle-même un doublon : indiquez sa demande d'origine.",
+        "ar": "هذا الطلب نفسه مكرر: اذكروا الطلب الأصلي.",
     },
     "field.same_administration": {
         "en": "The request is already with this administration.",

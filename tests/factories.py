@@ -237,6 +237,13 @@ PATHS: dict[Kind, dict[State, tuple[Step, ...]]] = {
         State.answered: (START, ANSWER),
         State.closed: (START, ANSWER, CLOSE),
         State.rejected: (REJECT,),
+        # Issue 10: an answer rated poorly is appealed to the national level.
+        State.appealed: (
+            START,
+            ANSWER,
+            Step(Action.rate, Role.citizen, ActionInput(score=1)),
+            Step(Action.appeal, Role.citizen, ActionInput(reason="Non")),
+        ),
     },
     Kind.observation: _BY_ACKNOWLEDGEMENT,
     Kind.suggestion: _BY_ACKNOWLEDGEMENT,

@@ -36,8 +36,11 @@ async def test_a_staff_action_reads_its_request_once_under_the_lock(
     locks = [s for s in sent if "FOR UPDATE" in s]
     assert len(locks) == 2  # one per action: the read is the lock
     assert all("requests.tracking_number =" in lock for lock in locks)
-    # Besides, only the new assignee (`start` takes the request) is read back.
+    # Besides, only the new assignee (`start` takes the request) is read back, and the staff
+    # view's duplicate links (issue 10), one small statement per action.
     assert len(_requests_reads(sent)) <= 3
+    links = [s for s in sent if "duplicate_of_id" in s and "FOR UPDATE" not in s]
+    assert len(links) <= 2
 
 
 async def test_an_assignment_shows_the_new_assignee_at_once(client, session, settings):

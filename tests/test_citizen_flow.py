@@ -101,7 +101,8 @@ async def test_a_complaint_lives_from_submission_to_closing(client, session, set
     await act(client, number, "answer", staff, message="Nous avons corrigé.")
     closed = await client.post(f"/api/v1/requests/{number}/close", json={}, headers=citizen)
     assert closed.json()["state"] == "closed"
-    assert closed.json()["allowed_actions"] == []
+    # Reopening is exhausted (one allowed by default): the national appeal remains (issue 10).
+    assert closed.json()["allowed_actions"] == ["appeal"]
 
     messages = await client.get(f"/api/v1/requests/{number}/messages", headers=citizen)
     assert [m["body"] for m in messages.json()] == [
@@ -139,7 +140,14 @@ async def test_refused_action_lists_allowed_actions_in_arabic(client, session, s
     body = response.json()
     assert body["code"] == "transition_not_allowed"
     assert body["title"] == "إجراء غير مسموح به"
-    assert body["allowed_actions"] == ["start", "reject", "message", "note", "attach"]
+    assert body["allowed_actions"] == [
+        "start",
+        "reject",
+        "mark_duplicate",
+        "message",
+        "note",
+        "attach",
+    ]
 
 
 async def test_reopen_after_the_window_is_refused(client, session, settings):
@@ -251,6 +259,7 @@ async def test_lifecycle_is_served_as_data(client):
     complaint_table = response.json()["complaint"]
     assert complaint_table["initial_state"] == "submitted"
     assert set(complaint_table["states"]) == {
+        "appealed",
         "submitted",
         "in_progress",
         "awaiting_citizen",

@@ -50,6 +50,8 @@ WORKED = {
     A.resume: {S.awaiting_citizen: STAFF | {R.citizen}},
     A.answer: {S.in_progress: STAFF},
     A.reject: at(OPEN, STAFF),
+    # Issue 10: a repeat of another request of the administration is closed as its duplicate.
+    A.mark_duplicate: at(OPEN, STAFF),
     A.extend_deadline: at(OPEN, {R.supervisor}),
     A.close: at(OPEN | {S.answered}, {R.citizen}),
     A.rate: {S.answered: {R.citizen}, S.closed: {R.citizen}},
@@ -60,6 +62,9 @@ WORKED = {
 COMPLAINT = {
     **WORKED,
     A.reopen: {S.answered: {R.citizen}},
+    # Issue 10: recourse above the administration, decided by national admins.
+    A.appeal: at([S.answered, S.closed], {R.citizen}),
+    A.decide_appeal: {S.appealed: {R.national_admin}},
     A.message: {**at(OPEN, STAFF | {R.citizen}), S.answered: STAFF},
     A.note: at(lifecycle.states_of(Kind.complaint), STAFF),
     A.attach: at(OPEN | {S.answered}, STAFF | {R.citizen}),
@@ -152,7 +157,7 @@ def test_a_refusal_lists_what_the_actor_may_do():
     assert refused.value.status == 409
     expected = lifecycle.allowed_actions(request, Actor(role=R.agent), POLICY, T0)
     assert refused.value.extra["allowed_actions"] == expected
-    assert expected == ["start", "reject", "message", "note", "attach"]
+    assert expected == ["start", "reject", "mark_duplicate", "message", "note", "attach"]
 
 
 def test_each_step_records_history_and_bumps_the_version():

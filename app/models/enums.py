@@ -40,6 +40,8 @@ class Action(StrEnum):
     attach = "attach"
     appeal = "appeal"
     decide_appeal = "decide_appeal"
+    # Staff close a request as a repeat of another of their administration's (linked both ways).
+    mark_duplicate = "mark_duplicate"
     # Law 09-08: personal data removed once the retention after closing has passed (system only).
     anonymize = "anonymize"
     # Not in any lifecycle table: events that change no state but belong to the history.

@@ -66,6 +66,11 @@ class Request(CreatedAt, Base):
             "ix_requests_assignee", "assignee_id", postgresql_where=text("assignee_id IS NOT NULL")
         ),
         Index("ix_requests_service", "service_id"),
+        Index(
+            "ix_requests_duplicate_of",
+            "duplicate_of_id",
+            postgresql_where=text("duplicate_of_id IS NOT NULL"),
+        ),
         # The auto-close task scans answered (or acknowledged) requests by answer date only.
         Index(
             "ix_requests_answered_at",
@@ -127,6 +132,9 @@ class Request(CreatedAt, Base):
     closed_at: Mapped[datetime | None]
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     rejection_reason: Mapped[str | None] = mapped_column(String(32))
+    # `mark_duplicate`: the original this request repeats (same administration); it is
+    # rejected with reason `duplicate`, and its citizen is told when the original is answered.
+    duplicate_of_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("requests.id"))
 
     # First answer, for processing-time statistics (a reopened request is answered again).
     first_answered_at: Mapped[datetime | None]
@@ -174,7 +182,7 @@ class RequestEvent(CreatedAt, Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    request_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("requests.id"))
     action: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str] = mapped_column(String(32))
@@ -196,7 +204,7 @@ class Message(CreatedAt, Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    request_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("requests.id"))
     author_role: Mapped[str] = mapped_column(String(32))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)

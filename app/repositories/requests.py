@@ -48,6 +48,9 @@ _assignee = _users.alias("assignee")
 _operator = _users.alias("operator")
 _event_actor = _users.alias("event_actor")
 _events = RequestEvent.__table__
+_requests = cast(Table, Request.__table__)
+_original = _requests.alias("original")
+_duplicate = _requests.alias("duplicate")
 
 
 def visible_to(role: Role) -> ColumnElement[bool]:
@@ -69,6 +72,8 @@ def visible_to(role: Role) -> ColumnElement[bool]:
             return Request.channel.in_(OPERATOR_CHANNELS)
         case Role.system:
             return true()
+        case Role.national_admin:
+            return Request.state == State.appealed.value
         case _:
             return false()
 
@@ -153,6 +158,7 @@ _DETAIL_REQUEST_COLUMNS = (
     Request.closed_at,
     Request.reopen_count,
     Request.rejection_reason,
+    Request.duplicate_of_id,
     Request.urgent,
     Request.verified_contact,
     Request.extension_count,
@@ -183,11 +189,40 @@ _DETAIL_COLUMNS = (
 )
 
 
+def _duplicate_links(staff: bool) -> tuple[Any, Any]:
+    """The original's tracking number and the duplicates' (a JSON array), for staff only:
+    a citizen never learns of another citizen's request."""
+    if not staff:
+        return literal_column("NULL").label("duplicate_of"), literal_column("NULL").label(
+            "duplicates"
+        )
+    original = (
+        select(_original.c.tracking_number)
+        .where(_original.c.id == Request.duplicate_of_id)
+        .scalar_subquery()
+    )
+    duplicates = (
+        select(
+            func.coalesce(
+                func.json_agg(aggregate_order_by(_duplicate.c.tracking_number, _duplicate.c.id)),
+                literal_column("'[]'::json"),
+            )
+        )
+        .where(_duplicate.c.duplicate_of_id == Request.id)
+        .scalar_subquery()
+    )
+    return original.label("duplicate_of"), duplicates.label("duplicates")
+
+
+_STAFF_ROLES = (Role.agent, Role.supervisor, Role.operator, Role.national_admin)
+
+
 def _detail(role: Role) -> Select[Any]:
     return (
         select(
             *_DETAIL_COLUMNS,
             _history(sees_internal(role)).label("history"),
+            *_duplicate_links(role in _STAFF_ROLES),
         )
         .select_from(Request)
         .join(Administration, Administration.id == Request.administration_id)
@@ -205,6 +240,7 @@ _READABLE = (
     Role.supervisor,
     Role.operator,
     Role.integration,
+    Role.national_admin,
     Role.system,
 )
 _DETAIL_BY_NUMBER = {role: _detail(role) for role in _READABLE}

@@ -130,9 +130,13 @@ async def take_action(
     `assign` (`assignee`), `transfer` (`administration`, optional `service`, `reason`),
     `request_info` (`message`), `resume`, `answer` (`message`), `reject` (`reason_code`,
     `message`), `acknowledge`, `close`, `extend_deadline` (`days`, `reason`; never for an urgent
-    information request: `urgent_not_extensible`), `message`, `note`. Any action that carries a
-    `message` takes a `template` instead: the code of a canned response of the request's
-    administration (`/api/v1/backoffice/templates`), filled in the citizen's language.
+    information request: `urgent_not_extensible`), `message`, `note`, `mark_duplicate`
+    (`duplicate_of`: a tracking number of the same administration; rejected as `duplicate`),
+    `decide_appeal` (national admins, on an appealed complaint: `decision` `dismissed`, or
+    `sent_back` with `days` 1–60 and a `message` of instructions for the administration).
+    Any action that carries a `message` takes a `template` instead: the code of a canned
+    response of the request's administration (`/api/v1/backoffice/templates`), filled in
+    the citizen's language.
     A refusal of the table answers `409` with `allowed_actions`."""
     # Read under the row lock the action takes anyway: one read instead of two.
     request = await service.get_visible(session, tracking_number, actor, for_update=True)

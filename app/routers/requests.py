@@ -333,7 +333,7 @@ async def reopen_request(
 
 @router.post(
     "/{tracking_number}/appeal",
-    summary="Appeal an information request's refusal or silence",
+    summary="Appeal a complaint to national admins, or an information request's refusal",
     operation_id="appealRequest",
     responses=error_responses(*_ACTION_ERRORS, Forbidden, AppealNotOpen),
 )
@@ -341,7 +341,11 @@ async def appeal_request(
     tracking_number: TrackingNumber, body: ReopenIn, call: CitizenCall
 ) -> RequestDetail:
     """Law 31-13: the applicant complains to the head of the body about a refusal, a partial
-    answer, or a deadline passed without answer — within 20 days. The head decides anew."""
+    answer, or a deadline passed without answer — within 20 days. The head decides anew.
+
+    A complaint, answered or closed, is appealed to the national admins after an answer rated
+    1–2 or once reopening is exhausted, within `APPEAL_WINDOW_DAYS` of the last answer
+    (`appeal_not_open` otherwise); they decide with `decide_appeal`."""
     return await call.act(tracking_number, Action.appeal, ActionInput(reason=body.reason))
 
 

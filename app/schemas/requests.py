@@ -328,6 +328,14 @@ class RequestDetail(BaseModel):
     rating: Rating | None
     assignee: StaffRef | None = None
     operator: StaffRef | None = None
+    duplicate_of: str | None = Field(
+        default=None, description="Staff only: the original this request was marked a duplicate of."
+    )
+    duplicates: list[str] | None = Field(
+        default=None,
+        description="Staff only: the tracking numbers of the requests marked duplicates of "
+        "this one.",
+    )
     allowed_actions: list[str] = Field(description="What the caller may do now (lifecycle table).")
     history: list[EventOut]
 
@@ -439,6 +447,19 @@ class ActionIn(BaseModel):
         default=None,
         max_length=REASON_MAX,
         description="The legal ground of a refusal or partial refusal (law 31-13, article 7).",
+    )
+    decision: Literal["dismissed", "sent_back"] | None = Field(
+        default=None,
+        description="National admins, `decide_appeal` on a complaint: `dismissed` closes it, "
+        "`sent_back` returns it to the administration with `days` (1-60) and a `message` of "
+        "instructions.",
+    )
+    duplicate_of: str | None = Field(
+        default=None,
+        max_length=32,
+        description="For `mark_duplicate`: the tracking number of the original, a request of "
+        "the same administration.",
+        examples=["K7MD-Q2ZX-9PT"],
     )
     template: str | None = Field(
         default=None,

@@ -58,6 +58,7 @@ def policy_for(
         max_reopens=administration.max_reopens
         if administration.max_reopens is not None
         else settings.max_reopens,
+        appeal_window_days=settings.appeal_window_days,
     )
 
 

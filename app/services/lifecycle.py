@@ -78,6 +78,8 @@ class Policy:
     max_reopens: int
     # Days personal data is kept after closing or rejection (law 09-08); the purge sets it.
     retention_days: int | None = None
+    # Days after the last answer a complaint may be appealed to the national level.
+    appeal_window_days: int = 20
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,9 @@ class ActionInput:
     full_name: str | None = None
     outcome: Outcome | None = None
     refusal_ground: str | None = None
+    decision: str | None = None  # `decide_appeal` on a complaint: dismissed or sent_back
+    instructions: str | None = None  # its message to the administration (never the citizen's)
+    duplicate_of_id: int | None = None  # `mark_duplicate`: the original, resolved and checked
     data: dict[str, Any] = field(default_factory=dict)  # extra facts kept on the event
 
 
@@ -127,6 +132,8 @@ class Transition:
     requires: tuple[str, ...] = ()
     public: bool = True  # False: staff-only event, never in the citizen's history
     summary: str = ""
+    # Chooses the target from the input (`decide_appeal` on a complaint); `target` is the default.
+    route: Callable[[Context], State] | None = None
     # Roles that take this transition only through another action (the citizen resumes a
     # request by replying): never offered to them as a button of its own.
     implicit_for: frozenset[Role] = frozenset()
@@ -208,6 +215,21 @@ def guard_appeal_silence(ctx: Context) -> None:
         raise AppealNotOpen(params={"days": ctx.policy.reopen_window_days})
 
 
+def guard_complaint_appeal(ctx: Context) -> None:
+    # CPGRAMS: recourse above the administration after a poor answer (rated 1-2) or once
+    # reopening is exhausted, within the appeal window after the last answer.
+    request, policy = ctx.request, ctx.policy
+    answered = request.answered_at
+    poor = request.rating_score is not None and request.rating_score <= 2
+    exhausted = request.reopen_count >= policy.max_reopens
+    if (
+        answered is None
+        or ctx.now > answered + timedelta(days=policy.appeal_window_days)
+        or not (poor or exhausted)
+    ):
+        raise AppealNotOpen(params={"days": policy.appeal_window_days})
+
+
 def guard_retention_passed(ctx: Context) -> None:
     request, days = ctx.request, ctx.policy.retention_days
     if request.anonymized_at is not None:
@@ -224,6 +246,9 @@ guard_extension_unused.__doc__ = (
 )
 guard_appeal_after_answer.__doc__ = "Refused or partly granted, within the appeal window."
 guard_appeal_silence.__doc__ = "The deadline passed without an answer, within the appeal window."
+guard_complaint_appeal.__doc__ = (
+    "Answered, rated 1-2 or reopened as often as allowed, within the appeal window."
+)
 guard_reopen.__doc__ = "Within the reopen window after the answer, and under the reopen cap."
 guard_rate.__doc__ = "Answered at least once, and not rated yet."
 guard_window_passed.__doc__ = "The reopen window after the answer has passed."
@@ -284,6 +309,14 @@ def effect_reject(ctx: Context) -> None:
     ctx.request.paused_at = None
 
 
+def effect_mark_duplicate(ctx: Context) -> None:
+    # A duplicate ends as a rejection for reason `duplicate` (the code and final state the
+    # statistics and the retention purge already know), linked to the original it repeats.
+    effect_reject(ctx)
+    ctx.request.rejection_reason = RejectionReason.duplicate.value
+    ctx.request.duplicate_of_id = ctx.input.duplicate_of_id
+
+
 def effect_close(ctx: Context) -> None:
     ctx.request.closed_at = ctx.now
     ctx.request.paused_at = None
@@ -329,6 +362,33 @@ def effect_extend(ctx: Context) -> None:
 def effect_appeal(ctx: Context) -> None:
     # The body's head must decide again: a new clock of the same length.
     ctx.request.due_at = ctx.now + timedelta(days=ctx.policy.answer_days)
+
+
+DECISIONS = ("dismissed", "sent_back")
+
+
+def route_decision(ctx: Context) -> State:
+    return S.in_progress if ctx.input.decision == "sent_back" else S.closed
+
+
+def effect_decide_complaint_appeal(ctx: Context) -> None:
+    # Checked before anything changes: a refusal leaves the request as it was.
+    data = ctx.input
+    if data.decision == "sent_back":
+        missing = [
+            FieldError(name, "required")
+            for name, value in (("days", data.days), ("message", data.instructions))
+            if not value
+        ]
+        if missing:
+            raise ValidationFailed(errors=missing)
+        assert data.days is not None
+        # Back at the administration with the national admins' instructions and a new deadline.
+        ctx.request.closed_at = None
+        ctx.request.paused_at = None
+        ctx.request.due_at = ctx.now + timedelta(days=data.days)
+    else:
+        ctx.request.closed_at = ctx.now
 
 
 def effect_anonymize(ctx: Context) -> None:
@@ -448,12 +508,43 @@ COMPLAINT: tuple[Transition, ...] = (
         summary="Reject with a reason code and a text.",
     ),
     T(
+        A.mark_duplicate,
+        OPEN,
+        S.rejected,
+        STAFF,
+        effect=effect_mark_duplicate,
+        requires=("duplicate_of",),
+        summary="Close it as a duplicate of another request of the administration (linked both "
+        "ways); its citizen is told when the original is answered.",
+    ),
+    T(
         A.close,
         [*OPEN, S.answered],
         S.closed,
         [R.citizen],
         effect=effect_close,
         summary="The citizen withdraws the complaint, or accepts the answer.",
+    ),
+    T(
+        A.appeal,
+        [S.answered, S.closed],
+        S.appealed,
+        [R.citizen],
+        guard=guard_complaint_appeal,
+        requires=("reason",),
+        summary="Appeal to the national level after an answer rated 1-2, or once reopening is "
+        "exhausted, within the appeal window after the last answer.",
+    ),
+    T(
+        A.decide_appeal,
+        [S.appealed],
+        S.closed,
+        [R.national_admin],
+        effect=effect_decide_complaint_appeal,
+        route=route_decision,
+        requires=("decision",),
+        summary="National admins decide: `dismissed` closes it; `sent_back` returns it to the "
+        "administration with `days` (a new due date) and a `message` of instructions.",
     ),
     T(
         A.reopen,
@@ -742,6 +833,16 @@ INFORMATION_REQUEST: tuple[Transition, ...] = (
         summary="Reject (out of scope, duplicate, abusive).",
     ),
     T(
+        A.mark_duplicate,
+        OPEN,
+        S.rejected,
+        STAFF,
+        effect=effect_mark_duplicate,
+        requires=("duplicate_of",),
+        summary="Close it as a duplicate of another request of the administration (linked both "
+        "ways); its citizen is told when the original is answered.",
+    ),
+    T(
         A.appeal,
         [S.answered],
         S.appealed,
@@ -878,7 +979,11 @@ def _given(data: ActionInput, name: str) -> bool:
         return bool(data.email or data.phone)
     if name == "legal_ground":  # only a refusal, even partial, needs its ground
         return data.outcome in (None, Outcome.granted) or bool(data.refusal_ground)
-    attribute = {"administration": "administration_id", "assignee": "assignee_id"}.get(name, name)
+    attribute = {
+        "administration": "administration_id",
+        "assignee": "assignee_id",
+        "duplicate_of": "duplicate_of_id",
+    }.get(name, name)
     return getattr(data, attribute) not in (None, "")
 
 
@@ -932,7 +1037,7 @@ def execute(
         raise ValidationFailed(errors=missing)
     if transition.effect is not None:
         transition.effect(ctx)
-    target = transition.target or state
+    target = transition.route(ctx) if transition.route else (transition.target or state)
     request.state = target.value
     request.version += 1
     request.updated_at = now
@@ -943,6 +1048,7 @@ def execute(
             ("score", data.score),
             ("dimensions", data.dimensions or None),
             ("days", data.days),
+            ("decision", data.decision),
             ("due_at", request.due_at.isoformat()),
             *data.data.items(),
             *assisted_facts(actor).items(),

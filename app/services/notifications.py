@@ -240,6 +240,18 @@ async def on_submitted(
     await _tell_administration(session, request, administration, settings, now)
 
 
+async def _tell_duplicates(
+    session: AsyncSession, request: Request, administration: Administration, now: datetime
+) -> None:
+    """The original was answered: each duplicate's citizen hears so about their own request,
+    never with the original's text, number or complainant (another citizen's affair)."""
+    duplicates = await session.scalars(
+        select(Request).where(Request.duplicate_of_id == request.id).order_by(Request.id)
+    )
+    for duplicate in duplicates.all():
+        _citizen(session, duplicate, administration, "duplicate_answered", now)
+
+
 async def on_event(
     session: AsyncSession, request: Request, event: RequestEvent, settings: Settings, now: datetime
 ) -> None:
@@ -259,6 +271,8 @@ async def on_event(
             )
     if action is Action.transfer:
         await _tell_administration(session, request, administration, settings, now)
+    if event.to_state == State.answered.value and event.from_state != event.to_state:
+        await _tell_duplicates(session, request, administration, now)
     if event.from_state != event.to_state:
         await _webhooks(
             session,

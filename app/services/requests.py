@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, inspect, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.config import Settings
 from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, ValidationFailed
@@ -506,13 +507,24 @@ async def _resolve_action_input(
             facts["from_administration_id"] = request.administration_id
             facts["from_service_id"] = request.service_id
             facts["to_administration"] = target.code
+    duplicate_of_id = None
+    if body.duplicate_of is not None:
+        duplicate_of_id, error = await _original_of(session, request, body.duplicate_of)
+        if error is not None:
+            errors.append(error)
+    complaint_decision = action is Action.decide_appeal and request.kind == Kind.complaint
+    if complaint_decision and body.days is not None and body.days > 60:
+        errors.append(FieldError("days", "out_of_range", {"min": 1, "max": 60}))
     limit = settings.information_extension_days
     if request.kind == Kind.information_request and body.days is not None and body.days > limit:
         errors.append(FieldError("days", "out_of_range", {"min": 1, "max": limit}))
     if errors:
         raise ValidationFailed(errors=errors)
     return ActionInput(
-        message=body.message,
+        # A decision's message instructs the administration: kept apart from the citizen's view.
+        message=None if complaint_decision else body.message,
+        instructions=body.message if complaint_decision else None,
+        decision=body.decision,
         reason=body.reason,
         reason_code=body.reason_code,
         assignee_id=assignee_id,
@@ -522,8 +534,49 @@ async def _resolve_action_input(
         days=body.days,
         outcome=body.outcome,
         refusal_ground=body.legal_ground,
+        duplicate_of_id=duplicate_of_id,
         data={**facts, "template": body.template} if body.template else facts,
     )
+
+
+async def _original_of(
+    session: AsyncSession, request: Request, raw: str
+) -> tuple[int | None, FieldError | None]:
+    """The original a duplicate names: a request of the same administration (another
+    administration's number answers like an unknown one: staff learn nothing of it)."""
+    number = tracking_numbers.normalize(raw)
+    row = None
+    if number is not None:
+        stmt = select(Request.id, Request.administration_id, Request.duplicate_of_id).where(
+            Request.tracking_number == number
+        )
+        row = (await session.execute(stmt)).one_or_none()
+    if row is None or row.administration_id != request.administration_id:
+        return None, FieldError("duplicate_of", "not_a_request_here")
+    if row.id == request.id:
+        return None, FieldError("duplicate_of", "same_request")
+    if row.duplicate_of_id is not None:
+        return None, FieldError("duplicate_of", "already_duplicate")
+    return row.id, None
+
+
+async def duplicate_links(session: AsyncSession, request: Request) -> tuple[str | None, list[str]]:
+    """Staff views: the original's tracking number, and those of its duplicates (one small
+    statement on the partial index of `duplicate_of_id`)."""
+    original = aliased(Request)
+    duplicate = aliased(Request)
+    of = (
+        select(original.tracking_number)
+        .where(original.id == request.duplicate_of_id)
+        .scalar_subquery()
+    )
+    duplicates = (
+        select(func.array_agg(aggregate_order_by(duplicate.tracking_number, duplicate.id)))
+        .where(duplicate.duplicate_of_id == request.id)
+        .scalar_subquery()
+    )
+    row = (await session.execute(select(of, duplicates))).one()
+    return row[0], list(row[1] or [])
 
 
 def parse_action(name: str) -> Action:
@@ -573,6 +626,18 @@ async def staff_action(
     request = await act(
         session, request, action, actor, data, settings=settings, now=now, if_match=if_match
     )
+    if data.instructions:
+        session.add(
+            Message(
+                request_id=request.id,
+                author_role=actor.role.value,
+                author_id=actor.user_id,
+                body=data.instructions,
+                internal=True,
+                created_at=now,
+            )
+        )
+        await session.flush()
     if action in SPEAKING_ACTIONS and body.message:
         session.add(
             Message(

@@ -92,6 +92,8 @@ def _render(
     visible: bool,
     actor: Actor,
     now: datetime,
+    duplicate_of: str | None = None,
+    duplicates: list[str] | None = None,
 ) -> RequestDetail:
     rating = (
         Rating(
@@ -148,6 +150,8 @@ def _render(
         rating=rating,
         assignee=assignee if internal else None,
         operator=operator if actor.is_staff else None,
+        duplicate_of=duplicate_of if actor.is_staff else None,
+        duplicates=duplicates if actor.is_staff else None,
         # After a transfer the request has left the actor's queue: nothing more to offer.
         allowed_actions=lifecycle.allowed_actions(request, actor, policy, now) if visible else [],
         history=history,
@@ -160,6 +164,9 @@ async def detail(
     """The view of a request loaded as an ORM object (after an action changed it)."""
     policy = await service_module.policy_of(session, request, settings)
     events = await service_module.history(session, request, actor)
+    duplicate_of, duplicates = (
+        await service_module.duplicate_links(session, request) if actor.is_staff else (None, None)
+    )
     return _render(
         request,
         administration=administration_ref(request),
@@ -171,6 +178,8 @@ async def detail(
         visible=service_module.can_see(actor, request),
         actor=actor,
         now=now,
+        duplicate_of=duplicate_of,
+        duplicates=duplicates,
     )
 
 
@@ -235,6 +244,8 @@ def detail_of(row: Row[Any], actor: Actor, settings: Settings, now: datetime) ->
         visible=True,  # the statement returns only what the actor may see
         actor=actor,
         now=now,
+        duplicate_of=row.duplicate_of,
+        duplicates=row.duplicates,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.models.enums import Channel, Role
+from app.models.enums import Channel, Role, State
 from app.models.request import Request
 
 if TYPE_CHECKING:  # lifecycle imports this module
@@ -39,5 +39,8 @@ def can_see(actor: Actor, request: Request) -> bool:
             return actor.administration_id == request.administration_id
         case Role.system:
             return True
+        case Role.national_admin:
+            # Issue 10: a complaint appealed to the national level is theirs to decide.
+            return request.state == State.appealed
         case _:
             return False
