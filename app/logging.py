@@ -74,7 +74,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever `sys.stderr` is now (test runners swap it)."""
 
     def __init__(self) -> None:
@@ -115,7 +115,7 @@ def install(*, force: bool = False) -> None:
             root.removeHandler(handler)
         logging.captureWarnings(True)  # warnings become JSON lines too
     if not root.handlers:
-        root.addHandler(_StderrHandler())
+        root.addHandler(StderrHandler())
         root.setLevel(logging.INFO)
     for name in ("uvicorn", "uvicorn.error"):
         for handler in logging.getLogger(name).handlers:
@@ -135,11 +135,9 @@ LOG_CONFIG: dict[str, Any] = {
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "app.logging.JsonFormatter"}},
     "handlers": {
-        "default": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "stream": "ext://sys.stderr",
-        }
+        # Resolves `sys.stderr` when it writes, not when logging is configured: a stream
+        # captured then (a test runner's) may be closed by the time atexit handlers log.
+        "default": {"()": "app.logging.StderrHandler"}
     },
     "root": {"handlers": ["default"], "level": "INFO"},
     "loggers": {

@@ -15,7 +15,10 @@ from app.__main__ import uvicorn_options
 
 
 def test_serve_runs_on_uvloop_and_httptools():
-    config = uvicorn.Config("app.asgi:app", **uvicorn_options())
+    # Without `log_config`: building a Config applies it, and the test process's logging is
+    # not this test's to change.
+    options = {**uvicorn_options(), "log_config": None}
+    config = uvicorn.Config("app.asgi:app", **options)
     assert config.loop == "auto"
     assert config.http == "auto"
     assert AutoHTTPProtocol is HttpToolsProtocol
