@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.errors import FieldCodeError
 from app.models.enums import Kind, State
 from app.schemas.attachments import AttachmentOut
+from app.schemas.contacts import Email, Phone
 from app.schemas.requests import AdministrationRef, MessageOut, RequestDetail
 from app.schemas.text import VisibleText
-from app.services.contacts import normalize_email, normalize_phone
 
 CODE_PATTERN = r"^\s*[0-9]{6}\s*$"
 
@@ -26,18 +26,8 @@ class ContactIn(BaseModel):
         json_schema_extra={"example": {"email": "fatima@example.ma"}},
     )
 
-    email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=32)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return normalize_email(value) if value else None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return normalize_phone(value) if value else None
+    email: Email = Field(default=None, max_length=254)
+    phone: Phone = Field(default=None, max_length=32)
 
     @model_validator(mode="after")
     def _one_contact(self) -> Self:
@@ -116,21 +106,11 @@ class CitizenPatch(BaseModel):
     )
 
     full_name: VisibleText | None = Field(default=None, min_length=2, max_length=200)
-    email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=32)
+    email: Email = Field(default=None, max_length=254)
+    phone: Phone = Field(default=None, max_length=32)
     code: str | None = Field(
         default=None, pattern=CODE_PATTERN, description="The code sent to the new contact."
     )
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return normalize_email(value) if value else None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return normalize_phone(value) if value else None
 
     @model_validator(mode="after")
     def _something(self) -> Self:

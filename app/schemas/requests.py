@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.errors import FieldCodeError
 from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, State
 from app.schemas.common import Id, Localized, Moment
+from app.schemas.contacts import Email, Phone
 from app.schemas.privacy import privacy_notice_field
 from app.schemas.text import FreeText, VisibleText, clean_values
-from app.services.contacts import normalize_email, normalize_phone
 
 Language = Literal["ar", "fr", "en"]
 
@@ -37,8 +37,8 @@ class ComplainantIn(BaseModel):
     organization_name: VisibleText | None = Field(
         default=None, max_length=200, description="For a legal person: the company or association."
     )
-    email: str | None = Field(default=None, max_length=254, examples=["fatima@example.ma"])
-    phone: str | None = Field(
+    email: Email = Field(default=None, max_length=254, examples=["fatima@example.ma"])
+    phone: Phone = Field(
         default=None,
         max_length=32,
         description="E.164 (`+212612345678`) or Moroccan national form (`0612345678`); "
@@ -65,16 +65,6 @@ class ComplainantIn(BaseModel):
         "it serves once.",
         examples=["493027"],
     )
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return normalize_email(value) if value else None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return normalize_phone(value) if value else None
 
     @field_validator("national_id")
     @classmethod
@@ -480,20 +470,10 @@ class ContactIn(BaseModel):
         json_schema_extra={"example": {"email": "ahmed@example.ma", "phone": "0612345678"}},
     )
 
-    email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=32)
+    email: Email = Field(default=None, max_length=254)
+    phone: Phone = Field(default=None, max_length=32)
     reason: FreeText | None = Field(
         default=None,
         max_length=REASON_MAX,
         description="Supervisors replacing a contact: why (kept in the request's history).",
     )
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return normalize_email(value) if value else None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return normalize_phone(value) if value else None
