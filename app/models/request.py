@@ -47,6 +47,7 @@ class Request(CreatedAt, Base):
             name="coordinates",
         ),
         CheckConstraint(f"outcome IS NULL OR {enum_check('outcome', Outcome)}", name="outcome"),
+        CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_level"),
         # A request nobody can track is allowed only when keyed in from paper or a phone call
         # (or once anonymized: nobody tracks it any more).
         CheckConstraint(
@@ -78,6 +79,15 @@ class Request(CreatedAt, Base):
             postgresql_where=text("state IN ('answered', 'acknowledged')"),
         ),
         Index("ix_requests_search", "search_vector", postgresql_using="gin"),
+        # Escalated requests per administration (level 1: its supervisors; level 2: national).
+        Index(
+            "ix_requests_escalated",
+            "escalation_level",
+            "administration_id",
+            "due_at",
+            "id",
+            postgresql_where=text("escalation_level > 0"),
+        ),
         # The retention purge scans closed and rejected requests not yet anonymized by date.
         Index(
             "ix_requests_retention",
@@ -131,6 +141,12 @@ class Request(CreatedAt, Base):
     answered_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Deadlines that bite: 0 on time; 1 past due (the administration's supervisors); 2 still
+    # unanswered `ESCALATION_DAYS` later, or a declined transfer (the national admins).
+    escalation_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None]
+    # When the assignee and supervisors were warned that `due_at` is `DUE_SOON_DAYS` away.
+    due_soon_alerted_at: Mapped[datetime | None]
     rejection_reason: Mapped[str | None] = mapped_column(String(32))
     # `mark_duplicate`: the original this request repeats (same administration); it is
     # rejected with reason `duplicate`, and its citizen is told when the original is answered.
