@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db import get_session
+from app.domain.actors import Actor
 from app.errors import Forbidden, InvalidToken, Unauthorized
 from app.models.enums import Role
 from app.services import auth, tracking, users
-from app.services.lifecycle import Actor
 
 # Both schemes read the same `Authorization: Bearer` header: staff log in with the OAuth2
 # password flow (Swagger UI's Authorize button), citizens send the token of `POST /tracking`.

@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from app.domain.errors import FieldCodeError
 from app.i18n import current_language, translate
 
 log = logging.getLogger("app.errors")
@@ -409,15 +410,6 @@ def field_error_from_pydantic(error: Mapping[str, Any]) -> FieldError:
         field_error: FieldCodeError = ctx["error"]
         return FieldError(path, field_error.code, field_error.params)
     return FieldError(path, "invalid")
-
-
-class FieldCodeError(ValueError):
-    """Raised by pydantic validators to report a localized field error code."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -13,12 +13,13 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.domain.actors import Actor
 from app.models.catalogue import Administration, Service
 from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
 from app.services import auth, catalogue, clock, lifecycle, stats, totp, tracking_numbers
-from app.services.lifecycle import ActionInput, Actor
+from app.services.lifecycle import ActionInput
 from app.services.requests import SPEAKING_ACTIONS, search_text
 from app.services.textnorm import fold
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.domain.actors import Actor
 from app.errors import (
     AlreadyRated,
     ContactAlreadySet,
@@ -25,7 +26,7 @@ from app.errors import (
 from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
 from app.models.request import Request
 from app.services import lifecycle
-from app.services.lifecycle import ActionInput, Actor, Policy
+from app.services.lifecycle import ActionInput, Policy
 
 S, A, R = State, Action, Role
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -7,12 +7,12 @@ import asyncio
 
 from sqlalchemy import select, text
 
+from app.domain.actors import Actor
 from app.models import Request
 from app.models.enums import Role
 from app.schemas.requests import ActionIn
 from app.services import clock
 from app.services import requests as service
-from app.services.lifecycle import Actor
 from tests.factories import complaint
 
 POLL_LIMIT = 6000  # 0.01 s each: a bound, never reached unless the lock wait never starts

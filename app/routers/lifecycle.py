@@ -1,38 +1,13 @@
 """The lifecycle tables, served as data so apps render their buttons from them."""
 
-from pydantic import BaseModel, Field
-
 from app.i18n import in_every_language
 from app.models.enums import Kind
 from app.routers import make_router
 from app.schemas.common import Localized
+from app.schemas.lifecycle import KindLifecycle, TransitionOut
 from app.services import lifecycle
 
 router = make_router(prefix="/api/v1/lifecycle", tags=["lifecycle"])
-
-
-class TransitionOut(BaseModel):
-    action: str
-    from_states: list[str] = Field(description="States in which the action is possible.")
-    to_state: str | None = Field(description="The resulting state; null when it stays the same.")
-    roles: list[str]
-    guard: str | None = Field(description="The extra condition, in words.")
-    requires: list[str] = Field(description="Body fields the action needs.")
-    internal: bool = Field(description="True when the event stays out of the citizen's history.")
-    implicit_for: list[str] = Field(
-        description="Roles that take this action only through another one (the citizen resumes "
-        "a request by replying): never listed in their `allowed_actions`."
-    )
-    summary: str
-
-
-class KindLifecycle(BaseModel):
-    initial_state: str
-    final_states: list[str]
-    states: list[str]
-    transitions: list[TransitionOut]
-    state_labels: dict[str, Localized] = Field(description="Each state's name, to display.")
-    action_labels: dict[str, Localized] = Field(description="Each action's name, for buttons.")
 
 
 def _describe(kind: Kind) -> KindLifecycle:

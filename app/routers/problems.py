@@ -3,19 +3,13 @@
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import BaseModel
 
 from app.errors import NotFound, error_responses
 from app.i18n import LANGUAGES, MESSAGES
 from app.routers import make_router
+from app.schemas.problems import ProblemType
 
 router = make_router(prefix="/problems", tags=["problems"])
-
-
-class ProblemType(BaseModel):
-    code: str
-    title: dict[str, str]
-    detail: dict[str, str]
 
 
 @router.get(

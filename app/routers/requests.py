@@ -19,6 +19,7 @@ from app.deps import (
     ReadOnly,
     Session,
 )
+from app.domain.actors import Actor
 from app.errors import (
     AlreadyRated,
     AppealNotOpen,
@@ -58,7 +59,7 @@ from app.schemas.requests import (
 )
 from app.services import access_log, clock, lifecycle, submissions, views
 from app.services import requests as service
-from app.services.lifecycle import ActionInput, Actor
+from app.services.lifecycle import ActionInput
 
 router = make_router(prefix="/api/v1/requests", tags=["requests"])
 

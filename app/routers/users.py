@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path, status
 
 from app.deps import AppSettings, Session, StaffActor
+from app.domain.actors import Actor
 from app.errors import (
     AccountInactive,
     Forbidden,
@@ -23,7 +24,6 @@ from app.models.user import User
 from app.routers import make_router
 from app.schemas.users import PasswordResetSent, StaffAccountOut
 from app.services import clock, password_resets, users
-from app.services.lifecycle import Actor
 
 router = make_router(prefix="/api/v1/backoffice/users", tags=["staff accounts"])
 

@@ -6,7 +6,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.errors import FieldCodeError
+from app.domain.errors import FieldCodeError
 
 
 class TokenOut(BaseModel):

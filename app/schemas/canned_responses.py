@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.errors import FieldCodeError
+from app.domain.errors import FieldCodeError
 from app.schemas.common import Localized
 from app.schemas.requests import CANNED_CODE
 from app.schemas.text import VisibleText

@@ -7,7 +7,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.errors import FieldCodeError
+from app.domain.errors import FieldCodeError
 from app.models.enums import Kind, State
 from app.schemas.attachments import AttachmentOut
 from app.schemas.contacts import Email, Phone

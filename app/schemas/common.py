@@ -7,7 +7,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.errors import FieldCodeError
+from app.domain.errors import FieldCodeError
 
 # Every id the API takes is bounded by its column's type, PostgreSQL's `integer` or `bigint`:
 # past it, the driver fails before the database can say "not found".

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from app.services.contacts import normalize_email, normalize_phone
+from app.domain.contacts import normalize_email, normalize_phone
 
 
 def _email(value: str | None) -> str | None:

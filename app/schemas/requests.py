@@ -8,7 +8,7 @@ from typing import Any, Literal
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.errors import FieldCodeError
+from app.domain.errors import FieldCodeError
 from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, State
 from app.schemas.common import Id, Localized, Moment
 from app.schemas.contacts import Email, Phone

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
-from app.errors import FieldCodeError
+from app.domain.errors import FieldCodeError
 
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _REMOVE = dict.fromkeys(map(ord, BIDI_CONTROLS))

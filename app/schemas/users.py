@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.errors import FieldCodeError
+from app.domain.errors import FieldCodeError
 
 
 def _encodable(value: str) -> str:

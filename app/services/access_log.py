@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.actors import Actor
 from app.models.access_log import AccessLogEntry
 from app.models.catalogue import Administration
 from app.models.integration import ApiKey
@@ -22,7 +23,6 @@ from app.schemas.access_log import (
 )
 from app.schemas.requests import AdministrationRef, StaffRef
 from app.services.backoffice import _decode_cursor, _encode_cursor
-from app.services.lifecycle import Actor
 
 WHAT = ("detail", "messages", "attachments", "download")
 # The table itself: an ORM insert would ask for the new id back (RETURNING), unused here.

@@ -32,6 +32,7 @@ from starlette.requests import Request as HttpRequest
 
 from app.config import Settings
 from app.db import on_rollback
+from app.domain.actors import Actor
 from app.errors import (
     BodyReadTimeout,
     FileTooLarge,
@@ -47,7 +48,7 @@ from app.models.enums import Action
 from app.models.request import Request
 from app.services import requests as requests_service
 from app.services.file_types import detect, named_for
-from app.services.lifecycle import ActionInput, Actor
+from app.services.lifecycle import ActionInput
 from app.services.storage import Storage, StoredObject, new_key
 
 SNIFF_BYTES = 8192

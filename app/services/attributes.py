@@ -7,9 +7,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from app.errors import FieldCodeError, FieldError
+from app.domain.contacts import normalize_email, normalize_national_id, normalize_phone
+from app.domain.errors import FieldCodeError
+from app.errors import FieldError
 from app.schemas.catalogue import AttributeDefinition, Datatype
-from app.services.contacts import normalize_email, normalize_national_id, normalize_phone
 
 STRING_MAX = 255
 TEXT_MAX = 5000

@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import FieldCodeError, FieldError, ValidationFailed
+from app.domain.contacts import normalize_phone, phone_forms
+from app.domain.errors import FieldCodeError
+from app.errors import FieldError, ValidationFailed
 from app.repositories import requests as repository
 from app.repositories.requests import QueueFilter
 from app.schemas.common import MAX_BIG_ID, MAX_ID, in_calendar
 from app.services import tracking_numbers
-from app.services.contacts import normalize_phone, phone_forms
 from app.services.textnorm import tsquery_terms
 
 __all__ = ["QueueFilter", "Sort", "queue"]

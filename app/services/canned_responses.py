@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.domain.actors import Actor
 from app.errors import FieldError, Forbidden, TemplateNotFound, ValidationFailed
 from app.i18n import LANGUAGES
 from app.models.canned_response import CannedResponse
@@ -28,7 +29,6 @@ from app.schemas.canned_responses import (
     CannedResponseOut,
 )
 from app.schemas.requests import MESSAGE_MAX
-from app.services.lifecycle import Actor
 
 READERS = (Role.agent, Role.supervisor, Role.national_admin)
 MANAGERS = (Role.supervisor, Role.national_admin)

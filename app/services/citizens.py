@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.config import Settings
+from app.domain.actors import Actor
 from app.errors import FieldError, ValidationFailed
 from app.i18n import current_language, translate
 from app.models.catalogue import Administration
@@ -27,7 +28,7 @@ from app.schemas.requests import AdministrationRef
 from app.services import attachments, auth, notifications, otp, views
 from app.services import requests as requests_service
 from app.services.backoffice import _decode_cursor, _encode_cursor
-from app.services.lifecycle import ActionInput, Actor
+from app.services.lifecycle import ActionInput
 
 # Requests one correction touches: far above what one person files, a bound on the work.
 MAX_RECTIFIED = 500

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.actors import Actor
 from app.errors import (
     ActionNotForRole,
     AlreadyAnonymized,
@@ -43,30 +44,6 @@ from app.services.visibility import can_see
 S = State
 A = Action
 R = Role
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a citizen holding a tracking token, a staff member, or the system itself."""
-
-    role: Role
-    user_id: int | None = None
-    administration_id: int | None = None
-    request_id: int | None = None  # the one request a citizen's tracking token opens
-    # A citizen session (one-time code): the verified contact, whose requests it opens.
-    # `email` is lower-cased, `phone` in E.164, as `visibility` and the listing compare them.
-    email: str | None = None
-    phone: str | None = None
-    # An assisted tracking token: the call-centre operator acting on the citizen's behalf.
-    # The role stays `citizen` (no staff power); the history records who really acted.
-    assisted_by: int | None = None
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in (R.agent, R.supervisor, R.operator, R.national_admin)
-
-
-SYSTEM = Actor(role=R.system)
 
 
 @dataclass(frozen=True)

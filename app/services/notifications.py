@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.domain.contacts import email_key, mask_email, mask_phone
 from app.i18n import Language, translate
 from app.models.catalogue import Administration, Service
 from app.models.enums import Action, Channel, Kind, Role, State
@@ -17,7 +18,6 @@ from app.models.outbox import OutboxMessage
 from app.models.request import Request, RequestEvent
 from app.repositories import notifications as repository
 from app.services import templates, throttle
-from app.services.contacts import email_key, mask_email, mask_phone
 
 # Channels of anonymous citizens; operators and integrations file on the others.
 ANONYMOUS_CHANNELS = {Channel.web.value, Channel.mobile.value}

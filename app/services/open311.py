@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.domain.actors import Actor
 from app.errors import (
     FieldError,
     ValidationFailed,
@@ -47,7 +48,6 @@ from app.schemas.open311 import (
 from app.schemas.requests import DESCRIPTION_MAX, RequestIn
 from app.services import access_log, api_keys, clock, idempotency
 from app.services import requests as requests_service
-from app.services.lifecycle import Actor
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this facade's behaviour last changed (discovery's `changeset`).

@@ -24,11 +24,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.domain.contacts import normalize_email, normalize_phone
 from app.errors import CodeInvalid, TooManyAttempts
 from app.i18n import Language
 from app.models.citizen import VerificationCode
 from app.services import challenges, notifications, throttle
-from app.services.contacts import normalize_email, normalize_phone
 
 # More live codes than a contact can be sent in a code's lifetime is never needed.
 MAX_LIVE_CODES = 50

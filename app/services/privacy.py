@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db import SessionMaker
+from app.domain.actors import SYSTEM
 from app.i18n import Language, translate
 from app.models.attachment import Attachment
 from app.models.catalogue import Service
@@ -78,7 +79,7 @@ async def anonymize(
         "documents_deleted": len(keys),
     }
     event = await lifecycle.apply(
-        session, request, Action.anonymize, lifecycle.SYSTEM, ActionInput(data=facts), policy, now
+        session, request, Action.anonymize, SYSTEM, ActionInput(data=facts), policy, now
     )
     # Values of attributes marked personal go; so do values whose definition is gone (the
     # service changed since): nobody can say they are not personal.

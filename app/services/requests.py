@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.config import Settings
+from app.domain.actors import SYSTEM, Actor
+from app.domain.contacts import phone_forms
 from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, ValidationFailed
 from app.models.catalogue import Administration, Service
 from app.models.enums import Action, Channel, Kind, Role, State
@@ -32,8 +34,7 @@ from app.services import (
     tracking_numbers,
 )
 from app.services.attributes import validate_attributes
-from app.services.contacts import phone_forms
-from app.services.lifecycle import ActionInput, Actor, Policy
+from app.services.lifecycle import ActionInput, Policy
 from app.services.textnorm import fold
 from app.services.visibility import OPERATOR_CHANNELS
 from app.services.visibility import can_see as can_see  # re-exported: views use it
@@ -715,7 +716,7 @@ async def auto_close_due(
     for request in (await session.scalars(stmt)).all():
         policy = await policy_of(session, request, settings)
         event = await lifecycle.apply(
-            session, request, Action.auto_close, lifecycle.SYSTEM, ActionInput(), policy, now
+            session, request, Action.auto_close, SYSTEM, ActionInput(), policy, now
         )
         await notifications.on_event(session, request, event, settings, now)
         closed += 1

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.domain.actors import Actor
 from app.models.enums import Role
 from app.models.request import Request
 from app.repositories import requests as requests_repository
 from app.schemas.requests import AdministrationRef, MessageIn, RequestCreated, RequestIn, ServiceRef
 from app.services import auth, challenges, idempotency, throttle, views
 from app.services import requests as requests_service
-from app.services.lifecycle import Actor
 
 PATH = "/api/v1/requests"
 

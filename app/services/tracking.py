@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.errors import FieldCodeError, TrackingFailed
+from app.domain.contacts import email_key, normalize_phone
+from app.domain.errors import FieldCodeError
+from app.errors import TrackingFailed
 from app.models.request import Request
 from app.services import auth, throttle, tracking_numbers
-from app.services.contacts import email_key, normalize_phone
 
 
 @dataclass(frozen=True)

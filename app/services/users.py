@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.config import Settings, get_settings
+from app.domain.actors import Actor
 from app.errors import (
     FieldError,
     InvalidCredentials,
@@ -26,7 +27,6 @@ from app.models.user import PasswordReset, User
 from app.repositories import users as repository
 from app.repositories.users import ActorRow
 from app.services import auth, catalogue, throttle, totp
-from app.services.lifecycle import Actor
 
 
 class UserError(ValueError):

@@ -9,6 +9,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.domain.actors import Actor
 from app.models.catalogue import Administration, Service
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
@@ -28,7 +29,7 @@ from app.schemas.requests import (
 )
 from app.services import catalogue, lifecycle
 from app.services import requests as service_module
-from app.services.lifecycle import Actor, Policy
+from app.services.lifecycle import Policy
 
 
 def staff_ref(user: User | None) -> StaffRef | None:

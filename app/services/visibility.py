@@ -3,13 +3,9 @@ its row is locked (a transfer committed while an agent waited on the lock moves 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from app.domain.actors import Actor
 from app.models.enums import Channel, Role, State
 from app.models.request import Request
-
-if TYPE_CHECKING:  # lifecycle imports this module
-    from app.services.lifecycle import Actor
 
 OPERATOR_CHANNELS = (Channel.call_center, Channel.mail)
 

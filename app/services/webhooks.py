@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.domain.actors import Actor
 from app.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from app.models.catalogue import Administration
 from app.models.enums import Role
@@ -17,7 +18,6 @@ from app.models.outbox import OutboxMessage, Webhook
 from app.models.request import Request
 from app.schemas.notifications import OutboxOut, WebhookIn, WebhookOut
 from app.services import catalogue, netguard
-from app.services.lifecycle import Actor
 
 
 async def _check_url(url: str, settings: Settings, resolver: netguard.Resolver) -> None:

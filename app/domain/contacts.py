@@ -7,7 +7,7 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from app.errors import FieldCodeError
+from app.domain.errors import FieldCodeError
 
 DEFAULT_REGION = "MA"
 # CIN (carte nationale d'identité électronique): one or two letters then up to six digits.
