@@ -230,6 +230,7 @@ async def submit(
         urgent=payload.urgent,
         verified_contact=verified_contact,
         extension_count=0,
+        escalation_level=0,
         created_at=now,
         updated_at=now,
     )
