@@ -1,10 +1,14 @@
 """Declarative base with a constraint naming convention, so migrations name things predictably."""
 
 from datetime import datetime
-from typing import ClassVar
+from enum import StrEnum
+from typing import ClassVar, TypeVar
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, Dialect, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+E = TypeVar("E", bound=StrEnum)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -28,3 +32,22 @@ def enum_check(column: str, values: type) -> str:
     """A CHECK expression restricting a string column to the members of a StrEnum."""
     members = ", ".join(f"'{member.value}'" for member in values)  # type: ignore[attr-defined]
     return f"{column} IN ({members})"
+
+
+class EnumString(TypeDecorator[E]):
+    """A StrEnum kept as its plain value in a `VARCHAR(length)` column (restricted by a CHECK,
+    see `enum_check`): the database sees the same strings, Python sees the members."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int = 32) -> None:
+        super().__init__(length)
+        self.enum = enum
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)

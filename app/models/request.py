@@ -19,9 +19,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.models.base import Base, CreatedAt, enum_check
+from app.models.base import Base, CreatedAt, EnumString, enum_check
 from app.models.catalogue import Administration, Service
 from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, Role, State
 from app.models.user import User
@@ -101,8 +101,8 @@ class Request(CreatedAt, Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     tracking_number: Mapped[str] = mapped_column(String(16), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[Kind] = mapped_column(EnumString(Kind))
+    state: Mapped[State] = mapped_column(EnumString(State))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     administration_id: Mapped[int] = mapped_column(ForeignKey("administrations.id"))
@@ -187,6 +187,11 @@ class Request(CreatedAt, Base):
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="raise")
     operator: Mapped[User | None] = relationship(foreign_keys=[operator_id], lazy="raise")
 
+    @validates("kind", "state")
+    def _member(self, key: str, value: str) -> Kind | State:
+        """A label assigned as a plain string is held as its member, as a loaded row's is."""
+        return Kind(value) if key == "kind" else State(value)
+
 
 class RequestEvent(CreatedAt, Base):
     """One line of a request's append-only history: who did what, from which state to which."""
@@ -200,8 +205,8 @@ class RequestEvent(CreatedAt, Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     request_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("requests.id"))
     action: Mapped[str] = mapped_column(String(32))
-    from_state: Mapped[str | None] = mapped_column(String(32))
-    to_state: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[State | None] = mapped_column(EnumString(State))
+    to_state: Mapped[State] = mapped_column(EnumString(State))
     actor_role: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)

@@ -73,7 +73,7 @@ def visible_to(role: Role) -> ColumnElement[bool]:
         case Role.system:
             return true()
         case Role.national_admin:
-            return Request.state == State.appealed.value
+            return Request.state == State.appealed
         case _:
             return false()
 
@@ -342,9 +342,9 @@ def queue_conditions(
     """The filters as SQL conditions (the administration itself is in every statement)."""
     conditions: list[ColumnElement[bool]] = []
     if filters.states:
-        conditions.append(Request.state.in_([s.value for s in filters.states]))
+        conditions.append(Request.state.in_(filters.states))
     if filters.kind:
-        conditions.append(Request.kind == filters.kind.value)
+        conditions.append(Request.kind == filters.kind)
     if filters.service:
         conditions.append(
             Request.service_id.in_(

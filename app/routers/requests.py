@@ -223,7 +223,7 @@ async def get_request(
     now = clock.now()
     await access_log.record_staff_read(session, row.id, actor, "detail", now)
     detail = views.detail_of(row, actor, settings, now)
-    response.headers["ETag"] = f'"v{detail.version}"'
+    response.headers["ETag"] = lifecycle.etag(detail.version)
     return detail
 
 

@@ -943,7 +943,7 @@ def allowed_actions(request: Request, actor: Actor, policy: Policy, now: datetim
     """The actions `actor` may take now, in table order, without duplicates."""
     ctx = Context(request, actor, ActionInput(), policy, now)
     actions: list[str] = []
-    for t in transitions_for(Kind(request.kind), State(request.state), actor.role):
+    for t in transitions_for(request.kind, request.state, actor.role):
         if actor.role in t.implicit_for:
             continue
         if t.action.value not in actions and _passes(t, ctx):
@@ -980,14 +980,14 @@ def execute(
     Raises `TransitionNotAllowed` (409) listing the allowed actions when the table refuses,
     a guard's own 409 when its condition fails, and `ValidationFailed` when input is missing.
     """
-    state = State(request.state)
-    transition = find(Kind(request.kind), state, action, actor.role)
+    state = request.state
+    transition = find(request.kind, state, action, actor.role)
     if transition is None:
         allowed = allowed_actions(request, actor, policy, now)
         # Possible in this state, but for other roles: say so, not "not in this state".
         others = any(
             t.action is action and state in t.sources and actor.role not in t.roles
-            for t in TABLES[Kind(request.kind)]
+            for t in TABLES[request.kind]
         )
         refusal = ActionNotForRole if others else TransitionNotAllowed
         raise refusal(
@@ -1015,7 +1015,7 @@ def execute(
     if transition.effect is not None:
         transition.effect(ctx)
     target = transition.route(ctx) if transition.route else (transition.target or state)
-    request.state = target.value
+    request.state = target
     request.version += 1
     request.updated_at = now
     facts = {
@@ -1035,8 +1035,8 @@ def execute(
     return RequestEvent(
         request_id=request.id,
         action=action.value,
-        from_state=state.value,
-        to_state=target.value,
+        from_state=state,
+        to_state=target,
         actor_role=actor.role.value,
         actor_id=actor.user_id if actor.assisted_by is None else actor.assisted_by,
         note=data.message or data.reason or data.comment,

@@ -271,7 +271,7 @@ async def on_event(
             )
     if action is Action.transfer:
         await _tell_administration(session, request, administration, settings, now)
-    if event.to_state == State.answered.value and event.from_state != event.to_state:
+    if event.to_state == State.answered and event.from_state != event.to_state:
         await _tell_duplicates(session, request, administration, now)
     if event.from_state != event.to_state:
         await _webhooks(
@@ -388,8 +388,8 @@ async def remind_reopen_windows(
         .join(Administration, Administration.id == Request.administration_id)
         .outerjoin(Service, Service.id == Request.service_id)
         .where(
-            Request.state == State.answered.value,
-            Request.kind == Kind.complaint.value,
+            Request.state == State.answered,
+            Request.kind == Kind.complaint,
             Request.reopen_reminder_sent_at.is_(None),
             closes > now,
             closes <= now + timedelta(days=settings.reopen_reminder_days),

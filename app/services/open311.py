@@ -201,8 +201,8 @@ async def service_definition(
 # --- requests
 
 
-def _status(state: str) -> str:
-    return "open" if State(state) in OPEN_STATES else "closed"
+def _status(state: State) -> str:
+    return "open" if state in OPEN_STATES else "closed"
 
 
 def _notice(due_at: datetime, language: Language) -> str:
@@ -330,7 +330,7 @@ async def request_list(
         wanted = set(_csv(query.status))
         if not wanted <= {"open", "closed"}:
             raise error(400, "bad_status")
-        open_values = [s.value for s in OPEN_STATES]
+        open_values = list(OPEN_STATES)
         if wanted == {"open"}:
             conditions.append(Request.state.in_(open_values))
         elif wanted == {"closed"}:

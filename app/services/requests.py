@@ -199,8 +199,8 @@ async def submit(
         administration, service, settings, kind=payload.kind, urgent=payload.urgent
     )
     request = Request(
-        kind=payload.kind.value,
-        state=lifecycle.INITIAL_STATE.value,
+        kind=payload.kind,
+        state=lifecycle.INITIAL_STATE,
         version=1,
         administration_id=administration.id,
         service_id=service.id if service else None,
