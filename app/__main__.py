@@ -162,7 +162,7 @@ async def _api_keys(url: str, args: argparse.Namespace) -> str:
 
 async def _reindex(url: str) -> int:
     """Every request's search text again, a batch per transaction."""
-    from app.services.requests import reindex_batch
+    from app.services.search import reindex_batch
 
     engine = create_engine(url, get_settings())
     done, last = 0, 0

@@ -20,7 +20,8 @@ from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
 from app.services import auth, catalogue, clock, lifecycle, stats, totp, tracking_numbers
 from app.services.lifecycle import ActionInput
-from app.services.requests import SPEAKING_ACTIONS, search_text
+from app.services.requests import SPEAKING_ACTIONS
+from app.services.search import search_text
 from app.services.textnorm import fold
 
 PASSWORD = "correct horse battery staple"

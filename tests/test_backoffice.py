@@ -150,7 +150,7 @@ async def test_reindexing_rebuilds_the_search_text_of_older_requests(client, ses
     from sqlalchemy import select, update
 
     from app.models.request import Request
-    from app.services.requests import reindex_batch
+    from app.services.search import reindex_batch
 
     _admin, agent, _sup, created, _other = desk
     number = created.tracking_number

@@ -24,7 +24,7 @@ from app.models.enums import Role
 from app.models.outbox import OutboxMessage
 from app.models.request import Message, Request, RequestEvent
 from app.services import clock, privacy
-from app.services.requests import search_text
+from app.services.search import search_text
 from app.tasks import run_due_work
 from tests import documents
 from tests.factories import ATTRIBUTES, act, complaint, file, make_administration, make_staff

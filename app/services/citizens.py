@@ -25,7 +25,7 @@ from app.schemas.citizens import (
     MyRequestsPage,
 )
 from app.schemas.requests import AdministrationRef
-from app.services import attachments, auth, notifications, otp, views
+from app.services import attachments, auth, notifications, otp, search, views
 from app.services import requests as requests_service
 from app.services.backoffice import _decode_cursor, _encode_cursor
 from app.services.lifecycle import ActionInput
@@ -190,7 +190,7 @@ async def rectify(
         request = await requests_service.act(
             session, request, Action.rectify, actor, data, settings=settings, now=now
         )
-        request.search_text = requests_service.search_text(request)
+        request.search_text = search.search_text(request)
         updated += 1
         told_email = old_email if "email" in changed else None
         told_phone = old_phone if "phone" in changed else None

@@ -38,7 +38,8 @@ from app.schemas.privacy import Controller, LegalBasis, PrivacyNotice, Retention
 from app.services import lifecycle
 from app.services.attributes import personal_codes
 from app.services.lifecycle import ActionInput
-from app.services.requests import policy_of, search_text
+from app.services.requests import policy_of
+from app.services.search import search_text
 from app.services.storage import get_storage
 
 log = logging.getLogger("app.privacy")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,6 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.config import Settings
 from app.domain.actors import SYSTEM, Actor
-from app.domain.contacts import phone_forms
 from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, ValidationFailed
 from app.models.catalogue import Administration, Service
 from app.models.enums import Action, Channel, Kind, Role, State
@@ -30,12 +28,12 @@ from app.services import (
     lifecycle,
     notifications,
     otp,
+    search,
     stats,
     tracking_numbers,
 )
 from app.services.attributes import validate_attributes
 from app.services.lifecycle import ActionInput, Policy
-from app.services.textnorm import fold
 from app.services.visibility import OPERATOR_CHANNELS
 from app.services.visibility import can_see as can_see  # re-exported: views use it
 
@@ -49,41 +47,6 @@ SPEAKING_ACTIONS = (Action.request_info, Action.answer, Action.reject, Action.ac
 def sees_internal(actor: Actor) -> bool:
     """Internal notes and assignments belong to the administration's own staff."""
     return repository.sees_internal(actor.role)
-
-
-def _attribute_words(attributes: dict[str, object]) -> list[str]:
-    words: list[str] = []
-    for value in attributes.values():
-        items = value if isinstance(value, list) else [value]
-        words += [str(item) for item in items if isinstance(item, str | int | float)]
-    return words
-
-
-def search_text(request: Request) -> str:
-    """What the back-office search finds a request by: its number, words, the person's name,
-    email and phone (as typed), and the values of its attributes (a policy number, ...)."""
-    parts = [request.tracking_number, request.subject, request.description, request.full_name]
-    parts += [request.organization_name or "", request.email or ""]
-    if request.phone:
-        parts += phone_forms(request.phone)
-    parts += _attribute_words(request.attributes or {})
-    # Punctuation out: PostgreSQL's parser would keep `pol-777` as `pol` and `-777`, and an
-    # email as one token, where people search by their parts.
-    return re.sub(r"\W+", " ", fold(" ".join(parts))).strip()
-
-
-async def reindex_batch(session: AsyncSession, after_id: int, size: int = 1000) -> list[int]:
-    """Recompute the search text of the next `size` requests after `after_id` (after a release
-    that changes what search covers); returns the ids done, in order (empty: none left)."""
-    batch = (
-        await session.scalars(
-            select(Request).where(Request.id > after_id).order_by(Request.id).limit(size)
-        )
-    ).all()
-    for request in batch:
-        request.search_text = search_text(request)
-    await session.flush()
-    return [request.id for request in batch]
 
 
 async def policy_of(session: AsyncSession, request: Request, settings: Settings) -> Policy:
@@ -258,7 +221,7 @@ async def _insert_with_tracking_number(session: AsyncSession, request: Request) 
     # 50 random bits make a collision very unlikely; when one happens, draw again.
     for _ in range(5):
         request.tracking_number = tracking_numbers.generate()
-        request.search_text = search_text(request)
+        request.search_text = search.search_text(request)
         if await repository.insert_new(session, request):
             return
     raise RuntimeError("could not draw a free tracking number")
@@ -685,7 +648,7 @@ async def attach_contact(
     )
     if changed and (old_email or old_phone):
         await notifications.contact_changed(session, request, old_email, old_phone, now)
-    request.search_text = search_text(request)  # staff may now find it by the new contact
+    request.search_text = search.search_text(request)  # staff may now find it by the new contact
     await session.flush()
     return request
 
