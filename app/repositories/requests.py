@@ -331,9 +331,7 @@ _QUEUE = {key: _queue_base(column, desc) for key, (column, desc) in QUEUE_SORTS.
 
 def overdue(now: datetime) -> ColumnElement[bool]:
     # The clock is paused while awaiting the citizen, so only these states can be late.
-    return and_(
-        Request.state.in_([State.submitted.value, State.in_progress.value]), Request.due_at < now
-    )
+    return and_(Request.state.in_([State.submitted, State.in_progress]), Request.due_at < now)
 
 
 def queue_conditions(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.db import SessionMaker
 from app.models.catalogue import Administration, Service
 from app.models.request import Request
+from app.services.requests import is_overdue
 
 PUBLIC_COLUMNS = [
     "reference",
@@ -73,7 +74,7 @@ async def rows(
                 "reference": request.public_id,  # the public id, as Open311 shows it
                 "administration": administration_code,
                 "service": service_code,
-                "overdue": request.state in ("submitted", "in_progress") and request.due_at < now,
+                "overdue": is_overdue(request, now),
                 **{
                     f"rating_{dimension}": (request.rating_dimensions or {}).get(dimension)
                     for dimension in ("speed", "clarity", "courtesy", "outcome")

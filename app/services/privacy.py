@@ -44,7 +44,7 @@ from app.services.storage import get_storage
 
 log = logging.getLogger("app.privacy")
 
-FINAL = (State.closed.value, State.rejected.value)
+FINAL = (State.closed, State.rejected)
 
 
 def due_before(settings: Settings, now: datetime) -> datetime:

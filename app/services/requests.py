@@ -687,7 +687,7 @@ async def auto_close_due(
     return closed
 
 
-def overdue(state: str, due_at: datetime, now: datetime) -> bool:
+def overdue(state: State, due_at: datetime, now: datetime) -> bool:
     """Past its due date while the administration holds it (the clock pauses otherwise)."""
     return state in (State.submitted, State.in_progress) and due_at < now
 
