@@ -16,7 +16,7 @@ from moto.server import ThreadedMotoServer
 from app.main import create_app
 from app.models.enums import Role
 from tests import documents
-from tests.factories import complaint, file, make_administration, make_staff
+from tests.factories import agent_and_stranger, complaint, file, make_administration, make_staff
 from tests.servers import free_port
 
 
@@ -162,10 +162,7 @@ async def test_file_names_lose_their_path_and_keep_their_arabic(client, session)
 
 
 async def test_nobody_else_reads_the_documents(client, session, settings):
-    admin = await make_administration(session)
-    other = await make_administration(session)
-    _agent, own_staff = await make_staff(session, settings, Role.agent, admin)
-    _stranger, stranger = await make_staff(session, settings, Role.agent, other)
+    admin, own_staff, stranger = await agent_and_stranger(session, settings)
     mine = await file(client, complaint(admin.code))
     theirs = await file(client, complaint(admin.code))
     item = (await upload(client, mine["tracking_number"], mine["auth"], PDF)).json()[0]
