@@ -12,6 +12,7 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -78,30 +79,22 @@ async def main() -> None:
                 text("SELECT tracking_number FROM requests LIMIT 1 OFFSET 12345")
             )
 
-            await timed(
-                "queue, first page (due date)",
-                lambda: page(session, admin_id, backoffice.QueueFilter(), None, now),
-            )
-            await timed(
-                "queue, state=in_progress & overdue",
-                lambda: page(
-                    session,
-                    admin_id,
+            pages = [
+                ("queue, first page (due date)", backoffice.QueueFilter(), None),
+                (
+                    "queue, state=in_progress & overdue",
                     backoffice.QueueFilter(states=[State.in_progress], overdue=True),
                     None,
-                    now,
                 ),
-            )
-            await timed(
-                "queue, 21st page by keyset",
-                lambda: page(session, admin_id, backoffice.QueueFilter(), cursor, now),
-            )
-            await timed(
-                "queue, text search 'citoyen 4242'",
-                lambda: page(
-                    session, admin_id, backoffice.QueueFilter(q="citoyen 4242"), None, now
+                ("queue, 21st page by keyset", backoffice.QueueFilter(), cursor),
+                (
+                    "queue, text search 'citoyen 4242'",
+                    backoffice.QueueFilter(q="citoyen 4242"),
+                    None,
                 ),
-            )
+            ]
+            for label, filters, after in pages:
+                await timed(label, partial(page, session, admin_id, filters, after, now))
             await timed(
                 "tracking-number lookup",
                 lambda: requests_service.find_by_tracking_number(session, number),

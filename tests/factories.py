@@ -204,6 +204,15 @@ async def file_complaint(
     return await file(client, complaint(admin.code, **overrides))
 
 
+async def track(
+    client: httpx.AsyncClient, number: str, *, headers: dict[str, str] | None = None, **contact: str
+) -> httpx.Response:
+    """Track a request: its number and the contact given at submission (`email=`/`phone=`);
+    with an operator's `headers`, on a caller's behalf."""
+    body = {"tracking_number": number, **contact}
+    return await client.post("/api/v1/tracking", json=body, headers=headers)
+
+
 async def act(
     client: httpx.AsyncClient, number: str, action: str, headers: dict[str, str], **body: Any
 ) -> httpx.Response:
