@@ -119,6 +119,11 @@ class Forbidden(DomainError):
     status, code = 403, "forbidden"
 
 
+# What an operation behind a bearer token answers before it runs: no token, a token that is
+# not (or no longer) valid, a role that may not (for `error_responses`).
+AUTH_ERRORS: tuple[type[DomainError], ...] = (Unauthorized, InvalidToken, Forbidden)
+
+
 class ValidationFailed(DomainError):
     status, code = 422, "validation_failed"
 

@@ -13,24 +13,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import event, make_url, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import event, select, text
 
-from app.__main__ import migrate
-from app.config import Environment, Settings
-from app.db import async_url, create_engine, create_sessionmaker, start_embedded_postgres
+from app.db import create_engine, create_sessionmaker
 from app.main import create_app
 from app.models.catalogue import Administration
 from app.models.enums import Role
 from app.services.catalogue import load_sample
+from bench.harness import quiet_settings, scratch_database
 from bench.http_load.prepare import candidate_services, complaint
 from tests.factories import make_staff
 
@@ -77,14 +71,7 @@ async def _explain(maker: Any, number: str) -> None:
 
 
 async def _run(url: str, profile: str | None, explain: bool = False) -> None:
-    settings = Settings(
-        environment=Environment.test,
-        secret_key="bench-secret-key-that-is-long-enough-0123456789",  # type: ignore[arg-type]
-        auto_close_interval_seconds=0,
-        dispatcher_in_api=False,
-        submissions_per_client_per_hour=0,
-        acknowledgements_per_recipient_per_day=0,
-    )
+    settings = quiet_settings()
     engine = create_engine(url, settings)
     maker = create_sessionmaker(engine)
     async with maker() as session:
@@ -166,22 +153,8 @@ async def main() -> None:
     parser.add_argument("--profile", choices=[*names, *(f"cprofile-{n}" for n in names)])
     parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()
-    server = async_url(
-        os.environ.get("BENCH_DATABASE_URL")
-        or start_embedded_postgres(Path(".data/bench-postgres"))
-    )
-    name = f"chikaya_profile_{secrets.token_hex(3)}"
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
-        await asyncio.to_thread(migrate, url)
+    async with scratch_database("chikaya_profile") as url:
         await _run(url, args.profile, args.explain)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 if __name__ == "__main__":

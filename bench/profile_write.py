@@ -18,36 +18,28 @@ import asyncio
 import json
 import logging
 import os
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import event, make_url, text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from app.__main__ import migrate
-from app.config import Environment, Settings
-from app.db import async_url, create_engine, create_sessionmaker
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker
 from app.main import create_app
 from app.models.catalogue import Administration
 from app.models.enums import Role
 from app.models.user import User
 from app.services import auth
 from app.services.catalogue import load_sample
+from bench.harness import quiet_settings, scratch_database
 from bench.http_load.prepare import candidate_services, complaint
 
 WARM = 30
 CALLS = 200
-
-
-async def _admin(url: str, sql: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    async with engine.connect() as conn:
-        await conn.execute(text(sql))
-    await engine.dispose()
 
 
 async def _seed(url: str, settings: Settings) -> str:
@@ -106,20 +98,8 @@ async def _measure(
 
 async def main(profile: str | None) -> None:
     logging.disable(logging.INFO)  # access lines would drown the numbers
-    server = async_url(os.environ["TEST_DATABASE_URL"])
-    name = f"chikaya_profile_{secrets.token_hex(4)}"
-    await _admin(server, f'CREATE DATABASE "{name}"')
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
-        await asyncio.to_thread(migrate, url)
-        settings = Settings(
-            environment=Environment.test,
-            secret_key="profile-secret-key-that-is-long-enough-0123",  # type: ignore[arg-type]
-            auto_close_interval_seconds=0,
-            dispatcher_in_api=False,
-            submissions_per_client_per_hour=0,
-            acknowledgements_per_recipient_per_day=0,
-        )
+    async with scratch_database("chikaya_profile", os.environ["TEST_DATABASE_URL"]) as url:
+        settings = quiet_settings()
         staff = await _seed(url, settings)
         engine = create_engine(url, settings)
         statements = Statements()
@@ -182,8 +162,6 @@ async def main(profile: str | None) -> None:
                 assert numbers_before >= WARM + CALLS + 1
                 await _measure("action start + note (two calls)", action, statements, 0)
         await engine.dispose()
-    finally:
-        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

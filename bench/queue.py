@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
-import statistics
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
+from functools import partial
 
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 
-from app.__main__ import migrate
-from app.db import async_url, start_embedded_postgres
 from app.models.enums import State
 from app.services import backoffice, clock
 from app.services import requests as requests_service
+from bench import harness
+from bench.harness import scratch_database
 
 ROWS = int(os.environ.get("BENCH_ROWS", "500000"))
 ADMINISTRATIONS = 120
@@ -53,29 +50,12 @@ ANALYZE;
 """
 
 
-async def timed(label: str, call: Callable[[], Awaitable[object]]) -> None:
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        await call()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    p50, p95 = statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
-    print(f"{label:<44} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   ({RUNS} runs)")
+def timed(label: str, call: Callable[[], Awaitable[object]]) -> Awaitable[None]:
+    return harness.timed(label, call, RUNS)
 
 
 async def main() -> None:
-    server = os.environ.get("BENCH_DATABASE_URL") or start_embedded_postgres(
-        Path(".data/bench-postgres")
-    )
-    server = async_url(server)
-    name = f"chikaya_bench_{secrets.token_hex(3)}"
-    admin_engine = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    async with admin_engine.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
-        await asyncio.to_thread(migrate, url)
+    async with scratch_database("chikaya_bench") as url:
         engine = create_async_engine(url)
         started = time.perf_counter()
         async with engine.begin() as conn:
@@ -99,30 +79,22 @@ async def main() -> None:
                 text("SELECT tracking_number FROM requests LIMIT 1 OFFSET 12345")
             )
 
-            await timed(
-                "queue, first page (due date)",
-                lambda: page(session, admin_id, backoffice.QueueFilter(), None, now),
-            )
-            await timed(
-                "queue, state=in_progress & overdue",
-                lambda: page(
-                    session,
-                    admin_id,
+            pages = [
+                ("queue, first page (due date)", backoffice.QueueFilter(), None),
+                (
+                    "queue, state=in_progress & overdue",
                     backoffice.QueueFilter(states=[State.in_progress], overdue=True),
                     None,
-                    now,
                 ),
-            )
-            await timed(
-                "queue, 21st page by keyset",
-                lambda: page(session, admin_id, backoffice.QueueFilter(), cursor, now),
-            )
-            await timed(
-                "queue, text search 'citoyen 4242'",
-                lambda: page(
-                    session, admin_id, backoffice.QueueFilter(q="citoyen 4242"), None, now
+                ("queue, 21st page by keyset", backoffice.QueueFilter(), cursor),
+                (
+                    "queue, text search 'citoyen 4242'",
+                    backoffice.QueueFilter(q="citoyen 4242"),
+                    None,
                 ),
-            )
+            ]
+            for label, filters, after in pages:
+                await timed(label, partial(page, session, admin_id, filters, after, now))
             await timed(
                 "tracking-number lookup",
                 lambda: requests_service.find_by_tracking_number(session, number),
@@ -135,10 +107,6 @@ async def main() -> None:
             )
             print("plan of the first page:", " / ".join(row[0].strip() for row in plan)[:300])
         await engine.dispose()
-    finally:
-        async with admin_engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin_engine.dispose()
 
 
 async def page(

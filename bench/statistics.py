@@ -10,22 +10,17 @@ queries through the real service function. Prints numbers; asserts nothing.
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
-import statistics
-import time
+from collections.abc import Awaitable, Callable
 from datetime import date
-from pathlib import Path
 
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 
-from app.__main__ import migrate
-from app.db import async_url, start_embedded_postgres
 from app.models.enums import Kind
 from app.repositories import stats as stats_repository
 from app.services import stats
+from bench import harness
+from bench.harness import scratch_database
 
 RUNS = 50
 FILL = [
@@ -43,30 +38,12 @@ FILL = [
 ]
 
 
-async def timed(label: str, call) -> None:  # type: ignore[no-untyped-def]
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        await call()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    print(
-        f"{label:<44} p50 {statistics.median(samples):7.2f} ms   p95 {samples[int(RUNS * 0.95) - 1]:7.2f} ms"
-    )
+def timed(label: str, call: Callable[[], Awaitable[object]]) -> Awaitable[None]:
+    return harness.timed(label, call, RUNS)
 
 
 async def main() -> None:
-    server = async_url(
-        os.environ.get("BENCH_DATABASE_URL")
-        or start_embedded_postgres(Path(".data/bench-postgres"))
-    )
-    name = f"chikaya_bench_{secrets.token_hex(3)}"
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
-        await asyncio.to_thread(migrate, url)
+    async with scratch_database("chikaya_bench") as url:
         engine = create_async_engine(url)
         async with engine.begin() as conn:
             for statement in FILL:
@@ -101,10 +78,6 @@ async def main() -> None:
                 ),
             )
         await engine.dispose()
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 if __name__ == "__main__":

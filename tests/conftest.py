@@ -46,6 +46,7 @@ from app.models import (
 from app.models.enums import Role
 from app.services.catalogue import load_sample
 from tests.factories import make_administration, make_staff
+from tests.servers import SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -266,6 +267,14 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     controlled = Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     monkeypatch.setattr(clock, "now", lambda: controlled.moment)
     return controlled
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free port, for the tests that read the mail sent."""
+    server = SmtpServer(free_port()).start()
+    yield server
+    server.stop()
 
 
 @dataclass

@@ -107,28 +107,22 @@ async def make_administration(
     )
     session.add(admin)
     await session.flush()
-    session.add(
-        Service(
-            administration_id=admin.id,
-            code="svc",
-            name={"ar": "خدمة", "fr": "Service", "en": "Service"},
-            description=L,
-            kinds=list(kinds),
-            attributes=ATTRIBUTES if attributes is None else attributes,
-            required_documents=[],
+    services = [
+        ("svc", {"ar": "خدمة", "fr": "Service", "en": "Service"}, attributes),
+        ("general", {"ar": "عام", "fr": "Général", "en": "General"}, []),
+    ]
+    for service_code, service_name, service_attributes in services:
+        session.add(
+            Service(
+                administration_id=admin.id,
+                code=service_code,
+                name=service_name,
+                description=L,
+                kinds=list(kinds),
+                attributes=ATTRIBUTES if service_attributes is None else service_attributes,
+                required_documents=[],
+            )
         )
-    )
-    session.add(
-        Service(
-            administration_id=admin.id,
-            code="general",
-            name={"ar": "عام", "fr": "Général", "en": "General"},
-            description=L,
-            kinds=list(kinds),
-            attributes=[],
-            required_documents=[],
-        )
-    )
     await session.flush()
     return admin
 
@@ -190,6 +184,35 @@ async def file(client: httpx.AsyncClient, body: dict[str, Any], **headers: str) 
     created: dict[str, Any] = response.json()
     created["auth"] = {"Authorization": f"Bearer {created['access_token']}"}
     return created
+
+
+async def agent_and_stranger(
+    session: AsyncSession, settings: Settings
+) -> tuple[Administration, dict[str, str], dict[str, str]]:
+    """An administration, the Authorization header of one of its agents, and that of an agent
+    of another administration (a stranger to its requests)."""
+    admin = await make_administration(session)
+    other = await make_administration(session)
+    _agent, agent = await make_staff(session, settings, Role.agent, admin)
+    _stranger, stranger = await make_staff(session, settings, Role.agent, other)
+    return admin, agent, stranger
+
+
+async def file_complaint(
+    client: httpx.AsyncClient, session: AsyncSession, **overrides: Any
+) -> dict[str, Any]:
+    """A complaint (with `overrides`) to a new test administration, filed through the API."""
+    admin = await make_administration(session)
+    return await file(client, complaint(admin.code, **overrides))
+
+
+async def track(
+    client: httpx.AsyncClient, number: str, *, headers: dict[str, str] | None = None, **contact: str
+) -> httpx.Response:
+    """Track a request: its number and the contact given at submission (`email=`/`phone=`);
+    with an operator's `headers`, on a caller's behalf."""
+    body = {"tracking_number": number, **contact}
+    return await client.post("/api/v1/tracking", json=body, headers=headers)
 
 
 async def act(

@@ -9,7 +9,8 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -49,6 +50,16 @@ async def drop_database(server_url: str, url: str) -> None:
     async with admin.connect() as conn:
         await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     await admin.dispose()
+
+
+@asynccontextmanager
+async def own_database(server_url: str, prefix: str) -> AsyncIterator[str]:
+    """`create_database`'s URL, the database dropped on the way out."""
+    url = await create_database(server_url, prefix)
+    try:
+        yield url
+    finally:
+        await drop_database(server_url, url)
 
 
 def app_environment(database_url: str, tmp: Path, **extra: str) -> dict[str, str]:

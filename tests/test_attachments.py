@@ -16,12 +16,28 @@ from moto.server import ThreadedMotoServer
 from app.main import create_app
 from app.models.enums import Role
 from tests import documents
-from tests.factories import complaint, file, make_administration, make_staff
+from tests.factories import agent_and_stranger, complaint, file, make_administration, make_staff
 from tests.servers import free_port
 
 
 def stored_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and ".incoming" not in p.parts]
+
+
+PDF = ("a.pdf", documents.pdf(), "application/pdf")
+
+
+async def filed(client, session):
+    """A complaint filed through the API: its number and the citizen's Authorization header."""
+    admin = await make_administration(session)
+    created = await file(client, complaint(admin.code))
+    return created["tracking_number"], created["auth"]
+
+
+def client_with(custom, sessionmaker) -> httpx.AsyncClient:
+    """A client of the app with other settings, on the test's transaction."""
+    app = create_app(settings=custom, sessionmaker=sessionmaker)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
 
 async def upload(client, number, headers, *files):
@@ -50,9 +66,7 @@ async def upload(client, number, headers, *files):
 async def test_documents_go_up_and_come_back_byte_for_byte(
     client, session, name, content, declared, detected
 ):
-    admin = await make_administration(session)
-    created = await file(client, complaint(admin.code))
-    number, citizen = created["tracking_number"], created["auth"]
+    number, citizen = await filed(client, session)
     response = await upload(client, number, citizen, (name, content, declared))
     assert response.status_code == 201, response.text
     [item] = response.json()
@@ -73,14 +87,10 @@ async def test_documents_go_up_and_come_back_byte_for_byte(
 
 
 async def test_an_executable_renamed_pdf_is_refused(client, session, settings):
-    admin = await make_administration(session)
-    created = await file(client, complaint(admin.code))
+    number, citizen = await filed(client, session)
     before = stored_files(settings.attachments_dir)
     response = await upload(
-        client,
-        created["tracking_number"],
-        created["auth"],
-        ("facture.pdf", documents.executable(), "application/pdf"),
+        client, number, citizen, ("facture.pdf", documents.executable(), "application/pdf")
     )
     assert response.status_code == 415
     assert response.headers["content-type"] == "application/problem+json"
@@ -90,23 +100,15 @@ async def test_an_executable_renamed_pdf_is_refused(client, session, settings):
 
 
 async def test_a_declared_type_that_lies_is_refused(client, session):
-    admin = await make_administration(session)
-    created = await file(client, complaint(admin.code))
-    response = await upload(
-        client, created["tracking_number"], created["auth"], ("x.png", documents.pdf(), "image/png")
-    )
+    number, citizen = await filed(client, session)
+    response = await upload(client, number, citizen, ("x.png", documents.pdf(), "image/png"))
     assert response.status_code == 415
 
 
 async def test_a_file_one_byte_over_the_limit_is_refused_early(session, sessionmaker, settings):
     small = settings.model_copy(update={"max_attachment_bytes": 1000})
-    app = create_app(settings=small, sessionmaker=sessionmaker)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
-        admin = await make_administration(session)
-        created = await file(client, complaint(admin.code))
-        number, citizen = created["tracking_number"], created["auth"]
+    async with client_with(small, sessionmaker) as client:
+        number, citizen = await filed(client, session)
         exact = documents.pdf() + b"%" * (1000 - len(documents.pdf()))
         assert (
             await upload(client, number, citizen, ("a.pdf", exact, "application/pdf"))
@@ -140,9 +142,7 @@ async def test_a_file_one_byte_over_the_limit_is_refused_early(session, sessionm
 
 
 async def test_file_names_lose_their_path_and_keep_their_arabic(client, session):
-    admin = await make_administration(session)
-    created = await file(client, complaint(admin.code))
-    number, citizen = created["tracking_number"], created["auth"]
+    number, citizen = await filed(client, session)
     pdf = documents.pdf()
     response = await upload(
         client,
@@ -162,20 +162,10 @@ async def test_file_names_lose_their_path_and_keep_their_arabic(client, session)
 
 
 async def test_nobody_else_reads_the_documents(client, session, settings):
-    admin = await make_administration(session)
-    other = await make_administration(session)
-    _agent, own_staff = await make_staff(session, settings, Role.agent, admin)
-    _stranger, stranger = await make_staff(session, settings, Role.agent, other)
+    admin, own_staff, stranger = await agent_and_stranger(session, settings)
     mine = await file(client, complaint(admin.code))
     theirs = await file(client, complaint(admin.code))
-    item = (
-        await upload(
-            client,
-            mine["tracking_number"],
-            mine["auth"],
-            ("a.pdf", documents.pdf(), "application/pdf"),
-        )
-    ).json()[0]
+    item = (await upload(client, mine["tracking_number"], mine["auth"], PDF)).json()[0]
     path = f"/api/v1/requests/{mine['tracking_number']}/attachments/{item['id']}"
     assert (await client.get(path, headers=theirs["auth"])).status_code == 404
     assert (await client.get(path, headers=stranger)).status_code == 404
@@ -190,36 +180,24 @@ async def test_staff_attach_documents_to_their_answer(client, session, settings)
     admin = await make_administration(session)
     _agent, staff = await make_staff(session, settings, Role.agent, admin)
     created = await file(client, complaint(admin.code))
-    response = await upload(
-        client,
-        created["tracking_number"],
-        staff,
-        ("reponse.pdf", documents.pdf(), "application/pdf"),
-    )
+    number = created["tracking_number"]
+    response = await upload(client, number, staff, ("reponse.pdf", *PDF[1:]))
     assert response.status_code == 201
     assert response.json()[0]["uploaded_by"] == "agent"
-    seen = await client.get(
-        f"/api/v1/requests/{created['tracking_number']}/attachments", headers=created["auth"]
-    )
+    seen = await client.get(f"/api/v1/requests/{number}/attachments", headers=created["auth"])
     assert [a["name"] for a in seen.json()] == ["reponse.pdf"]
 
 
 async def test_limits_on_files_per_request_and_closed_requests(session, sessionmaker, settings):
     few = settings.model_copy(update={"max_attachments_per_request": 2})
-    app = create_app(settings=few, sessionmaker=sessionmaker)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
-        admin = await make_administration(session)
-        created = await file(client, complaint(admin.code))
-        number, citizen = created["tracking_number"], created["auth"]
-        pdf = ("a.pdf", documents.pdf(), "application/pdf")
-        assert (await upload(client, number, citizen, pdf, pdf)).status_code == 201
-        refused = await upload(client, number, citizen, pdf)
+    async with client_with(few, sessionmaker) as client:
+        number, citizen = await filed(client, session)
+        assert (await upload(client, number, citizen, PDF, PDF)).status_code == 201
+        refused = await upload(client, number, citizen, PDF)
         assert refused.status_code == 413
         assert refused.json()["code"] == "too_many_attachments"
         await client.post(f"/api/v1/requests/{number}/close", json={}, headers=citizen)
-        closed = await upload(client, number, citizen, pdf)
+        closed = await upload(client, number, citizen, PDF)
         assert closed.status_code == 409
         assert closed.json()["code"] == "transition_not_allowed"
 
@@ -227,8 +205,7 @@ async def test_limits_on_files_per_request_and_closed_requests(session, sessionm
 async def test_nothing_stays_orphaned_when_the_transaction_fails(
     client, session, settings, monkeypatch
 ):
-    admin = await make_administration(session)
-    created = await file(client, complaint(admin.code))
+    number, citizen = await filed(client, session)
     before = stored_files(settings.attachments_dir)
 
     from app.services import attachments
@@ -239,18 +216,11 @@ async def test_nothing_stays_orphaned_when_the_transaction_fails(
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(attachments, "Attachment", broken)
-    response = await upload(
-        client,
-        created["tracking_number"],
-        created["auth"],
-        ("a.pdf", documents.pdf(), "application/pdf"),
-    )
+    response = await upload(client, number, citizen, PDF)
     monkeypatch.setattr(attachments, "Attachment", real)
     assert response.status_code == 500
     assert stored_files(settings.attachments_dir) == before
-    listed = await client.get(
-        f"/api/v1/requests/{created['tracking_number']}/attachments", headers=created["auth"]
-    )
+    listed = await client.get(f"/api/v1/requests/{number}/attachments", headers=citizen)
     assert listed.json() == []
 
 
@@ -287,18 +257,8 @@ async def test_a_stored_file_a_row_points_to_is_never_swept(
     from app.services.storage import LocalStorage
 
     own = settings.model_copy(update={"attachments_dir": tmp_path})
-    app = create_app(settings=own, sessionmaker=sessionmaker)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
-        admin = await make_administration(session)
-        created = await file(client, complaint(admin.code))
-        response = await upload(
-            client,
-            created["tracking_number"],
-            created["auth"],
-            ("a.pdf", documents.pdf(), "application/pdf"),
-        )
+    async with client_with(own, sessionmaker) as client:
+        response = await upload(client, *await filed(client, session), PDF)
     assert response.status_code == 201
     [kept] = stored_files(tmp_path)
     later = clock.now() + timedelta(seconds=1)
@@ -308,19 +268,23 @@ async def test_a_stored_file_a_row_points_to_is_never_swept(
     assert stored_files(tmp_path) == [kept]
 
 
+def s3_client(url: str):  # type: ignore[no-untyped-def]
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    )
+
+
 @pytest.fixture
 def s3_server() -> Iterator[str]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"
-    boto3.client(
-        "s3",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-    ).create_bucket(Bucket="chikaya-test")
+    s3_client(url).create_bucket(Bucket="chikaya-test")
     yield url
     server.stop()
 
@@ -337,13 +301,8 @@ async def test_s3_backend_round_trip(session, sessionmaker, settings, s3_server)
             "s3_secret_access_key": SecretStr("s"),
         }
     )
-    app = create_app(settings=s3, sessionmaker=sessionmaker)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
-        admin = await make_administration(session)
-        created = await file(client, complaint(admin.code))
-        number, citizen = created["tracking_number"], created["auth"]
+    async with client_with(s3, sessionmaker) as client:
+        number, citizen = await filed(client, session)
         content = documents.png(40, 40)
         item = (await upload(client, number, citizen, ("photo.png", content, "image/png"))).json()[
             0
@@ -352,13 +311,7 @@ async def test_s3_backend_round_trip(session, sessionmaker, settings, s3_server)
             f"/api/v1/requests/{number}/attachments/{item['id']}", headers=citizen
         )
         assert down.content == content
-    bucket = boto3.client(
-        "s3",
-        endpoint_url=s3_server,
-        region_name="us-east-1",
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-    ).list_objects_v2(Bucket="chikaya-test")
+    bucket = s3_client(s3_server).list_objects_v2(Bucket="chikaya-test")
     keys = [o["Key"] for o in bucket.get("Contents", [])]
     assert len(keys) == 1
     assert keys[0] != "photo.png"  # a generated name, never the client's
@@ -401,9 +354,7 @@ def test_the_ascii_fallback_name_is_never_a_hidden_file(name, fallback):
 
 async def test_a_malformed_multipart_body_is_a_400_and_leaves_no_spool(client, session, settings):
     """Found by schemathesis: a part whose header line is not a header was a 500."""
-    admin = await make_administration(session)
-    created = await file(client, complaint(admin.code))
-    number, citizen = created["tracking_number"], created["auth"]
+    number, citizen = await filed(client, session)
     boundary = "972523d3f441c3266b41f0b91d913904"
     spools = settings.attachments_dir / ".incoming"
     before = set(spools.rglob("*")) if spools.exists() else set()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import jwt
 
 from app.models.enums import Role
-from tests.factories import act, complaint, file, make_administration, make_staff
+from tests.factories import act, complaint, file, make_administration, make_staff, track
 
 CALL_CENTRE = {"channel": "call_center", "on_behalf_of": "citizen"}
 
@@ -26,9 +26,7 @@ async def _web_request(client, session):
 
 
 async def _assisted(client, operator, number, **proof):
-    response = await client.post(
-        "/api/v1/tracking", json={"tracking_number": number, **proof}, headers=operator
-    )
+    response = await track(client, number, headers=operator, **proof)
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -111,14 +109,8 @@ async def test_a_deactivated_operator_s_assisted_token_dies(client, session, set
 async def test_a_wrong_contact_fails_as_for_a_citizen(client, session, settings):
     _admin, number = await _web_request(client, session)
     _user, operator = await make_staff(session, settings, Role.operator)
-    by_operator = await client.post(
-        "/api/v1/tracking",
-        json={"tracking_number": number, "email": "other@example.ma"},
-        headers=operator,
-    )
-    by_citizen = await client.post(
-        "/api/v1/tracking", json={"tracking_number": number, "email": "other@example.ma"}
-    )
+    by_operator = await track(client, number, headers=operator, email="other@example.ma")
+    by_citizen = await track(client, number, email="other@example.ma")
     assert by_operator.status_code == by_citizen.status_code == 404
     strip = lambda r: {k: v for k, v in r.json().items() if k != "instance"}  # noqa: E731
     assert strip(by_operator) == strip(by_citizen)
@@ -128,11 +120,7 @@ async def test_other_staff_are_refused(client, session, settings):
     admin, number = await _web_request(client, session)
     for role in (Role.agent, Role.supervisor):
         _user, headers = await make_staff(session, settings, role, admin)
-        response = await client.post(
-            "/api/v1/tracking",
-            json={"tracking_number": number, "email": "hind@example.ma"},
-            headers=headers,
-        )
+        response = await track(client, number, headers=headers, email="hind@example.ma")
         assert response.status_code == 403, role
         assert response.json()["code"] == "forbidden"
 
@@ -142,18 +130,10 @@ async def test_failures_are_throttled_per_operator_not_per_address(client, sessi
     _one, first = await make_staff(session, settings, Role.operator)
     _two, second = await make_staff(session, settings, Role.operator)
     for i in range(settings.tracking_failures_per_client):
-        await client.post(
-            "/api/v1/tracking", json={"tracking_number": f"N{i}", "email": "x@y.ma"}, headers=first
-        )
-    blocked = await client.post(
-        "/api/v1/tracking",
-        json={"tracking_number": number, "email": "hind@example.ma"},
-        headers=first,
-    )
+        await track(client, f"N{i}", headers=first, email="x@y.ma")
+    blocked = await track(client, number, headers=first, email="hind@example.ma")
     assert blocked.status_code == 429
     # The colleague at the next desk (same address) is not blocked, nor is a citizen there.
     await _assisted(client, second, number, email="hind@example.ma")
-    citizen = await client.post(
-        "/api/v1/tracking", json={"tracking_number": number, "email": "hind@example.ma"}
-    )
+    citizen = await track(client, number, email="hind@example.ma")
     assert citizen.status_code == 200

@@ -36,6 +36,11 @@ async def _setup(session, settings):
     return admin, other, agent, supervisor, other_supervisor, national, operator
 
 
+async def message(client, number, headers, **body):  # type: ignore[no-untyped-def]
+    """Post a message (its text or a canned response's `template`) on a request."""
+    return await client.post(f"/api/v1/requests/{number}/messages", json=body, headers=headers)
+
+
 async def test_supervisors_manage_their_own_agents_read_national_admins_any(
     client, session, settings
 ):
@@ -160,11 +165,7 @@ async def test_a_template_fills_an_action_and_a_message_in_the_citizens_language
     arabic = await create_request(
         session, administration=admin, state=State.in_progress, language="ar", full_name="سعيد"
     )
-    posted = await client.post(
-        f"/api/v1/requests/{arabic.tracking_number}/messages",
-        json={"template": "ask-receipt"},
-        headers=agent,
-    )
+    posted = await message(client, arabic.tracking_number, agent, template="ask-receipt")
     assert posted.status_code == 201, posted.text
     assert posted.json()["body"] == (
         f"السيد(ة) سعيد، المرجو إرفاق الوصل بطلبكم {arabic.tracking_number} "
@@ -181,17 +182,11 @@ async def test_a_template_fills_an_action_and_a_message_in_the_citizens_language
         "code": "unknown_template",
         "message": "The request's administration has no canned response with this code.",
     }
-    leaked_message = await client.post(
-        f"/api/v1/requests/{arabic.tracking_number}/messages",
-        json={"template": "foreign"},
-        headers=agent,
-    )
+    leaked_message = await message(client, arabic.tracking_number, agent, template="foreign")
     assert leaked_message.status_code == 422
     both = await act(client, number, "message", agent, template="ask-receipt", message="Et ceci")
     assert both.json()["errors"][0]["code"] == "template_or_text"
-    neither = await client.post(
-        f"/api/v1/requests/{arabic.tracking_number}/messages", json={}, headers=agent
-    )
+    neither = await message(client, arabic.tracking_number, agent)
     assert neither.status_code == 422
     assert neither.json()["errors"][0] == {
         "field": "body",
@@ -199,9 +194,7 @@ async def test_a_template_fills_an_action_and_a_message_in_the_citizens_language
         "message": "This field is required.",
     }
     # Citizens write their own words.
-    by_citizen = await client.post(
-        f"/api/v1/requests/{number}/messages", json={"template": "ask-receipt"}, headers=citizen
-    )
+    by_citizen = await message(client, number, citizen, template="ask-receipt")
     assert by_citizen.status_code == 403
     # Nothing of the refused attempts reached the conversation.
     after = (await client.get(f"/api/v1/requests/{number}/messages", headers=citizen)).json()

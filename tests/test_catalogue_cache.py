@@ -32,6 +32,17 @@ def _process(live, settings, clock: FakeMonotonic) -> httpx.AsyncClient:  # type
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
+async def _stop_taking_complaints(live, admin) -> None:  # type: ignore[no-untyped-def]
+    """Another writer (its own committed transaction) makes `svc` take observations only."""
+    async with live.sessionmaker() as session:
+        await session.execute(
+            update(Service)
+            .where(Service.administration_id == admin.id, Service.code == "svc")
+            .values(kinds=["observation"])
+        )
+        await session.commit()
+
+
 async def test_a_catalogue_change_shows_in_every_process_within_the_refresh(live, settings):
     admin = live.administration
     clock = FakeMonotonic()
@@ -42,13 +53,7 @@ async def test_a_catalogue_change_shows_in_every_process_within_the_refresh(live
         ).status_code == 201
 
         # Somewhere else, the service stops taking complaints.
-        async with live.sessionmaker() as session:
-            await session.execute(
-                update(Service)
-                .where(Service.administration_id == admin.id, Service.code == "svc")
-                .values(kinds=["observation"])
-            )
-            await session.commit()
+        await _stop_taking_complaints(live, admin)
 
         clock.now += REFRESH
         for process in (first, second):
@@ -66,13 +71,7 @@ async def test_within_the_refresh_a_process_files_from_memory(live, settings):
         assert (
             await process.post("/api/v1/requests", json=complaint(admin.code))
         ).status_code == 201
-        async with live.sessionmaker() as session:
-            await session.execute(
-                update(Service)
-                .where(Service.administration_id == admin.id, Service.code == "svc")
-                .values(kinds=["observation"])
-            )
-            await session.commit()
+        await _stop_taking_complaints(live, admin)
         clock.now += REFRESH / 2
         still = await process.post("/api/v1/requests", json=complaint(admin.code))
         assert still.status_code == 201

@@ -10,6 +10,7 @@ from app.models.enums import Kind, Role, State
 from app.services import clock
 from tests.factories import (
     act,
+    agent_and_stranger,
     citizen_auth,
     complaint,
     create_request,
@@ -28,10 +29,7 @@ async def _detail(client, number, headers, lang="fr"):
 
 
 async def test_a_complaint_lives_from_submission_to_closing(client, session, settings):
-    admin = await make_administration(session)
-    other = await make_administration(session)
-    _agent, staff = await make_staff(session, settings, Role.agent, admin)
-    _stranger, stranger = await make_staff(session, settings, Role.agent, other)
+    admin, staff, stranger = await agent_and_stranger(session, settings)
 
     created = await file(
         client,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,19 +17,12 @@ from app.services import auth, clock
 from app.services.dispatcher import drain
 from tests import documents
 from tests.factories import act, complaint, file
-from tests.servers import SmtpServer, free_port
+from tests.servers import SmtpServer
 from tests.test_ceilings import solved
 
 OTP = "/api/v1/citizens/otp"
 SESSION = "/api/v1/citizens/session"
 MINE = "/api/v1/citizens/me/requests"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

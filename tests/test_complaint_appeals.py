@@ -7,7 +7,7 @@ import pytest
 
 from app.models.enums import Role, State
 from app.services import clock
-from tests.factories import citizen_auth, create_request, make_administration, make_staff
+from tests.factories import act, citizen_auth, create_request, make_administration, make_staff
 
 
 @pytest.fixture
@@ -84,10 +84,8 @@ async def test_dismissed_closes_it(client, session, settings, desk):
     admin, _agent, national = desk
     request = await appealed(session, admin)
     assert (await appeal(client, request, settings)).status_code == 200
-    response = await client.post(
-        f"/api/v1/backoffice/requests/{request.tracking_number}/actions/decide_appeal",
-        json={"decision": "dismissed"},
-        headers=national,
+    response = await act(
+        client, request.tracking_number, "decide_appeal", national, decision="dismissed"
     )
     assert response.status_code == 200, response.text
     assert response.json()["state"] == "closed"
@@ -100,10 +98,14 @@ async def test_sent_back_returns_it_with_a_due_date_and_instructions(
     request = await appealed(session, admin)
     assert (await appeal(client, request, settings)).status_code == 200
     number = request.tracking_number
-    response = await client.post(
-        f"/api/v1/backoffice/requests/{number}/actions/decide_appeal",
-        json={"decision": "sent_back", "days": 10, "message": "Vérifiez le remboursement."},
-        headers=national,
+    response = await act(
+        client,
+        number,
+        "decide_appeal",
+        national,
+        decision="sent_back",
+        days=10,
+        message="Vérifiez le remboursement.",
     )
     assert response.status_code == 200, response.text
     assert response.json()["state"] == "in_progress"
@@ -128,11 +130,7 @@ async def test_a_decision_needs_what_it_carries(client, session, settings, desk,
     admin, _agent, national = desk
     request = await appealed(session, admin)
     assert (await appeal(client, request, settings)).status_code == 200
-    response = await client.post(
-        f"/api/v1/backoffice/requests/{request.tracking_number}/actions/decide_appeal",
-        json=body,
-        headers=national,
-    )
+    response = await act(client, request.tracking_number, "decide_appeal", national, **body)
     assert response.status_code == 422, response.text
     assert field in [e["field"] for e in response.json()["errors"]]
 
@@ -142,10 +140,8 @@ async def test_only_national_admins_decide(client, session, settings, desk):
     _sup, supervisor = await make_staff(session, settings, Role.supervisor, admin)
     request = await appealed(session, admin)
     assert (await appeal(client, request, settings)).status_code == 200
-    response = await client.post(
-        f"/api/v1/backoffice/requests/{request.tracking_number}/actions/decide_appeal",
-        json={"decision": "dismissed"},
-        headers=supervisor,
+    response = await act(
+        client, request.tracking_number, "decide_appeal", supervisor, decision="dismissed"
     )
     assert response.status_code == 409
     assert response.json()["code"] in ("action_not_for_role", "transition_not_allowed")

@@ -3,24 +3,14 @@ none; a supervisor of its administration may replace it, and the previous contac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email.header import decode_header, make_header
 
-import pytest
 from sqlalchemy import select
 
 from app.models.enums import Role
 from app.models.outbox import OutboxMessage
 from app.services.dispatcher import drain
 from tests.factories import complaint, make_administration, make_staff
-from tests.servers import SmtpServer, free_port
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
 
 
 async def staff(live, settings, role: Role, administration=None) -> dict[str, str]:

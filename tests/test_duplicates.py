@@ -27,15 +27,19 @@ async def pair(session, settings):
     return admin, agent, original, duplicate
 
 
-async def test_mark_duplicate_rejects_and_links_both_ways(client, settings, pair):
-    _admin, agent, original, duplicate = pair
-    response = await act(
+async def mark_duplicate(client, agent, duplicate, original):  # type: ignore[no-untyped-def]
+    return await act(
         client,
         duplicate.tracking_number,
         "mark_duplicate",
         agent,
         duplicate_of=original.tracking_number,
     )
+
+
+async def test_mark_duplicate_rejects_and_links_both_ways(client, settings, pair):
+    _admin, agent, original, duplicate = pair
+    response = await mark_duplicate(client, agent, duplicate, original)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["state"] == "rejected"
@@ -59,13 +63,7 @@ async def test_mark_duplicate_rejects_and_links_both_ways(client, settings, pair
 
 async def test_the_duplicates_citizen_is_told_when_the_original_is_answered(client, session, pair):
     _admin, agent, original, duplicate = pair
-    marked = await act(
-        client,
-        duplicate.tracking_number,
-        "mark_duplicate",
-        agent,
-        duplicate_of=original.tracking_number,
-    )
+    marked = await mark_duplicate(client, agent, duplicate, original)
     assert marked.status_code == 200
     answer_text = "La route sera rouverte lundi, Monsieur Bennani."
     answered = await act(client, original.tracking_number, "answer", agent, message=answer_text)

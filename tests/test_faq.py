@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 from app.models.enums import Role
+from app.schemas.faq import FaqIn
 from tests.factories import make_administration, make_staff
 
-ENTRY = {
-    "topic": "tracking",
-    "position": 1,
-    "question": {
-        "ar": "كيف أتتبع شكايتي؟",
-        "fr": "Comment suivre ma réclamation ?",
-        "en": "How do I follow my complaint?",
-    },
-    "answer": {
-        "ar": "أدخل رقم التتبع والبريد الإلكتروني أو الهاتف.",
-        "fr": "Saisissez le numéro de suivi et l'adresse électronique ou le téléphone.",
-        "en": "Enter the tracking number and the email or phone.",
-    },
-}
+# The example the API documents is a valid entry.
+ENTRY = FaqIn.model_config["json_schema_extra"]["example"]  # type: ignore[index]
 
 
 async def test_national_admins_manage_and_everyone_reads(client, session, settings):

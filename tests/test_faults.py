@@ -21,7 +21,13 @@ from app.main import create_app
 from app.models import OutboxMessage, Request
 from tests.factories import complaint, make_administration
 from tests.own_postgres import OwnPostgres
-from tests.processes import Api, app_environment, create_database, drop_database, worker
+from tests.processes import (
+    Api,
+    app_environment,
+    create_database,
+    own_database,
+    worker,
+)
 from tests.servers import SmtpServer, free_port
 
 WRITERS = 8
@@ -144,11 +150,8 @@ async def test_a_database_outage_answers_503_and_loses_no_acknowledged_request(
 
 @pytest.fixture
 async def shared_url(server_url: str):
-    url = await create_database(server_url, "chikaya_processes")
-    try:
+    async with own_database(server_url, "chikaya_processes") as url:
         yield url
-    finally:
-        await drop_database(server_url, url)
 
 
 async def test_two_api_processes_and_a_worker_keep_every_invariant(shared_url, tmp_path):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 
 from app.models.enums import Role
-from tests.factories import PASSWORD, complaint, file, make_administration, make_staff, otp
+from tests.factories import PASSWORD, complaint, file, make_administration, make_staff, otp, track
 
 
 async def _login(
@@ -46,17 +46,11 @@ async def test_the_citizen_tracks_after_a_strangers_wrong_contacts(client_at, se
     number = created["tracking_number"]
     stranger = client_at("127.0.0.2")
     for _ in range(settings.tracking_failures_per_number):
-        wrong = await stranger.post(
-            "/api/v1/tracking", json={"tracking_number": number, "email": "x@example.ma"}
-        )
+        wrong = await track(stranger, number, email="x@example.ma")
         assert wrong.status_code == 404
-    blocked = await stranger.post(
-        "/api/v1/tracking", json={"tracking_number": number, "email": "hind@example.ma"}
-    )
+    blocked = await track(stranger, number, email="hind@example.ma")
     assert blocked.status_code == 429
-    citizen = await client_at("127.0.0.3").post(
-        "/api/v1/tracking", json={"tracking_number": number, "email": "hind@example.ma"}
-    )
+    citizen = await track(client_at("127.0.0.3"), number, email="hind@example.ma")
     assert citizen.status_code == 200, citizen.text
 
 
@@ -124,7 +118,5 @@ async def test_a_crowd_guessing_a_tracking_number_never_locks_the_citizen_out(
         if n >= 1:  # past the threshold, the guesser waits before its next guess
             again = await stranger.post("/api/v1/tracking", json=guess)
             assert again.status_code == 429
-    citizen = await client_at("127.0.0.3", slow).post(
-        "/api/v1/tracking", json={"tracking_number": number, "phone": "+212612345678"}
-    )
+    citizen = await track(client_at("127.0.0.3", slow), number, phone="+212612345678")
     assert citizen.status_code == 200, citizen.text

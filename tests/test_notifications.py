@@ -21,13 +21,6 @@ from tests.servers import HttpReceiver, SmtpServer, free_port
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def receiver() -> Iterator[HttpReceiver]:
     server = HttpReceiver().start()
     yield server

@@ -7,8 +7,13 @@ import unicodedata
 
 from pypdf import PdfReader
 
-from app.models.enums import Role
-from tests.factories import complaint, file, make_administration, make_staff
+from tests.factories import (
+    agent_and_stranger,
+    complaint,
+    file,
+    file_complaint,
+    make_administration,
+)
 
 
 async def _receipt(client, created, **params):
@@ -28,17 +33,14 @@ def _text(pdf: bytes) -> str:
 
 
 async def test_the_receipt_is_a_one_page_pdf_with_what_the_citizen_needs(client, session):
-    admin = await make_administration(session)
-    created = await file(
+    created = await file_complaint(
         client,
-        complaint(
-            admin.code,
-            complainant={
-                "full_name": "Nadia Berrada",
-                "email": "nadia@example.ma",
-                "phone": "0661000000",
-            },
-        ),
+        session,
+        complainant={
+            "full_name": "Nadia Berrada",
+            "email": "nadia@example.ma",
+            "phone": "0661000000",
+        },
     )
     response = await _receipt(client, created)
     assert response.headers["content-type"] == "application/pdf"
@@ -70,10 +72,7 @@ async def test_the_receipt_is_a_one_page_pdf_with_what_the_citizen_needs(client,
 
 
 async def test_only_its_citizen_and_administration_get_the_receipt(client, session, settings):
-    admin = await make_administration(session)
-    other = await make_administration(session)
-    _agent, staff = await make_staff(session, settings, Role.agent, admin)
-    _stranger, stranger = await make_staff(session, settings, Role.agent, other)
+    admin, staff, stranger = await agent_and_stranger(session, settings)
     mine = await file(client, complaint(admin.code))
     theirs = await file(client, complaint(admin.code))
     path = f"/api/v1/requests/{mine['tracking_number']}/receipt"

@@ -25,7 +25,7 @@ from app.models.enums import Role
 from app.services import api_keys, clock
 from tests import documents
 from tests.factories import complaint, make_administration, make_staff
-from tests.processes import Api, app_environment, create_database, drop_database
+from tests.processes import Api, app_environment, own_database
 
 MAX_EXAMPLES = 40  # per operation and phase
 SEED = 20261129
@@ -97,11 +97,8 @@ def _config(path: Path, number: str, attachment: int, citizen: str, staff: dict[
 
 @pytest.fixture
 async def fuzz_url(server_url: str):
-    url = await create_database(server_url, "chikaya_fuzz")
-    try:
+    async with own_database(server_url, "chikaya_fuzz") as url:
         yield url
-    finally:
-        await drop_database(server_url, url)
 
 
 async def test_every_operation_conforms_to_the_document(fuzz_url, tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -19,16 +18,8 @@ from app.models.user import PasswordReset, User
 from app.services import totp
 from app.services.dispatcher import drain
 from tests.factories import PASSWORD, make_administration, make_staff, otp
-from tests.servers import SmtpServer, free_port
 
 NEW_PASSWORD = "plum violin orbit seventeen"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
 
 
 async def login(client, email: str, password: str = PASSWORD, **extra: str):

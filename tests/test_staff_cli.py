@@ -61,22 +61,18 @@ async def login(client, address: str, password: str, secret: str | None = None):
     return await client.post("/api/v1/auth/token", data=data)
 
 
+def create(database_url: str, email: str, role: str, *more: str) -> list[str]:
+    """`staff create` with the test password; the lines it printed."""
+    return cli(
+        database_url, "create", "--email", email, "--password", PASSWORD, "--role", role, *more
+    )
+
+
 async def test_a_supervisor_created_on_the_command_line_gets_a_second_factor(
     live, database_url, engine, email
 ):
     client = live.client
-    lines = cli(
-        database_url,
-        "create",
-        "--email",
-        email,
-        "--password",
-        PASSWORD,
-        "--role",
-        "supervisor",
-        "--administration",
-        "ACAPS",
-    )
+    lines = create(database_url, email, "supervisor", "--administration", "ACAPS")
     uri = lines[-1]
     assert uri.startswith("otpauth://totp/")
     parsed = pyotp.parse_uri(uri)
@@ -103,18 +99,7 @@ async def test_a_supervisor_created_on_the_command_line_gets_a_second_factor(
 
 async def test_an_agent_needs_no_second_factor_and_prints_no_uri(live, database_url, engine, email):
     client = live.client
-    lines = cli(
-        database_url,
-        "create",
-        "--email",
-        email,
-        "--password",
-        PASSWORD,
-        "--role",
-        "agent",
-        "--administration",
-        "ACAPS",
-    )
+    lines = create(database_url, email, "agent", "--administration", "ACAPS")
     assert not any("otpauth://" in line for line in lines)
     assert (await account(engine, email)).totp_secret is None
     assert (await login(client, email, PASSWORD)).status_code == 200
@@ -124,7 +109,7 @@ async def test_deactivate_reactivate_and_reset_on_the_command_line(
     live, database_url, engine, email
 ):
     client = live.client
-    cli(database_url, "create", "--email", email, "--password", PASSWORD, "--role", "operator")
+    create(database_url, email, "operator")
     token = (await login(client, email, PASSWORD)).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models.request import Request
-from tests.factories import complaint, file, make_administration
+from tests.factories import complaint, file, file_complaint, make_administration
 
 
 async def test_a_complaint_is_filed_with_what_the_citizen_needs(client, session):
@@ -42,17 +42,14 @@ async def test_a_complaint_is_filed_with_what_the_citizen_needs(client, session)
 
 
 async def test_moroccans_abroad_file_with_a_foreign_number(client, session):
-    admin = await make_administration(session)
-    created = await file(
+    created = await file_complaint(
         client,
-        complaint(
-            admin.code,
-            complainant={
-                "full_name": "Samir Idrissi",
-                "phone": "+33 6 12 34 56 78",
-                "country": "FR",
-            },
-        ),
+        session,
+        complainant={
+            "full_name": "Samir Idrissi",
+            "phone": "+33 6 12 34 56 78",
+            "country": "FR",
+        },
     )
     view = await client.get(
         f"/api/v1/requests/{created['tracking_number']}", headers=created["auth"]
@@ -247,14 +244,11 @@ async def test_choices_are_listed_without_pydantic_english(client, session):
 
 
 async def test_a_lower_case_country_and_a_location_are_kept(client, session):
-    admin = await make_administration(session)
-    created = await file(
+    created = await file_complaint(
         client,
-        complaint(
-            admin.code,
-            complainant={"full_name": "Samir Idrissi", "email": "s@example.ma", "country": "fr"},
-            location={"address": "Bureau d'ordre, Agdal", "lat": 34.0, "long": -6.85},
-        ),
+        session,
+        complainant={"full_name": "Samir Idrissi", "email": "s@example.ma", "country": "fr"},
+        location={"address": "Bureau d'ordre, Agdal", "lat": 34.0, "long": -6.85},
     )
     view = (
         await client.get(f"/api/v1/requests/{created['tracking_number']}", headers=created["auth"])

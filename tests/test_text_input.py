@@ -3,8 +3,6 @@ and an email with an internationalized domain is delivered, in its IDNA form."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 
@@ -12,14 +10,6 @@ from app.models.outbox import OutboxMessage
 from app.schemas.text import shows_something
 from app.services.dispatcher import drain
 from tests.factories import complaint, file, make_administration
-from tests.servers import SmtpServer, free_port
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
 
 
 def fields(response) -> dict[str, str]:

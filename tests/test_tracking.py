@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from app.models.enums import Role
-from tests.factories import PASSWORD, complaint, file, make_administration, make_staff
+from tests.factories import PASSWORD, complaint, file, make_administration, make_staff, track
 
 
 async def _filed(client, session):
@@ -45,11 +45,7 @@ async def test_number_and_email_or_phone_give_a_token(client, session):
         )
         assert seen.status_code == 200
     sloppy = number.lower().replace("-", "")
-    assert (
-        await client.post(
-            "/api/v1/tracking", json={"tracking_number": sloppy, "email": "hind@example.ma"}
-        )
-    ).status_code == 200
+    assert (await track(client, sloppy, email="hind@example.ma")).status_code == 200
 
 
 async def test_a_wrong_number_and_a_wrong_contact_look_the_same(client, session):
@@ -58,9 +54,7 @@ async def test_a_wrong_number_and_a_wrong_contact_look_the_same(client, session)
         "/api/v1/tracking",
         json={"tracking_number": created["tracking_number"], "email": "other@example.ma"},
     )
-    wrong_number = await client.post(
-        "/api/v1/tracking", json={"tracking_number": "ZZZZ-ZZZZ-ZZZ", "email": "hind@example.ma"}
-    )
+    wrong_number = await track(client, "ZZZZ-ZZZZ-ZZZ", email="hind@example.ma")
     assert wrong_contact.status_code == wrong_number.status_code == 404
     strip = lambda r: {k: v for k, v in r.json().items() if k != "instance"}  # noqa: E731
     assert strip(wrong_contact) == strip(wrong_number)
@@ -76,13 +70,9 @@ async def test_failures_are_throttled_per_number(client, session, settings):
     created = await _filed(client, session)
     number = created["tracking_number"]
     for _ in range(settings.tracking_failures_per_number):
-        response = await client.post(
-            "/api/v1/tracking", json={"tracking_number": number, "email": "x@y.ma"}
-        )
+        response = await track(client, number, email="x@y.ma")
         assert response.status_code == 404
-    blocked = await client.post(
-        "/api/v1/tracking", json={"tracking_number": number, "email": "hind@example.ma"}
-    )
+    blocked = await track(client, number, email="hind@example.ma")
     assert blocked.status_code == 429
     assert blocked.json()["code"] == "too_many_attempts"
     assert 0 < int(blocked.headers["Retry-After"]) <= settings.throttle_window_seconds
@@ -90,10 +80,8 @@ async def test_failures_are_throttled_per_number(client, session, settings):
 
 async def test_failures_are_throttled_per_client(client, settings):
     for i in range(settings.tracking_failures_per_client):
-        await client.post("/api/v1/tracking", json={"tracking_number": f"N{i}", "email": "x@y.ma"})
-    blocked = await client.post(
-        "/api/v1/tracking", json={"tracking_number": "ZZZZ-ZZZZ-ZZZ", "email": "x@y.ma"}
-    )
+        await track(client, f"N{i}", email="x@y.ma")
+    blocked = await track(client, "ZZZZ-ZZZZ-ZZZ", email="x@y.ma")
     assert blocked.status_code == 429
 
 

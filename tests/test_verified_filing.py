@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from app.models.catalogue import Service
 from tests.factories import complaint
-from tests.test_citizens import ask_code, mail, smtp, unique_email  # noqa: F401 (fixtures)
+from tests.test_citizens import ask_code, mail, unique_email  # noqa: F401 (fixtures)
 
 REQUESTS = "/api/v1/requests"
 
@@ -73,7 +73,7 @@ async def test_a_service_requiring_a_verified_contact(live, mail, smtp):  # noqa
 async def test_any_filing_may_carry_a_code_and_none_is_needed_elsewhere(
     live,
     mail,  # noqa: F811
-    smtp,  # noqa: F811
+    smtp,
 ):
     email = unique_email()
     body = complaint(live.administration.code, service="general", attributes={})

@@ -4,7 +4,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, TypeVar
 
-from sqlalchemy import DateTime, Dialect, MetaData, String, func
+from sqlalchemy import DateTime, Dialect, ForeignKey, MetaData, String, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -26,6 +27,18 @@ class Base(DeclarativeBase):
 
 class CreatedAt:
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class AdministrationCoded:
+    """A row one administration owns, picked by a code unique within that administration (the
+    class declares `UniqueConstraint("administration_id", "code")`), with a localized name
+    (`{"ar","fr","en"}`)."""
+
+    # Ahead of the class's own columns, as the tables have them.
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    administration_id: Mapped[int] = mapped_column(ForeignKey("administrations.id"), sort_order=-1)
+    code: Mapped[str] = mapped_column(String(48), sort_order=-1)
+    name: Mapped[dict[str, str]] = mapped_column(JSONB, sort_order=-1)
 
 
 def enum_check(column: str, values: type) -> str:

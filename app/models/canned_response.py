@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, CreatedAt
+from app.models.base import AdministrationCoded, Base, CreatedAt
 
 
-class CannedResponse(CreatedAt, Base):
+class CannedResponse(AdministrationCoded, CreatedAt, Base):
     """`{code, name, body}` of one administration; `name` and `body` are `{"ar","fr","en"}`,
     the body with placeholders (`{tracking_number}`, ...) the server fills when it is used."""
 
@@ -20,9 +20,5 @@ class CannedResponse(CreatedAt, Base):
     # the constraint's index also serves the listing (administration, then code).
     __table_args__ = (UniqueConstraint("administration_id", "code"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    administration_id: Mapped[int] = mapped_column(ForeignKey("administrations.id"))
-    code: Mapped[str] = mapped_column(String(48))
-    name: Mapped[dict[str, str]] = mapped_column(JSONB)
     body: Mapped[dict[str, str]] = mapped_column(JSONB)
     updated_at: Mapped[datetime]

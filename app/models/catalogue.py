@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, CreatedAt
+from app.models.base import AdministrationCoded, Base, CreatedAt
 
 
 class Administration(CreatedAt, Base):
@@ -45,14 +45,10 @@ class Administration(CreatedAt, Base):
     parent: Mapped[Administration | None] = relationship(remote_side=[id], lazy="raise")
 
 
-class Service(CreatedAt, Base):
+class Service(AdministrationCoded, CreatedAt, Base):
     __tablename__ = "services"
     __table_args__ = (UniqueConstraint("administration_id", "code"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    administration_id: Mapped[int] = mapped_column(ForeignKey("administrations.id"))
-    code: Mapped[str] = mapped_column(String(48))
-    name: Mapped[dict[str, str]] = mapped_column(JSONB)
     description: Mapped[dict[str, str]] = mapped_column(JSONB)
     kinds: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     answer_days: Mapped[int | None] = mapped_column(Integer)

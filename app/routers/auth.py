@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.deps import AppSettings, ClientAddress, CurrentStaff, Session
 from app.errors import (
+    AUTH_ERRORS,
     FieldError,
     Forbidden,
     InvalidCharacters,
@@ -118,7 +119,7 @@ async def login(
     "/me",
     summary="Who am I",
     operation_id="whoAmI",
-    responses=error_responses(Unauthorized, InvalidToken, Forbidden),
+    responses=error_responses(*AUTH_ERRORS),
 )
 async def me(actor: CurrentStaff, session: Session) -> StaffOut:
     """The staff account behind the bearer token."""

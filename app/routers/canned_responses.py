@@ -8,10 +8,8 @@ from fastapi import Path, Query, Response, status
 
 from app.deps import Session, StaffActor
 from app.errors import (
-    Forbidden,
-    InvalidToken,
+    AUTH_ERRORS,
     TemplateNotFound,
-    Unauthorized,
     ValidationFailed,
     error_responses,
 )
@@ -25,7 +23,7 @@ from app.schemas.common import MAX_ID, Page
 from app.services import canned_responses, clock
 
 router = make_router(prefix="/api/v1/backoffice/templates", tags=["backoffice"])
-_ERRORS = (Unauthorized, InvalidToken, Forbidden, ValidationFailed)
+_ERRORS = (*AUTH_ERRORS, ValidationFailed)
 ResponseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

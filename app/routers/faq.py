@@ -8,10 +8,8 @@ from fastapi import Path, Query, Response, status
 
 from app.deps import NationalAdmin, Session
 from app.errors import (
-    Forbidden,
-    InvalidToken,
+    AUTH_ERRORS,
     NotFound,
-    Unauthorized,
     ValidationFailed,
     error_responses,
 )
@@ -21,7 +19,7 @@ from app.schemas.faq import FaqIn, FaqOut
 from app.services import clock, faq
 
 router = make_router(tags=["faq"])
-_ADMIN_ERRORS = (Unauthorized, InvalidToken, Forbidden, ValidationFailed)
+_ADMIN_ERRORS = (*AUTH_ERRORS, ValidationFailed)
 EntryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

@@ -8,10 +8,8 @@ from fastapi import Path, Query, Response, status
 
 from app.deps import AppSettings, CurrentStaff, NationalAdmin, Session
 from app.errors import (
-    Forbidden,
-    InvalidToken,
+    AUTH_ERRORS,
     NotFound,
-    Unauthorized,
     ValidationFailed,
     error_responses,
 )
@@ -21,7 +19,6 @@ from app.schemas.notifications import OutboxOut, WebhookCreated, WebhookIn, Webh
 from app.services import clock, webhooks
 
 router = make_router(prefix="/api/v1/backoffice", tags=["notifications"])
-_AUTH = (Unauthorized, InvalidToken, Forbidden)
 
 
 @router.post(
@@ -29,7 +26,7 @@ _AUTH = (Unauthorized, InvalidToken, Forbidden)
     status_code=status.HTTP_201_CREATED,
     summary="Register a webhook",
     operation_id="createWebhook",
-    responses=error_responses(*_AUTH, ValidationFailed),
+    responses=error_responses(*AUTH_ERRORS, ValidationFailed),
 )
 async def create_webhook(
     body: WebhookIn, actor: CurrentStaff, session: Session, settings: AppSettings
@@ -47,7 +44,7 @@ async def create_webhook(
     "/webhooks",
     summary="List webhooks",
     operation_id="listWebhooks",
-    responses=error_responses(*_AUTH),
+    responses=error_responses(*AUTH_ERRORS),
 )
 async def list_webhooks(actor: CurrentStaff, session: Session) -> list[WebhookOut]:
     """A supervisor sees their administration's active webhooks; a national admin sees all."""
@@ -59,7 +56,7 @@ async def list_webhooks(actor: CurrentStaff, session: Session) -> list[WebhookOu
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a webhook",
     operation_id="deleteWebhook",
-    responses=error_responses(*_AUTH, NotFound),
+    responses=error_responses(*AUTH_ERRORS, NotFound),
 )
 async def delete_webhook(
     webhook_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: CurrentStaff, session: Session
@@ -73,7 +70,7 @@ async def delete_webhook(
     "/outbox",
     summary="Outbox messages by status",
     operation_id="listOutbox",
-    responses=error_responses(*_AUTH, ValidationFailed),
+    responses=error_responses(*AUTH_ERRORS, ValidationFailed),
 )
 async def list_outbox(
     _actor: NationalAdmin,
@@ -94,7 +91,7 @@ async def list_outbox(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Re-send a parked message",
     operation_id="resendOutboxMessage",
-    responses=error_responses(*_AUTH, NotFound),
+    responses=error_responses(*AUTH_ERRORS, NotFound),
 )
 async def resend(
     message_id: Annotated[int, Path(ge=1, le=MAX_BIG_ID)], _actor: NationalAdmin, session: Session

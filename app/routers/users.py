@@ -9,11 +9,10 @@ from fastapi import Depends, Path, status
 from app.deps import AppSettings, Session, StaffActor
 from app.domain.actors import Actor
 from app.errors import (
+    AUTH_ERRORS,
     AccountInactive,
     Forbidden,
-    InvalidToken,
     OwnAccount,
-    Unauthorized,
     UserNotFound,
     ValidationFailed,
     error_responses,
@@ -28,7 +27,7 @@ from app.services import clock, password_resets, users
 router = make_router(prefix="/api/v1/backoffice/users", tags=["staff accounts"])
 
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The staff account's id.")]
-_ERRORS = (Unauthorized, InvalidToken, Forbidden, UserNotFound, ValidationFailed)
+_ERRORS = (*AUTH_ERRORS, UserNotFound, ValidationFailed)
 _SCOPE = (
     "National admins manage every account; supervisors the accounts of their own "
     "administration (any other answers 404, as if it did not exist)."

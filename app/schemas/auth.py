@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from app.domain.errors import FieldCodeError
+from app.schemas.common import body_config
 
 
 class TokenOut(BaseModel):
@@ -18,12 +19,8 @@ class TokenOut(BaseModel):
 class TrackingIn(BaseModel):
     """The tracking number and the email *or* the phone given at submission."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        json_schema_extra={
-            "example": {"tracking_number": "K7MD-Q2ZX-9PT", "email": "fatima@example.ma"}
-        },
+    model_config = body_config(
+        {"tracking_number": "K7MD-Q2ZX-9PT", "email": "fatima@example.ma"}, strip_whitespace=True
     )
 
     tracking_number: str = Field(min_length=1, max_length=32)

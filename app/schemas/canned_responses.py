@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.domain.errors import FieldCodeError
-from app.schemas.common import Localized
+from app.schemas.common import Localized, body_config
 from app.schemas.requests import CANNED_CODE
 from app.schemas.text import VisibleText
 
@@ -68,9 +68,7 @@ _EXAMPLE: dict[str, Any] = {
 class CannedResponseIn(BaseModel):
     """A canned response's content (replaced whole by `PUT`)."""
 
-    model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, json_schema_extra={"example": _EXAMPLE}
-    )
+    model_config = body_config(_EXAMPLE, strip_whitespace=True)
 
     code: str = Field(
         pattern=CODE_PATTERN,
@@ -86,11 +84,7 @@ class CannedResponseIn(BaseModel):
 
 
 class CannedResponseCreate(CannedResponseIn):
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        json_schema_extra={"example": {**_EXAMPLE, "administration": "ACAPS"}},
-    )
+    model_config = body_config({**_EXAMPLE, "administration": "ACAPS"}, strip_whitespace=True)
 
     administration: str | None = Field(
         default=None,

@@ -8,7 +8,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.models.enums import Kind
-from app.schemas.common import Localized
+from app.schemas.common import Localized, body_config
 from app.schemas.privacy import privacy_notice_field
 
 
@@ -41,20 +41,17 @@ class AttributeValue(BaseModel):
 class AttributeDefinition(BaseModel):
     """One extra field of a service's form, in Open311's vocabulary with localized labels."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "example": {
-                "code": "policy_number",
-                "datatype": "string",
-                "required": True,
-                "order": 1,
-                "description": {"ar": "رقم العقد", "fr": "Numéro de police", "en": "Policy number"},
-                "max_length": 40,
-                "values": [],
-                "personal": True,
-            }
-        },
+    model_config = body_config(
+        {
+            "code": "policy_number",
+            "datatype": "string",
+            "required": True,
+            "order": 1,
+            "description": {"ar": "رقم العقد", "fr": "Numéro de police", "en": "Policy number"},
+            "max_length": 40,
+            "values": [],
+            "personal": True,
+        }
     )
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")

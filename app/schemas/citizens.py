@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.domain.errors import FieldCodeError
 from app.models.enums import Kind, State
 from app.schemas.attachments import AttachmentOut
+from app.schemas.common import body_config
 from app.schemas.contacts import Email, Phone
 from app.schemas.requests import AdministrationRef, MessageOut, RequestDetail
 from app.schemas.text import VisibleText
@@ -20,11 +21,7 @@ CODE_PATTERN = r"^\s*[0-9]{6}\s*$"
 class ContactIn(BaseModel):
     """An email *or* a phone (E.164 or Moroccan national form), normalized as at submission."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        json_schema_extra={"example": {"email": "fatima@example.ma"}},
-    )
+    model_config = body_config({"email": "fatima@example.ma"}, strip_whitespace=True)
 
     email: Email = Field(default=None, max_length=254)
     phone: Phone = Field(default=None, max_length=32)
@@ -99,10 +96,8 @@ class CitizenPatch(BaseModel):
     """A corrected name (on every request), and/or a new email or phone with the code sent to
     it (`POST /api/v1/citizens/otp`): the previous contact is told."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        json_schema_extra={"example": {"email": "fatima.new@example.ma", "code": "042917"}},
+    model_config = body_config(
+        {"email": "fatima.new@example.ma", "code": "042917"}, strip_whitespace=True
     )
 
     full_name: VisibleText | None = Field(default=None, min_length=2, max_length=200)

@@ -45,13 +45,19 @@ def _bounded_moment(value: datetime) -> datetime:
 Moment = Annotated[datetime, AfterValidator(_bounded_moment)]
 
 
+def body_config(example: dict[str, Any], *, strip_whitespace: bool = False) -> ConfigDict:
+    """The config of a body the API takes: unknown fields are refused, `example` is what the
+    docs show, and with `strip_whitespace` strings lose their surrounding blanks."""
+    config = ConfigDict(extra="forbid", json_schema_extra={"example": example})
+    if strip_whitespace:
+        config["str_strip_whitespace"] = True
+    return config
+
+
 class Localized(BaseModel):
     """A label in the portal's three languages."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"example": {"ar": "التأمين", "fr": "Assurance", "en": "Insurance"}},
-    )
+    model_config = body_config({"ar": "التأمين", "fr": "Assurance", "en": "Insurance"})
 
     ar: str = Field(min_length=1, max_length=2000)
     fr: str = Field(min_length=1, max_length=2000)

@@ -5,21 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from app.schemas.common import body_config
 
 WebhookEvent = Literal["request.created", "request.state_changed", "message.created"]
 
 
 class WebhookIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "example": {
-                "url": "https://crm.acaps.ma/hooks/chikaya",
-                "events": ["request.created", "request.state_changed"],
-                "administration": "ACAPS",
-            }
-        },
+    model_config = body_config(
+        {
+            "url": "https://crm.acaps.ma/hooks/chikaya",
+            "events": ["request.created", "request.state_changed"],
+            "administration": "ACAPS",
+        }
     )
 
     url: str = Field(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from app.domain.errors import FieldCodeError
+from app.schemas.common import body_config
 
 
 def _encodable(value: str) -> str:
@@ -24,11 +25,7 @@ def _encodable(value: str) -> str:
 class PasswordResetIn(BaseModel):
     """The email of a staff account."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        json_schema_extra={"example": {"email": "agent@acaps.ma"}},
-    )
+    model_config = body_config({"email": "agent@acaps.ma"}, strip_whitespace=True)
 
     email: str = Field(min_length=1, max_length=254)
 
@@ -38,14 +35,11 @@ class PasswordResetIn(BaseModel):
 class PasswordResetConfirmIn(BaseModel):
     """The token of the emailed link and the new password."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "example": {
-                "token": "the token from the link",
-                "password": "four random words, a long passphrase",
-            }
-        },
+    model_config = body_config(
+        {
+            "token": "the token from the link",
+            "password": "four random words, a long passphrase",
+        }
     )
 
     token: str = Field(min_length=1, max_length=128)
@@ -74,14 +68,11 @@ class PasswordResetSent(BaseModel):
 class PasswordChangeIn(BaseModel):
     """The current password and the new one."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "example": {
-                "current_password": "the password used to log in",
-                "new_password": "four random words, a long passphrase",
-            }
-        },
+    model_config = body_config(
+        {
+            "current_password": "the password used to log in",
+            "new_password": "four random words, a long passphrase",
+        }
     )
 
     current_password: str = Field(max_length=1024)

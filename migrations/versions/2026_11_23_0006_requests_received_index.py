@@ -1,23 +1,17 @@
 """requests: an index on the date a request was made, for Open311's date windows
 
-Revision ID: 0006
-Revises: 0005
 Create Date: 2026-11-23 14:00:00
 """
 
-from collections.abc import Sequence
-
-from alembic import op
+from migrations.shapes import create_index, drop_indexes
 
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_requests_received", "requests", ["received_at", "id"], unique=False)
+    create_index("ix_requests_received", "requests", ["received_at", "id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_requests_received", table_name="requests")
+    drop_indexes("requests", "ix_requests_received")

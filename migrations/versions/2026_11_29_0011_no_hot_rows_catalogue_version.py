@@ -1,19 +1,13 @@
 """statistics counters in slots (no hot row); catalogue_changes versions the catalogue
 
-Revision ID: 0011
-Revises: 0007
 Create Date: 2026-11-29 22:00:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
 down_revision: str | None = "0013"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 CATALOGUE_TABLES = ("administrations", "services")
 

@@ -1,71 +1,52 @@
 """citizen one-time codes: verification_codes, outbox priority and expiry, contact indexes
 
-Revision ID: 0014
-Revises: 0008
 Create Date: 2026-11-29 22:00:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.shapes import create_entity_table, create_index, drop_indexes, drop_table, timestamp
+
 revision: str = "0014"
 down_revision: str | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_entity_table(
         "verification_codes",
-        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("contact_key", sa.String(length=64), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_verification_codes")),
+        timestamp("expires_at", nullable=False),
+        timestamp("used_at"),
+        big=True,
     )
-    op.create_index(
-        "ix_verification_codes_contact",
-        "verification_codes",
-        ["contact_key", "expires_at"],
-        unique=False,
+    create_index(
+        "ix_verification_codes_contact", "verification_codes", ["contact_key", "expires_at"]
     )
     op.add_column(
         "outbox", sa.Column("priority", sa.SmallInteger(), server_default="0", nullable=False)
     )
-    op.add_column("outbox", sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("outbox", timestamp("expires_at"))
     op.drop_constraint(op.f("ck_outbox_status"), "outbox", type_="check")
     op.create_check_constraint(
         op.f("ck_outbox_status"), "outbox", "status IN ('pending', 'sent', 'parked', 'expired')"
     )
-    op.create_index(
+    create_index(
         "ix_outbox_expiring",
         "outbox",
         ["expires_at"],
-        unique=False,
-        postgresql_where=sa.text("status = 'pending' AND expires_at IS NOT NULL"),
+        where="status = 'pending' AND expires_at IS NOT NULL",
     )
-    op.create_index(
-        "ix_requests_email_lower",
-        "requests",
-        [sa.text("lower(email)"), "created_at", "id"],
-        unique=False,
+    create_index(
+        "ix_requests_email_lower", "requests", [sa.text("lower(email)"), "created_at", "id"]
     )
-    op.create_index("ix_requests_phone", "requests", ["phone", "created_at", "id"], unique=False)
+    create_index("ix_requests_phone", "requests", ["phone", "created_at", "id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_requests_phone", table_name="requests")
-    op.drop_index("ix_requests_email_lower", table_name="requests")
-    op.drop_index("ix_outbox_expiring", table_name="outbox")
+    drop_indexes("requests", "ix_requests_phone", "ix_requests_email_lower")
+    drop_indexes("outbox", "ix_outbox_expiring")
     op.execute("DELETE FROM outbox WHERE status = 'expired'")
     op.drop_constraint(op.f("ck_outbox_status"), "outbox", type_="check")
     op.create_check_constraint(
@@ -73,5 +54,4 @@ def downgrade() -> None:
     )
     op.drop_column("outbox", "expires_at")
     op.drop_column("outbox", "priority")
-    op.drop_index("ix_verification_codes_contact", table_name="verification_codes")
-    op.drop_table("verification_codes")
+    drop_table("verification_codes", "ix_verification_codes_contact")

@@ -1,20 +1,16 @@
 """canned responses per administration; the satisfaction survey's dimensions and counters
 
-Revision ID: 0015
-Revises: 0008
 Create Date: 2026-11-29 22:00:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations.shapes import create_entity_table, fk, timestamp, unique
+
 revision: str = "0015"
 down_revision: str | None = "0014"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 SURVEY_COUNTERS = [
     f"{dimension}_{part}"
@@ -24,29 +20,15 @@ SURVEY_COUNTERS = [
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_entity_table(
         "canned_responses",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("administration_id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=48), nullable=False),
         sa.Column("name", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("body", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["administration_id"],
-            ["administrations.id"],
-            name=op.f("fk_canned_responses_administration_id_administrations"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_canned_responses")),
-        sa.UniqueConstraint(
-            "administration_id", "code", name=op.f("uq_canned_responses_administration_id")
-        ),
+        timestamp("updated_at", nullable=False),
+        fk("canned_responses", "administration_id", "administrations"),
+        unique("canned_responses", "administration_id", "code"),
     )
     op.add_column(
         "requests",

@@ -1,0 +1,69 @@
+"""What the benchmarks share: a migrated scratch database, quiet settings, and a timer."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.__main__ import migrate
+from app.config import Environment, Settings
+from app.db import async_url, start_embedded_postgres
+
+
+@asynccontextmanager
+async def scratch_database(prefix: str, server: str | None = None) -> AsyncIterator[str]:
+    """A new database `<prefix>_<random>` migrated to head, on `server` (else
+    BENCH_DATABASE_URL, else the embedded server); its URL, and it is dropped on the way out."""
+    server = async_url(
+        server
+        or os.environ.get("BENCH_DATABASE_URL")
+        or start_embedded_postgres(Path(".data/bench-postgres"))
+    )
+    name = f"{prefix}_{secrets.token_hex(3)}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = make_url(server).set(database=name).render_as_string(hide_password=False)
+            await asyncio.to_thread(migrate, url)
+            yield url
+        finally:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+def quiet_settings() -> Settings:
+    """Test settings with no background work and no rate limits, so only the code is timed."""
+    return Settings(
+        environment=Environment.test,
+        secret_key="bench-secret-key-that-is-long-enough-0123456789",  # type: ignore[arg-type]
+        auto_close_interval_seconds=0,
+        dispatcher_in_api=False,
+        submissions_per_client_per_hour=0,
+        acknowledgements_per_recipient_per_day=0,
+    )
+
+
+async def timed(label: str, call: Callable[[], Awaitable[object]], runs: int) -> None:
+    """Run `call` `runs` times; print its median and 95th percentile in milliseconds."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        await call()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    p50, p95 = statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    print(f"{label:<44} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   ({runs} runs)")
