@@ -229,6 +229,7 @@ async def submit(
         urgent=payload.urgent,
         verified_contact=verified_contact,
         extension_count=0,
+        escalation_level=0,  # written as is by `insert_new` (every column, no ORM default)
         created_at=now,
         updated_at=now,
     )
