@@ -64,7 +64,7 @@ async def test_a_national_admin_reads_any_request_and_each_read_is_logged(
     detail = await client.get(f"{REQUESTS}/{number}", headers=national)
     assert detail.status_code == 200, detail.text
     body = detail.json()
-    assert body["complainant"]["email"] == "fatima@example.ma"
+    assert body["complainant"]["email"] == "Fatima@example.ma"
     assert "transfer" in body["allowed_actions"]
     assert "decline_transfer" not in body["allowed_actions"]
     assert (await client.get(f"{REQUESTS}/{number}/messages", headers=national)).is_success
