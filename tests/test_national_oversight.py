@@ -5,7 +5,7 @@ it; and every read of a request's personal data is in its access log."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.models import OutboxMessage
 from app.models.access_log import AccessLogEntry
@@ -414,3 +414,41 @@ async def test_reading_is_not_acting(client, session, settings):
     assert view.json()["allowed_actions"] == ["transfer"]
     answered = await act(client, request.tracking_number, "answer", national, message="Non")
     assert answered.status_code == 409
+
+
+async def _plan(client, connection, headers, **params) -> str:
+    """The plan PostgreSQL picks for the queue page's statement (sequential scans priced out,
+    so an index that can serve it shows, and one that cannot does not)."""
+    seen: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, *_):
+        if "FROM requests" in statement and "ORDER BY" in statement:
+            seen.append((statement, parameters))
+
+    target = connection.sync_connection
+    event.listen(target, "before_cursor_execute", record)
+    try:
+        response = await client.get(QUEUE, params=params, headers=headers)
+    finally:
+        event.remove(target, "before_cursor_execute", record)
+    assert response.status_code == 200, response.text
+    [(statement, parameters)] = seen
+    await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    try:
+        rows = await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+        return "\n".join(row[0] for row in rows)
+    finally:
+        await connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
+
+
+async def test_the_national_queue_rides_on_indexes(client, connection, session, settings):
+    admin = await make_administration(session)
+    _n, national = await make_staff(session, settings, Role.national_admin)
+    for _ in range(3):
+        await create_request(session, administration=admin)
+    assert "ix_requests_due" in await _plan(client, connection, national)
+    assert "ix_requests_created" in await _plan(client, connection, national, sort="-created_at")
+    assert "ix_requests_national" in await _plan(client, connection, national, escalation_level=2)
+    assert "ix_requests_queue_due" in await _plan(
+        client, connection, national, administration=admin.code
+    )
