@@ -13,6 +13,7 @@ from app.errors import (
     ExtensionAlreadyUsed,
     Forbidden,
     InvalidToken,
+    NotTransferred,
     PreconditionFailed,
     RequestNotFound,
     TransitionNotAllowed,
@@ -132,6 +133,7 @@ async def list_queue(
         TransitionNotAllowed,
         ExtensionAlreadyUsed,
         UrgentNotExtensible,
+        NotTransferred,
         PreconditionFailed,
         ValidationFailed,
     ),
@@ -150,7 +152,11 @@ async def take_action(
     body: ActionIn | None = None,
 ) -> RequestDetail:
     """Any staff action of the lifecycle table (see `GET /api/v1/lifecycle`): `start`,
-    `assign` (`assignee`), `transfer` (`administration`, optional `service`, `reason`),
+    `assign` (`assignee`), `transfer` (`administration`, optional `service`, `reason`;
+    supervisors, and national admins for any open request — routing one in their queue may
+    name its own administration), `decline_transfer` (`reason`; the receiving administration,
+    once, for a request it got by transfer: `not_transferred` otherwise; it goes to the
+    national admins' queue, `escalation_level=2`, until one of them routes it with `transfer`),
     `request_info` (`message`), `resume`, `answer` (`message`), `reject` (`reason_code`,
     `message`), `acknowledge`, `close`, `extend_deadline` (`days`, `reason`; never for an urgent
     information request: `urgent_not_extensible`), `message`, `note`, `mark_duplicate`
