@@ -49,6 +49,7 @@ SELECT upper(substr(md5(g::text), 1, 4) || '-' || substr(md5(g::text), 5, 4) || 
        now() - (g % 700) * interval '1 day', 'sujet ' || g || ' description demande citoyen ' || g
 FROM generate_series(1, :rows) g
 JOIN administrations a ON a.code = 'B' || (1 + g % :admins);
+UPDATE requests SET escalation_level = 2, escalated_at = now() WHERE id % 400 = 0;
 ANALYZE;
 """
 
@@ -123,6 +124,28 @@ async def main() -> None:
                     session, admin_id, backoffice.QueueFilter(q="citoyen 4242"), None, now
                 ),
             )
+            # National oversight: every administration's queue, and the national admins' own.
+            _, national_cursor = await page(session, None, backoffice.QueueFilter(), None, now)
+            for _ in range(20):
+                _, national_cursor = await page(
+                    session, None, backoffice.QueueFilter(), national_cursor, now
+                )
+            await timed(
+                "national queue, first page (due date)",
+                lambda: page(session, None, backoffice.QueueFilter(), None, now),
+            )
+            await timed(
+                "national queue, 21st page by keyset",
+                lambda: page(session, None, backoffice.QueueFilter(), national_cursor, now),
+            )
+            await timed(
+                "national queue, escalation_level=2",
+                lambda: page(session, None, backoffice.QueueFilter(escalation_level=2), None, now),
+            )
+            await timed(
+                "national queue, one administration",
+                lambda: page(session, admin_id, backoffice.QueueFilter(), None, now),
+            )
             await timed(
                 "tracking-number lookup",
                 lambda: requests_service.find_by_tracking_number(session, number),
@@ -142,7 +165,11 @@ async def main() -> None:
 
 
 async def page(
-    session: AsyncSession, admin_id: int, filters: backoffice.QueueFilter, cursor: str | None, now
+    session: AsyncSession,
+    admin_id: int | None,
+    filters: backoffice.QueueFilter,
+    cursor: str | None,
+    now,
 ):  # type: ignore[no-untyped-def]
     return await backoffice.queue(
         session,
