@@ -178,6 +178,12 @@ class UrgentNotExtensible(TransitionNotAllowed):
     code = "urgent_not_extensible"
 
 
+class NotTransferred(TransitionNotAllowed):
+    """Only the administration a request was transferred to may decline it, once."""
+
+    code = "not_transferred"
+
+
 class AppealNotOpen(TransitionNotAllowed):
     code = "appeal_not_open"
 

@@ -729,6 +729,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Transférer à une autre administration",
         "ar": "إحالة على إدارة أخرى",
     },
+    "action.decline_transfer": {
+        "en": "Decline the transfer",
+        "fr": "Refuser le transfert",
+        "ar": "رفض الإحالة",
+    },
     "action.request_info": {
         "en": "Ask for information",
         "fr": "Demander des informations",
@@ -920,6 +925,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Chikaya: {administration} has answered the matter of your request {number}.",
         "fr": "Chikaya: {administration} a répondu sur l'affaire de votre demande {number}.",
         "ar": "شكاية: أجابت {administration} بخصوص موضوع طلبكم {number}.",
+    },
+    "email.transfer_declined.subject": {
+        "en": "Transfer declined: request {number} awaits your routing",
+        "fr": "Transfert refusé : la demande {number} attend votre orientation",
+        "ar": "رفض الإحالة: الطلب رقم {number} في انتظار توجيهكم",
+    },
+    "email.transfer_declined.body": {
+        "en": "{administration} declined the transfer of request no. {number}; it is in the national queue until you route it. Their reason:",
+        "fr": "{administration} a refusé le transfert de la demande n° {number} ; elle est dans la file nationale jusqu'à ce que vous l'orientiez. Motif invoqué :",
+        "ar": "رفضت {administration} إحالة الطلب رقم {number}؛ وهو في قائمة الانتظار الوطنية إلى أن تقوموا بتوجيهه. السبب المقدم:",
     },
     "email.new_request.subject": {
         "en": "New request {number}",
@@ -1291,6 +1306,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "An urgent information request is answered within its 3 days; the 20-day extension of law 31-13 does not apply to it.",
         "fr": "Une demande d'information urgente reçoit sa réponse dans les 3 jours ; la prorogation de 20 jours de la loi 31-13 ne s'y applique pas.",
         "ar": "يجاب عن طلب الحصول على المعلومات المستعجل داخل أجل 3 أيام؛ ولا يسري عليه تمديد العشرين يوما المنصوص عليه في القانون 31-13.",
+    },
+    "not_transferred.title": {
+        "en": "No transfer to decline",
+        "fr": "Aucun transfert à refuser",
+        "ar": "لا توجد إحالة لرفضها",
+    },
+    "not_transferred.detail": {
+        "en": "Only the administration a request was transferred to may decline the transfer, once; a request filed with it directly is handled or rejected there.",
+        "fr": "Seule l'administration à laquelle une demande a été transférée peut refuser le transfert, une fois ; une demande déposée directement auprès d'elle y est traitée ou rejetée.",
+        "ar": "لا يمكن رفض الإحالة إلا من طرف الإدارة التي أحيل إليها الطلب، ولمرة واحدة؛ أما الطلب المودع لديها مباشرة فيعالج أو يرفض لديها.",
     },
     "appeal_not_open.title": {
         "en": "No appeal possible",

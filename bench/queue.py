@@ -46,6 +46,7 @@ SELECT upper(substr(md5(g::text), 1, 4) || '-' || substr(md5(g::text), 5, 4) || 
        now() - (g % 700) * interval '1 day', 'sujet ' || g || ' description demande citoyen ' || g
 FROM generate_series(1, :rows) g
 JOIN administrations a ON a.code = 'B' || (1 + g % :admins);
+UPDATE requests SET escalation_level = 2, escalated_at = now() WHERE id % 400 = 0;
 ANALYZE;
 """
 
@@ -93,8 +94,32 @@ async def main() -> None:
                     None,
                 ),
             ]
+            # National oversight: every administration's queue, and the national admins' own.
+            _, national_cursor = await page(session, None, backoffice.QueueFilter(), None, now)
+            for _ in range(20):
+                _, national_cursor = await page(
+                    session, None, backoffice.QueueFilter(), national_cursor, now
+                )
+            national: list[tuple[int | None, str, backoffice.QueueFilter, str | None]] = [
+                (None, "national queue, first page (due date)", backoffice.QueueFilter(), None),
+                (
+                    None,
+                    "national queue, 21st page by keyset",
+                    backoffice.QueueFilter(),
+                    national_cursor,
+                ),
+                (
+                    None,
+                    "national queue, escalation_level=2",
+                    backoffice.QueueFilter(escalation_level=2),
+                    None,
+                ),
+                (admin_id, "national queue, one administration", backoffice.QueueFilter(), None),
+            ]
             for label, filters, after in pages:
                 await timed(label, partial(page, session, admin_id, filters, after, now))
+            for scope, label, filters, after in national:
+                await timed(label, partial(page, session, scope, filters, after, now))
             await timed(
                 "tracking-number lookup",
                 lambda: requests_service.find_by_tracking_number(session, number),
@@ -110,7 +135,11 @@ async def main() -> None:
 
 
 async def page(
-    session: AsyncSession, admin_id: int, filters: backoffice.QueueFilter, cursor: str | None, now
+    session: AsyncSession,
+    admin_id: int | None,
+    filters: backoffice.QueueFilter,
+    cursor: str | None,
+    now,
 ):  # type: ignore[no-untyped-def]
     return await backoffice.queue(
         session,

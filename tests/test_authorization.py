@@ -158,12 +158,15 @@ async def test_operators_see_paper_and_phone_requests_only(client, world, sessio
     assert seen.json()["operator"]["role"] == "operator"
 
 
-async def test_national_admins_do_not_read_requests(client, world, session, settings):
+async def test_national_admins_read_any_request(client, world, session, settings):
+    # Issue 10, national oversight: any request of any administration, and the queue of all.
     _n, national = await make_staff(session, settings, Role.national_admin)
     assert (
         await client.get(f"/api/v1/requests/{world['number']}", headers=national)
-    ).status_code == 404
-    assert (await client.get("/api/v1/backoffice/requests", headers=national)).status_code == 403
+    ).status_code == 200
+    queue = await client.get("/api/v1/backoffice/requests", headers=national)
+    assert queue.status_code == 200
+    assert world["number"] in [item["tracking_number"] for item in queue.json()["items"]]
 
 
 async def test_a_transfer_hands_the_request_over(client, world, session, settings):

@@ -16,6 +16,7 @@ from app.errors import (
     ContactAlreadySet,
     ContactNotAllowed,
     NotAnswered,
+    NotTransferred,
     ReopenLimitReached,
     ReopenWindowExpired,
     ReopenWindowOpen,
@@ -46,7 +47,10 @@ EVERY_ROLE = [R.citizen, R.agent, R.supervisor, R.operator, R.national_admin, R.
 WORKED = {
     A.start: {S.submitted: STAFF},
     A.assign: at(OPEN, {R.supervisor}),
-    A.transfer: at(OPEN, {R.supervisor}),
+    # Issue 10, national oversight: national admins transfer too (and route declined
+    # transfers); the receiving administration declines a transfer (a guard: one received).
+    A.transfer: at(OPEN, {R.supervisor, R.national_admin}),
+    A.decline_transfer: {S.submitted: STAFF},
     A.request_info: {S.in_progress: STAFF},
     A.resume: {S.awaiting_citizen: STAFF | {R.citizen}},
     A.answer: {S.in_progress: STAFF},
@@ -75,7 +79,8 @@ COMPLAINT = {
 ACKNOWLEDGED = {
     A.acknowledge: {S.submitted: STAFF},
     A.assign: at([S.submitted, S.acknowledged], {R.supervisor}),
-    A.transfer: {S.submitted: {R.supervisor}},
+    A.transfer: {S.submitted: {R.supervisor, R.national_admin}},
+    A.decline_transfer: {S.submitted: STAFF},
     A.reject: {S.submitted: STAFF},
     A.close: {S.submitted: {R.citizen}, S.acknowledged: STAFF | {R.citizen}},
     A.auto_close: {S.acknowledged: {R.system}},
@@ -275,6 +280,54 @@ def test_transfer_restarts_the_clock_elsewhere():
     assert (request.administration_id, request.service_id, request.assignee_id) == (2, None, None)
     assert request.state == "submitted"
     assert request.due_at == later + timedelta(days=20)
+
+
+def test_a_declined_transfer_waits_for_a_national_admin_to_route_it():
+    request = make(escalation_level=1, assignee_id=7)
+    # Filed with administration 1 directly: nothing to decline.
+    with pytest.raises(NotTransferred):
+        run(request, A.decline_transfer, reason="Pas nous")
+    run(
+        request,
+        A.transfer,
+        role=R.national_admin,
+        administration_id=2,
+        target_answer_days=20,
+        reason="Compétence",
+    )
+    assert (request.transferred_from_id, request.escalation_level) == (1, 0)
+    receiver = Actor(role=R.agent, user_id=8, administration_id=2)
+    # Only the receiving administration declines, and only with a reason.
+    with pytest.raises(NotTransferred):
+        run(request, A.decline_transfer, reason="Pas nous")
+    with pytest.raises(ValidationFailed):
+        lifecycle.execute(request, A.decline_transfer, receiver, ActionInput(), POLICY, T0)
+    assert "decline_transfer" in lifecycle.allowed_actions(request, receiver, POLICY, T0)
+    later = T0 + timedelta(days=2)
+    event = lifecycle.execute(
+        request, A.decline_transfer, receiver, ActionInput(reason="Hors compétence"), POLICY, later
+    )
+    assert (event.note, event.public, event.to_state) == ("Hors compétence", False, "submitted")
+    assert (request.escalation_level, request.escalated_at) == (2, later)
+    assert (request.transferred_from_id, request.assignee_id, request.administration_id) == (
+        None,
+        None,
+        2,
+    )
+    assert "decline_transfer" not in lifecycle.allowed_actions(request, receiver, POLICY, T0)
+    run(
+        request,
+        A.transfer,
+        role=R.national_admin,
+        administration_id=3,
+        target_answer_days=20,
+        reason="C",
+    )
+    assert (request.escalation_level, request.escalated_at, request.transferred_from_id) == (
+        0,
+        None,
+        2,
+    )
 
 
 def test_rejection_keeps_its_reason():

@@ -25,6 +25,8 @@ class Action(StrEnum):
     start = "start"
     assign = "assign"
     transfer = "transfer"
+    # The receiving administration refuses a transfer: to the national admins' queue.
+    decline_transfer = "decline_transfer"
     request_info = "request_info"
     resume = "resume"
     answer = "answer"

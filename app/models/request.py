@@ -88,6 +88,16 @@ class Request(CreatedAt, Base):
             "id",
             postgresql_where=text("escalation_level > 0"),
         ),
+        # The national admins' queue across administrations (issue 10): by due date, and the
+        # requests escalated to them (level 2: deadline long missed, or a declined transfer).
+        Index("ix_requests_due", "due_at", "id"),
+        Index(
+            "ix_requests_national",
+            "escalation_level",
+            "due_at",
+            "id",
+            postgresql_where=text("escalation_level > 0"),
+        ),
         # The retention purge scans closed and rejected requests not yet anonymized by date.
         Index(
             "ix_requests_retention",
@@ -145,6 +155,9 @@ class Request(CreatedAt, Base):
     # unanswered `ESCALATION_DAYS` later, or a declined transfer (the national admins).
     escalation_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     escalated_at: Mapped[datetime | None]
+    # The administration the last transfer came from: the receiving administration may decline
+    # the transfer (to the national admins) while it is set; cleared by that decline.
+    transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("administrations.id"))
     # When the assignee and supervisors were warned that `due_at` is `DUE_SOON_DAYS` away.
     due_soon_alerted_at: Mapped[datetime | None]
     rejection_reason: Mapped[str | None] = mapped_column(String(32))
@@ -182,7 +195,9 @@ class Request(CreatedAt, Base):
         TSVECTOR, Computed("to_tsvector('simple'::regconfig, search_text)", persisted=True)
     )
 
-    administration: Mapped[Administration] = relationship(lazy="raise")
+    administration: Mapped[Administration] = relationship(
+        foreign_keys=[administration_id], lazy="raise"
+    )
     service: Mapped[Service | None] = relationship(lazy="raise")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="raise")
     operator: Mapped[User | None] = relationship(foreign_keys=[operator_id], lazy="raise")

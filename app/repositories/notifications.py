@@ -65,3 +65,14 @@ async def webhooks_for(
         _HOOKS_ONLY, {"administration_id": administration_id, "events": [event]}
     )
     return [(url, webhook_id) for url, webhook_id in rows]
+
+
+_NATIONAL_ADMINS = (
+    select(User.email).where(User.role == Role.national_admin.value, User.active).order_by(User.id)
+)
+
+
+async def national_admins(session: AsyncSession) -> list[str]:
+    """The active national admins' emails (a declined transfer awaits their routing)."""
+    connection = await session.connection()
+    return [email for (email,) in await connection.execute(_NATIONAL_ADMINS)]

@@ -70,17 +70,17 @@ def visible_to(role: Role) -> ColumnElement[bool]:
             return Request.administration_id == bindparam("administration_id")
         case Role.operator:
             return Request.channel.in_(OPERATOR_CHANNELS)
-        case Role.system:
+        case Role.system | Role.national_admin:
             return true()
-        case Role.national_admin:
-            return Request.state == State.appealed
         case _:
             return false()
 
 
 def sees_internal(role: Role) -> bool:
-    """Internal notes and assignments belong to the administration's own staff."""
-    return role in (Role.agent, Role.supervisor)
+    """Internal notes and assignments belong to the administration's own staff, and to the
+    national admins who oversee every administration (a declined transfer's reason, an
+    appeal's instructions); they read them, the lifecycle table lets them write none."""
+    return role in (Role.agent, Role.supervisor, Role.national_admin)
 
 
 def _history(internal: bool) -> Any:
@@ -159,6 +159,7 @@ _DETAIL_REQUEST_COLUMNS = (
     Request.reopen_count,
     Request.rejection_reason,
     Request.duplicate_of_id,
+    Request.transferred_from_id,
     Request.urgent,
     Request.verified_contact,
     Request.extension_count,
@@ -287,6 +288,7 @@ class QueueFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     q: str | None = None
+    escalation_level: int | None = None  # 0-2; 2: the national admins' queue
 
 
 _QUEUE_COLUMNS = (
@@ -306,18 +308,20 @@ _QUEUE_COLUMNS = (
 )
 
 
-def _queue_base(column: Any, descending: bool) -> Select[Any]:
+def _queue_base(column: Any, descending: bool, *, scoped: bool = True) -> Select[Any]:
     order = (column.desc(), Request.id.desc()) if descending else (column.asc(), Request.id.asc())
-    return (
+    stmt = (
         select(*_QUEUE_COLUMNS)
         .select_from(Request)
         .join(Administration, Administration.id == Request.administration_id)
         .outerjoin(Service, Service.id == Request.service_id)
         .outerjoin(_assignee, _assignee.c.id == Request.assignee_id)
-        .where(Request.administration_id == bindparam("administration_id"))
         .order_by(*order)
         .limit(bindparam("limit"))
     )
+    if scoped:
+        stmt = stmt.where(Request.administration_id == bindparam("administration_id"))
+    return stmt
 
 
 # By sort key ("due_at", "-created_at", "created_at"): the sort column and its statement.
@@ -327,6 +331,10 @@ QUEUE_SORTS: dict[str, tuple[Any, bool]] = {
     "created_at": (Request.created_at, False),
 }
 _QUEUE = {key: _queue_base(column, desc) for key, (column, desc) in QUEUE_SORTS.items()}
+# The national admins' queue across administrations (`ix_requests_due`, `ix_requests_created`).
+_QUEUE_ALL = {
+    key: _queue_base(column, desc, scoped=False) for key, (column, desc) in QUEUE_SORTS.items()
+}
 
 
 def overdue(now: datetime) -> ColumnElement[bool]:
@@ -334,8 +342,14 @@ def overdue(now: datetime) -> ColumnElement[bool]:
     return and_(Request.state.in_([State.submitted, State.in_progress]), Request.due_at < now)
 
 
+def at_escalation_level(level: int) -> ColumnElement[bool]:
+    """Written into the statement (a checked 0-2), so that the planner proves the partial
+    indexes' `escalation_level > 0` (`ix_requests_national`, `ix_requests_escalated`)."""
+    return Request.escalation_level == bindparam("escalation_level", level, literal_execute=True)
+
+
 def queue_conditions(
-    administration_id: int, filters: QueueFilter, now: datetime
+    administration_id: int | None, filters: QueueFilter, now: datetime
 ) -> list[ColumnElement[bool]]:
     """The filters as SQL conditions (the administration itself is in every statement)."""
     conditions: list[ColumnElement[bool]] = []
@@ -344,13 +358,12 @@ def queue_conditions(
     if filters.kind:
         conditions.append(Request.kind == filters.kind)
     if filters.service:
-        conditions.append(
-            Request.service_id.in_(
-                select(Service.id).where(
-                    Service.administration_id == administration_id, Service.code == filters.service
-                )
-            )
-        )
+        services = select(Service.id).where(Service.code == filters.service)
+        if administration_id is not None:
+            services = services.where(Service.administration_id == administration_id)
+        conditions.append(Request.service_id.in_(services))
+    if filters.escalation_level is not None:
+        conditions.append(at_escalation_level(filters.escalation_level))
     if filters.overdue is not None:
         conditions.append(overdue(now) if filters.overdue else not_(overdue(now)))
     if filters.created_from:
@@ -377,16 +390,17 @@ def search(number: str | None, tsqueries: Sequence[str]) -> ColumnElement[bool] 
 async def queue_page(
     session: AsyncSession,
     *,
-    administration_id: int,
+    administration_id: int | None,
     sort: str,
     limit: int,
     conditions: Sequence[ColumnElement[bool]] = (),
     after: tuple[datetime, int] | None = None,
 ) -> Sequence[Row[Any]]:
-    """Up to `limit` rows of one administration's queue in `sort` order, after the keyset
+    """Up to `limit` rows of one administration's queue (every administration's when
+    `administration_id` is None: the national admins') in `sort` order, after the keyset
     `after` (the sort value and id of the last row seen): one statement, only the columns the
     page shows."""
-    stmt = _QUEUE[sort]
+    stmt = _QUEUE[sort] if administration_id is not None else _QUEUE_ALL[sort]
     column, descending = QUEUE_SORTS[sort]
     if after is not None:
         key = tuple_(column, Request.id)
@@ -394,7 +408,9 @@ async def queue_page(
     if conditions:
         stmt = stmt.where(*conditions)
     connection = await session.connection()
-    params = {"administration_id": administration_id, "limit": limit}
+    params: dict[str, Any] = {"limit": limit}
+    if administration_id is not None:
+        params["administration_id"] = administration_id
     rows: Sequence[Row[Any]] = (await connection.execute(stmt, params)).all()
     return rows
 

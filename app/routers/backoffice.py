@@ -13,6 +13,7 @@ from app.errors import (
     ExtensionAlreadyUsed,
     Forbidden,
     InvalidToken,
+    NotTransferred,
     PreconditionFailed,
     RequestNotFound,
     TransitionNotAllowed,
@@ -39,14 +40,34 @@ _AUTH_ERRORS = (Unauthorized, InvalidToken, Forbidden)
 
 @router.get(
     "/requests",
-    summary="The queue of my administration",
+    summary="The queue of my administration (national admins: of every administration)",
     operation_id="listQueue",
     dependencies=[ReadOnly],
     responses=error_responses(*_AUTH_ERRORS, ValidationFailed),
 )
 async def list_queue(
-    actor: AdministrationStaff,
+    actor: CurrentStaff,
     session: Session,
+    administration: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="An administration's code. National admins: only that administration "
+            "(every one when absent). Agents and supervisors: their own only; another's is "
+            "`403 forbidden`, never a wider view.",
+            examples=["ACAPS"],
+        ),
+    ] = None,
+    escalation_level: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=2,
+            description="`1`: past due (the administration's supervisors); `2`: the national "
+            "admins' queue — a deadline long missed, or a transfer the receiving "
+            "administration declined, until a national admin routes it with `transfer`.",
+        ),
+    ] = None,
     state: Annotated[list[State] | None, Query(description="One or more states.")] = None,
     kind: Kind | None = None,
     service_code: Annotated[str | None, Query(alias="service", max_length=48)] = None,
@@ -70,13 +91,15 @@ async def list_queue(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[RequestSummary]:
-    """Only the caller's administration's requests, the most urgent first by default.
-    Keyset pagination: pass `next_cursor` back as `cursor`."""
+    """Agents and supervisors: only their administration's requests. National admins: every
+    administration's, or one with `administration`; `escalation_level=2` is their own queue
+    (declined transfers awaiting routing, deadlines long missed). The most urgent first by
+    default; keyset pagination: pass `next_cursor` back as `cursor`. Operators get 403."""
     now = clock.now()
-    assert actor.administration_id is not None
+    administration_id = await backoffice.queue_scope(session, actor, administration)
     rows, next_cursor = await backoffice.queue(
         session,
-        administration_id=actor.administration_id,
+        administration_id=administration_id,
         me=actor.user_id,
         filters=backoffice.QueueFilter(
             states=state,
@@ -87,6 +110,7 @@ async def list_queue(
             created_from=created_from,
             created_to=created_to,
             q=q,
+            escalation_level=escalation_level,
         ),
         sort=sort,
         limit=limit,
@@ -109,6 +133,7 @@ async def list_queue(
         TransitionNotAllowed,
         ExtensionAlreadyUsed,
         UrgentNotExtensible,
+        NotTransferred,
         PreconditionFailed,
         ValidationFailed,
     ),
@@ -127,7 +152,11 @@ async def take_action(
     body: ActionIn | None = None,
 ) -> RequestDetail:
     """Any staff action of the lifecycle table (see `GET /api/v1/lifecycle`): `start`,
-    `assign` (`assignee`), `transfer` (`administration`, optional `service`, `reason`),
+    `assign` (`assignee`), `transfer` (`administration`, optional `service`, `reason`;
+    supervisors, and national admins for any open request — routing one in their queue may
+    name its own administration), `decline_transfer` (`reason`; the receiving administration,
+    once, for a request it got by transfer: `not_transferred` otherwise; it goes to the
+    national admins' queue, `escalation_level=2`, until one of them routes it with `transfer`),
     `request_info` (`message`), `resume`, `answer` (`message`), `reject` (`reason_code`,
     `message`), `acknowledge`, `close`, `extend_deadline` (`days`, `reason`; never for an urgent
     information request: `urgent_not_extensible`), `message`, `note`, `mark_duplicate`

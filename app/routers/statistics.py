@@ -179,17 +179,39 @@ async def scoped_statistics(
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/csv": {}}},
-        **error_responses(Unauthorized, InvalidToken, Forbidden),
+        **error_responses(Unauthorized, InvalidToken, Forbidden, AdministrationNotFound),
     },
 )
-async def export_requests(actor: CurrentStaff, request: Request) -> StreamingResponse:
+async def export_requests(
+    actor: CurrentStaff,
+    request: Request,
+    session: Session,
+    administration: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="National admins: one administration's requests, with personal data "
+            "(each line in its request's access log).",
+            examples=["ACAPS"],
+        ),
+    ] = None,
+) -> StreamingResponse:
     """Streamed from a server-side cursor, however many rows. Supervisors export their
     administration's requests with the tracking numbers, subjects and complainants' contacts
-    (they handle them); national admins export every administration's requests without
-    personal data (law 09-08): each row is known by its public `reference`, and free text,
-    which may name people, stays out."""
+    (they handle them), each request's line written to its access log (`export`) before it
+    is sent. National admins export every administration's requests without personal data
+    (law 09-08): each row is known by its public `reference`, and free text, which may name
+    people, stays out; with `administration`, that one's requests as its supervisors get
+    them, logged alike (oversight reads any request, and every read is on record)."""
     if actor.role is Role.supervisor:
+        if administration is not None:
+            await _staff_administration(session, actor, administration)
         administration_id, personal = actor.administration_id, True
+    elif actor.role is Role.national_admin and administration is not None:
+        found = await catalogue.find_administration(session, administration)
+        if found is None:
+            raise AdministrationNotFound(params={"code": administration})
+        administration_id, personal = found.id, True
     elif actor.role is Role.national_admin:
         administration_id, personal = None, False
     else:
@@ -199,6 +221,7 @@ async def export_requests(actor: CurrentStaff, request: Request) -> StreamingRes
         administration_id=administration_id,
         personal=personal,
         now=clock.now(),
+        reader=actor,  # each request exported with personal data is in its access log
     )
     return StreamingResponse(
         body,

@@ -19,9 +19,9 @@ class AccessLogItem(BaseModel):
     administration: AdministrationRef | None = Field(
         description="The reader's administration (none for a national administrator)."
     )
-    what: Literal["detail", "messages", "attachments", "download"] = Field(
+    what: Literal["detail", "messages", "attachments", "download", "export"] = Field(
         description="What was read: the request, its conversation, its documents' list, "
-        "or one document."
+        "one document, or its line of a CSV export with personal data."
     )
 
 

@@ -1,9 +1,12 @@
-"""Who read my file (law 09-08): every staff or integration read of a request's personal data
-is one INSERT in the reading transaction; the citizen sees the administration, the role and
-the moment, never a staff member's name or id."""
+"""Who read my file (law 09-08): every read of a request's personal data by staff, by an
+operator's assisted tracking token or by an integration key is one INSERT in the reading
+transaction (a CSV export with personal data: one row per request exported, before it is
+sent); the citizen sees the administration, the role and the moment, never a staff member's
+name or id."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -13,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.actors import Actor
 from app.models.access_log import AccessLogEntry
 from app.models.catalogue import Administration
+from app.models.enums import Role
 from app.models.integration import ApiKey
 from app.models.user import User
 from app.schemas.access_log import (
@@ -24,14 +28,22 @@ from app.schemas.access_log import (
 from app.schemas.requests import AdministrationRef, StaffRef
 from app.services.backoffice import _decode_cursor, _encode_cursor
 
-WHAT = ("detail", "messages", "attachments", "download")
+WHAT = ("detail", "messages", "attachments", "download", "export")
 # The table itself: an ORM insert would ask for the new id back (RETURNING), unused here.
 _TABLE = cast(Table, AccessLogEntry.__table__)
 
 
 def logged(actor: Actor) -> bool:
-    """Staff reads are logged; the citizen's own reads are not."""
-    return actor.is_staff
+    """Staff reads are logged, and an operator's through an assisted tracking token; the
+    citizen's own reads are not."""
+    return actor.is_staff or actor.assisted_by is not None
+
+
+def _reader(actor: Actor) -> tuple[str, int | None]:
+    """The role and user the entry names: an assisted token's read is the operator's."""
+    if actor.assisted_by is not None:
+        return Role.operator.value, actor.assisted_by
+    return actor.role.value, actor.user_id
 
 
 async def record(
@@ -45,16 +57,49 @@ async def record(
 ) -> None:
     """One INSERT per read (on a read-only route's autocommit session it commits by itself)."""
     assert what in WHAT
+    role, user_id = _reader(actor)
     await session.execute(
         insert(_TABLE).values(
             request_id=request_id,
             at=now,
-            role=actor.role.value,
+            role=role,
             administration_id=actor.administration_id,
-            user_id=actor.user_id,
+            user_id=user_id,
             api_key_id=api_key_id,
             what=what,
         )
+    )
+
+
+async def record_many(
+    session: AsyncSession,
+    request_ids: Sequence[int],
+    actor: Actor,
+    what: str,
+    now: datetime,
+    *,
+    api_key_id: int | None = None,
+) -> None:
+    """One multi-row INSERT for a page of requests read at once (Open311's list, a CSV
+    export's chunk)."""
+    assert what in WHAT
+    if not request_ids:
+        return
+    role, user_id = _reader(actor)
+    await session.execute(
+        insert(_TABLE),
+        [
+            {
+                "request_id": request_id,
+                "at": now,
+                "role": role,
+                "administration_id": actor.administration_id,
+                "user_id": user_id,
+                "api_key_id": api_key_id,
+                "what": what,
+            }
+            for request_id in request_ids
+        ],
     )
 
 

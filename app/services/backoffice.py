@@ -13,13 +13,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.actors import Actor
 from app.domain.contacts import normalize_phone, phone_forms
 from app.domain.errors import FieldCodeError
-from app.errors import FieldError, ValidationFailed
+from app.errors import FieldError, Forbidden, ValidationFailed
+from app.models.enums import Role
 from app.repositories import requests as repository
 from app.repositories.requests import QueueFilter
 from app.schemas.common import MAX_BIG_ID, MAX_ID, in_calendar
-from app.services import tracking_numbers
+from app.services import catalogue, tracking_numbers
 from app.services.textnorm import tsquery_terms
 
 __all__ = ["QueueFilter", "Sort", "queue"]
@@ -78,10 +80,29 @@ def _assignee(value: str, me: int | None) -> ColumnElement[bool]:
     raise ValidationFailed(errors=[FieldError("assignee", "invalid")])
 
 
+async def queue_scope(session: AsyncSession, actor: Actor, code: str | None) -> int | None:
+    """Whose queue: an agent's or supervisor's own administration, whatever they name (naming
+    another is 403, never a wider view); a national admin's named one, or every one (None)."""
+    if actor.role is Role.national_admin:
+        if code is None:
+            return None
+        found = await catalogue.find_administration(session, code)
+        if found is None:
+            raise ValidationFailed(errors=[FieldError("administration", "unknown_administration")])
+        return found.id
+    if actor.role not in (Role.agent, Role.supervisor) or actor.administration_id is None:
+        raise Forbidden()
+    if code is not None:
+        found = await catalogue.find_administration(session, code)
+        if found is None or found.id != actor.administration_id:
+            raise Forbidden()
+    return actor.administration_id
+
+
 async def queue(
     session: AsyncSession,
     *,
-    administration_id: int,
+    administration_id: int | None,
     me: int | None,
     filters: QueueFilter,
     sort: Sort,
@@ -89,7 +110,9 @@ async def queue(
     cursor: str | None,
     now: datetime,
 ) -> tuple[Sequence[Row[Any]], str | None]:
-    """One page of the queue. Every filter rides on the (administration_id, ...) indexes."""
+    """One page of the queue: one administration's (its (administration_id, ...) indexes), or
+    every administration's for the national admins (`administration_id` None: (due_at, id),
+    (created_at, id), and (escalation_level, due_at, id) for their escalated requests)."""
     conditions = repository.queue_conditions(administration_id, filters, now)
     if filters.assignee:
         conditions.append(_assignee(filters.assignee, me))

@@ -10,8 +10,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.db import SessionMaker
+from app.domain.actors import Actor
 from app.models.catalogue import Administration, Service
 from app.models.request import Request
+from app.services import access_log
 from app.services.requests import is_overdue
 
 PUBLIC_COLUMNS = [
@@ -46,14 +48,25 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
+async def _log(sessionmaker: SessionMaker, reader: Actor, ids: list[int], now: datetime) -> None:
+    """The chunk's requests in the access log, committed before the chunk leaves."""
+    async with sessionmaker() as session:
+        await access_log.record_many(session, ids, reader, "export", now)
+        await session.commit()
+    ids.clear()
+
+
 async def rows(
     sessionmaker: SessionMaker,
     *,
     administration_id: int | None,
     personal: bool,
     now: datetime,
+    reader: Actor | None = None,
 ) -> AsyncIterator[str]:
-    """CSV text in chunks; opens its own session, since the body streams after the route."""
+    """CSV text in chunks; opens its own session, since the body streams after the route.
+    With personal data, each request of a chunk is in the access log (`reader`'s read)
+    before the chunk is sent."""
     columns = PUBLIC_COLUMNS + (PERSONAL_COLUMNS if personal else [])
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -67,9 +80,12 @@ async def rows(
     )
     if administration_id is not None:
         stmt = stmt.where(Request.administration_id == administration_id)
+    logged: list[int] = []
     async with sessionmaker() as session:
         result = await session.stream(stmt)
         async for request, administration_code, service_code in result:
+            if personal and reader is not None:
+                logged.append(request.id)
             derived = {
                 "reference": request.public_id,  # the public id, as Open311 shows it
                 "administration": administration_code,
@@ -86,7 +102,11 @@ async def rows(
             }
             writer.writerow([_cell(values[name]) for name in columns])
             if buffer.tell() > 64 * 1024:
+                if logged and reader is not None:
+                    await _log(sessionmaker, reader, logged, now)
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
+    if logged and reader is not None:
+        await _log(sessionmaker, reader, logged, now)
     yield buffer.getvalue()

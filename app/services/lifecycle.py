@@ -27,6 +27,7 @@ from app.errors import (
     ExtensionAlreadyUsed,
     FieldError,
     NotAnswered,
+    NotTransferred,
     PreconditionFailed,
     ReopenLimitReached,
     ReopenWindowExpired,
@@ -207,6 +208,17 @@ def guard_complaint_appeal(ctx: Context) -> None:
         raise AppealNotOpen(params={"days": policy.appeal_window_days})
 
 
+def guard_declinable(ctx: Context) -> None:
+    # National oversight: a transfer the receiving administration refuses goes up to the
+    # national admins, who route it; a request filed with it directly is its own to reject.
+    request = ctx.request
+    if (
+        request.transferred_from_id is None
+        or ctx.actor.administration_id != request.administration_id
+    ):
+        raise NotTransferred()
+
+
 def guard_retention_passed(ctx: Context) -> None:
     request, days = ctx.request, ctx.policy.retention_days
     if request.anonymized_at is not None:
@@ -225,6 +237,9 @@ guard_appeal_after_answer.__doc__ = "Refused or partly granted, within the appea
 guard_appeal_silence.__doc__ = "The deadline passed without an answer, within the appeal window."
 guard_complaint_appeal.__doc__ = (
     "Answered, rated 1-2 or reopened as often as allowed, within the appeal window."
+)
+guard_declinable.__doc__ = (
+    "It arrived by a transfer not declined yet, and the actor is of the receiving administration."
 )
 guard_reopen.__doc__ = "Within the reopen window after the answer, and under the reopen cap."
 guard_rate.__doc__ = "Answered at least once, and not rated yet."
@@ -250,12 +265,30 @@ def effect_transfer(ctx: Context) -> None:
     request, data = ctx.request, ctx.input
     assert data.administration_id is not None
     assert data.target_answer_days is not None
+    # Where it came from, so the receiving administration may decline it (a national admin
+    # routing a declined request back to the same administration leaves nothing to decline).
+    moved = request.administration_id != data.administration_id
+    request.transferred_from_id = request.administration_id if moved else None
     request.administration_id = data.administration_id
     request.service_id = data.service_id
     request.assignee_id = None
+    # A new clock at the new administration: escalation from the old deadline no longer holds
+    # (a national admin routing a declined transfer takes it out of their queue).
+    request.escalation_level = 0
+    request.escalated_at = None
     request.paused_at = None
     request.clock_started_at = ctx.now
     request.due_at = ctx.now + timedelta(days=data.target_answer_days)
+
+
+def effect_decline_transfer(ctx: Context) -> None:
+    # Up to the national admins' queue (level 2) until one of them routes it with `transfer`;
+    # it stays with the declining administration meanwhile, unassigned, its clock running.
+    request = ctx.request
+    request.transferred_from_id = None
+    request.assignee_id = None
+    request.escalation_level = 2
+    request.escalated_at = ctx.now
 
 
 def effect_pause(ctx: Context) -> None:
@@ -443,10 +476,23 @@ COMPLAINT: tuple[Transition, ...] = (
         A.transfer,
         OPEN,
         S.submitted,
-        [R.supervisor],
+        [R.supervisor, R.national_admin],
         effect=effect_transfer,
         requires=("administration", "reason"),
-        summary="Send it to the administration concerned; its clock restarts there.",
+        summary="Send it to the administration concerned; its clock restarts there "
+        "(national admins: any open request, from any administration).",
+    ),
+    T(
+        A.decline_transfer,
+        [S.submitted],
+        None,
+        STAFF,
+        guard=guard_declinable,
+        effect=effect_decline_transfer,
+        requires=("reason",),
+        public=False,
+        summary="The receiving administration refuses a transfer, with a reason: it goes to the "
+        "national admins' queue (escalation level 2) until one of them routes it.",
     ),
     T(
         A.request_info,
@@ -640,10 +686,22 @@ ACKNOWLEDGED_ONLY: tuple[Transition, ...] = (
         A.transfer,
         [S.submitted],
         S.submitted,
-        [R.supervisor],
+        [R.supervisor, R.national_admin],
         effect=effect_transfer,
         requires=("administration", "reason"),
         summary="Send it to the administration concerned.",
+    ),
+    T(
+        A.decline_transfer,
+        [S.submitted],
+        None,
+        STAFF,
+        guard=guard_declinable,
+        effect=effect_decline_transfer,
+        requires=("reason",),
+        public=False,
+        summary="The receiving administration refuses a transfer, with a reason: it goes to the "
+        "national admins' queue (escalation level 2) until one of them routes it.",
     ),
     T(
         A.reject,
@@ -758,10 +816,22 @@ INFORMATION_REQUEST: tuple[Transition, ...] = (
         A.transfer,
         OPEN,
         S.submitted,
-        [R.supervisor],
+        [R.supervisor, R.national_admin],
         effect=effect_transfer,
         requires=("administration", "reason"),
         summary="Send it to the body that holds the information; its clock restarts there.",
+    ),
+    T(
+        A.decline_transfer,
+        [S.submitted],
+        None,
+        STAFF,
+        guard=guard_declinable,
+        effect=effect_decline_transfer,
+        requires=("reason",),
+        public=False,
+        summary="The receiving body refuses a transfer, with a reason: it goes to the national "
+        "admins' queue (escalation level 2) until one of them routes it.",
     ),
     T(
         A.request_info,

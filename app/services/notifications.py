@@ -201,6 +201,39 @@ async def _tell_administration(
     )
 
 
+async def _tell_national_admins(
+    session: AsyncSession,
+    request: Request,
+    administration: Administration,
+    event: RequestEvent,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """A declined transfer waits in the national admins' queue: each of them is told, with
+    the declining administration's reason (staff's words, never the citizen's data)."""
+    language = cast(Language, settings.default_language)
+    params = {
+        "number": request.tracking_number,
+        "administration": administration.name.get(language) or administration.code,
+    }
+    for address in await repository.national_admins(session):
+        mail = templates.email("transfer_declined", language, event.note, **params)
+        _add(
+            session,
+            channel="email",
+            event="transfer_declined",
+            recipient=address,
+            payload={
+                "subject": mail.subject,
+                "text": mail.text,
+                "html": mail.html,
+                "language": language,
+            },
+            now=now,
+            request_id=request.id,
+        )
+
+
 async def on_submitted(
     session: AsyncSession,
     request: Request,
@@ -271,6 +304,8 @@ async def on_event(
             )
     if action is Action.transfer:
         await _tell_administration(session, request, administration, settings, now)
+    if action is Action.decline_transfer:
+        await _tell_national_admins(session, request, administration, event, settings, now)
     if event.to_state == State.answered and event.from_state != event.to_state:
         await _tell_duplicates(session, request, administration, now)
     if event.from_state != event.to_state:

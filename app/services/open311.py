@@ -291,6 +291,12 @@ async def _items(
         limit=limit,
         offset=offset,
     )
+    owned = [row.id for row in rows if row.owned] if key is not None else []
+    if key is not None and owned:  # the owning key read these requests' personal fields
+        reader = Actor(role=Role.integration, administration_id=key.administration_id)
+        await access_log.record_many(
+            session, owned, reader, "detail", clock.now(), api_key_id=key.id
+        )
     return [_request_item(row, language) for row in rows]
 
 

@@ -193,7 +193,7 @@ async def submit(
         urgent=payload.urgent,
         verified_contact=verified_contact,
         extension_count=0,
-        escalation_level=0,
+        escalation_level=0,  # written as is by `insert_new` (every column, no ORM default)
         created_at=now,
         updated_at=now,
     )
@@ -425,8 +425,19 @@ async def post_message(
     return message
 
 
+def _routes_back(request: Request, actor: Actor | None) -> bool:
+    """A national admin may route a request in their queue (escalation level 2: a declined
+    transfer, or a deadline long missed) back to its own administration: theirs to answer."""
+    return actor is not None and actor.role is Role.national_admin and request.escalation_level == 2
+
+
 async def _resolve_action_input(
-    session: AsyncSession, request: Request, action: Action, body: ActionIn, settings: Settings
+    session: AsyncSession,
+    request: Request,
+    action: Action,
+    body: ActionIn,
+    settings: Settings,
+    actor: Actor | None = None,
 ) -> ActionInput:
     errors: list[FieldError] = []
     assignee_id = None
@@ -447,7 +458,7 @@ async def _resolve_action_input(
         target = await catalogue.administration_for_filing(session, body.administration)
         if target is None:
             errors.append(FieldError("administration", "unknown_administration"))
-        elif target.id == request.administration_id:
+        elif target.id == request.administration_id and not _routes_back(request, actor):
             errors.append(FieldError("administration", "same_administration"))
         else:
             target_service = None
@@ -472,6 +483,11 @@ async def _resolve_action_input(
             facts["from_administration_id"] = request.administration_id
             facts["from_service_id"] = request.service_id
             facts["to_administration"] = target.code
+    if action is Action.decline_transfer:
+        facts["declined_by"] = request.administration.code
+        if request.transferred_from_id is not None:
+            origin = await session.get(Administration, request.transferred_from_id)
+            facts["transferred_from"] = origin.code if origin else None
     duplicate_of_id = None
     if body.duplicate_of is not None:
         duplicate_of_id, error = await _original_of(session, request, body.duplicate_of)
@@ -587,7 +603,7 @@ async def staff_action(
             settings=settings,
         )
         body = body.model_copy(update={"message": message})
-    data = await _resolve_action_input(session, request, action, body, settings)
+    data = await _resolve_action_input(session, request, action, body, settings, actor)
     request = await act(
         session, request, action, actor, data, settings=settings, now=now, if_match=if_match
     )
