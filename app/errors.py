@@ -79,6 +79,31 @@ class ServiceNotFound(DomainError):
     status, code = 404, "service_not_found"
 
 
+class AdministrationExists(DomainError):
+    """The catalogue's management: an administration's code is already taken."""
+
+    status, code = 409, "administration_exists"
+
+
+class ServiceExists(DomainError):
+    """The catalogue's management: the administration already has a service with this code."""
+
+    status, code = 409, "service_exists"
+
+
+class NationalAdminOnly(DomainError):
+    """A supervisor asking for what only national admins do (deadlines, kinds, archiving,
+    new administrations or services); `errors` names the fields when there are some."""
+
+    status, code = 403, "national_admin_only"
+
+
+class OtherAdministration(DomainError):
+    """A supervisor reaching for another administration's catalogue."""
+
+    status, code = 403, "other_administration"
+
+
 class RequestNotFound(DomainError):
     status, code = 404, "request_not_found"
 

@@ -142,7 +142,8 @@ async def _resolve_catalogue(
     if payload.service:
         service = await catalogue.service_for_filing(session, administration.id, payload.service)
         if service is None:  # its attributes cannot be judged without it: one clear error
-            return administration, None, {}, [FieldError("service", "unknown_service")]
+            code = await catalogue.missing_service_code(session, administration.id, payload.service)
+            return administration, None, {}, [FieldError("service", code)]
         definitions = catalogue.attribute_definitions(session, service)
         if payload.kind.value not in service.kinds:
             errors.append(
@@ -491,7 +492,8 @@ async def _resolve_action_input(
                     session, target.id, body.service
                 )
                 if target_service is None:
-                    errors.append(FieldError("service", "unknown_service"))
+                    code = await catalogue.missing_service_code(session, target.id, body.service)
+                    errors.append(FieldError("service", code))
                 elif request.kind not in target_service.kinds:
                     errors.append(
                         FieldError(
