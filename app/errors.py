@@ -22,6 +22,8 @@ from app.i18n import current_language, translate
 log = logging.getLogger("app.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The foreign key from requests to services (see `app.services.catalogue_admin.remove_service`).
+SERVICE_FOREIGN_KEY = "fk_requests_service_id_services"
 
 
 @dataclass(frozen=True)
@@ -528,6 +530,15 @@ def install_error_handlers(app: FastAPI) -> None:
         unicode_json = code == "22P02" and "json" in str(exc.orig).lower()
         if code in ("22021", "22P05") or unicode_json:
             return problem_response(422, InvalidCharacters.code, instance=request.url.path)
+        if code == "23503" and SERVICE_FOREIGN_KEY in str(exc.orig):
+            # A service deleted (never used) while this process still had it in its catalogue
+            # cache, or by a removal that committed while this filing waited on its row.
+            return problem_response(
+                422,
+                ValidationFailed.code,
+                instance=request.url.path,
+                errors=[FieldError("service", "unknown_service")],
+            )
         return await unexpected_error(request, exc)
 
     app.add_exception_handler(DomainError, domain_error)

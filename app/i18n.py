@@ -208,6 +208,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Seuls les administrateurs nationaux modifient ceci.",
         "ar": "لا يغيّر هذا إلا المسؤولون الوطنيون.",
     },
+    "field.personal_kept": {
+        "en": "Requests already hold personal data in this field: it stays marked personal.",
+        "fr": "Des demandes contiennent déjà des données personnelles dans ce champ : il reste marqué personnel.",
+        "ar": "تتضمن طلبات سابقة معطيات شخصية في هذا الحقل: يبقى مصنفا شخصيا.",
+    },
     "field.service_archived": {
         "en": "This service is archived: it takes no new requests. Choose another service.",
         "fr": "Ce service est archivé : il ne reçoit plus de nouvelles demandes. Choisissez un autre service.",

@@ -468,3 +468,71 @@ async def test_every_change_shows_in_every_process_within_five_seconds(live, set
             assert ("attributes.incident_date", "required") in codes(refused), refused.text
             gone = await process.post("/api/v1/requests", json=filing(admin.code, "fresh"))
             assert codes(gone) == [("service", "service_archived")]
+
+
+async def test_a_used_service_keeps_its_personal_fields_personal(client, session, settings):
+    admin, *_, national = await _setup(session, settings)
+    ref = f"{admin.code}-svc"
+    as_text = {**ATTRIBUTES[4], "datatype": "string"}  # a national id, no longer typed as one
+    # Unused, anything goes.
+    free = await client.patch(
+        f"{SERVICES}/{ref}", json={"attributes": [*ATTRIBUTES[:4], as_text]}, headers=national
+    )
+    assert free.status_code == 200, free.text
+    await client.patch(f"{SERVICES}/{ref}", json={"attributes": ATTRIBUTES}, headers=national)
+    assert (await client.post("/api/v1/requests", json=complaint(admin.code))).status_code == 201
+    lost = await client.patch(
+        f"{SERVICES}/{ref}", json={"attributes": [*ATTRIBUTES[:4], as_text]}, headers=national
+    )
+    assert lost.status_code == 422
+    assert codes(lost) == [("attributes.4.personal", "personal_kept")]
+    marked = {**as_text, "personal": True}
+    kept = await client.patch(
+        f"{SERVICES}/{ref}", json={"attributes": [*ATTRIBUTES[:4], marked]}, headers=national
+    )
+    assert kept.status_code == 200, kept.text
+    # Dropping the field altogether is fine: values without a definition are removed too.
+    dropped = await client.patch(
+        f"{SERVICES}/{ref}", json={"attributes": ATTRIBUTES[:4]}, headers=national
+    )
+    assert dropped.status_code == 200
+
+
+async def test_archived_services_leave_open311_and_refuse_transfers(client, session, settings):
+    admin, other, _agent, supervisor, *_, national = await _setup(session, settings)
+    request = await create_request(session, settings=settings, administration=admin)
+    archived = await client.patch(
+        f"{SERVICES}/{other.code}-svc", json={"archived": True}, headers=national
+    )
+    assert archived.status_code == 200
+    listed = (await client.get("/open311/v2/services.json")).json()
+    codes_listed = {s["service_code"] for s in listed}
+    assert f"{other.code}-general" in codes_listed
+    assert f"{other.code}-svc" not in codes_listed
+    moved = await client.post(
+        f"/api/v1/backoffice/requests/{request.tracking_number}/actions/transfer",
+        json={"administration": other.code, "service": "svc", "reason": "Relève de l'autre."},
+        headers=supervisor,
+    )
+    assert moved.status_code == 422, moved.text
+    assert codes(moved) == [("service", "service_archived")]
+
+
+async def test_a_service_deleted_while_another_process_still_holds_it_is_a_422(live, settings):
+    """A service never used is deleted; a process that looked it up a moment ago (a filing
+    refused for its attributes) still has it in memory until the refresh: filing to it then
+    meets the foreign key, answered as an unknown service, never a 500."""
+    admin, national = live.administration, live.national
+    clock = FakeMonotonic()
+    async with _process(live, settings, clock) as first, _process(live, settings, clock) as second:
+        created = await first.post(
+            f"{ADMINISTRATIONS}/{admin.code}/services", json=service_body("brief"), headers=national
+        )
+        assert created.status_code == 201, created.text
+        incomplete = filing(admin.code, "brief", attributes={})
+        assert (await second.post("/api/v1/requests", json=incomplete)).status_code == 422
+        removed = await first.delete(f"{SERVICES}/{admin.code}-brief", headers=national)
+        assert removed.json()["outcome"] == "deleted"
+        stale = await second.post("/api/v1/requests", json=filing(admin.code, "brief"))
+        assert stale.status_code == 422, stale.text
+        assert codes(stale) == [("service", "unknown_service")]

@@ -141,7 +141,8 @@ async def update_service(
     leaves the public catalogue and refuses new filings (`422`, field `service`,
     `service_archived`) while the requests already filed keep showing it. Deadlines never
     pass the legal maxima (60 days, 20 with information requests). New `attributes` apply to
-    new filings; requests already filed keep their values.
+    new filings; requests already filed keep their values, and on a service they use an
+    attribute that was personal data stays marked so (`personal_kept`).
     Every change shows in the public catalogue at once, and to filings in every API process
     within `CATALOGUE_REFRESH_SECONDS` (2 s by default)."""
     return await catalogue_admin.update_service(session, actor, service, body, settings)

@@ -50,6 +50,7 @@ from app.schemas.catalogue_admin import (
     ServiceRemoved,
 )
 from app.schemas.text import shows_something
+from app.services.attributes import personal_codes
 from app.services.catalogue import policy_for, service_out, summary
 from app.services.lifecycle import Actor
 from app.services.textnorm import fold
@@ -146,6 +147,21 @@ def attribute_errors(
                 keys.add(value.key)
                 errors += _blank_texts(value.name.model_dump(), f"{path}.values.{j}.name")
     return errors
+
+
+def personal_kept_errors(
+    stored: Sequence[dict[str, Any]], new: Sequence[AttributeDefinition]
+) -> list[FieldError]:
+    """On a service requests already use, an attribute whose values are personal data stays
+    so: its values in those requests are removed when their retention ends (law 09-08), by
+    the definitions then in force. (An attribute dropped altogether is removed as well.)"""
+    before = personal_codes([AttributeDefinition.model_validate(d) for d in stored])
+    after = personal_codes(new)
+    return [
+        FieldError(f"attributes.{i}.personal", "personal_kept")
+        for i, definition in enumerate(new)
+        if definition.code in before and definition.code not in after
+    ]
 
 
 def _stored(definitions: Sequence[AttributeDefinition]) -> list[dict[str, Any]]:
@@ -352,6 +368,8 @@ async def update_service(
         errors += deadline_errors(answer_days, kinds, field=field)
     if body.attributes is not None:
         errors += attribute_errors(body.attributes)
+        if await repository.service_in_use(session, service.id):
+            errors += personal_kept_errors(service.attributes, body.attributes)
     if errors:
         raise ValidationFailed(errors=errors)
 
