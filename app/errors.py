@@ -23,6 +23,8 @@ from app.i18n import current_language, translate
 log = logging.getLogger("app.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The foreign key from requests to services (see `app.services.catalogue_admin.remove_service`).
+SERVICE_FOREIGN_KEY = "fk_requests_service_id_services"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,31 @@ class AdministrationNotFound(DomainError):
 
 class ServiceNotFound(DomainError):
     status, code = 404, "service_not_found"
+
+
+class AdministrationExists(DomainError):
+    """The catalogue's management: an administration's code is already taken."""
+
+    status, code = 409, "administration_exists"
+
+
+class ServiceExists(DomainError):
+    """The catalogue's management: the administration already has a service with this code."""
+
+    status, code = 409, "service_exists"
+
+
+class NationalAdminOnly(DomainError):
+    """A supervisor asking for what only national admins do (deadlines, kinds, archiving,
+    new administrations or services); `errors` names the fields when there are some."""
+
+    status, code = 403, "national_admin_only"
+
+
+class OtherAdministration(DomainError):
+    """A supervisor reaching for another administration's catalogue."""
+
+    status, code = 403, "other_administration"
 
 
 class RequestNotFound(DomainError):
@@ -506,6 +533,15 @@ def install_error_handlers(app: FastAPI) -> None:
         unicode_json = code == "22P02" and "json" in str(exc.orig).lower()
         if code in ("22021", "22P05") or unicode_json:
             return problem_response(422, InvalidCharacters.code, instance=request.url.path)
+        if code == "23503" and SERVICE_FOREIGN_KEY in str(exc.orig):
+            # A service deleted (never used) while this process still had it in its catalogue
+            # cache, or by a removal that committed while this filing waited on its row.
+            return problem_response(
+                422,
+                ValidationFailed.code,
+                instance=request.url.path,
+                errors=[FieldError("service", "unknown_service")],
+            )
         return await unexpected_error(request, exc)
 
     app.add_exception_handler(DomainError, domain_error)

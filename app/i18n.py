@@ -142,6 +142,82 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Cette administration n'a pas de service portant le code {code}.",
         "ar": "لا تتوفر هذه الإدارة على خدمة تحمل الرمز {code}.",
     },
+    # The catalogue's management (app.services.catalogue_admin).
+    "administration_exists.title": {
+        "en": "Administration code taken",
+        "fr": "Code d'administration déjà pris",
+        "ar": "رمز الإدارة مستعمل",
+    },
+    "administration_exists.detail": {
+        "en": "An administration already has the code {code}; codes never change, choose another.",
+        "fr": "Une administration porte déjà le code {code} ; les codes ne changent jamais, choisissez-en un autre.",
+        "ar": "توجد إدارة تحمل الرمز {code}؛ الرموز لا تتغير، المرجو اختيار رمز آخر.",
+    },
+    "service_exists.title": {
+        "en": "Service code taken",
+        "fr": "Code de service déjà pris",
+        "ar": "رمز الخدمة مستعمل",
+    },
+    "service_exists.detail": {
+        "en": "This administration already has a service with the code {code} (perhaps archived): choose another, or edit that one.",
+        "fr": "Cette administration a déjà un service portant le code {code} (peut-être archivé) : choisissez-en un autre, ou modifiez celui-là.",
+        "ar": "لدى هذه الإدارة خدمة تحمل الرمز {code} (ربما مؤرشفة): اختر رمزا آخر أو عدّل تلك الخدمة.",
+    },
+    "national_admin_only.title": {
+        "en": "For national administrators only",
+        "fr": "Réservé aux administrateurs nationaux",
+        "ar": "خاص بالمسؤولين الوطنيين",
+    },
+    "national_admin_only.detail": {
+        "en": "Supervisors edit their own services' texts and attributes; deadlines, kinds, archiving and new administrations or services are for national administrators.",
+        "fr": "Les superviseurs modifient les textes et attributs de leurs propres services ; les délais, les types, l'archivage et les nouvelles administrations ou services relèvent des administrateurs nationaux.",
+        "ar": "يعدّل المشرفون نصوص وخصائص خدمات إدارتهم؛ أما الآجال والأنواع والأرشفة وإحداث الإدارات أو الخدمات فمن اختصاص المسؤولين الوطنيين.",
+    },
+    "other_administration.title": {
+        "en": "Another administration's catalogue",
+        "fr": "Catalogue d'une autre administration",
+        "ar": "دليل إدارة أخرى",
+    },
+    "other_administration.detail": {
+        "en": "Supervisors manage their own administration's services only.",
+        "fr": "Les superviseurs ne gèrent que les services de leur propre administration.",
+        "ar": "لا يدبّر المشرفون إلا خدمات إدارتهم.",
+    },
+    "field.over_legal_maximum": {
+        "en": "Beyond the legal maximum of {max} days.",
+        "fr": "Au-delà du maximum légal de {max} jours.",
+        "ar": "يتجاوز الحد الأقصى القانوني المحدد في {max} يوما.",
+    },
+    "field.duplicate": {
+        "en": "Already used by another item of this list.",
+        "fr": "Déjà utilisé par un autre élément de cette liste.",
+        "ar": "مستعمل من قبل في عنصر آخر من هذه اللائحة.",
+    },
+    "field.min_above_max": {
+        "en": "The minimum is greater than the maximum.",
+        "fr": "Le minimum dépasse le maximum.",
+        "ar": "الحد الأدنى أكبر من الحد الأقصى.",
+    },
+    "field.parent_cycle": {
+        "en": "An administration cannot be its own parent, nor its sub-unit's sub-unit.",
+        "fr": "Une administration ne peut être son propre parent, ni la sous-unité de sa sous-unité.",
+        "ar": "لا يمكن لإدارة أن تكون تابعة لنفسها ولا لإحدى الوحدات التابعة لها.",
+    },
+    "field.national_admin_only": {
+        "en": "Only national administrators change this.",
+        "fr": "Seuls les administrateurs nationaux modifient ceci.",
+        "ar": "لا يغيّر هذا إلا المسؤولون الوطنيون.",
+    },
+    "field.personal_kept": {
+        "en": "Requests already hold personal data in this field: it stays marked personal.",
+        "fr": "Des demandes contiennent déjà des données personnelles dans ce champ : il reste marqué personnel.",
+        "ar": "تتضمن طلبات سابقة معطيات شخصية في هذا الحقل: يبقى مصنفا شخصيا.",
+    },
+    "field.service_archived": {
+        "en": "This service is archived: it takes no new requests. Choose another service.",
+        "fr": "Ce service est archivé : il ne reçoit plus de nouvelles demandes. Choisissez un autre service.",
+        "ar": "هذه الخدمة مؤرشفة: لم تعد تستقبل طلبات جديدة. المرجو اختيار خدمة أخرى.",
+    },
     "payload_too_large.title": {
         "en": "Payload too large",
         "fr": "Contenu trop volumineux",

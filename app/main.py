@@ -36,6 +36,7 @@ from app.routers import (
     backoffice,
     canned_responses,
     catalogue,
+    catalogue_admin,
     challenges,
     citizens,
     faq,
@@ -199,6 +200,7 @@ def create_app(
         problems,
         users,
         citizens,
+        catalogue_admin,
     )
     for module in modules:
         app.include_router(module.router)

@@ -208,6 +208,13 @@ async def service_for_filing(
     return await cache.service(session, administration_id, code)
 
 
+async def missing_service_code(session: AsyncSession, administration_id: int, code: str) -> str:
+    """The field error of a service `service_for_filing` did not find: `service_archived` when
+    it exists but is archived (it takes no new requests), else `unknown_service`."""
+    found = await repository.any_service(session, administration_id, code)
+    return "service_archived" if found is not None and not found.active else "unknown_service"
+
+
 def summary(administration: Administration) -> AdministrationSummary:
     return AdministrationSummary(
         code=administration.code,

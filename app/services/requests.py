@@ -106,7 +106,8 @@ async def _resolve_catalogue(
     if payload.service:
         service = await catalogue.service_for_filing(session, administration.id, payload.service)
         if service is None:  # its attributes cannot be judged without it: one clear error
-            return administration, None, {}, [FieldError("service", "unknown_service")]
+            code = await catalogue.missing_service_code(session, administration.id, payload.service)
+            return administration, None, {}, [FieldError("service", code)]
         definitions = catalogue.attribute_definitions(session, service)
         if payload.kind.value not in service.kinds:
             errors.append(
@@ -188,6 +189,7 @@ async def submit(
         clock_started_at=received_at,
         due_at=received_at + timedelta(days=policy.answer_days),
         reopen_count=0,
+        escalation_level=0,
         receipt_code=tracking_numbers.receipt_code(),
         public_id=tracking_numbers.public_id(),
         urgent=payload.urgent,
@@ -467,7 +469,8 @@ async def _resolve_action_input(
                     session, target.id, body.service
                 )
                 if target_service is None:
-                    errors.append(FieldError("service", "unknown_service"))
+                    code = await catalogue.missing_service_code(session, target.id, body.service)
+                    errors.append(FieldError("service", code))
                 elif request.kind not in target_service.kinds:
                     errors.append(
                         FieldError(
