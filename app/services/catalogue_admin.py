@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.domain.actors import Actor
 from app.errors import (
     AdministrationExists,
     AdministrationNotFound,
@@ -52,7 +53,6 @@ from app.schemas.catalogue_admin import (
 from app.schemas.text import shows_something
 from app.services.attributes import personal_codes
 from app.services.catalogue import policy_for, service_out, summary
-from app.services.lifecycle import Actor
 from app.services.textnorm import fold
 
 # --- views

@@ -189,7 +189,6 @@ async def submit(
         clock_started_at=received_at,
         due_at=received_at + timedelta(days=policy.answer_days),
         reopen_count=0,
-        escalation_level=0,
         receipt_code=tracking_numbers.receipt_code(),
         public_id=tracking_numbers.public_id(),
         urgent=payload.urgent,
