@@ -229,6 +229,8 @@ async def submit(
         urgent=payload.urgent,
         verified_contact=verified_contact,
         extension_count=0,
+        # Written by a Core insert of every column: the ORM's column defaults do not apply.
+        escalation_level=0,
         created_at=now,
         updated_at=now,
     )
