@@ -79,8 +79,9 @@ def visible_to(role: Role) -> ColumnElement[bool]:
 
 
 def sees_internal(role: Role) -> bool:
-    """Internal notes and assignments belong to the administration's own staff."""
-    return role in (Role.agent, Role.supervisor)
+    """Internal notes and assignments belong to the administration's own staff (and its own
+    system, which acts with an agent's powers through its integration key)."""
+    return role in (Role.agent, Role.supervisor, Role.integration)
 
 
 def _history(internal: bool) -> Any:

@@ -250,8 +250,12 @@ async def list_requests(
 
     **Privacy, on purpose:** complaints are private, so anonymous callers see only the public
     id (never the tracking number), the service, the status, the dates and the agency —
-    `description`, `status_notes`, `service_notice` and the location are null. An integration
-    key of the request's administration (`api_key`) shows its own requests in full.
+    `description`, `service_notice` and the location are null, and `status_notes` is a fixed
+    label of the request's state in the language of `Accept-Language` (never the
+    administration's words). An integration key of the administration that holds the request
+    now (`api_key`; after a transfer, the receiving one's) shows its own requests in full:
+    `status_notes` is then the administration's latest public reply (the label while there is
+    none), and each request shown is one row of its access log.
     `open` covers submitted, in progress, awaiting the citizen and appealed; `closed` covers
     answered, acknowledged, closed and rejected."""
     key = await open311.authenticate(session, api_key)

@@ -52,10 +52,27 @@ async def record(
             role=actor.role.value,
             administration_id=actor.administration_id,
             user_id=actor.user_id,
-            api_key_id=api_key_id,
+            api_key_id=api_key_id if api_key_id is not None else actor.api_key_id,
             what=what,
         )
     )
+
+
+async def record_many(
+    session: AsyncSession, request_ids: list[int], actor: Actor, what: str, now: datetime
+) -> None:
+    """One read of each request (a page of a listing that shows their personal data), in one
+    INSERT."""
+    assert what in WHAT
+    row = {
+        "at": now,
+        "role": actor.role.value,
+        "administration_id": actor.administration_id,
+        "user_id": actor.user_id,
+        "api_key_id": actor.api_key_id,
+        "what": what,
+    }
+    await session.execute(insert(_TABLE), [{**row, "request_id": rid} for rid in request_ids])
 
 
 async def record_staff_read(

@@ -227,8 +227,11 @@ def _request_item(row: Row[Any], language: Language) -> RequestItem:
         updated_datetime=w3c(row.closed_at if closed and row.closed_at else changed),
         expected_datetime=w3c(row.due_at),
     )
+    # A fixed label of the state for everyone; the administration's own words (its latest
+    # public reply) only for its own key, which sees the request in full.
+    label = translate(f"open311.status_notes.{row.state}", language)
+    item.status_notes = (row.status_notes or label) if full else label
     if full:
-        item.status_notes = row.status_notes
         item.description = row.description
         item.service_notice = _notice(row.due_at, language)
         item.address = row.address
@@ -291,7 +294,19 @@ async def _items(
         limit=limit,
         offset=offset,
     )
+    owned = [row.id for row in rows if row.owned]
+    if key is not None and owned:  # the owning key read their personal fields
+        await access_log.record_many(session, owned, _reader(key), "detail", clock.now())
     return [_request_item(row, language) for row in rows]
+
+
+def _reader(key: ApiKey) -> Actor:
+    return Actor(
+        role=Role.integration,
+        administration_id=key.administration_id,
+        api_key_id=key.id,
+        api_key_name=key.name,
+    )
 
 
 async def request_list(
@@ -353,10 +368,7 @@ async def one_request(
     if not rows:
         raise error(404, "unknown_request", id=public_id)
     if key is not None and rows[0].owned:  # the owning key read its personal fields
-        reader = Actor(role=Role.integration, administration_id=key.administration_id)
-        await access_log.record(
-            session, rows[0].id, reader, "detail", clock.now(), api_key_id=key.id
-        )
+        await access_log.record(session, rows[0].id, _reader(key), "detail", clock.now())
     return [_request_item(row, language) for row in rows]
 
 
