@@ -363,3 +363,13 @@ async def test_the_document_lists_both_schemes_for_actions(client):
         "description": scheme["description"],
     }
     assert "Idempotency-Key" in {p["name"] for p in operation["parameters"]}
+
+
+async def test_the_served_lifecycle_names_the_integration_where_an_agent_acts(client):
+    served = (await client.get("/api/v1/lifecycle")).json()["complaint"]["transitions"]
+    roles = {(t["action"], tuple(t["from_states"])): t["roles"] for t in served}
+    assert roles[("start", ("submitted",))] == ["agent", "integration", "supervisor"]
+    assigns = [r for (action, _), r in roles.items() if action == "assign"]
+    assert assigns == [["supervisor"]]
+    decides = [r for (action, _), r in roles.items() if action == "decide_appeal"]
+    assert decides == [["national_admin"]]

@@ -444,6 +444,11 @@ def table_role(role: Role) -> Role:
     return ACTS_AS.get(role, role)
 
 
+def roles_taking(transition: Transition) -> frozenset[Role]:
+    """Every role that may take `transition`: its own, and those acting as one of them."""
+    return transition.roles | {role for role, acts in ACTS_AS.items() if acts in transition.roles}
+
+
 OPEN = (S.submitted, S.in_progress, S.awaiting_citizen)
 # In every state of every kind, through `PATCH /api/v1/citizens/me` only (never a button).
 RECTIFY = T(
