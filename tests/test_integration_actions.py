@@ -134,6 +134,25 @@ async def test_a_key_starts_notes_and_answers_a_request_of_its_administration(
     assert {i["api_key"] for i in log.json()["items"]} == {"CRM ACAPS"}
 
 
+async def test_an_open311_filing_names_its_key_in_the_history(client, session):
+    admin = await make_administration(session)
+    key, record = await _key(session, admin, name="Guichet ACAPS")
+    filed = await client.post(
+        f"{OPEN311}/requests.json",
+        data={
+            "api_key": key["X-API-Key"],
+            "service_code": f"{admin.code}-general",
+            "description": "Le guichet n'a pas remis le reçu du dossier 77.",
+            "email": "karim@example.ma",
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    [event] = await _events(session, filed.json()[0]["tracking_number"])
+    assert (event.action, event.actor_role) == ("submit", "integration")
+    assert event.data["channel"] == "integration"
+    assert (event.data["api_key_id"], event.data["api_key"]) == (record.id, "Guichet ACAPS")
+
+
 async def test_another_administrations_request_is_not_found(client, session):
     admin = await make_administration(session)
     other = await make_administration(session)

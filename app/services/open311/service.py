@@ -42,6 +42,7 @@ async def authenticate(session: AsyncSession, api_key: str | None) -> ApiKey | N
 
 
 def _reader(key: ApiKey) -> Actor:
+    """The key's administration's system, as the history and the access log name it."""
     return Actor(
         role=Role.integration,
         administration_id=key.administration_id,
@@ -179,7 +180,7 @@ async def submit(
     if administration.id != key.administration_id:
         raise error(403, "other_administration")
     payload = forms.payload(form, attributes, administration, service, language)
-    actor = Actor(role=Role.integration, administration_id=key.administration_id)
+    actor = _reader(key)  # the filing's history names the key, as its actions' do
 
     async def work() -> idempotency.Answer:
         try:
