@@ -8,16 +8,21 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from fastapi.security import (
+    APIKeyHeader,
+    HTTPAuthorizationCredentials,
+    HTTPBearer,
+    OAuth2PasswordBearer,
+)
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db import get_session
 from app.domain.actors import Actor
-from app.errors import Forbidden, InvalidToken, Unauthorized
+from app.errors import AmbiguousCredentials, Forbidden, InvalidApiKey, InvalidToken, Unauthorized
 from app.models.enums import Role
-from app.services import auth, tracking, users
+from app.services import api_keys, auth, tracking, users
 
 # Both schemes read the same `Authorization: Bearer` header: staff log in with the OAuth2
 # password flow (Swagger UI's Authorize button), citizens send the token of `POST /tracking`.
@@ -38,6 +43,13 @@ citizen_bearer = HTTPBearer(
     scheme_name="CitizenSession",
     description="Citizens: the token of `POST /api/v1/citizens/session` (a one-time code sent "
     "to an email or phone), valid for every request bearing that verified contact.",
+    auto_error=False,
+)
+integration_key = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="IntegrationKey",
+    description="An administration's own system: its integration key (`python -m app api-keys "
+    "create`), which takes an agent's actions on that administration's requests.",
     auto_error=False,
 )
 
@@ -298,3 +310,32 @@ def anonymous_allowed(dependant: Dependant) -> bool:
         if not name.startswith("require_") and anonymous_allowed(sub):
             return True
     return False
+
+
+async def require_staff_or_integration(
+    session: Session,
+    settings: AppSettings,
+    token: Annotated[str | None, Depends(staff_oauth2)],
+    key: Annotated[str | None, Depends(integration_key)],
+) -> Actor:
+    """Staff with their token, or an administration's own system with its integration key
+    (`X-API-Key`): the role `integration`, its administration, and which key it is. A wrong or
+    revoked key is a 401, never taken for an anonymous call; both credentials at once, a 400."""
+    if key is None:
+        return await require_staff(
+            await require_staff_token(await optional_staff(session, settings, token))
+        )
+    if token:
+        raise AmbiguousCredentials()
+    record = await api_keys.authenticate(session, key)
+    if record is None:
+        raise InvalidApiKey(headers={"WWW-Authenticate": 'APIKey realm="X-API-Key"'})
+    return Actor(
+        role=Role.integration,
+        administration_id=record.administration_id,
+        api_key_id=record.id,
+        api_key_name=record.name,
+    )
+
+
+StaffOrIntegration = Annotated[Actor, Depends(require_staff_or_integration)]

@@ -137,6 +137,14 @@ class InvalidToken(DomainError):
     status, code = 401, "invalid_token"
 
 
+class InvalidApiKey(DomainError):
+    status, code = 401, "invalid_api_key"
+
+
+class AmbiguousCredentials(DomainError):
+    status, code = 400, "ambiguous_credentials"
+
+
 class InvalidCredentials(DomainError):
     status, code = 401, "invalid_credentials"
     keep_changes = True

@@ -305,6 +305,26 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Le jeton d'accès est invalide ou a expiré.",
         "ar": "رمز الولوج غير صالح أو انتهت صلاحيته.",
     },
+    "invalid_api_key.title": {
+        "en": "Invalid API key",
+        "fr": "Clé d'API invalide",
+        "ar": "مفتاح الربط غير صالح",
+    },
+    "invalid_api_key.detail": {
+        "en": "The X-API-Key integration key is unknown or has been revoked.",
+        "fr": "La clé d'intégration X-API-Key est inconnue ou a été révoquée.",
+        "ar": "مفتاح الربط X-API-Key غير معروف أو تم إلغاؤه.",
+    },
+    "ambiguous_credentials.title": {
+        "en": "Two credentials",
+        "fr": "Deux identifiants",
+        "ar": "وسيلتا تعريف",
+    },
+    "ambiguous_credentials.detail": {
+        "en": "Send either a staff token or an X-API-Key integration key, not both.",
+        "fr": "Envoyez soit un jeton d'agent, soit une clé d'intégration X-API-Key, pas les deux.",
+        "ar": "أرسلوا إما رمز الموظف وإما مفتاح الربط X-API-Key، لا الاثنين معا.",
+    },
     "invalid_credentials.title": {
         "en": "Invalid credentials",
         "fr": "Identifiants invalides",
@@ -773,6 +793,48 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Received. The administration must answer by {due}. Keep the tracking number.",
         "fr": "Demande reçue. L'administration doit répondre avant le {due}. Gardez le numéro de suivi.",
         "ar": "تم التوصل بالطلب. يجب على الإدارة الرد قبل {due}. احتفظوا برقم التتبع.",
+    },
+    # Open311 `status_notes` for anyone but the owning administration's key: a fixed label
+    # per state, never the administration's own words.
+    "open311.status_notes.submitted": {
+        "en": "Received; waiting for the administration to take it in hand.",
+        "fr": "Reçue ; en attente de prise en charge par l'administration.",
+        "ar": "تم التوصل بالطلب، وهو في انتظار تكفل الإدارة به.",
+    },
+    "open311.status_notes.in_progress": {
+        "en": "Being handled by the administration.",
+        "fr": "En cours de traitement par l'administration.",
+        "ar": "قيد المعالجة لدى الإدارة.",
+    },
+    "open311.status_notes.awaiting_citizen": {
+        "en": "The administration is waiting for information from the requester.",
+        "fr": "L'administration attend des informations du demandeur.",
+        "ar": "الإدارة في انتظار معلومات من صاحب الطلب.",
+    },
+    "open311.status_notes.answered": {
+        "en": "The administration has answered.",
+        "fr": "L'administration a répondu.",
+        "ar": "أجابت الإدارة عن الطلب.",
+    },
+    "open311.status_notes.acknowledged": {
+        "en": "Acknowledged by the administration.",
+        "fr": "Prise en compte par l'administration.",
+        "ar": "أخذت الإدارة علما بالطلب.",
+    },
+    "open311.status_notes.appealed": {
+        "en": "Under review after an appeal.",
+        "fr": "En cours de réexamen après un recours.",
+        "ar": "قيد إعادة الدراسة بعد تظلم.",
+    },
+    "open311.status_notes.closed": {
+        "en": "Closed.",
+        "fr": "Clôturée.",
+        "ar": "تم إغلاق الطلب.",
+    },
+    "open311.status_notes.rejected": {
+        "en": "Not accepted by the administration.",
+        "fr": "Non retenue par l'administration.",
+        "ar": "لم تقبل الإدارة الطلب.",
     },
     # --- labels of states and actions (the apps' buttons and badges). A badge stands alone
     # beside any kind of request, so its Arabic is the verbal noun (تم الإيداع), which agrees

@@ -514,7 +514,8 @@ class TestRequests:
         assert item["status"] == "open"
         assert item["service_code"] == f"{admin.code}-svc"
         assert item["description"] is None
-        assert item["status_notes"] is None
+        # A fixed label of the state, in the caller's language (English by default here).
+        assert item["status_notes"] == "Being handled by the administration."
         assert item["address"] is None
         assert item["agency_responsible"] == admin.name["en"]  # the default language
         for name in ("requested_datetime", "updated_datetime", "expected_datetime"):

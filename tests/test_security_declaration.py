@@ -32,6 +32,9 @@ async def test_citizen_operations_take_the_tracking_token_only(client):
 
 async def test_back_office_operations_take_the_staff_token_only(client):
     security = await _security(client)
+    # Actions also take an administration's integration key (tests/test_integration_actions).
+    actions = ("POST", "/api/v1/backoffice/requests/{tracking_number}/actions/{action}")
+    assert security.pop(actions) == [{"StaffOAuth2": []}, {"IntegrationKey": []}]
     staff_only = {key: value for key, value in security.items() if "/backoffice/" in key[1]}
     assert staff_only
     assert all(value == [{"StaffOAuth2": []}] for value in staff_only.values()), staff_only

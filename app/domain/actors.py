@@ -26,6 +26,9 @@ class Actor:
     # An assisted tracking token: the call-centre operator acting on the citizen's behalf.
     # The role stays `citizen` (no staff power); the history records who really acted.
     assisted_by: int | None = None
+    # An administration's own system (role `integration`): the integration key it acts with.
+    api_key_id: int | None = None
+    api_key_name: str | None = None
 
     @property
     def is_staff(self) -> bool:

@@ -1,8 +1,11 @@
-"""Reads of the Open311 facade: a page of requests in one statement, only the columns shown."""
+"""Reads of the Open311 facade: the active services, a page of requests in one statement with
+only the columns shown, and the token lookup."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Integer, Row, bindparam, case, func, select
@@ -66,19 +69,73 @@ _PAGE = (
 )
 
 
+async def services(
+    session: AsyncSession, codes: Iterable[str] | None = None
+) -> list[tuple[Administration, Service]]:
+    """Active services with their administration, by code (`ADMINISTRATION-service`) or all,
+    ordered by those codes."""
+    stmt = (
+        select(Administration, Service)
+        .join(Service, Service.administration_id == Administration.id)
+        .where(Service.active)
+        .order_by(Administration.code, Service.code)
+    )
+    if codes is not None:
+        stmt = stmt.where((Administration.code + "-" + Service.code).in_(list(codes)))
+    return [(a, s) for a, s in (await session.execute(stmt)).all()]
+
+
+async def public_id(session: AsyncSession, value: str) -> str | None:
+    """The public id `value`, if a request bears it."""
+    found: str | None = await session.scalar(
+        select(Request.public_id).where(Request.public_id == value)
+    )
+    return found
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    """Which requests a page holds: public ids (then nothing else counts), or a range of
+    `received_at` with optional services and states."""
+
+    public_ids: Sequence[str] | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    service_ids: Sequence[int] | None = None
+    states: Sequence[str] | None = None  # only these
+    not_states: Sequence[str] | None = None  # all but these
+
+
+def _conditions(found: RequestFilter) -> list[ColumnElement[bool]]:
+    if found.public_ids is not None:
+        return [Request.public_id.in_(found.public_ids)]
+    conditions: list[ColumnElement[bool]] = []
+    if found.received_from is not None:
+        conditions.append(Request.received_at >= found.received_from)
+    if found.received_to is not None:
+        conditions.append(Request.received_at <= found.received_to)
+    if found.service_ids is not None:
+        conditions.append(Request.service_id.in_(found.service_ids))
+    if found.states is not None:
+        conditions.append(Request.state.in_(found.states))
+    if found.not_states is not None:
+        conditions.append(Request.state.not_in(found.not_states))
+    return conditions
+
+
 async def request_page(
     session: AsyncSession,
-    conditions: Sequence[ColumnElement[bool]],
+    found: RequestFilter,
     *,
     owner: int | None,
     limit: int,
     offset: int,
 ) -> Sequence[Row[Any]]:
-    """Requests matching `conditions`, newest first (by `received_at`, which
+    """Requests matching `found`, newest first (by `received_at`, which
     `ix_requests_received (received_at, id)` serves with the date range); the full fields only
     for the administration `owner` (the integration key's)."""
     stmt = (
-        _PAGE.where(*conditions)
+        _PAGE.where(*_conditions(found))
         .order_by(Request.received_at.desc(), Request.id.desc())
         .limit(limit)
         .offset(offset)

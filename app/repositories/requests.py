@@ -77,10 +77,11 @@ def visible_to(role: Role) -> ColumnElement[bool]:
 
 
 def sees_internal(role: Role) -> bool:
-    """Internal notes and assignments belong to the administration's own staff, and to the
+    """Internal notes and assignments belong to the administration's own staff (and its own
+    system, which acts with an agent's powers through its integration key), and to the
     national admins who oversee every administration (a declined transfer's reason, an
     appeal's instructions); they read them, the lifecycle table lets them write none."""
-    return role in (Role.agent, Role.supervisor, Role.national_admin)
+    return role in (Role.agent, Role.supervisor, Role.national_admin, Role.integration)
 
 
 def _history(internal: bool) -> Any:

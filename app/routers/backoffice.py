@@ -5,13 +5,26 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Header, Path, Query, Response
+from fastapi.responses import JSONResponse
 
-from app.deps import AdministrationStaff, AppSettings, CurrentStaff, ReadOnly, Session
+from app.deps import (
+    AdministrationStaff,
+    AppSettings,
+    CurrentStaff,
+    ReadOnly,
+    Session,
+    StaffOrIntegration,
+)
 from app.errors import (
+    ActionNotForRole,
+    AmbiguousCredentials,
     ContactAlreadySet,
     ContactNotAllowed,
     ExtensionAlreadyUsed,
     Forbidden,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    InvalidApiKey,
     InvalidToken,
     NotTransferred,
     PreconditionFailed,
@@ -29,7 +42,7 @@ from app.schemas.access_log import StaffAccessLogPage
 from app.schemas.auth import StaffOut
 from app.schemas.common import Moment, Page
 from app.schemas.requests import ActionIn, ContactIn, RequestDetail, RequestSummary
-from app.services import access_log, backoffice, clock, lifecycle, users, views
+from app.services import access_log, backoffice, clock, submissions, users, views
 from app.services import requests as service
 
 router = make_router(prefix="/api/v1/backoffice", tags=["backoffice"])
@@ -126,22 +139,28 @@ async def list_queue(
     "/requests/{tracking_number}/actions/{action}",
     summary="Take a staff action",
     operation_id="takeAction",
+    response_model=RequestDetail,
     responses=error_responses(
         *_AUTH_ERRORS,
+        InvalidApiKey,
+        AmbiguousCredentials,
         RequestNotFound,
         UnknownAction,
         TransitionNotAllowed,
+        ActionNotForRole,
         ExtensionAlreadyUsed,
         UrgentNotExtensible,
         NotTransferred,
         PreconditionFailed,
         ValidationFailed,
+        IdempotencyKeyReused,
+        IdempotencyInProgress,
     ),
 )
 async def take_action(
     tracking_number: TrackingNumber,
     action: Annotated[str, Path(max_length=32, examples=["start"])],
-    actor: CurrentStaff,
+    actor: StaffOrIntegration,
     session: Session,
     settings: AppSettings,
     response: Response,
@@ -149,8 +168,19 @@ async def take_action(
         str | None,
         Header(alias="If-Match", description="The ETag you read; a stale one answers 412."),
     ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="A unique key (a UUID) per action: a retry with the same key and body "
+            "returns the first answer (`Idempotent-Replayed: true`) without acting twice; the "
+            "same key with another body answers 422, a retry while the first runs 409. Kept "
+            "at least 24 hours, per staff member or integration key.",
+        ),
+    ] = None,
     body: ActionIn | None = None,
-) -> RequestDetail:
+) -> RequestDetail | JSONResponse:
     """Any staff action of the lifecycle table (see `GET /api/v1/lifecycle`): `start`,
     `assign` (`assignee`), `transfer` (`administration`, optional `service`, `reason`;
     supervisors, and national admins for any open request — routing one in their queue may
@@ -166,24 +196,33 @@ async def take_action(
     Any action that carries a `message` takes a `template` instead: the code of a canned
     response of the request's administration (`/api/v1/backoffice/templates`), filled in
     the citizen's language.
-    A refusal of the table answers `409` with `allowed_actions`."""
+    A refusal of the table answers `409` with `allowed_actions`.
+
+    **Administrations' own systems** call it with their integration key (`X-API-Key`) instead
+    of a staff token: on their administration's requests only (any other is a `404`, as for
+    staff), and only the actions an agent may take (a supervisor's or a national admin's is
+    `409 action_not_for_role`). The history records them as `integration` with the key
+    (`data.api_key_id`, `data.api_key`); messages they write are the `integration`'s; each
+    answer, which carries the request's personal data, is one row of its access log."""
     # Read under the row lock the action takes anyway: one read instead of two.
     request = await service.get_visible(session, tracking_number, actor, for_update=True)
     parsed = service.parse_action(action)
-    now = clock.now()
-    request = await service.staff_action(
+    outcome = await submissions.staff_action_once(
         session,
         request,
         parsed,
         actor,
         body or ActionIn(),  # `start` and the like need no body at all
-        settings=settings,
-        now=now,
+        idempotency_key=idempotency_key,
         if_match=if_match,
+        settings=settings,
+        now=clock.now(),
     )
-    detail = await views.detail(session, request, actor, settings, now)
-    response.headers["ETag"] = lifecycle.etag(detail.version)
-    return detail
+    if outcome.detail is None:  # a retry of the same key: the first answer, as it was
+        headers = {"ETag": outcome.etag, "Idempotent-Replayed": "true"}
+        return JSONResponse(outcome.body, headers=headers)
+    response.headers["ETag"] = outcome.etag
+    return outcome.detail
 
 
 @router.post(

@@ -22,7 +22,7 @@ def _describe(kind: Kind) -> KindLifecycle:
                 action=t.action.value,
                 from_states=sorted(t.sources),
                 to_state=t.target.value if t.target else None,
-                roles=sorted(t.roles),
+                roles=sorted(lifecycle.roles_taking(t)),
                 guard=t.guard.__doc__ if t.guard else None,
                 requires=list(t.requires),
                 internal=not t.public,

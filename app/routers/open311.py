@@ -5,7 +5,6 @@ Errors here are GeoReport's error lists, not problem documents: that is what its
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 from collections.abc import Awaitable, Callable
@@ -14,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from app.deps import AppSettings, ReadOnly, Session
@@ -90,20 +89,9 @@ def _responses(model: Any, xml_example: str, *statuses: int) -> dict[int | str, 
     return {200: ok, **errors}
 
 
-@functools.cache
-def _adapter(kind: type) -> TypeAdapter[Any]:
-    # Building a TypeAdapter costs far more than using one: once per type.
-    return TypeAdapter(kind)
-
-
 def render(fmt: str, root: str, value: BaseModel | list[Any], status: int = 200) -> Response:
     """The same data as JSON (the "Spark convention": collections are arrays) or as XML."""
-    adapter = _adapter(type(value))
-    if fmt == "xml":
-        data = adapter.dump_python(value, mode="json")
-        return Response(open311.to_xml(root, data), status, media_type=FORMATS["xml"])
-    # pydantic-core writes the bytes (UTF-8, not escaped), no intermediate dicts.
-    return Response(adapter.dump_json(value), status, media_type=FORMATS["json"])
+    return Response(open311.encode(fmt, root, value), status, media_type=FORMATS[fmt])
 
 
 def _format_of(request: Request) -> str:
@@ -250,8 +238,12 @@ async def list_requests(
 
     **Privacy, on purpose:** complaints are private, so anonymous callers see only the public
     id (never the tracking number), the service, the status, the dates and the agency —
-    `description`, `status_notes`, `service_notice` and the location are null. An integration
-    key of the request's administration (`api_key`) shows its own requests in full.
+    `description`, `service_notice` and the location are null, and `status_notes` is a fixed
+    label of the request's state in the language of `Accept-Language` (never the
+    administration's words). An integration key of the administration that holds the request
+    now (`api_key`; after a transfer, the receiving one's) shows its own requests in full:
+    `status_notes` is then the administration's latest public reply (the label while there is
+    none), and each request shown is one row of its access log.
     `open` covers submitted, in progress, awaiting the citizen and appealed; `closed` covers
     answered, acknowledged, closed and rejected."""
     key = await open311.authenticate(session, api_key)

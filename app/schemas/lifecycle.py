@@ -9,7 +9,10 @@ class TransitionOut(BaseModel):
     action: str
     from_states: list[str] = Field(description="States in which the action is possible.")
     to_state: str | None = Field(description="The resulting state; null when it stays the same.")
-    roles: list[str]
+    roles: list[str] = Field(
+        description="Who may take it; `integration` (an administration's own system with its "
+        "key) takes exactly the actions an agent takes."
+    )
     guard: str | None = Field(description="The extra condition, in words.")
     requires: list[str] = Field(description="Body fields the action needs.")
     internal: bool = Field(description="True when the event stays out of the citizen's history.")

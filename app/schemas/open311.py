@@ -44,11 +44,17 @@ class ServiceDefinition(BaseModel):
 
 class RequestItem(BaseModel):
     """A service request. Withheld fields are null: anonymous callers see no description,
-    notes, notice or location (complaints are private)."""
+    notice or location, and only a fixed label as notes (complaints are private)."""
 
     service_request_id: str = Field(description="The public id; never the tracking number.")
     status: Literal["open", "closed"]
-    status_notes: str | None = Field(default=None, description="The latest public reply.")
+    status_notes: str | None = Field(
+        default=None,
+        description="For the owning administration's key: its latest public reply (message or "
+        "answer). For anyone else: a fixed label of the state, in the language of "
+        "`Accept-Language`.",
+        examples=["Being handled by the administration."],
+    )
     service_name: str | None = None
     service_code: str | None = None
     description: str | None = None

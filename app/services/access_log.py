@@ -65,7 +65,7 @@ async def record(
             role=role,
             administration_id=actor.administration_id,
             user_id=user_id,
-            api_key_id=api_key_id,
+            api_key_id=api_key_id if api_key_id is not None else actor.api_key_id,
             what=what,
         )
     )
@@ -95,7 +95,7 @@ async def record_many(
                 "role": role,
                 "administration_id": actor.administration_id,
                 "user_id": user_id,
-                "api_key_id": api_key_id,
+                "api_key_id": api_key_id if api_key_id is not None else actor.api_key_id,
                 "what": what,
             }
             for request_id in request_ids

@@ -440,6 +440,22 @@ def _anonymize() -> Transition:
 
 
 STAFF = (R.agent, R.supervisor)
+# Roles that take the transitions of another: an administration's own system, acting with its
+# integration key, takes exactly an agent's actions (never a supervisor's or a national
+# admin's), recorded as its own (`actor_role` `integration`, the key in the event's data).
+ACTS_AS: dict[Role, Role] = {R.integration: R.agent}
+
+
+def table_role(role: Role) -> Role:
+    """The role whose transitions `role` takes in the tables."""
+    return ACTS_AS.get(role, role)
+
+
+def roles_taking(transition: Transition) -> frozenset[Role]:
+    """Every role that may take `transition`: its own, and those acting as one of them."""
+    return transition.roles | {role for role, acts in ACTS_AS.items() if acts in transition.roles}
+
+
 OPEN = (S.submitted, S.in_progress, S.awaiting_citizen)
 # In every state of every kind, through `PATCH /api/v1/citizens/me` only (never a button).
 RECTIFY = T(
@@ -992,6 +1008,7 @@ def states_of(kind: Kind) -> list[State]:
 
 
 def transitions_for(kind: Kind, state: State, role: Role) -> list[Transition]:
+    role = table_role(role)
     return [t for t in TABLES[kind] if state in t.sources and role in t.roles]
 
 
@@ -1056,7 +1073,7 @@ def execute(
         allowed = allowed_actions(request, actor, policy, now)
         # Possible in this state, but for other roles: say so, not "not in this state".
         others = any(
-            t.action is action and state in t.sources and actor.role not in t.roles
+            t.action is action and state in t.sources and table_role(actor.role) not in t.roles
             for t in TABLES[request.kind]
         )
         refusal = ActionNotForRole if others else TransitionNotAllowed
@@ -1099,6 +1116,7 @@ def execute(
             ("due_at", request.due_at.isoformat()),
             *data.data.items(),
             *assisted_facts(actor).items(),
+            *integration_facts(actor).items(),
         )
         if value is not None
     }
@@ -1114,6 +1132,13 @@ def execute(
         data=facts,
         created_at=now,
     )
+
+
+def integration_facts(actor: Actor) -> dict[str, object]:
+    """What a history event says of an action an administration's system took with its key."""
+    if actor.api_key_id is None:
+        return {}
+    return {"api_key_id": actor.api_key_id, "api_key": actor.api_key_name}
 
 
 def assisted_facts(actor: Actor) -> dict[str, object]:

@@ -208,7 +208,11 @@ async def submit(
             actor_role=(actor.role if actor else Role.citizen).value,
             actor_id=actor.user_id if actor else None,
             public=True,
-            data={"channel": request.channel, "due_at": request.due_at.isoformat()},
+            data={
+                "channel": request.channel,
+                "due_at": request.due_at.isoformat(),
+                **(lifecycle.integration_facts(actor) if actor else {}),
+            },
             created_at=now,
         )
     )

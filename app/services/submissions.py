@@ -10,11 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.domain.actors import Actor
-from app.models.enums import Role
+from app.models.enums import Action, Role
 from app.models.request import Request
 from app.repositories import requests as requests_repository
-from app.schemas.requests import AdministrationRef, MessageIn, RequestCreated, RequestIn, ServiceRef
-from app.services import auth, challenges, idempotency, throttle, views
+from app.schemas.requests import (
+    ActionIn,
+    AdministrationRef,
+    MessageIn,
+    RequestCreated,
+    RequestDetail,
+    RequestIn,
+    ServiceRef,
+)
+from app.services import access_log, auth, challenges, idempotency, lifecycle, throttle, views
 from app.services import requests as requests_service
 
 PATH = "/api/v1/requests"
@@ -44,9 +52,12 @@ def _under_ceiling(actor: Actor | None) -> bool:
 
 
 def scope(actor: Actor | None, route: str) -> str:
-    """Whose keys these are: a staff member's own, a tracked request's, or the public's."""
+    """Whose keys these are: a staff member's own, an integration key's, a tracked
+    request's, or the public's."""
     if actor is None:
         who = "public"
+    elif actor.api_key_id is not None:
+        who = f"api_key:{actor.api_key_id}"
     elif actor.user_id is not None:
         who = f"user:{actor.user_id}"
     elif actor.request_id is None:  # a citizen session: its verified contact, hashed
@@ -168,3 +179,62 @@ async def post_message_once(
         work=work,
     )
     return answer.body, replayed
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    """A staff action's answer: the view (None when replayed), or the stored body to replay."""
+
+    detail: RequestDetail | None
+    body: dict[str, Any] | None
+    etag: str
+
+
+async def staff_action_once(
+    session: AsyncSession,
+    request: Request,
+    action: Action,
+    actor: Actor,
+    body: ActionIn,
+    *,
+    idempotency_key: str | None,
+    if_match: str | None,
+    settings: Settings,
+    now: datetime,
+) -> ActionOutcome:
+    """Take a staff action (staff, or an administration's system with its integration key), or
+    replay the first answer to a retry of the same `Idempotency-Key` (its `If-Match` then is
+    not checked again: the action it guarded was taken). The view an integration key gets is a
+    read of the request's personal data: one row of the access log, replays included."""
+    taken: list[RequestDetail] = []
+
+    async def work() -> idempotency.Answer:
+        changed = await requests_service.staff_action(
+            session, request, action, actor, body, settings=settings, now=now, if_match=if_match
+        )
+        detail = await views.detail(session, changed, actor, settings, now)
+        taken.append(detail)
+        etag = lifecycle.etag(detail.version)
+        # Only a key's claim stores the answer: no dump without one.
+        dumped = detail.model_dump(mode="json") if idempotency_key else None
+        return idempotency.Answer(200, dumped, {"ETag": etag})
+
+    answer, replayed = await idempotency.once(
+        session,
+        scope=scope(
+            actor,
+            f"POST /api/v1/backoffice/requests/{request.tracking_number}/actions/{action.value}",
+        ),
+        key=idempotency_key,
+        payload=body.model_dump(mode="json") if idempotency_key else None,
+        now=now,
+        ttl_hours=settings.idempotency_ttl_hours,
+        work=work,
+    )
+    if actor.role is Role.integration:
+        await access_log.record(session, request.id, actor, "detail", now)
+    return ActionOutcome(
+        detail=None if replayed else taken[0],
+        body=answer.body if replayed else None,
+        etag=answer.headers["ETag"],
+    )
