@@ -5,6 +5,7 @@ that tells the citizen without moving anything, the `escalated` filter and stati
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -463,3 +464,39 @@ def test_production_refuses_to_run_the_clock_in_the_future(database_url):
     wrong = _run_due(database_url, "--at", "tomorrow")
     assert wrong.returncode != 0
     assert "ISO-8601" in wrong.stderr
+
+
+async def test_two_processes_escalate_each_request_once(live, settings):
+    async with live.sessionmaker() as session:
+        ids = [
+            (
+                await create_request(
+                    session,
+                    administration=live.administration,
+                    state=State.in_progress,
+                    received_at=clock.now() - timedelta(days=61),
+                )
+            ).id
+            for _ in range(6)
+        ]
+        await session.commit()
+    now = clock.now()
+    await asyncio.gather(
+        clockwork.escalate_due(live.sessionmaker, settings, now, batch=2),
+        clockwork.escalate_due(live.sessionmaker, settings, now, batch=2),
+    )
+    async with live.sessionmaker() as session:
+        events = (
+            await session.scalars(
+                select(RequestEvent.request_id).where(
+                    RequestEvent.request_id.in_(ids), RequestEvent.action == Action.escalate.value
+                )
+            )
+        ).all()
+        counted = await session.scalar(
+            select(func.sum(RequestStats.escalated)).where(
+                RequestStats.administration_id == live.administration.id
+            )
+        )
+    assert sorted(events) == sorted(ids)  # each once, none forgotten
+    assert counted == len(ids)
