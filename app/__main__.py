@@ -178,19 +178,23 @@ async def _reindex(url: str) -> int:
         await engine.dispose()
 
 
-async def _run_due(url: str) -> int:
-    from app.tasks import run_due_work
+async def _run_due(url: str, at: str | None) -> str:
+    """All the clock's work (`app.services.clockwork`) as of `--at` (drills, tests) or now."""
+    from app.services import clockwork
 
-    engine = create_engine(url, get_settings())
+    settings = get_settings()
+    moment = _instant(at, settings)
+    engine = create_engine(url, settings)
     try:
-        return await run_due_work(create_sessionmaker(engine), get_settings())
+        return str(await clockwork.run_due(create_sessionmaker(engine), settings, moment))
     finally:
         await engine.dispose()
 
 
 def _instant(text: str | None, settings: Settings) -> datetime:
     """`--at`: an ISO-8601 instant (UTC when it names no offset), or now. Production refuses
-    one in the future: purging ahead of time would erase data still within its retention."""
+    one in the future: purging ahead of time would erase data still within its retention, and
+    escalating or closing ahead of time would blame administrations for deadlines not missed."""
     from app.services import clock
 
     now = clock.now()
@@ -310,7 +314,16 @@ def main(argv: list[str] | None = None) -> None:
     life = commands.add_parser("lifecycle", help="lifecycle").add_subparsers(
         dest="life_command", required=True
     )
-    life.add_parser("run-due", help="auto-close answered requests past their reopen window, once")
+    run_due = life.add_parser(
+        "run-due",
+        help="run all the clock's work once: due-soon alerts, escalations, auto-close, reopen "
+        "reminders, the retention purge and housekeeping",
+    )
+    run_due.add_argument(
+        "--at",
+        help="the instant to run as of (ISO-8601, UTC unless an offset is given); default: "
+        "now; refused in the future with ENVIRONMENT=production",
+    )
     privacy_cmd = commands.add_parser("privacy", help="personal data (law 09-08)")
     purge_cmd = privacy_cmd.add_subparsers(dest="privacy_command", required=True).add_parser(
         "purge",
@@ -394,7 +407,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{questions} new FAQ entries"
         )
     elif args.command == "lifecycle":
-        print(f"auto-closed {asyncio.run(_run_due(_database_url()))} requests")
+        print(asyncio.run(_run_due(_database_url(), args.at)))
     elif args.command == "privacy":
         print(f"anonymized {asyncio.run(_purge(_database_url(), args.at))} requests")
     elif args.command == "requests":

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     information_urgent_days: int = 3
     appeal_window_days: int = 20
     auto_close_interval_seconds: int = 3600
+    # Deadlines that bite: the assignee and the supervisors are warned this many days before
+    # a due date; past it the request escalates to the supervisors (level 1), and this many
+    # days later still unanswered to the national admins (level 2).
+    due_soon_days: int = Field(default=5, ge=0, le=60)
+    escalation_days: int = Field(default=15, ge=1, le=365)
 
     # Throttling of failed tracking and login attempts (fixed windows). The per-number and
     # per-account limits count one client's failures only, so a stranger never locks out the

@@ -199,6 +199,10 @@ class RetentionRunning(TransitionNotAllowed):
     code = "retention_running"
 
 
+class DeadlineNotReached(TransitionNotAllowed):
+    code = "deadline_not_reached"
+
+
 class AlreadyAnonymized(TransitionNotAllowed):
     code = "already_anonymized"
 

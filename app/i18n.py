@@ -619,6 +619,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Les données personnelles ne sont effacées que {days} jours après la clôture ou le rejet de la demande.",
         "ar": "لا تُمحى المعطيات الشخصية إلا بعد {days} يوما من إغلاق الطلب أو رفضه.",
     },
+    "deadline_not_reached.title": {
+        "en": "Deadline not reached",
+        "fr": "Échéance non atteinte",
+        "ar": "الأجل لم يحن بعد",
+    },
+    "deadline_not_reached.detail": {
+        "en": "The deadline work of this request is not due at this moment.",
+        "fr": "Le traitement de l'échéance de cette demande n'est pas dû à ce moment.",
+        "ar": "لم يحن بعد وقت معالجة أجل هذا الطلب.",
+    },
     "already_anonymized.title": {
         "en": "Already anonymized",
         "fr": "Déjà anonymisée",
@@ -916,6 +926,21 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Marquer comme doublon",
         "ar": "وضع علامة طلب مكرر",
     },
+    "action.interim_reply": {
+        "en": "Send an interim reply",
+        "fr": "Envoyer une réponse d'attente",
+        "ar": "إرسال جواب مرحلي",
+    },
+    "action.alert_due_soon": {
+        "en": "Deadline approaching: staff warned",
+        "fr": "Échéance proche : agents avertis",
+        "ar": "اقتراب الأجل: تم تنبيه الموظفين",
+    },
+    "action.escalate": {
+        "en": "Escalated: deadline missed",
+        "fr": "Escaladée : délai dépassé",
+        "ar": "تصعيد: تم تجاوز الأجل",
+    },
     "action.submit": {"en": "Submitted", "fr": "Dépôt", "ar": "إيداع"},
     "action.anonymize": {
         "en": "Personal data removed",
@@ -1083,6 +1108,51 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "A new request no. {number} ({kind}) reached {administration}; an answer is due by {due}.",
         "fr": "Une nouvelle demande n° {number} ({kind}) est arrivée à {administration} ; réponse due avant le {due}.",
         "ar": "وصل طلب جديد رقم {number} ({kind}) إلى {administration}، يجب الرد عليه قبل {due}.",
+    },
+    "email.due_soon.subject": {
+        "en": "Request {number}: answer due by {due}",
+        "fr": "Demande {number} : réponse due avant le {due}",
+        "ar": "الطلب رقم {number}: الجواب مستحق قبل {due}",
+    },
+    "email.due_soon.body": {
+        "en": "Request no. {number} ({kind}) to {administration} must be answered by {due}, in {days} days or less. Please answer it in time.",
+        "fr": "La demande n° {number} ({kind}) adressée à {administration} doit recevoir une réponse avant le {due}, dans {days} jours au plus. Merci d'y répondre à temps.",
+        "ar": "يجب الرد على الطلب رقم {number} ({kind}) الموجه إلى {administration} قبل {due}، أي في أجل لا يتعدى {days} أيام. المرجو الرد عليه في الوقت المحدد.",
+    },
+    "email.escalated.subject": {
+        "en": "Deadline missed: request {number}",
+        "fr": "Délai dépassé : demande {number}",
+        "ar": "تجاوز الأجل: الطلب رقم {number}",
+    },
+    "email.escalated.body": {
+        "en": "Request no. {number} ({kind}) to {administration} was due by {due} and has not been answered. It is escalated to the administration's supervisors.",
+        "fr": "La demande n° {number} ({kind}) adressée à {administration} devait recevoir une réponse avant le {due} et n'a pas été traitée. Elle est escaladée aux superviseurs de l'administration.",
+        "ar": "كان يجب الرد على الطلب رقم {number} ({kind}) الموجه إلى {administration} قبل {due}، ولم يتم الرد عليه. تم تصعيده إلى المشرفين على الإدارة.",
+    },
+    "email.escalated_national.subject": {
+        "en": "Escalated to the national level: request {number}",
+        "fr": "Escaladée au niveau national : demande {number}",
+        "ar": "تصعيد إلى المستوى الوطني: الطلب رقم {number}",
+    },
+    "email.escalated_national.body": {
+        "en": "Request no. {number} ({kind}) to {administration} was due by {due} and is still unanswered {days} days later. It is escalated to the national administrators.",
+        "fr": "La demande n° {number} ({kind}) adressée à {administration} devait recevoir une réponse avant le {due} et reste sans réponse {days} jours plus tard. Elle est escaladée aux administrateurs nationaux.",
+        "ar": "كان يجب الرد على الطلب رقم {number} ({kind}) الموجه إلى {administration} قبل {due}، ولا يزال دون جواب بعد {days} يوما. تم تصعيده إلى المسؤولين على المستوى الوطني.",
+    },
+    "email.interim_reply.subject": {
+        "en": "About the answer to your request {number}",
+        "fr": "Au sujet de la réponse à votre demande {number}",
+        "ar": "بخصوص الجواب عن طلبكم رقم {number}",
+    },
+    "email.interim_reply.body": {
+        "en": "{administration} is still working on your request no. {number} and expects to answer it by {expected}.",
+        "fr": "{administration} traite toujours votre demande n° {number} et prévoit d'y répondre avant le {expected}.",
+        "ar": "لا تزال {administration} تعالج طلبكم رقم {number}، وتتوقع الرد عليه قبل {expected}.",
+    },
+    "sms.interim_reply": {
+        "en": "Chikaya: {administration} expects to answer your request {number} by {expected}.",
+        "fr": "Chikaya: {administration} prévoit de répondre à votre demande {number} avant le {expected}.",
+        "ar": "شكاية: تتوقع {administration} الرد على طلبكم {number} قبل {expected}.",
     },
     "sms.acknowledgement": {
         "en": "Chikaya: request {number} received. Answer due by {due}.",
@@ -1389,6 +1459,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Cannot be in the future.",
         "fr": "Ne peut pas être dans le futur.",
         "ar": "لا يمكن أن يكون في المستقبل.",
+    },
+    "field.not_in_future": {
+        "en": "Must be in the future.",
+        "fr": "Doit être dans le futur.",
+        "ar": "يجب أن يكون في المستقبل.",
     },
     "field.not_an_assignable_agent": {
         "en": "Not an active staff member of this request's administration.",

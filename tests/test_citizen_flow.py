@@ -142,6 +142,7 @@ async def test_refused_action_lists_allowed_actions_in_arabic(client, session, s
         "start",
         "reject",
         "mark_duplicate",
+        "interim_reply",
         "message",
         "note",
         "attach",
@@ -182,8 +183,8 @@ async def test_reopen_is_capped(client, session, settings):
     assert response.json()["code"] == "reopen_limit_reached"
 
 
-async def test_auto_close_closes_answers_past_their_window(client, session, settings):
-    from app.services.requests import auto_close_due
+async def test_auto_close_closes_answers_past_their_window(client, session, sessionmaker, settings):
+    from app.services.clockwork import auto_close_due
 
     admin = await make_administration(session, reopen_window_days=5)
     _agent, staff = await make_staff(session, settings, Role.agent, admin)
@@ -195,7 +196,7 @@ async def test_auto_close_closes_answers_past_their_window(client, session, sett
         ).tracking_number
         for age in (timedelta(days=6), timedelta(days=1))
     ]
-    assert await auto_close_due(session, settings, clock.now()) == 1
+    assert await auto_close_due(sessionmaker, settings, clock.now()) == 1
     states = {}
     for number in (old, fresh):
         states[number] = (await client.get(f"/api/v1/requests/{number}", headers=staff)).json()

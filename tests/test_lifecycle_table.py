@@ -63,6 +63,11 @@ WORKED = {
     A.auto_close: {S.answered: {R.system}},
     # Law 09-08 (issue 11): the system alone removes personal data, from final states only.
     A.anonymize: at([S.closed, S.rejected], {R.system}),
+    # Issue 10, deadlines that bite: staff say when the late answer will come; the system
+    # warns before the due date and escalates after it, while the clock runs.
+    A.interim_reply: at(OPEN, STAFF),
+    A.alert_due_soon: at([S.submitted, S.in_progress], {R.system}),
+    A.escalate: at([S.submitted, S.in_progress], {R.system}),
 }
 COMPLAINT = {
     **WORKED,
@@ -89,6 +94,8 @@ ACKNOWLEDGED = {
     A.attach: at([S.submitted, S.acknowledged], STAFF | {R.citizen}),
     A.attach_contact: at([S.submitted, S.acknowledged], {R.operator, R.supervisor}),
     A.anonymize: at([S.closed, S.rejected], {R.system}),
+    A.alert_due_soon: {S.submitted: {R.system}},
+    A.escalate: {S.submitted: {R.system}},
 }
 # Law 31-13: like a complaint, with an outcome instead of a reopening. A refusal or a partial
 # answer is appealed to the body's head, who decides anew; so is a silence past the deadline,
@@ -163,7 +170,15 @@ def test_a_refusal_lists_what_the_actor_may_do():
     assert refused.value.status == 409
     expected = lifecycle.allowed_actions(request, Actor(role=R.agent), POLICY, T0)
     assert refused.value.extra["allowed_actions"] == expected
-    assert expected == ["start", "reject", "mark_duplicate", "message", "note", "attach"]
+    assert expected == [
+        "start",
+        "reject",
+        "mark_duplicate",
+        "interim_reply",
+        "message",
+        "note",
+        "attach",
+    ]
 
 
 def test_each_step_records_history_and_bumps_the_version():

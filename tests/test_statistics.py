@@ -75,6 +75,7 @@ async def test_indicators_match_a_hand_computed_data_set(client, session, settin
         "received": 5,
         "processed": 4,  # 3 answered + 1 rejected
         "reopened": 1,
+        "escalated": 0,  # no deadline missed
         "average_processing_days": 3.0,  # (2 + 4 + 6 + 0) / 4
         "processed_pct": 80.0,
         "satisfaction_pct": 66.7,  # 2 of 3 ratings are 4 or 5

@@ -44,6 +44,11 @@ class Action(StrEnum):
     decide_appeal = "decide_appeal"
     # Staff close a request as a repeat of another of their administration's (linked both ways).
     mark_duplicate = "mark_duplicate"
+    # Staff tell the citizen the answer will be late, and when to expect it (issue 10).
+    interim_reply = "interim_reply"
+    # The clock's own work (system only): a warning before the due date, escalation after it.
+    alert_due_soon = "alert_due_soon"
+    escalate = "escalate"
     # Law 09-08: personal data removed once the retention after closing has passed (system only).
     anonymize = "anonymize"
     # Not in any lifecycle table: events that change no state but belong to the history.

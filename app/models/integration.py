@@ -66,6 +66,9 @@ class RequestStats(Base):
     rated: Mapped[int] = mapped_column(default=0)
     rating_sum: Mapped[int] = mapped_column(default=0)
     satisfied: Mapped[int] = mapped_column(default=0)
+    # Deadlines missed: escalations to level 1 (issue 10), counted for the administration
+    # that missed them (a transfer does not move them).
+    escalated: Mapped[int] = mapped_column(default=0, server_default="0")
     # The survey (issue 10): per dimension, the sum of its 1-5 answers and how many answered.
     speed_sum: Mapped[int] = mapped_column(default=0, server_default="0")
     speed_count: Mapped[int] = mapped_column(default=0, server_default="0")

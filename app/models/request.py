@@ -79,6 +79,14 @@ class Request(CreatedAt, Base):
             postgresql_where=text("state IN ('answered', 'acknowledged')"),
         ),
         Index("ix_requests_search", "search_vector", postgresql_using="gin"),
+        # The clock's work across administrations: warnings before the due date and escalations
+        # after it, over the requests whose clock runs (few, beside all the others).
+        Index(
+            "ix_requests_running_due",
+            "due_at",
+            "id",
+            postgresql_where=text("state IN ('submitted', 'in_progress')"),
+        ),
         # Escalated requests per administration (level 1: its supervisors; level 2: national).
         Index(
             "ix_requests_escalated",

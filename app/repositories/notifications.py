@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, bindparam, cast, literal, null, select, union_all
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    and_,
+    bindparam,
+    cast,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.enums import Role
@@ -76,3 +87,47 @@ async def national_admins(session: AsyncSession) -> list[str]:
     """The active national admins' emails (a declined transfer awaits their routing)."""
     connection = await session.connection()
     return [email for (email,) in await connection.execute(_NATIONAL_ADMINS)]
+
+
+# Deadline alerts: the assignee, the administration's supervisors, or the national admins
+# (the flags and ids left NULL match nothing); an address once even when it plays two parts.
+_STAFF_EMAILS = (
+    select(User.email)
+    .where(
+        User.active,
+        or_(
+            User.id == bindparam("assignee_id"),
+            and_(
+                bindparam("supervisors", type_=Boolean),
+                User.role == Role.supervisor.value,
+                User.administration_id == bindparam("administration_id"),
+            ),
+            and_(bindparam("national", type_=Boolean), User.role == Role.national_admin.value),
+        ),
+    )
+    .distinct()
+    .order_by(User.email)
+)
+
+
+async def staff_emails(
+    session: AsyncSession,
+    administration_id: int,
+    *,
+    assignee_id: int | None = None,
+    supervisors: bool = False,
+    national: bool = False,
+) -> list[str]:
+    """The active staff's addresses among the request's assignee, its administration's
+    supervisors and the national admins: one statement."""
+    connection = await session.connection()
+    rows = await connection.execute(
+        _STAFF_EMAILS,
+        {
+            "assignee_id": assignee_id,
+            "administration_id": administration_id,
+            "supervisors": supervisors,
+            "national": national,
+        },
+    )
+    return [address for (address,) in rows]

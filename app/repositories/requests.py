@@ -158,6 +158,8 @@ _DETAIL_REQUEST_COLUMNS = (
     Request.answered_at,
     Request.closed_at,
     Request.reopen_count,
+    Request.escalation_level,
+    Request.escalated_at,
     Request.rejection_reason,
     Request.duplicate_of_id,
     Request.transferred_from_id,
@@ -286,6 +288,7 @@ class QueueFilter:
     service: str | None = None
     assignee: str | None = None  # a staff id, "me" or "none"
     overdue: bool | None = None
+    escalated: bool | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
     q: str | None = None
@@ -303,6 +306,7 @@ _QUEUE_COLUMNS = (
     Request.channel,
     Request.created_at,
     Request.due_at,
+    Request.escalation_level,
     Request.assignee_id,
     _assignee.c.full_name.label("assignee_name"),
     _assignee.c.role.label("assignee_role"),
@@ -349,6 +353,17 @@ def at_escalation_level(level: int) -> ColumnElement[bool]:
     return Request.escalation_level == bindparam("escalation_level", level, literal_execute=True)
 
 
+def escalated() -> ColumnElement[bool]:
+    """Open and escalated: the administration still owes the answer of a missed deadline
+    (the level stays on answered and closed requests, as a record)."""
+    return and_(
+        Request.escalation_level > 0,
+        Request.state.in_(
+            [State.submitted.value, State.in_progress.value, State.awaiting_citizen.value]
+        ),
+    )
+
+
 def queue_conditions(
     administration_id: int | None, filters: QueueFilter, now: datetime
 ) -> list[ColumnElement[bool]]:
@@ -367,6 +382,8 @@ def queue_conditions(
         conditions.append(at_escalation_level(filters.escalation_level))
     if filters.overdue is not None:
         conditions.append(overdue(now) if filters.overdue else not_(overdue(now)))
+    if filters.escalated is not None:
+        conditions.append(escalated() if filters.escalated else not_(escalated()))
     if filters.created_from:
         conditions.append(Request.created_at >= filters.created_from)
     if filters.created_to:

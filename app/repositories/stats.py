@@ -33,6 +33,8 @@ COUNTERS = (
     "rated",
     "rating_sum",
     "satisfied",
+    # Deadlines missed: escalations to the administration's supervisors (issue 10).
+    "escalated",
     # The survey: per dimension, the sum of its answers and how many answered it.
     *(f"{dimension}_{part}" for dimension in DIMENSIONS for part in ("sum", "count")),
 )

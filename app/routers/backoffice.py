@@ -90,6 +90,13 @@ async def list_queue(
     overdue: Annotated[
         bool | None, Query(description="Past the due date while the administration holds it.")
     ] = None,
+    escalated: Annotated[
+        bool | None,
+        Query(
+            description="Open and escalated (level 1 or 2: a deadline missed, the answer still "
+            "owed); `false`: every other request."
+        ),
+    ] = None,
     created_from: Annotated[Moment | None, Query(description="Created at or after.")] = None,
     created_to: Annotated[Moment | None, Query(description="Created before.")] = None,
     q: Annotated[
@@ -120,6 +127,7 @@ async def list_queue(
             service=service_code,
             assignee=assignee,
             overdue=overdue,
+            escalated=escalated,
             created_from=created_from,
             created_to=created_to,
             q=q,
@@ -192,7 +200,9 @@ async def take_action(
     information request: `urgent_not_extensible`), `message`, `note`, `mark_duplicate`
     (`duplicate_of`: a tracking number of the same administration; rejected as `duplicate`),
     `decide_appeal` (national admins, on an appealed complaint: `decision` `dismissed`, or
-    `sent_back` with `days` 1–60 and a `message` of instructions for the administration).
+    `sent_back` with `days` 1–60 and a `message` of instructions for the administration),
+    `interim_reply` (`message` and `expected_at`, a moment in the future: the citizen is told
+    when to expect the answer; the due date and the escalation level do not change).
     Any action that carries a `message` takes a `template` instead: the code of a canned
     response of the request's administration (`/api/v1/backoffice/templates`), filled in
     the citizen's language.

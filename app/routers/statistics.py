@@ -104,9 +104,10 @@ async def public_statistics(
     from_month: Annotated[Month, Query(alias="from")] = None,
     to_month: Annotated[Month, Query(alias="to")] = None,
 ) -> Response:
-    """The portal's indicators — received, processed, reopened, average processing days,
-    processed %, satisfaction % — overall or for an administration, a service, a kind and a
-    period of months of receipt; with a ranking of administrations and a monthly series.
+    """The portal's indicators — received, processed, reopened, escalated (deadlines missed),
+    average processing days, processed %, satisfaction % — overall or for an administration, a
+    service, a kind and a period of months of receipt; with a ranking of administrations and a
+    monthly series.
 
     Each request counts in the month it was received (its cohort): "processed %" of a month is
     the share of that month's requests processed so far. *Processed* means a first answer,
@@ -140,7 +141,7 @@ async def _staff_administration(
 
 @router.get(
     "/api/v1/backoffice/statistics",
-    summary="Indicators of my scope, with overdue counts",
+    summary="Indicators of my scope, with overdue and escalated counts",
     operation_id="getScopedStatistics",
     responses=error_responses(
         Unauthorized, InvalidToken, Forbidden, AdministrationNotFound, ValidationFailed
@@ -158,7 +159,8 @@ async def scoped_statistics(
     to_month: Annotated[Month, Query(alias="to")] = None,
 ) -> ScopedStatisticsOut:
     """A supervisor gets their administration's indicators; a national admin gets the whole
-    portal or one administration. Both see how many open requests are overdue right now."""
+    portal or one administration. Both see how many open requests are overdue and how many
+    are escalated right now."""
     code = await _staff_administration(session, actor, administration)
     if actor.role is Role.supervisor:
         scope = stats.Scope(actor.administration_id, None, kind, *_period(from_month, to_month))
@@ -168,7 +170,9 @@ async def scoped_statistics(
         ids = [scope.administration_id] if scope.administration_id else None
     computed = await stats.compute(session, scope)
     return ScopedStatisticsOut(
-        **computed, overdue=await stats.overdue_counts(session, ids, clock.now())
+        **computed,
+        overdue=await stats.overdue_counts(session, ids, clock.now()),
+        escalated_open=await stats.escalated_counts(session, ids),
     )
 
 

@@ -281,6 +281,14 @@ class RequestSummary(BaseModel):
     created_at: datetime
     due_at: datetime
     overdue: bool = Field(description="Past its due date while the administration holds it.")
+    escalation_level: int = Field(
+        ge=0,
+        le=2,
+        description="Deadlines that bite: 0 on time; 1 past its due date, escalated to the "
+        "administration's supervisors; 2 still unanswered `ESCALATION_DAYS` later, escalated to "
+        "the national admins. Kept once answered; a new deadline (transfer, reopening) sets it "
+        "back to 0.",
+    )
     assignee: StaffRef | None = None
 
 
@@ -306,6 +314,19 @@ class RequestDetail(BaseModel):
     due_at: datetime
     clock_paused: bool = Field(description="True while awaiting the citizen: the clock stops.")
     overdue: bool
+    escalation_level: int | None = Field(
+        default=None,
+        ge=0,
+        le=2,
+        description="Staff only. "
+        + "Deadlines that bite: 0 on time; 1 past its due date, escalated to the "
+        "administration's supervisors; 2 still unanswered `ESCALATION_DAYS` later, escalated to "
+        "the national admins. Kept once answered; a new deadline (transfer, reopening) sets it "
+        "back to 0.",
+    )
+    escalated_at: datetime | None = Field(
+        default=None, description="Staff only: when it reached its escalation level."
+    )
     answered_at: datetime | None
     closed_at: datetime | None
     reopen_count: int
@@ -450,6 +471,12 @@ class ActionIn(BaseModel):
         description="For `mark_duplicate`: the tracking number of the original, a request of "
         "the same administration.",
         examples=["K7MD-Q2ZX-9PT"],
+    )
+    expected_at: Moment | None = Field(
+        default=None,
+        description="For `interim_reply`: when the citizen may expect the answer (in the "
+        "future; the due date does not move).",
+        examples=["2026-12-20T12:00:00Z"],
     )
     template: str | None = Field(
         default=None,

@@ -23,6 +23,11 @@ class Indicators(BaseModel):
         "(a withdrawal is not processed; a request answered twice counts once)."
     )
     reopened: int = Field(description="Reopenings of answered complaints (counted each time).")
+    escalated: int = Field(
+        description="Deadlines missed: requests escalated to their administration's supervisors "
+        "when their due date passed unanswered (counted when it happens, for the administration "
+        "that missed it; again if a new deadline after a reopening is missed too)."
+    )
     average_processing_days: float | None = Field(
         description="Mean days from receipt to the first answer, over processed requests."
     )
@@ -57,4 +62,8 @@ class StatisticsOut(BaseModel):
 class ScopedStatisticsOut(StatisticsOut):
     overdue: dict[str, int] = Field(
         description="Open requests past their due date now, per administration code."
+    )
+    escalated_open: dict[str, int] = Field(
+        description="Open requests escalated now (level 1: the supervisors; level 2: the "
+        "national admins), per administration code."
     )

@@ -47,6 +47,8 @@ def policy_for(
             else (service.answer_days if service else None) or settings.information_answer_days,
             reopen_window_days=settings.appeal_window_days,
             max_reopens=0,
+            due_soon_days=settings.due_soon_days,
+            escalation_days=settings.escalation_days,
         )
     return Policy(
         answer_days=(service.answer_days if service else None)
@@ -59,6 +61,8 @@ def policy_for(
         if administration.max_reopens is not None
         else settings.max_reopens,
         appeal_window_days=settings.appeal_window_days,
+        due_soon_days=settings.due_soon_days,
+        escalation_days=settings.escalation_days,
     )
 
 

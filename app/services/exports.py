@@ -29,6 +29,7 @@ PUBLIC_COLUMNS = [
     "answered_at",
     "closed_at",
     "overdue",
+    "escalation_level",
     "reopen_count",
     "rating_score",
     # The survey's answers given with the rating (empty when skipped).

@@ -24,6 +24,7 @@ from app.errors import (
     AppealNotOpen,
     ContactAlreadySet,
     ContactNotAllowed,
+    DeadlineNotReached,
     ExtensionAlreadyUsed,
     FieldError,
     NotAnswered,
@@ -58,6 +59,10 @@ class Policy:
     retention_days: int | None = None
     # Days after the last answer a complaint may be appealed to the national level.
     appeal_window_days: int = 20
+    # Deadlines that bite (`DUE_SOON_DAYS`, `ESCALATION_DAYS`): the warning before the due
+    # date, and the days past it at which an escalation goes up to the national admins.
+    due_soon_days: int = 5
+    escalation_days: int = 15
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ class ActionInput:
     decision: str | None = None  # `decide_appeal` on a complaint: dismissed or sent_back
     instructions: str | None = None  # its message to the administration (never the citizen's)
     duplicate_of_id: int | None = None  # `mark_duplicate`: the original, resolved and checked
+    expected_at: datetime | None = None  # `interim_reply`: when the answer should come
     data: dict[str, Any] = field(default_factory=dict)  # extra facts kept on the event
 
 
@@ -227,6 +233,32 @@ def guard_retention_passed(ctx: Context) -> None:
         raise RetentionRunning(params={"days": days if days is not None else "—"})
 
 
+# Deadlines that bite: the clock runs while the administration holds the request (the same
+# states `overdue` counts); awaiting the citizen it is paused, and nothing is late.
+RUNNING = (S.submitted, S.in_progress)
+MAX_ESCALATION = 2
+
+
+def guard_due_soon(ctx: Context) -> None:
+    request, now = ctx.request, ctx.now
+    soon = now + timedelta(days=ctx.policy.due_soon_days)
+    if request.due_soon_alerted_at is not None or not now < request.due_at <= soon:
+        raise DeadlineNotReached()
+
+
+def guard_escalation_due(ctx: Context) -> None:
+    request, now = ctx.request, ctx.now
+    level = request.escalation_level or 0
+    if request.due_at >= now or level >= MAX_ESCALATION:
+        raise DeadlineNotReached()
+    if level >= 1 and now <= request.due_at + timedelta(days=ctx.policy.escalation_days):
+        raise DeadlineNotReached()
+
+
+guard_due_soon.__doc__ = "The due date is less than `DUE_SOON_DAYS` away, and not warned of yet."
+guard_escalation_due.__doc__ = (
+    "Past its due date (level 1), or still unanswered `ESCALATION_DAYS` after it (level 2)."
+)
 guard_retention_passed.__doc__ = (
     "Closed or rejected more than the retention period ago, and not anonymized yet."
 )
@@ -260,6 +292,14 @@ def effect_assign(ctx: Context) -> None:
     ctx.request.assignee_id = ctx.input.assignee_id
 
 
+def restart_deadline_alerts(request: Request) -> None:
+    """A new deadline (transfer, reopening, appeal, a decision sending it back): a new
+    warning before it, and no escalation until it passes. The history keeps the past ones."""
+    request.escalation_level = 0
+    request.escalated_at = None
+    request.due_soon_alerted_at = None
+
+
 def effect_transfer(ctx: Context) -> None:
     # A transfer restarts the legal clock at the receiving administration.
     request, data = ctx.request, ctx.input
@@ -269,13 +309,12 @@ def effect_transfer(ctx: Context) -> None:
     # routing a declined request back to the same administration leaves nothing to decline).
     moved = request.administration_id != data.administration_id
     request.transferred_from_id = request.administration_id if moved else None
+    # A new clock at the new administration: escalation from the old deadline no longer holds
+    # (a national admin routing a declined transfer takes it out of their queue).
+    restart_deadline_alerts(request)
     request.administration_id = data.administration_id
     request.service_id = data.service_id
     request.assignee_id = None
-    # A new clock at the new administration: escalation from the old deadline no longer holds
-    # (a national admin routing a declined transfer takes it out of their queue).
-    request.escalation_level = 0
-    request.escalated_at = None
     request.paused_at = None
     request.clock_started_at = ctx.now
     request.due_at = ctx.now + timedelta(days=data.target_answer_days)
@@ -333,6 +372,7 @@ def effect_close(ctx: Context) -> None:
 
 
 def effect_reopen(ctx: Context) -> None:
+    restart_deadline_alerts(ctx.request)
     ctx.request.reopen_count += 1
     ctx.request.closed_at = None
     ctx.request.due_at = ctx.now + timedelta(days=ctx.policy.answer_days)
@@ -367,10 +407,14 @@ def effect_extend(ctx: Context) -> None:
     assert ctx.input.days is not None
     ctx.request.due_at += timedelta(days=ctx.input.days)
     ctx.request.extension_count += 1
+    # A later due date gets its own warning; an escalation already raised stays (a deadline
+    # was missed all the same), and level 2 counts from the new due date.
+    ctx.request.due_soon_alerted_at = None
 
 
 def effect_appeal(ctx: Context) -> None:
     # The body's head must decide again: a new clock of the same length.
+    restart_deadline_alerts(ctx.request)
     ctx.request.due_at = ctx.now + timedelta(days=ctx.policy.answer_days)
 
 
@@ -396,9 +440,28 @@ def effect_decide_complaint_appeal(ctx: Context) -> None:
         # Back at the administration with the national admins' instructions and a new deadline.
         ctx.request.closed_at = None
         ctx.request.paused_at = None
+        restart_deadline_alerts(ctx.request)
         ctx.request.due_at = ctx.now + timedelta(days=data.days)
     else:
         ctx.request.closed_at = ctx.now
+
+
+def effect_alert_due_soon(ctx: Context) -> None:
+    ctx.request.due_soon_alerted_at = ctx.now
+
+
+def effect_escalate(ctx: Context) -> None:
+    # One level at a time: a request found late past both marks goes through level 1 (its
+    # supervisors told) and then level 2 (the national admins), two events.
+    ctx.request.escalation_level = (ctx.request.escalation_level or 0) + 1
+    ctx.request.escalated_at = ctx.now
+
+
+def effect_interim_reply(ctx: Context) -> None:
+    # Tells the citizen when to expect the answer; neither `due_at` nor the escalation moves.
+    expected = ctx.input.expected_at
+    if expected is None or expected <= ctx.now:
+        raise ValidationFailed(errors=[FieldError("expected_at", "not_in_future")])
 
 
 def effect_anonymize(ctx: Context) -> None:
@@ -425,6 +488,47 @@ def effect_anonymize(ctx: Context) -> None:
 # --- the tables
 
 FINAL = (S.closed, S.rejected)
+
+
+def _clock_work(running: Iterable[State]) -> tuple[Transition, ...]:
+    """The system's deadline work, in the states where the clock runs (staff-only events)."""
+    return (
+        T(
+            A.alert_due_soon,
+            running,
+            None,
+            [R.system],
+            guard=guard_due_soon,
+            effect=effect_alert_due_soon,
+            public=False,
+            summary="The assignee and the supervisors are warned `DUE_SOON_DAYS` before the due "
+            "date, once per due date.",
+        ),
+        T(
+            A.escalate,
+            running,
+            None,
+            [R.system],
+            guard=guard_escalation_due,
+            effect=effect_escalate,
+            public=False,
+            summary="Past its due date: level 1, the administration's supervisors are told; "
+            "still unanswered `ESCALATION_DAYS` later: level 2, the national admins.",
+        ),
+    )
+
+
+def _interim_reply() -> Transition:
+    return T(
+        A.interim_reply,
+        OPEN,
+        None,
+        STAFF,
+        effect=effect_interim_reply,
+        requires=("message", "expected_at"),
+        summary="Tell the citizen the answer will be late and when to expect it (`message`, "
+        "`expected_at` in the future); neither the due date nor the escalation changes.",
+    )
 
 
 def _anonymize() -> Transition:
@@ -623,6 +727,8 @@ COMPLAINT: tuple[Transition, ...] = (
         effect=effect_close,
         summary="Closed by the system once the reopen window has passed.",
     ),
+    _interim_reply(),
+    *_clock_work(RUNNING),
     T(
         A.message,
         OPEN,
@@ -753,6 +859,7 @@ ACKNOWLEDGED_ONLY: tuple[Transition, ...] = (
         effect=effect_close,
         summary="Closed by the system once the window has passed.",
     ),
+    *_clock_work([S.submitted]),
     T(
         A.message,
         [S.submitted],
@@ -961,6 +1068,8 @@ INFORMATION_REQUEST: tuple[Transition, ...] = (
         effect=effect_close,
         summary="Closed by the system once the appeal window has passed.",
     ),
+    _interim_reply(),
+    *_clock_work(RUNNING),
     T(
         A.message,
         [*OPEN, S.appealed],
@@ -1113,6 +1222,8 @@ def execute(
             ("dimensions", data.dimensions or None),
             ("days", data.days),
             ("decision", data.decision),
+            ("expected_at", data.expected_at.isoformat() if data.expected_at else None),
+            ("escalation_level", request.escalation_level if action is A.escalate else None),
             ("due_at", request.due_at.isoformat()),
             *data.data.items(),
             *assisted_facts(actor).items(),

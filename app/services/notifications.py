@@ -22,7 +22,14 @@ from app.services import templates, throttle
 # Channels of anonymous citizens; operators and integrations file on the others.
 ANONYMOUS_CHANNELS = {Channel.web.value, Channel.mobile.value}
 # Citizen-facing events whose note is the administration's own words, quoted in the email.
-SPEAKING = {Action.request_info, Action.answer, Action.reject, Action.acknowledge, Action.message}
+SPEAKING = {
+    Action.request_info,
+    Action.answer,
+    Action.reject,
+    Action.acknowledge,
+    Action.message,
+    Action.interim_reply,
+}
 
 
 def _add(
@@ -297,6 +304,17 @@ async def on_event(
         quoted = event.note if action in SPEAKING else None
         if action is Action.message:
             _citizen(session, request, administration, "message", now, quoted=quoted)
+        elif action is Action.interim_reply:
+            expected = templates.day(datetime.fromisoformat(event.data["expected_at"]))
+            _citizen(
+                session,
+                request,
+                administration,
+                "interim_reply",
+                now,
+                quoted=quoted,
+                expected=expected,
+            )
         else:
             state = translate(f"state.{event.to_state}.in_sentence", language)
             _citizen(
@@ -306,6 +324,8 @@ async def on_event(
         await _tell_administration(session, request, administration, settings, now)
     if action is Action.decline_transfer:
         await _tell_national_admins(session, request, administration, event, settings, now)
+    if action in (Action.alert_due_soon, Action.escalate):
+        await _tell_staff_of_deadline(session, request, administration, action, settings, now)
     if event.to_state == State.answered and event.from_state != event.to_state:
         await _tell_duplicates(session, request, administration, now)
     if event.from_state != event.to_state:
@@ -320,6 +340,57 @@ async def on_event(
     if action is Action.message and event.public:
         await _webhooks(
             session, administration, "message.created", request, now, author=event.actor_role
+        )
+
+
+async def _tell_staff_of_deadline(
+    session: AsyncSession,
+    request: Request,
+    administration: Administration,
+    action: Action,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """Deadlines that bite: a due date near (the assignee and the supervisors), missed (level
+    1: the supervisors) or long missed (level 2: the national admins), by email."""
+    language = cast(Language, settings.default_language)
+    if action is Action.alert_due_soon:
+        template, days = "due_soon", settings.due_soon_days
+        recipients = await repository.staff_emails(
+            session, request.administration_id, assignee_id=request.assignee_id, supervisors=True
+        )
+    elif request.escalation_level >= 2:
+        template, days = "escalated_national", settings.escalation_days
+        recipients = await repository.staff_emails(
+            session, request.administration_id, national=True
+        )
+    else:
+        template, days = "escalated", 0
+        recipients = await repository.staff_emails(
+            session, request.administration_id, supervisors=True
+        )
+    params = {
+        "number": request.tracking_number,
+        "administration": administration.name.get(language) or administration.code,
+        "kind": translate(f"kind.{request.kind}.in_sentence", language),
+        "due": templates.day(request.due_at),
+        "days": str(days),
+    }
+    mail = templates.email(template, language, **params)
+    for address in recipients:
+        _add(
+            session,
+            channel="email",
+            event=template,
+            recipient=address,
+            payload={
+                "subject": mail.subject,
+                "text": mail.text,
+                "html": mail.html,
+                "language": language,
+            },
+            now=now,
+            request_id=request.id,
         )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.config import Settings
-from app.domain.actors import SYSTEM, Actor
+from app.domain.actors import Actor
 from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, ValidationFailed
 from app.models.catalogue import Administration, Service
 from app.models.enums import Action, Channel, Kind, Role, State
@@ -41,7 +41,13 @@ CITIZEN_CHANNELS = (Channel.web, Channel.mobile)
 # How far in the future a `received_at` may lie, for clocks that drift a little.
 CLOCK_TOLERANCE = timedelta(minutes=5)
 # Staff actions that speak to the citizen: their message joins the conversation.
-SPEAKING_ACTIONS = (Action.request_info, Action.answer, Action.reject, Action.acknowledge)
+SPEAKING_ACTIONS = (
+    Action.request_info,
+    Action.answer,
+    Action.reject,
+    Action.acknowledge,
+    Action.interim_reply,
+)
 
 
 def sees_internal(actor: Actor) -> bool:
@@ -370,13 +376,32 @@ async def act(
     if_match: str | None = None,
 ) -> Request:
     """Apply one lifecycle action and write its notifications, then reload what views show."""
+    await perform(
+        session, request, action, actor, data, settings=settings, now=now, if_match=if_match
+    )
+    return await _reload(session, request)
+
+
+async def perform(
+    session: AsyncSession,
+    request: Request,
+    action: Action,
+    actor: Actor,
+    data: ActionInput,
+    *,
+    settings: Settings,
+    now: datetime,
+    if_match: str | None = None,
+) -> RequestEvent:
+    """The one path of every action, whoever takes it (staff, citizens, the clock): the
+    lifecycle's `apply`, then the notifications and the statistics of its event."""
     policy = await policy_of(session, request, settings)
     event = await lifecycle.apply(
         session, request, action, actor, data, policy, now, if_match=if_match
     )
     await notifications.on_event(session, request, event, settings, now)
     await stats.on_event(session, request, event)
-    return await _reload(session, request)
+    return event
 
 
 async def post_message(
@@ -522,6 +547,7 @@ async def _resolve_action_input(
         outcome=body.outcome,
         refusal_ground=body.legal_ground,
         duplicate_of_id=duplicate_of_id,
+        expected_at=body.expected_at,
         data={**facts, "template": body.template} if body.template else facts,
     )
 
@@ -673,40 +699,6 @@ async def attach_contact(
     request.search_text = search.search_text(request)  # staff may now find it by the new contact
     await session.flush()
     return request
-
-
-async def auto_close_due(
-    session: AsyncSession, settings: Settings, now: datetime, batch: int = 200
-) -> int:
-    """Close answered requests whose reopen window has passed (run by a periodic task).
-
-    `SKIP LOCKED` lets several API processes run the task at once without waiting on each other.
-    """
-    window = func.coalesce(
-        Service.reopen_window_days, Administration.reopen_window_days, settings.reopen_window_days
-    )
-    stmt = (
-        select(Request)
-        .join(Administration, Administration.id == Request.administration_id)
-        .outerjoin(Service, Service.id == Request.service_id)
-        .where(
-            Request.state.in_([State.answered.value, State.acknowledged.value]),
-            Request.answered_at < now - timedelta(days=1),
-            Request.answered_at + func.make_interval(0, 0, 0, window) < now,
-        )
-        .order_by(Request.answered_at)
-        .limit(batch)
-        .with_for_update(of=Request, skip_locked=True)
-    )
-    closed = 0
-    for request in (await session.scalars(stmt)).all():
-        policy = await policy_of(session, request, settings)
-        event = await lifecycle.apply(
-            session, request, Action.auto_close, SYSTEM, ActionInput(), policy, now
-        )
-        await notifications.on_event(session, request, event, settings, now)
-        closed += 1
-    return closed
 
 
 def overdue(state: State, due_at: datetime, now: datetime) -> bool:

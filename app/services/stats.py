@@ -12,6 +12,9 @@ filters by period select cohorts. Definitions (also in the OpenAPI description):
   is not processed); a reopened request answered again still counts once;
 * average processing days — mean time from receipt to that first answer;
 * reopened — reopenings (one request can count several times);
+* escalated — deadlines missed: requests escalated to their administration's supervisors
+  when their due date passed unanswered (counted when it happens, for the administration that
+  missed it; a request that misses a new deadline after a reopening counts again);
 * satisfaction % — share of ratings of 4 or 5 among rated answers (scores 1 to 5);
 * dimensions — the survey's average per dimension (speed, clarity, courtesy, outcome; 1 to 5)
   over the ratings that answered it.
@@ -28,13 +31,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.catalogue import Administration, Service
-from app.models.enums import Action
+from app.models.enums import Action, State
 from app.models.request import Request, RequestEvent
 from app.repositories import stats as repository
 from app.repositories.stats import COUNTERS, DIMENSIONS, Scope
 
 __all__ = ["COUNTERS", "DIMENSIONS", "Scope", "compute", "indicators", "on_event", "on_submitted"]
 
+# Open: the administration still owes an answer (the clock may be paused awaiting the citizen).
+OPEN = [State.submitted.value, State.in_progress.value, State.awaiting_citizen.value]
 PROCESSING = {Action.answer, Action.acknowledge, Action.reject, Action.decide_appeal}
 
 
@@ -76,6 +81,8 @@ async def on_event(session: AsyncSession, request: Request, event: RequestEvent)
         await _bump(session, *key, processed=1, processing_seconds=max(seconds, 0))
     elif action is Action.reopen:
         await _bump(session, *key, reopened=1)
+    elif action is Action.escalate and event.data.get("escalation_level") == 1:
+        await _bump(session, *key, escalated=1)
     elif action is Action.rate and request.rating_score is not None:
         score = request.rating_score
         survey: dict[str, int] = {}
@@ -103,6 +110,7 @@ def indicators(row: Any) -> dict[str, Any]:
         "received": received,
         "processed": processed,
         "reopened": int(row.reopened),
+        "escalated": int(row.escalated),
         "average_processing_days": round(int(row.processing_seconds) / processed / 86400, 1)
         if processed
         else None,
@@ -151,6 +159,7 @@ class _Zero:
     rated: int = 0
     rating_sum: int = 0
     satisfied: int = 0
+    escalated: int = 0
     speed_sum: int = 0
     speed_count: int = 0
     clarity_sum: int = 0
@@ -170,6 +179,23 @@ async def service_id(session: AsyncSession, administration_id: int, code: str) -
             Service.administration_id == administration_id, Service.code == code
         )
     )
+
+
+async def escalated_counts(
+    session: AsyncSession, administration_ids: Sequence[int] | None
+) -> dict[str, int]:
+    """Open requests escalated now (level 1 or 2), live, per administration (served by the
+    partial index of escalated requests)."""
+    stmt = (
+        select(Administration.code, func.count())
+        .select_from(Request)
+        .join(Administration, Administration.id == Request.administration_id)
+        .where(Request.escalation_level > 0, Request.state.in_(OPEN))
+        .group_by(Administration.code)
+    )
+    if administration_ids is not None:
+        stmt = stmt.where(Request.administration_id.in_(administration_ids))
+    return {code: int(count) for code, count in (await session.execute(stmt)).all()}
 
 
 async def overdue_counts(

@@ -139,6 +139,8 @@ def _render(
         due_at=request.due_at,
         clock_paused=request.paused_at is not None,
         overdue=service_module.is_overdue(request, now),
+        escalation_level=request.escalation_level if actor.is_staff else None,
+        escalated_at=request.escalated_at if actor.is_staff else None,
         answered_at=request.answered_at,
         closed_at=request.closed_at,
         reopen_count=request.reopen_count,
@@ -263,5 +265,6 @@ def summary_of(row: Row[Any], now: datetime) -> RequestSummary:
         created_at=row.created_at,
         due_at=row.due_at,
         overdue=service_module.overdue(row.state, row.due_at, now),
+        escalation_level=row.escalation_level,
         assignee=_ref(row.assignee_id, row.assignee_name, row.assignee_role),
     )
