@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.domain.actors import SYSTEM, Actor
 from app.errors import DeadlineNotReached, ValidationFailed
 from app.models.enums import Action, Kind, Role, State
 from app.models.integration import RequestStats
@@ -25,7 +26,7 @@ from app.models.request import Request, RequestEvent
 from app.models.user import User
 from app.services import clock, clockwork, lifecycle
 from app.services.dispatcher import drain
-from app.services.lifecycle import SYSTEM, ActionInput, Actor, Policy
+from app.services.lifecycle import ActionInput, Policy
 from tests.factories import (
     act,
     citizen_auth,
