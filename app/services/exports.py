@@ -7,11 +7,8 @@ import io
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from sqlalchemy import select
-
 from app.db import SessionMaker
-from app.models.catalogue import Administration, Service
-from app.models.request import Request
+from app.repositories import exports as repository
 
 PUBLIC_COLUMNS = [
     "reference",
@@ -57,18 +54,10 @@ async def rows(
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    stmt = (
-        select(Request, Administration.code, Service.code)
-        .join(Administration, Administration.id == Request.administration_id)
-        .outerjoin(Service, Service.id == Request.service_id)
-        .order_by(Request.created_at, Request.id)
-        .execution_options(yield_per=500)
-    )
-    if administration_id is not None:
-        stmt = stmt.where(Request.administration_id == administration_id)
     async with sessionmaker() as session:
-        result = await session.stream(stmt)
-        async for request, administration_code, service_code in result:
+        async for request, administration_code, service_code in repository.stream(
+            session, administration_id
+        ):
             derived = {
                 "reference": request.public_id,  # the public id, as Open311 shows it
                 "administration": administration_code,
