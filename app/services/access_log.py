@@ -5,15 +5,11 @@ the moment, never a staff member's name or id."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.access_log import AccessLogEntry
-from app.models.catalogue import Administration
-from app.models.integration import ApiKey
-from app.models.user import User
+from app.repositories import access_log as repository
 from app.schemas.access_log import (
     AccessLogItem,
     AccessLogPage,
@@ -25,8 +21,6 @@ from app.services.backoffice import _decode_cursor, _encode_cursor
 from app.services.lifecycle import Actor
 
 WHAT = ("detail", "messages", "attachments", "download")
-# The table itself: an ORM insert would ask for the new id back (RETURNING), unused here.
-_TABLE = cast(Table, AccessLogEntry.__table__)
 
 
 def logged(actor: Actor) -> bool:
@@ -45,16 +39,15 @@ async def record(
 ) -> None:
     """One INSERT per read (on a read-only route's autocommit session it commits by itself)."""
     assert what in WHAT
-    await session.execute(
-        insert(_TABLE).values(
-            request_id=request_id,
-            at=now,
-            role=actor.role.value,
-            administration_id=actor.administration_id,
-            user_id=actor.user_id,
-            api_key_id=api_key_id,
-            what=what,
-        )
+    await repository.record(
+        session,
+        request_id=request_id,
+        at=now,
+        role=actor.role.value,
+        administration_id=actor.administration_id,
+        user_id=actor.user_id,
+        api_key_id=api_key_id,
+        what=what,
     )
 
 
@@ -69,18 +62,8 @@ async def _page(
     session: AsyncSession, request_id: int, cursor: str | None, limit: int
 ) -> tuple[list[Any], str | None]:
     """Newest first, keyset-paginated on (at, id)."""
-    stmt = (
-        select(AccessLogEntry, Administration, User, ApiKey.name.label("key_name"))
-        .outerjoin(Administration, Administration.id == AccessLogEntry.administration_id)
-        .outerjoin(User, User.id == AccessLogEntry.user_id)
-        .outerjoin(ApiKey, ApiKey.id == AccessLogEntry.api_key_id)
-        .where(AccessLogEntry.request_id == request_id)
-        .order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc())
-    )
-    if cursor:
-        moment, row_id = _decode_cursor(cursor)
-        stmt = stmt.where(tuple_(AccessLogEntry.at, AccessLogEntry.id) < tuple_(moment, row_id))
-    rows = list((await session.execute(stmt.limit(limit + 1))).all())
+    after = _decode_cursor(cursor) if cursor else None
+    rows = await repository.entries(session, request_id, after=after, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1][0]
