@@ -7,12 +7,17 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete
-
 from app.config import Settings
 from app.db import SessionMaker
-from app.models.support import ThrottleCounter, UsedChallenge
-from app.services import attachments, clock, idempotency, notifications, privacy
+from app.services import (
+    attachments,
+    challenges,
+    clock,
+    idempotency,
+    notifications,
+    privacy,
+    throttle,
+)
 from app.services import requests as requests_service
 from app.services.storage import get_storage
 
@@ -43,8 +48,8 @@ async def run_due_work(sessionmaker: SessionMaker, settings: Settings) -> int:
         await attachments.sweep_orphans(session, get_storage(settings), timedelta(hours=1), now)
     async with sessionmaker() as session:
         await idempotency.purge_expired(session, now)
-        await session.execute(delete(ThrottleCounter).where(ThrottleCounter.window_ends_at <= now))
-        await session.execute(delete(UsedChallenge).where(UsedChallenge.expires_at <= now))
+        await throttle.purge_expired(session, now)
+        await challenges.purge_expired(session, now)
         await session.commit()
     return closed
 

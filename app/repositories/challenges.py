@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,3 +23,8 @@ async def spend(session: AsyncSession, challenge: str, expires_at: datetime) -> 
     the first use is still being committed: the insert waits for that transaction)."""
     result = await session.execute(_SPEND, {"challenge": challenge, "expires_at": expires_at})
     return result.scalar_one_or_none() is not None
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> None:
+    """Spent challenges past their expiry go: they no longer verify anyway."""
+    await session.execute(delete(UsedChallenge).where(UsedChallenge.expires_at <= now))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,3 +76,8 @@ async def hold(session: AsyncSession, counter: str, until: datetime) -> None:
         )
     )
     await session.execute(stmt)
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> None:
+    """Counters whose window ended by `now` go."""
+    await session.execute(delete(ThrottleCounter).where(ThrottleCounter.window_ends_at <= now))

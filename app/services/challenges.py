@@ -108,3 +108,8 @@ async def spend(session: AsyncSession, header: str, key: str, now: datetime) -> 
         raise ChallengeExpired()
     if not await repository.spend(session, payload["challenge"], expires):
         raise ChallengeUsed()
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> None:
+    """Forget spent challenges past their expiry (periodic work)."""
+    await repository.purge_expired(session, now)

@@ -220,3 +220,8 @@ async def acknowledgement_allowed(
         return True
     count, _ = await bump(session, key(f"ack:{channel}", recipient), now, 86400)
     return count <= limit
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> None:
+    """Drop the counters whose window has ended (periodic work)."""
+    await repository.purge_expired(session, now)
