@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -28,6 +28,27 @@ _WAITS_BEHIND = exists().where(
         ),
     )
 )
+
+
+_BACKLOG = (
+    select(OutboxMessage.status, OutboxMessage.channel, func.count())
+    .where(OutboxMessage.status.in_(["pending", "parked"]))
+    .group_by(OutboxMessage.status, OutboxMessage.channel)
+)
+_OLDEST_PENDING = select(func.min(OutboxMessage.created_at)).where(
+    OutboxMessage.status == "pending"
+)
+
+
+async def backlog(session: AsyncSession) -> list[tuple[str, str, int]]:
+    """(status, channel, count) of the pending and parked messages (the metrics' gauges)."""
+    rows = await session.execute(_BACKLOG)
+    return [(status, channel, int(count)) for status, channel, count in rows.all()]
+
+
+async def oldest_pending(session: AsyncSession) -> datetime | None:
+    """When the oldest pending message was written."""
+    return await session.scalar(_OLDEST_PENDING)
 
 
 async def expire_stale(session: AsyncSession, now: datetime) -> None:
