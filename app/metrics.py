@@ -40,12 +40,11 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import SessionMaker
 from app.errors import Unauthorized
-from app.models import OutboxMessage
+from app.repositories import dispatcher as outbox
 from app.services import clock, stats
 
 CACHE_SECONDS = 5.0
@@ -146,17 +145,10 @@ async def _query(sessionmaker: SessionMaker) -> DatabaseGauges:
     now = clock.now()
     values = DatabaseGauges(read_at=time.monotonic())
     async with sessionmaker() as session:
-        rows = await session.execute(
-            select(OutboxMessage.status, OutboxMessage.channel, func.count())
-            .where(OutboxMessage.status.in_(["pending", "parked"]))
-            .group_by(OutboxMessage.status, OutboxMessage.channel)
-        )
-        for status, channel, count in rows.all():
+        for status, channel, count in await outbox.backlog(session):
             target = values.outbox_pending if status == "pending" else values.outbox_parked
-            target[channel] = int(count)
-        oldest = await session.scalar(
-            select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending")
-        )
+            target[channel] = count
+        oldest = await outbox.oldest_pending(session)
         if oldest is not None:
             values.outbox_oldest_pending_seconds = max(0.0, (now - oldest).total_seconds())
         values.overdue = await stats.overdue_counts(session, None, now)

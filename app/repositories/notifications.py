@@ -1,15 +1,22 @@
-"""Who is told about a request: supervisors' addresses and webhooks, in one statement."""
+"""Statements of the notifications: who is told about a request (supervisors' addresses and
+webhooks, in one statement), the outbox message queued, the duplicates of an answered
+request, and the answered complaints whose reopen window closes soon."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
     Integer,
+    Row,
     and_,
     bindparam,
     cast,
+    func,
     literal,
     null,
     or_,
@@ -18,8 +25,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.enums import Role
-from app.models.outbox import Webhook
+from app.models.catalogue import Administration, Service
+from app.models.enums import Kind, Role, State
+from app.models.outbox import OutboxMessage, Webhook
+from app.models.request import Request
 from app.models.user import User
 
 _SUPERVISORS = select(
@@ -131,3 +140,86 @@ async def staff_emails(
         },
     )
     return [address for (address,) in rows]
+
+
+def add_outbox(
+    session: AsyncSession,
+    *,
+    channel: str,
+    event: str,
+    recipient: str,
+    payload: dict[str, Any],
+    now: datetime,
+    request_id: int | None = None,
+    webhook_id: int | None = None,
+    priority: int = 0,
+    expires_at: datetime | None = None,
+) -> None:
+    """Queue one message in the outbox (pending, due now), in the current transaction."""
+    session.add(
+        OutboxMessage(
+            message_id=uuid.uuid4(),
+            channel=channel,
+            event=event,
+            recipient=recipient,
+            payload=payload,
+            request_id=request_id,
+            webhook_id=webhook_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            priority=priority,
+            expires_at=expires_at,
+        )
+    )
+
+
+async def administration(session: AsyncSession, administration_id: int) -> Administration:
+    return await session.get_one(Administration, administration_id)
+
+
+async def service(session: AsyncSession, service_id: int) -> Service | None:
+    return await session.get(Service, service_id)
+
+
+_DUPLICATES_OF = (
+    select(Request).where(Request.duplicate_of_id == bindparam("request_id")).order_by(Request.id)
+)
+
+
+async def duplicates_of(session: AsyncSession, request_id: int) -> list[Request]:
+    """The requests marked duplicates of this one, by id."""
+    return list((await session.scalars(_DUPLICATES_OF, {"request_id": request_id})).all())
+
+
+async def reopen_reminders_due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    default_window_days: int,
+    reminder_days: int,
+    batch: int,
+) -> list[Row[Request, Administration]]:
+    """Answered complaints not yet reminded whose reopen window (the service's, else the
+    administration's, else the default) closes within `reminder_days`, with their
+    administration; at most `batch`, locked, skipping those another worker holds."""
+    window = func.coalesce(
+        Service.reopen_window_days, Administration.reopen_window_days, default_window_days
+    )
+    closes = Request.answered_at + func.make_interval(0, 0, 0, window)
+    stmt = (
+        select(Request, Administration)
+        .join(Administration, Administration.id == Request.administration_id)
+        .outerjoin(Service, Service.id == Request.service_id)
+        .where(
+            Request.state == State.answered.value,
+            Request.kind == Kind.complaint.value,
+            Request.reopen_reminder_sent_at.is_(None),
+            closes > now,
+            closes <= now + timedelta(days=reminder_days),
+        )
+        .limit(batch)
+        .with_for_update(of=Request, skip_locked=True)
+    )
+    return list((await session.execute(stmt)).all())

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Path, Request, status
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.requests import ClientDisconnect
 
 from app.config import Settings
+from app.db import on_rollback
 from app.deps import (
     AppSettings,
     ClientAddress,
@@ -20,6 +24,7 @@ from app.deps import (
     tracking_bearer,
 )
 from app.errors import (
+    BodyReadTimeout,
     FileTooLarge,
     FileTypeNotAllowed,
     InvalidToken,
@@ -47,6 +52,16 @@ router = make_router(prefix="/api/v1/requests", tags=["attachments"])
 
 TrackingNumber = Annotated[str, Path(max_length=32, examples=["K7MD-Q2ZX-9PT"])]
 _READ = (Unauthorized, InvalidToken, RequestNotFound)
+
+
+async def _body(http: Request) -> AsyncIterator[bytes]:
+    """The HTTP body chunk by chunk, for the upload service. A client gone before the end:
+    nobody reads the answer, but it must not count as our fault (a body-read timeout)."""
+    try:
+        async for chunk in http.stream():
+            yield chunk
+    except ClientDisconnect:
+        raise BodyReadTimeout() from None
 
 
 def _storage(http: Request) -> Storage:
@@ -122,8 +137,9 @@ async def upload(
     auth.decode(token, settings)
     storage = _storage(http)
     with _slots(http).hold(client):
-        async with attachments.received(http, storage, settings) as files:
-            keys = await attachments.store(http, storage, files)
+        content_type = http.headers.get("content-type", "")
+        async with attachments.received(content_type, _body(http), storage, settings) as files:
+            keys = await attachments.store(storage, files, partial(on_rollback, http))
             actor = await require_actor(await optional_actor(session, settings, token, bearer))
             request = await requests_service.get_visible(session, tracking_number, actor)
             created = await attachments.record(

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.actors import Actor
-from app.models.access_log import AccessLogEntry
-from app.models.catalogue import Administration
 from app.models.enums import Role
-from app.models.integration import ApiKey
-from app.models.user import User
+from app.repositories import access_log as repository
 from app.schemas.access_log import (
     AccessLogItem,
     AccessLogPage,
@@ -29,8 +25,6 @@ from app.schemas.requests import AdministrationRef, StaffRef
 from app.services.backoffice import _decode_cursor, _encode_cursor
 
 WHAT = ("detail", "messages", "attachments", "download", "export")
-# The table itself: an ORM insert would ask for the new id back (RETURNING), unused here.
-_TABLE = cast(Table, AccessLogEntry.__table__)
 
 
 def logged(actor: Actor) -> bool:
@@ -39,11 +33,18 @@ def logged(actor: Actor) -> bool:
     return actor.is_staff or actor.assisted_by is not None
 
 
-def _reader(actor: Actor) -> tuple[str, int | None]:
-    """The role and user the entry names: an assisted token's read is the operator's."""
-    if actor.assisted_by is not None:
-        return Role.operator.value, actor.assisted_by
-    return actor.role.value, actor.user_id
+def _row(actor: Actor, what: str, now: datetime, api_key_id: int | None) -> dict[str, Any]:
+    """The entry's columns but the request: an assisted token's read is the operator's."""
+    assert what in WHAT
+    assisted = actor.assisted_by is not None
+    return {
+        "at": now,
+        "role": Role.operator.value if assisted else actor.role.value,
+        "administration_id": actor.administration_id,
+        "user_id": actor.assisted_by if assisted else actor.user_id,
+        "api_key_id": api_key_id if api_key_id is not None else actor.api_key_id,
+        "what": what,
+    }
 
 
 async def record(
@@ -56,18 +57,8 @@ async def record(
     api_key_id: int | None = None,
 ) -> None:
     """One INSERT per read (on a read-only route's autocommit session it commits by itself)."""
-    assert what in WHAT
-    role, user_id = _reader(actor)
-    await session.execute(
-        insert(_TABLE).values(
-            request_id=request_id,
-            at=now,
-            role=role,
-            administration_id=actor.administration_id,
-            user_id=user_id,
-            api_key_id=api_key_id if api_key_id is not None else actor.api_key_id,
-            what=what,
-        )
+    await repository.record(
+        session, [{**_row(actor, what, now, api_key_id), "request_id": request_id}]
     )
 
 
@@ -82,25 +73,9 @@ async def record_many(
 ) -> None:
     """One multi-row INSERT for a page of requests read at once (Open311's list, a CSV
     export's chunk)."""
-    assert what in WHAT
-    if not request_ids:
-        return
-    role, user_id = _reader(actor)
-    await session.execute(
-        insert(_TABLE),
-        [
-            {
-                "request_id": request_id,
-                "at": now,
-                "role": role,
-                "administration_id": actor.administration_id,
-                "user_id": user_id,
-                "api_key_id": api_key_id if api_key_id is not None else actor.api_key_id,
-                "what": what,
-            }
-            for request_id in request_ids
-        ],
-    )
+    if request_ids:
+        row = _row(actor, what, now, api_key_id)
+        await repository.record(session, [{**row, "request_id": rid} for rid in request_ids])
 
 
 async def record_staff_read(
@@ -114,18 +89,8 @@ async def _page(
     session: AsyncSession, request_id: int, cursor: str | None, limit: int
 ) -> tuple[list[Any], str | None]:
     """Newest first, keyset-paginated on (at, id)."""
-    stmt = (
-        select(AccessLogEntry, Administration, User, ApiKey.name.label("key_name"))
-        .outerjoin(Administration, Administration.id == AccessLogEntry.administration_id)
-        .outerjoin(User, User.id == AccessLogEntry.user_id)
-        .outerjoin(ApiKey, ApiKey.id == AccessLogEntry.api_key_id)
-        .where(AccessLogEntry.request_id == request_id)
-        .order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc())
-    )
-    if cursor:
-        moment, row_id = _decode_cursor(cursor)
-        stmt = stmt.where(tuple_(AccessLogEntry.at, AccessLogEntry.id) < tuple_(moment, row_id))
-    rows = list((await session.execute(stmt.limit(limit + 1))).all())
+    after = _decode_cursor(cursor) if cursor else None
+    rows = await repository.entries(session, request_id, after=after, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1][0]

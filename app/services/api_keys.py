@@ -6,11 +6,10 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.catalogue import Administration
 from app.models.integration import ApiKey
+from app.repositories import api_keys as repository
 from app.services import catalogue
 
 PREFIX = "ck_"
@@ -44,27 +43,15 @@ async def create(
 async def authenticate(session: AsyncSession, key: str | None) -> ApiKey | None:
     if not key or not key.startswith(PREFIX) or len(key) > 100:
         return None
-    stmt = select(ApiKey).where(ApiKey.key_hash == digest(key), ApiKey.revoked_at.is_(None))
-    return (await session.scalars(stmt)).one_or_none()
+    return await repository.active_by_hash(session, digest(key))
 
 
 async def revoke(session: AsyncSession, key_id: int, now: datetime) -> None:
-    result = await session.execute(
-        update(ApiKey)
-        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .returning(ApiKey.id)
-    )
-    if result.scalar_one_or_none() is None:
+    if not await repository.revoke(session, key_id, now):
         raise ApiKeyError(f"no active key has the id {key_id}")
 
 
 async def listing(
     session: AsyncSession, administration_code: str | None
 ) -> list[tuple[ApiKey, str]]:
-    stmt = select(ApiKey, Administration.code).join(
-        Administration, Administration.id == ApiKey.administration_id
-    )
-    if administration_code:
-        stmt = stmt.where(Administration.code == administration_code.upper())
-    return [(key, code) for key, code in (await session.execute(stmt.order_by(ApiKey.id))).all()]
+    return await repository.listing(session, administration_code)

@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import math
 import unicodedata
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,16 +25,11 @@ from urllib.parse import quote
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import ClientDisconnect
-from starlette.requests import Request as HttpRequest
 
 from app.config import Settings
-from app.db import on_rollback
 from app.domain.actors import Actor
 from app.errors import (
-    BodyReadTimeout,
     FileTooLarge,
     FileTypeNotAllowed,
     MalformedMultipart,
@@ -46,6 +41,7 @@ from app.errors import (
 from app.models.attachment import Attachment
 from app.models.enums import Action
 from app.models.request import Request
+from app.repositories import attachments as repository
 from app.services import requests as requests_service
 from app.services.file_types import detect, named_for
 from app.services.lifecycle import ActionInput
@@ -156,9 +152,16 @@ def _too_many_attachments(settings: Settings) -> TooManyAttachments:
     )
 
 
-async def _receive_parts(http: HttpRequest, storage: Storage, settings: Settings) -> list[Part]:
-    """Stream the body into spooled files; refuse as soon as a limit is passed."""
-    kind, options = parse_options_header(http.headers.get("content-type", ""))
+# Undo work if the transaction does not commit (`app.db.on_rollback`, bound to the request).
+OnRollback = Callable[[Callable[[], Coroutine[Any, Any, None]]], None]
+
+
+async def _receive_parts(
+    content_type: str, body: AsyncIterable[bytes], storage: Storage, settings: Settings
+) -> list[Part]:
+    """Stream the body into spooled files; refuse as soon as a limit is passed. A client gone
+    before the end is the body's iterator's to report (as `BodyReadTimeout`)."""
+    kind, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
         raise UnsupportedMediaType(params={"expected": "multipart/form-data"})
@@ -168,7 +171,7 @@ async def _receive_parts(http: HttpRequest, storage: Storage, settings: Settings
     current: Part | None = None
     limit = settings.max_attachment_bytes
     try:
-        async for chunk in http.stream():
+        async for chunk in body:
             parser.write(chunk)
             for event, value in events.items:
                 if event == "begin":
@@ -196,10 +199,6 @@ async def _receive_parts(http: HttpRequest, storage: Storage, settings: Settings
                     current = None
             events.items.clear()
         parser.finalize()
-    except ClientDisconnect:
-        # Gone before the end: nobody reads the answer, but it must not count as our fault.
-        await _discard(parts)
-        raise BodyReadTimeout() from None
     except MultipartParseError:
         await _discard(parts)
         raise MalformedMultipart() from None
@@ -240,11 +239,12 @@ async def _typed(part: Part, settings: Settings) -> Received:
 
 @contextlib.asynccontextmanager
 async def received(
-    http: HttpRequest, storage: Storage, settings: Settings
+    content_type: str, body: AsyncIterable[bytes], storage: Storage, settings: Settings
 ) -> AsyncIterator[list[Received]]:
-    """The upload's files, received whole and typed — before any database work. Whatever was
-    not moved into storage by the end of the block is removed."""
-    parts = await _receive_parts(http, storage, settings)
+    """The upload's files (a `multipart/form-data` body of `content_type`, chunk by chunk),
+    received whole and typed — before any database work. Whatever was not moved into storage
+    by the end of the block is removed."""
+    parts = await _receive_parts(content_type, body, storage, settings)
     try:
         if not parts:
             raise _too_many_attachments(settings)
@@ -282,15 +282,15 @@ class UploadSlots:
                 del self.active[client]
 
 
-async def store(http: HttpRequest, storage: Storage, files: list[Received]) -> list[str]:
+async def store(storage: Storage, files: list[Received], on_rollback: OnRollback) -> list[str]:
     """Move the received files into storage under new keys — before the transaction, so the
     request's row is locked only for a few statements even when storage is a remote service.
-    If the transaction does not commit, the stored files are deleted again."""
+    If the transaction does not commit, the stored files are deleted again (`on_rollback`)."""
     keys = []
     for received_file in files:
         key = new_key()
         # Registered before the write: if anything later fails, the object is removed again.
-        on_rollback(http, lambda key=key: storage.delete(key))  # type: ignore[misc]
+        on_rollback(lambda key=key: storage.delete(key))  # type: ignore[misc]
         await storage.put(key, received_file.path)
         keys.append(key)
     return keys
@@ -311,10 +311,8 @@ async def record(
     await requests_service.act(
         session, request, Action.attach, actor, ActionInput(), settings=settings, now=now
     )
-    existing = await session.scalar(
-        select(func.count()).select_from(Attachment).where(Attachment.request_id == request.id)
-    )
-    if int(existing or 0) + len(files) > settings.max_attachments_per_request:
+    existing = await repository.count(session, request.id)
+    if existing + len(files) > settings.max_attachments_per_request:
         raise _too_many_attachments(settings)
     attachments = []
     for received_file, key in zip(files, keys, strict=True):
@@ -342,12 +340,11 @@ def served_name(attachment: Attachment) -> str:
 
 
 async def listing(session: AsyncSession, request: Request) -> list[Attachment]:
-    stmt = select(Attachment).where(Attachment.request_id == request.id).order_by(Attachment.id)
-    return list((await session.scalars(stmt)).all())
+    return await repository.of_request(session, request.id)
 
 
 async def find(session: AsyncSession, request: Request, attachment_id: int) -> Attachment:
-    attachment = await session.get(Attachment, attachment_id)
+    attachment = await repository.get(session, attachment_id)
     if attachment is None or attachment.request_id != request.id:
         raise NotFound()
     return attachment
@@ -368,13 +365,7 @@ async def sweep_orphans(
     keys = await storage.keys_older_than(now - older_than)
     if not keys:
         return 0
-    known = set(
-        (
-            await session.scalars(
-                select(Attachment.storage_key).where(Attachment.storage_key.in_(keys))
-            )
-        ).all()
-    )
+    known = await repository.known_keys(session, keys)
     orphans = [key for key in keys if key not in known]
     for key in orphans:
         await storage.delete(key)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +21,7 @@ from app.models.canned_response import CannedResponse
 from app.models.catalogue import Administration
 from app.models.enums import Role
 from app.models.request import Request
+from app.repositories import canned_responses as repository
 from app.schemas.canned_responses import (
     CODE_PATTERN,
     CannedResponseCreate,
@@ -55,14 +55,12 @@ async def _administration(session: AsyncSession, actor: Actor, code: str | None)
     if actor.role is Role.national_admin:
         if code is None:
             raise ValidationFailed(errors=[FieldError("administration", "required")])
-        found = await session.scalar(
-            select(Administration).where(Administration.code == code.upper())
-        )
+        found = await repository.administration_by_code(session, code.upper())
         if found is None:
             raise ValidationFailed(errors=[FieldError("administration", "unknown_administration")])
         return found
     assert actor.administration_id is not None
-    own = await session.get_one(Administration, actor.administration_id)
+    own = await repository.administration(session, actor.administration_id)
     if code is not None and code.upper() != own.code:
         raise Forbidden()
     return own
@@ -80,15 +78,7 @@ async def listing(
     owner = await _administration(session, actor, administration)
     if cursor is not None and not re.fullmatch(CODE_PATTERN, cursor):
         raise ValidationFailed(errors=[FieldError("cursor", "invalid_cursor")])
-    stmt = (
-        select(CannedResponse)
-        .where(CannedResponse.administration_id == owner.id)
-        .order_by(CannedResponse.code)
-        .limit(limit + 1)
-    )
-    if cursor is not None:
-        stmt = stmt.where(CannedResponse.code > cursor)
-    rows = list((await session.scalars(stmt)).all())
+    rows = await repository.page(session, owner.id, after=cursor, limit=limit + 1)
     next_cursor = rows[limit - 1].code if len(rows) > limit else None
     return [out(row, owner.code) for row in rows[:limit]], next_cursor
 
@@ -98,13 +88,13 @@ async def _managed(
 ) -> tuple[CannedResponse, Administration]:
     if actor.role not in MANAGERS:
         raise Forbidden()
-    response = await session.get(CannedResponse, response_id)
+    response = await repository.get(session, response_id)
     # Another administration's response does not exist for a supervisor.
     if response is None or (
         actor.role is Role.supervisor and response.administration_id != actor.administration_id
     ):
         raise TemplateNotFound()
-    return response, await session.get_one(Administration, response.administration_id)
+    return response, await repository.administration(session, response.administration_id)
 
 
 def _fill(response: CannedResponse, body: CannedResponseIn, now: datetime) -> None:
@@ -149,8 +139,7 @@ async def replace(
 
 async def remove(session: AsyncSession, actor: Actor, response_id: int) -> None:
     response, _owner = await _managed(session, actor, response_id)
-    await session.delete(response)
-    await session.flush()
+    await repository.remove(session, response)
 
 
 # --- use
@@ -186,12 +175,7 @@ async def compose(
         raise ValidationFailed(
             errors=[FieldError("template", "template_or_text", {"field": field})]
         )
-    response = await session.scalar(
-        select(CannedResponse).where(
-            CannedResponse.administration_id == request.administration_id,
-            CannedResponse.code == template,
-        )
-    )
+    response = await repository.by_code(session, request.administration_id, template)
     if response is None:
         raise ValidationFailed(errors=[FieldError("template", "unknown_template")])
     filled = expand(response, request, settings)

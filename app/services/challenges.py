@@ -25,12 +25,11 @@ from altcha.v1 import (
     extract_params,
     verify_solution,
 )
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.errors import ChallengeExpired, ChallengeInvalid, ChallengeUsed
-from app.models.support import UsedChallenge
+from app.repositories import challenges as repository
 from app.schemas.challenges import ChallengeOut
 
 ALGORITHM: Final[AlgoType] = "SHA-256"
@@ -107,11 +106,10 @@ async def spend(session: AsyncSession, header: str, key: str, now: datetime) -> 
         raise ChallengeInvalid() from None  # signed by us, so never: every challenge expires
     if expires <= now:
         raise ChallengeExpired()
-    stmt = (
-        insert(UsedChallenge)
-        .values(challenge=payload["challenge"], expires_at=expires)
-        .on_conflict_do_nothing(index_elements=[UsedChallenge.challenge])
-        .returning(UsedChallenge.challenge)
-    )
-    if (await session.execute(stmt)).scalar_one_or_none() is None:
+    if not await repository.spend(session, payload["challenge"], expires):
         raise ChallengeUsed()
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> None:
+    """Forget spent challenges past their expiry (periodic work)."""
+    await repository.purge_expired(session, now)

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from app.config import Settings
 from app.domain.actors import Actor
 from app.errors import FieldError, ValidationFailed
 from app.i18n import current_language, translate
-from app.models.catalogue import Administration
 from app.models.enums import Action
-from app.models.request import Request
+from app.repositories import citizens as repository
 from app.schemas.citizens import (
     CitizenExport,
     CitizenPatch,
@@ -34,34 +31,12 @@ from app.services.lifecycle import ActionInput
 MAX_RECTIFIED = 500
 
 
-def owned_by(actor: Actor) -> ColumnElement[bool]:
-    """The one indexed comparison (`ix_requests_email_lower`, `ix_requests_phone`) that
-    `visibility.contact_matches` makes in Python."""
-    if actor.email is not None:
-        return func.lower(Request.email) == actor.email
-    if actor.phone is not None:
-        return Request.phone == actor.phone
-    raise ValueError("not a citizen session")
-
-
-def _mine(actor: Actor) -> Select[Request, Administration]:
-    return (
-        select(Request, Administration)
-        .join(Administration, Administration.id == Request.administration_id)
-        .where(owned_by(actor))
-        .order_by(Request.created_at.desc(), Request.id.desc())
-    )
-
-
 async def my_requests(
     session: AsyncSession, actor: Actor, *, cursor: str | None, limit: int
 ) -> MyRequestsPage:
     """Newest first, by keyset: a page never skips nor repeats a request filed meanwhile."""
-    stmt = _mine(actor)
-    if cursor:
-        moment, row_id = _decode_cursor(cursor)
-        stmt = stmt.where(tuple_(Request.created_at, Request.id) < tuple_(moment, row_id))
-    rows = (await session.execute(stmt.limit(limit + 1))).all()
+    after = _decode_cursor(cursor) if cursor else None
+    rows = await repository.page(session, actor.email, actor.phone, after=after, limit=limit + 1)
     items = [
         MyRequest(
             tracking_number=request.tracking_number,
@@ -80,20 +55,6 @@ async def my_requests(
     return MyRequestsPage(items=items, next_cursor=next_cursor)
 
 
-def _loaded(actor: Actor) -> Select[Request]:
-    return (
-        select(Request)
-        .where(owned_by(actor))
-        .order_by(Request.created_at.desc(), Request.id.desc())
-        .options(
-            selectinload(Request.administration),
-            selectinload(Request.service),
-            selectinload(Request.assignee),
-            selectinload(Request.operator),
-        )
-    )
-
-
 def contact_of(actor: Actor) -> str:
     return actor.email or actor.phone or ""
 
@@ -104,7 +65,7 @@ async def export(
     """Every request of the contact with its public history, its conversation, its documents'
     metadata and links, and its rating; at most `CITIZEN_EXPORT_MAX_REQUESTS`, the most recent."""
     cap = settings.citizen_export_max_requests
-    found = list((await session.scalars(_loaded(actor).limit(cap + 1))).all())
+    found = await repository.loaded(session, actor.email, actor.phone, cap + 1)
     exported = []
     for request in found[:cap]:
         messages = await requests_service.messages(session, request, actor)
@@ -159,16 +120,10 @@ async def rectify(
             raise ValidationFailed(errors=[FieldError("code", "required")])
         new_contact = otp.contact_of(body.email, body.phone)
         await otp.verify(session, new_contact, body.code, client=client, settings=settings, now=now)
-    ids = list(
-        (
-            await session.scalars(
-                select(Request.id).where(owned_by(actor)).order_by(Request.id).limit(MAX_RECTIFIED)
-            )
-        ).all()
-    )
+    ids = await repository.ids(session, actor.email, actor.phone, MAX_RECTIFIED)
     updated = 0
     for request_id in ids:
-        request = await session.get_one(Request, request_id)
+        request = await repository.get(session, request_id)
         old_email, old_phone = request.email, request.phone
         changed = [
             name

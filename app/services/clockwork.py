@@ -32,17 +32,16 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, tuple_
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db import SessionMaker
 from app.domain.actors import SYSTEM
 from app.errors import TransitionNotAllowed
-from app.models.catalogue import Administration, Service
-from app.models.enums import Action, State
+from app.models.enums import Action
 from app.models.request import Request
-from app.models.support import ThrottleCounter, UsedChallenge
+from app.repositories import clockwork as repository
 from app.services import attachments, clock, idempotency, lifecycle, notifications, privacy
 from app.services import requests as requests_service
 from app.services.lifecycle import ActionInput
@@ -51,7 +50,6 @@ from app.services.storage import get_storage
 log = logging.getLogger("app.clock")
 
 BATCH = 200
-RUNNING = [state.value for state in lifecycle.RUNNING]
 
 
 @dataclass(frozen=True)
@@ -72,39 +70,6 @@ class DueWork:
         )
 
 
-def _due_soon(settings: Settings, now: datetime) -> Select[Any]:
-    return select(Request).where(
-        Request.state.in_(RUNNING),
-        Request.due_soon_alerted_at.is_(None),
-        Request.due_at > now,
-        Request.due_at <= now + timedelta(days=settings.due_soon_days),
-    )
-
-
-def _escalation(level: int, settings: Settings, now: datetime) -> Select[Any]:
-    """Requests due to leave `level` for the next one (the guard's condition, in SQL)."""
-    past = now if level == 0 else now - timedelta(days=settings.escalation_days)
-    return select(Request).where(
-        Request.state.in_(RUNNING), Request.escalation_level == level, Request.due_at < past
-    )
-
-
-def _answered_past_window(settings: Settings, now: datetime) -> Select[Any]:
-    window = func.coalesce(
-        Service.reopen_window_days, Administration.reopen_window_days, settings.reopen_window_days
-    )
-    return (
-        select(Request)
-        .join(Administration, Administration.id == Request.administration_id)
-        .outerjoin(Service, Service.id == Request.service_id)
-        .where(
-            Request.state.in_([State.answered.value, State.acknowledged.value]),
-            Request.answered_at < now - timedelta(days=1),
-            Request.answered_at + func.make_interval(0, 0, 0, window) < now,
-        )
-    )
-
-
 async def _act_on_batch(
     session: AsyncSession,
     stmt: Select[Any],
@@ -117,10 +82,7 @@ async def _act_on_batch(
 ) -> tuple[int, int, tuple[Any, int] | None]:
     """Take `action` as the system on the next `batch` rows of `stmt` (by `key`, then id,
     after `after`) that no other process holds. Returns (rows seen, actions taken, last key)."""
-    if after is not None:
-        stmt = stmt.where(tuple_(key, Request.id) > tuple_(*after))
-    stmt = stmt.order_by(key, Request.id).limit(batch).with_for_update(of=Request, skip_locked=True)
-    rows = (await session.scalars(stmt)).all()
+    rows = await repository.lock_batch(session, stmt, key, after, batch)
     done = 0
     last = after
     for request in rows:
@@ -166,7 +128,7 @@ async def alert_due_soon(
     """Warn the assignee and the supervisors of requests due within `DUE_SOON_DAYS`."""
     return await _in_batches(
         sessionmaker,
-        lambda: _due_soon(settings, now),
+        lambda: repository.due_soon(settings.due_soon_days, now),
         Request.due_at,
         Action.alert_due_soon,
         settings,
@@ -184,7 +146,7 @@ async def escalate_due(
     for level in (0, 1):
         total += await _in_batches(
             sessionmaker,
-            partial(_escalation, level, settings, now),
+            partial(repository.escalation, level, settings.escalation_days, now),
             Request.due_at,
             Action.escalate,
             settings,
@@ -200,7 +162,7 @@ async def auto_close_due(
     """Close answered (or acknowledged) requests whose reopen window has passed."""
     return await _in_batches(
         sessionmaker,
-        lambda: _answered_past_window(settings, now),
+        lambda: repository.answered_past_window(settings.reopen_window_days, now),
         Request.answered_at,
         Action.auto_close,
         settings,
@@ -229,8 +191,7 @@ async def _housekeeping(sessionmaker: SessionMaker, settings: Settings, now: dat
         await attachments.sweep_orphans(session, get_storage(settings), timedelta(hours=1), now)
     async with sessionmaker() as session:
         await idempotency.purge_expired(session, now)
-        await session.execute(delete(ThrottleCounter).where(ThrottleCounter.window_ends_at <= now))
-        await session.execute(delete(UsedChallenge).where(UsedChallenge.expires_at <= now))
+        await repository.purge_transient(session, now)
         await session.commit()
 
 

@@ -32,12 +32,10 @@ import aiosmtplib
 import httpcore
 import httpx
 import idna
-from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import aliased
 
 from app.config import Settings
 from app.db import SessionMaker
-from app.models.outbox import OutboxMessage, Webhook
+from app.repositories import dispatcher as repository
 from app.services import clock, netguard
 
 log = logging.getLogger("app.dispatcher")
@@ -224,62 +222,20 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
 
 async def claim(sessionmaker: SessionMaker, settings: Settings, now: datetime) -> list[Claimed]:
     channels = enabled_channels(settings)
-    older = aliased(OutboxMessage)
-    # Any older pending message to the same recipient — due, backing off, or leased by another
-    # dispatcher (even one whose lock hides it from SKIP LOCKED) — holds the newer ones back.
-    # A backlog drains one message per recipient per pass; the dispatcher loops at once.
-    waits_behind = exists().where(
-        and_(
-            older.channel == OutboxMessage.channel,
-            older.recipient == OutboxMessage.recipient,
-            older.status == "pending",
-            or_(
-                older.priority > OutboxMessage.priority,
-                and_(older.priority == OutboxMessage.priority, older.id < OutboxMessage.id),
-            ),
-        )
-    )
     async with sessionmaker() as session:
         # Worthless now (a one-time code past its expiry): never sent, its payload dropped.
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == "pending", OutboxMessage.expires_at <= now)
-            .values(status="expired", payload={})
-        )
-        due = (
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status == "pending",
-                OutboxMessage.channel.in_(channels),
-                OutboxMessage.next_attempt_at <= now,
-                ~waits_behind,
-            )
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(settings.outbox_batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        rows = (
-            (
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(due.scalar_subquery()))
-                    .values(
-                        attempts=OutboxMessage.attempts + 1,
-                        next_attempt_at=now + timedelta(seconds=settings.outbox_lease_seconds),
-                    )
-                    .returning(OutboxMessage)
-                )
-            )
-            .scalars()
-            .all()
+        await repository.expire_stale(session, now)
+        rows = await repository.claim_due(
+            session,
+            channels=channels,
+            now=now,
+            lease_until=now + timedelta(seconds=settings.outbox_lease_seconds),
+            batch=settings.outbox_batch_size,
         )
         secrets: dict[int, str] = {}
         hook_ids = {row.webhook_id for row in rows if row.webhook_id}
         if hook_ids:
-            found = await session.execute(
-                select(Webhook.id, Webhook.secret).where(Webhook.id.in_(hook_ids))
-            )
-            secrets = {hook_id: secret for hook_id, secret in found}
+            secrets = await repository.webhook_secrets(session, hook_ids)
         await session.commit()
     return [
         Claimed(
@@ -303,21 +259,13 @@ async def mark_sent(sessionmaker: SessionMaker, message: Claimed, now: datetime)
     if message.expires_at is not None:
         values["payload"] = {}  # a one-time code is kept nowhere in clear once it has left
     async with sessionmaker() as session:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message.id, OutboxMessage.status == "pending")
-            .values(**values)
-        )
+        await repository.mark(session, message.id, values)
         await session.commit()
 
 
 async def mark_expired(sessionmaker: SessionMaker, message: Claimed) -> None:
     async with sessionmaker() as session:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message.id, OutboxMessage.status == "pending")
-            .values(status="expired", payload={})
-        )
+        await repository.mark(session, message.id, {"status": "expired", "payload": {}})
         await session.commit()
 
 
@@ -333,15 +281,7 @@ async def mark_failed(
     async with sessionmaker() as session:
         # Only while this dispatcher's claim stands: after the lease another one may have
         # claimed (and even sent) it, and a late failure must not park or delay it.
-        await session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == message.id,
-                OutboxMessage.status == "pending",
-                OutboxMessage.attempts == message.attempts,
-            )
-            .values(**values)
-        )
+        await repository.mark(session, message.id, values, attempts=message.attempts)
         await session.commit()
     log.warning(
         "outbox message %s (%s) failed, attempt %d%s: %s",

@@ -7,12 +7,9 @@ import io
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from sqlalchemy import select
-
 from app.db import SessionMaker
 from app.domain.actors import Actor
-from app.models.catalogue import Administration, Service
-from app.models.request import Request
+from app.repositories import exports as repository
 from app.services import access_log
 from app.services.requests import is_overdue
 
@@ -72,19 +69,11 @@ async def rows(
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    stmt = (
-        select(Request, Administration.code, Service.code)
-        .join(Administration, Administration.id == Request.administration_id)
-        .outerjoin(Service, Service.id == Request.service_id)
-        .order_by(Request.created_at, Request.id)
-        .execution_options(yield_per=500)
-    )
-    if administration_id is not None:
-        stmt = stmt.where(Request.administration_id == administration_id)
     logged: list[int] = []
     async with sessionmaker() as session:
-        result = await session.stream(stmt)
-        async for request, administration_code, service_code in result:
+        async for request, administration_code, service_code in repository.stream(
+            session, administration_id
+        ):
             if personal and reader is not None:
                 logged.append(request.id)
             derived = {

@@ -7,11 +7,11 @@ from datetime import datetime
 from importlib import resources
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
 from app.models.integration import FaqEntry
+from app.repositories import faq as repository
 from app.schemas.faq import FaqIn, FaqOut
 from app.services.textnorm import fold, like_pattern
 
@@ -39,12 +39,7 @@ def _fill(entry: FaqEntry, body: FaqIn, now: datetime) -> None:
 
 
 async def listing(session: AsyncSession, *, topic: str | None, q: str | None) -> list[FaqEntry]:
-    stmt = select(FaqEntry).order_by(FaqEntry.topic, FaqEntry.position, FaqEntry.id)
-    if topic:
-        stmt = stmt.where(FaqEntry.topic == topic)
-    if q:
-        stmt = stmt.where(FaqEntry.search_text.like(like_pattern(q)))
-    return list((await session.scalars(stmt)).all())
+    return await repository.listing(session, topic=topic, pattern=like_pattern(q) if q else None)
 
 
 async def create(session: AsyncSession, body: FaqIn, now: datetime) -> FaqEntry:
@@ -56,7 +51,7 @@ async def create(session: AsyncSession, body: FaqIn, now: datetime) -> FaqEntry:
 
 
 async def replace(session: AsyncSession, entry_id: int, body: FaqIn, now: datetime) -> FaqEntry:
-    entry = await session.get(FaqEntry, entry_id)
+    entry = await repository.get(session, entry_id)
     if entry is None:
         raise NotFound()
     _fill(entry, body, now)
@@ -65,10 +60,7 @@ async def replace(session: AsyncSession, entry_id: int, body: FaqIn, now: dateti
 
 
 async def remove(session: AsyncSession, entry_id: int) -> None:
-    result = await session.execute(
-        delete(FaqEntry).where(FaqEntry.id == entry_id).returning(FaqEntry.id)
-    )
-    if result.scalar_one_or_none() is None:
+    if not await repository.remove(session, entry_id):
         raise NotFound()
 
 
@@ -81,7 +73,7 @@ class SampleFaq(BaseModel):
 async def load_sample(session: AsyncSession, now: datetime) -> int:
     """Fill an empty FAQ with the sample questions; once national admins have one of their own
     (edited, moved or deleted entries included), leave it alone. Returns how many were added."""
-    if await session.scalar(select(FaqEntry.id).limit(1)) is not None:
+    if await repository.any_entry(session):
         return 0
     raw = resources.files("app").joinpath("data/sample_faq.json").read_text("utf-8")
     sample = SampleFaq.model_validate(json.loads(raw))

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import IdempotencyInProgress, IdempotencyKeyReused
 from app.models.support import IdempotencyRecord
+from app.repositories import idempotency as repository
 
 
 @dataclass(frozen=True)
@@ -51,12 +50,9 @@ def _lock_id(scope: str, key: str) -> int:
 
 async def claim(session: AsyncSession, claim: Claim, now: datetime) -> IdempotencyRecord | None:
     """Take the key for this transaction; return the stored answer if the work was done before."""
-    acquired = await session.scalar(
-        select(func.pg_try_advisory_xact_lock(_lock_id(claim.scope, claim.key)))
-    )
-    if not acquired:
+    if not await repository.try_lock(session, _lock_id(claim.scope, claim.key)):
         raise IdempotencyInProgress(headers={"Retry-After": "1"})
-    record = await session.get(IdempotencyRecord, (claim.scope, claim.key), populate_existing=True)
+    record = await repository.get_fresh(session, claim.scope, claim.key)
     if record is None or record.expires_at <= now:
         return None
     if record.request_hash != claim.request_hash:
@@ -82,16 +78,11 @@ async def store(
         "expires_at": now + timedelta(hours=ttl_hours),
         "created_at": now,
     }
-    stmt = insert(IdempotencyRecord).values(scope=claim.scope, key=claim.key, **values)
-    stmt = stmt.on_conflict_do_update(index_elements=["scope", "key"], set_=values)
-    await session.execute(stmt)
+    await repository.upsert(session, claim.scope, claim.key, values)
 
 
 async def purge_expired(session: AsyncSession, now: datetime) -> int:
-    result = await session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await repository.purge_expired(session, now)
 
 
 async def once(

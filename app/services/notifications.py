@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.domain.contacts import email_key, mask_email, mask_phone
 from app.i18n import Language, translate
-from app.models.catalogue import Administration, Service
-from app.models.enums import Action, Channel, Kind, Role, State
-from app.models.outbox import OutboxMessage
+from app.models.catalogue import Administration
+from app.models.enums import Action, Channel, Role, State
 from app.models.request import Request, RequestEvent
 from app.repositories import notifications as repository
 from app.services import templates, throttle
@@ -32,36 +29,8 @@ SPEAKING = {
 }
 
 
-def _add(
-    session: AsyncSession,
-    *,
-    channel: str,
-    event: str,
-    recipient: str,
-    payload: dict[str, Any],
-    now: datetime,
-    request_id: int | None = None,
-    webhook_id: int | None = None,
-    priority: int = 0,
-    expires_at: datetime | None = None,
-) -> None:
-    session.add(
-        OutboxMessage(
-            message_id=uuid.uuid4(),
-            channel=channel,
-            event=event,
-            recipient=recipient,
-            payload=payload,
-            request_id=request_id,
-            webhook_id=webhook_id,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-            priority=priority,
-            expires_at=expires_at,
-        )
-    )
+# Every message goes through the outbox, in the transaction of what it tells.
+_add = repository.add_outbox
 
 
 def _mailbox(email: str) -> str:
@@ -285,10 +254,7 @@ async def _tell_duplicates(
 ) -> None:
     """The original was answered: each duplicate's citizen hears so about their own request,
     never with the original's text, number or complainant (another citizen's affair)."""
-    duplicates = await session.scalars(
-        select(Request).where(Request.duplicate_of_id == request.id).order_by(Request.id)
-    )
-    for duplicate in duplicates.all():
+    for duplicate in await repository.duplicates_of(session, request.id):
         _citizen(session, duplicate, administration, "duplicate_answered", now)
 
 
@@ -296,7 +262,7 @@ async def on_event(
     session: AsyncSession, request: Request, event: RequestEvent, settings: Settings, now: datetime
 ) -> None:
     """After any lifecycle event: tell the citizen what they did not do themselves, and hooks."""
-    administration = await session.get_one(Administration, request.administration_id)
+    administration = await repository.administration(session, request.administration_id)
     action = Action(event.action)
     # Documents go with an answer or a message, which speak for themselves.
     if event.public and event.actor_role != Role.citizen and action is not Action.attach:
@@ -406,7 +372,7 @@ async def contact_changed(
     """Tell the previous contact of a request that it was replaced: whoever held it can no
     longer follow the request and must know. The new contact is shown masked, never in full.
     `template` "contact_corrected" when the citizen corrected it themself."""
-    administration = await session.get_one(Administration, request.administration_id)
+    administration = await repository.administration(session, request.administration_id)
     language = _language(request)
     masked = [mask_email(request.email)] if request.email else []
     masked += [mask_phone(request.phone)] if request.phone else []
@@ -485,28 +451,19 @@ async def remind_reopen_windows(
     session: AsyncSession, settings: Settings, now: datetime, batch: int = 200
 ) -> int:
     """Remind citizens a few days before their reopen window closes (once per answer)."""
-    window = func.coalesce(
-        Service.reopen_window_days, Administration.reopen_window_days, settings.reopen_window_days
-    )
-    closes = Request.answered_at + func.make_interval(0, 0, 0, window)
-    stmt = (
-        select(Request, Administration)
-        .join(Administration, Administration.id == Request.administration_id)
-        .outerjoin(Service, Service.id == Request.service_id)
-        .where(
-            Request.state == State.answered,
-            Request.kind == Kind.complaint,
-            Request.reopen_reminder_sent_at.is_(None),
-            closes > now,
-            closes <= now + timedelta(days=settings.reopen_reminder_days),
-        )
-        .limit(batch)
-        .with_for_update(of=Request, skip_locked=True)
+    due = await repository.reopen_reminders_due(
+        session,
+        now=now,
+        default_window_days=settings.reopen_window_days,
+        reminder_days=settings.reopen_reminder_days,
+        batch=batch,
     )
     reminded = 0
-    for request, administration in (await session.execute(stmt)).all():
+    for request, administration in due:
         assert request.answered_at is not None
-        service = await session.get(Service, request.service_id) if request.service_id else None
+        service = (
+            await repository.service(session, request.service_id) if request.service_id else None
+        )
         days = (
             (service.reopen_window_days if service else None)
             or administration.reopen_window_days

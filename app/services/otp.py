@@ -20,7 +20,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -28,6 +27,7 @@ from app.domain.contacts import normalize_email, normalize_phone
 from app.errors import CodeInvalid, TooManyAttempts
 from app.i18n import Language
 from app.models.citizen import VerificationCode
+from app.repositories import otp as repository
 from app.services import challenges, notifications, throttle
 
 # More live codes than a contact can be sent in a code's lifetime is never needed.
@@ -115,11 +115,7 @@ async def send_code(
     the work are the same for a contact no request bears (one may be about to file)."""
     await _count_request(session, contact, client, altcha, challenge_key, settings, now)
     contact_key = _contact_key(contact, settings)
-    await session.execute(
-        delete(VerificationCode).where(
-            VerificationCode.contact_key == contact_key, VerificationCode.expires_at <= now
-        )
-    )
+    await repository.delete_expired(session, contact_key, now)
     code = f"{secrets.randbelow(1_000_000):06d}"
     expires_at = now + timedelta(seconds=settings.otp_ttl_seconds)
     session.add(
@@ -177,29 +173,13 @@ async def verify(
     await throttle.check_attempt(session, attempts, now)
     contact_key = _contact_key(contact, settings)
     given = _code_hash(contact_key, code.strip(), settings)
-    live = (
-        await session.execute(
-            select(VerificationCode.id, VerificationCode.code_hash)
-            .where(
-                VerificationCode.contact_key == contact_key,
-                VerificationCode.expires_at > now,
-                VerificationCode.used_at.is_(None),
-            )
-            .order_by(VerificationCode.id.desc())
-            .limit(MAX_LIVE_CODES)
-            .with_for_update()
-        )
-    ).all()
+    live = await repository.live_codes(session, contact_key, now, MAX_LIVE_CODES)
     # Constant time per code, and every code compared: the time tells nothing.
     matched = [hmac.compare_digest(stored, given) for _, stored in live]
     if not any(matched):
         await throttle.record_failed_attempt(session, attempts, now)
         raise CodeInvalid()
-    await session.execute(
-        update(VerificationCode)
-        .where(VerificationCode.id.in_([row_id for row_id, _ in live]))
-        .values(used_at=now)
-    )
+    await repository.mark_used(session, [row_id for row_id, _ in live], now)
     await session.flush()
 
 
@@ -228,29 +208,7 @@ async def spend_for_filing(
     if not keys:
         return None
     hashes = [_code_hash(key, code.strip(), settings) for key in keys.values()]
-    hit = (
-        select(VerificationCode.contact_key)
-        .where(
-            VerificationCode.contact_key.in_(list(keys.values())),
-            VerificationCode.code_hash.in_(hashes),
-            VerificationCode.expires_at > now,
-            VerificationCode.used_at.is_(None),
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-    spent = await session.execute(
-        update(VerificationCode)
-        .where(
-            VerificationCode.contact_key == hit,
-            VerificationCode.expires_at > now,
-            VerificationCode.used_at.is_(None),
-        )
-        .values(used_at=now)
-        .returning(VerificationCode.contact_key)
-        .execution_options(synchronize_session=False)
-    )
-    proved = spent.scalars().first()
+    proved = await repository.spend_matching(session, list(keys.values()), hashes, now)
     if proved is None:
         return None
     return next(name for name, key in keys.items() if key == proved)

@@ -12,7 +12,6 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -20,6 +19,8 @@ from app.errors import FieldError, InvalidResetToken
 from app.i18n import Language, translate
 from app.models.outbox import OutboxMessage
 from app.models.user import PasswordReset, User
+from app.repositories import password_resets as repository
+from app.repositories import users as users_repository
 from app.services import users
 
 
@@ -100,13 +101,8 @@ async def request(
     user = await users.find_by_email(session, email)
     if user is None or not user.active:
         return
-    recent = await session.scalar(
-        select(func.count()).where(
-            PasswordReset.user_id == user.id,
-            PasswordReset.created_at > now - timedelta(hours=1),
-        )
-    )
-    if (recent or 0) >= settings.password_resets_per_account_per_hour:
+    recent = await repository.count_since(session, user.id, now - timedelta(hours=1))
+    if recent >= settings.password_resets_per_account_per_hour:
         return
     await issue(session, user, settings, now, language)
 
@@ -116,20 +112,10 @@ async def confirm(
 ) -> list[FieldError]:
     """Use the link's token to set a new password; every token of the account is revoked.
     Returns the password's problems (then the caller rolls back and the link still works)."""
-    user_id = await session.scalar(
-        update(PasswordReset)
-        .where(
-            PasswordReset.token_hash == _digest(token),
-            PasswordReset.used_at.is_(None),
-            PasswordReset.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(PasswordReset.user_id)
-    )
+    user_id = await repository.spend(session, _digest(token), now)
     user = None
     if user_id is not None:
-        stmt = select(User).where(User.id == user_id, User.active).with_for_update()
-        user = (await session.scalars(stmt)).one_or_none()
+        user = await users_repository.active_locked(session, user_id)
     if user is None:
         raise InvalidResetToken()
     return await users.set_password(session, user, password, settings, now)

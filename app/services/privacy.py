@@ -21,18 +21,15 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db import SessionMaker
 from app.domain.actors import SYSTEM
 from app.i18n import Language, translate
-from app.models.attachment import Attachment
-from app.models.catalogue import Service
 from app.models.enums import Action, State
-from app.models.outbox import OutboxMessage
-from app.models.request import Message, Request, RequestEvent
+from app.models.request import Request
+from app.repositories import privacy as repository
 from app.schemas.catalogue import AttributeDefinition
 from app.schemas.privacy import Controller, LegalBasis, PrivacyNotice, Retention, Right
 from app.services import lifecycle
@@ -55,7 +52,7 @@ def due_before(settings: Settings, now: datetime) -> datetime:
 async def _definitions(session: AsyncSession, request: Request) -> list[AttributeDefinition]:
     if request.service_id is None:
         return []
-    service = await session.get(Service, request.service_id)
+    service = await repository.service(session, request.service_id)
     return [AttributeDefinition.model_validate(d) for d in (service.attributes if service else [])]
 
 
@@ -64,13 +61,7 @@ async def anonymize(
 ) -> list[str]:
     """Anonymize one request (locked by the caller or by `apply`); returns the storage keys of
     its documents, to delete once the transaction has committed."""
-    keys = list(
-        (
-            await session.scalars(
-                select(Attachment.storage_key).where(Attachment.request_id == request.id)
-            )
-        ).all()
-    )
+    keys = await repository.storage_keys(session, request.id)
     policy = dataclasses.replace(
         await policy_of(session, request, settings),
         retention_days=settings.retention_days_after_close,
@@ -92,28 +83,9 @@ async def anonymize(
         if code in known and code not in personal
     }
     request.search_text = search_text(request)  # what `requests reindex` would compute now
-    rid = request.id
-    await session.execute(update(Message).where(Message.request_id == rid).values(body=""))
-    await session.execute(
-        update(RequestEvent)
-        .where(RequestEvent.request_id == rid, RequestEvent.id != event.id)
-        .values(note=None)
-    )
     # Unsent messages would carry the data out later; sent ones keep only their traces
     # (channel, event, dates), not who they went to nor what they said.
-    await session.execute(
-        delete(OutboxMessage).where(OutboxMessage.request_id == rid, OutboxMessage.status != "sent")
-    )
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.request_id == rid)
-        .values(
-            payload={},
-            # A webhook's address is the administration's, not the citizen's.
-            recipient=case((OutboxMessage.channel == "webhook", OutboxMessage.recipient), else_=""),
-        )
-    )
-    await session.execute(delete(Attachment).where(Attachment.request_id == rid))
+    await repository.erase(session, request.id, kept_event_id=event.id)
     await session.flush()
     return keys
 
@@ -123,19 +95,8 @@ async def purge_batch(
 ) -> tuple[int, list[str]]:
     """Anonymize up to `size` requests past their retention at `now`; returns how many and the
     storage keys to delete after commit. `SKIP LOCKED`: several workers share the work."""
-    stmt = (
-        select(Request)
-        .where(
-            Request.state.in_(FINAL),
-            Request.anonymized_at.is_(None),
-            Request.closed_at < due_before(settings, now),
-        )
-        .order_by(Request.closed_at, Request.id)
-        .limit(size)
-        .with_for_update(skip_locked=True)
-    )
     keys: list[str] = []
-    requests = (await session.scalars(stmt)).all()
+    requests = await repository.past_retention(session, FINAL, due_before(settings, now), size)
     for request in requests:
         keys += await anonymize(session, request, settings, now)
     return len(requests), keys

@@ -21,14 +21,13 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from app.config import Settings
 from app.errors import ReceiptNotFound
 from app.i18n import in_every_language
 from app.models.request import Request
+from app.repositories import receipts as repository
 from app.services import throttle, tracking_numbers
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -156,12 +155,7 @@ async def verify(
     code = normalize_code(raw)
     request = None
     if code is not None:
-        stmt = (
-            select(Request)
-            .where(Request.receipt_code == code)
-            .options(selectinload(Request.administration), selectinload(Request.service))
-        )
-        request = (await session.scalars(stmt)).one_or_none()
+        request = await repository.by_receipt_code(session, code)
     if request is None:
         await throttle.record_failure(session, [key], now, settings.throttle_window_seconds)
         raise ReceiptNotFound()

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.contacts import phone_forms
 from app.models.request import Request
+from app.repositories import search as repository
 from app.services.textnorm import fold
 
 
@@ -38,11 +38,7 @@ def search_text(request: Request) -> str:
 async def reindex_batch(session: AsyncSession, after_id: int, size: int = 1000) -> list[int]:
     """Recompute the search text of the next `size` requests after `after_id` (after a release
     that changes what search covers); returns the ids done, in order (empty: none left)."""
-    batch = (
-        await session.scalars(
-            select(Request).where(Request.id > after_id).order_by(Request.id).limit(size)
-        )
-    ).all()
+    batch = await repository.requests_after(session, after_id, size)
     for request in batch:
         request.search_text = search_text(request)
     await session.flush()

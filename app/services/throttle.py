@@ -20,13 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.errors import TooManyAttempts, TooManySubmissions
-from app.models.support import ThrottleCounter
+from app.repositories import throttle as repository
 
 
 def client_bucket(address: str) -> str:
@@ -58,13 +56,7 @@ async def ensure_allowed(
 ) -> None:
     """Refuse with 429 and `Retry-After` when any key has reached its limit in its window."""
     keys = [key for key, _ in limits]
-    rows = (
-        await session.execute(
-            select(
-                ThrottleCounter.key, ThrottleCounter.count, ThrottleCounter.window_ends_at
-            ).where(ThrottleCounter.key.in_(keys), ThrottleCounter.window_ends_at > now)
-        )
-    ).all()
+    rows = await repository.live(session, keys, now)
     limit_of = dict(limits)
     blocked_until = [ends for key, count, ends in rows if count >= limit_of[key]]
     if blocked_until:
@@ -81,21 +73,7 @@ async def bump(
     window's end after it. The row stays locked until the transaction ends, so concurrent
     bumps of one key are counted one after the other."""
     ends = now + timedelta(seconds=window_seconds)
-    expired = ThrottleCounter.window_ends_at <= now
-    stmt = (
-        insert(ThrottleCounter)
-        .values(key=counter, count=1, window_ends_at=ends)
-        .on_conflict_do_update(
-            index_elements=[ThrottleCounter.key],
-            set_={
-                "count": case((expired, 1), else_=ThrottleCounter.count + 1),
-                "window_ends_at": case((expired, ends), else_=ThrottleCounter.window_ends_at),
-            },
-        )
-        .returning(ThrottleCounter.count, ThrottleCounter.window_ends_at)
-    )
-    count, window_ends_at = (await session.execute(stmt)).one()
-    return int(count), window_ends_at
+    return await repository.bump(session, counter, now, ends)
 
 
 async def record_failure(
@@ -108,18 +86,7 @@ async def record_failure(
 
 async def _hold(session: AsyncSession, counter: str, until: datetime) -> None:
     """Refuse `counter` (a limit of one) until `until`, or longer if it is held already."""
-    stmt = (
-        insert(ThrottleCounter)
-        .values(key=counter, count=1, window_ends_at=until)
-        .on_conflict_do_update(
-            index_elements=[ThrottleCounter.key],
-            set_={
-                "count": 1,
-                "window_ends_at": func.greatest(ThrottleCounter.window_ends_at, until),
-            },
-        )
-    )
-    await session.execute(stmt)
+    await repository.hold(session, counter, until)
 
 
 # --- failed attempts at a secret
@@ -236,13 +203,7 @@ async def ensure_submission_allowed(
     if limit <= 0:
         return
     counter = key("submit:client", client_bucket(client))
-    row = (
-        await session.execute(
-            select(ThrottleCounter.count, ThrottleCounter.window_ends_at).where(
-                ThrottleCounter.key == counter, ThrottleCounter.window_ends_at > now
-            )
-        )
-    ).one_or_none()
+    row = await repository.live_one(session, counter, now)
     if row is not None and row[0] >= limit:
         retry_after = _retry_after(row[1], now)
         raise TooManySubmissions(
@@ -259,3 +220,8 @@ async def acknowledgement_allowed(
         return True
     count, _ = await bump(session, key(f"ack:{channel}", recipient), now, 86400)
     return count <= limit
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> None:
+    """Drop the counters whose window has ended (periodic work)."""
+    await repository.purge_expired(session, now)

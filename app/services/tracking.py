@@ -6,14 +6,13 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.domain.contacts import email_key, normalize_phone
 from app.domain.errors import FieldCodeError
 from app.errors import TrackingFailed
-from app.models.request import Request
+from app.repositories import tracking as repository
 from app.services import auth, throttle, tracking_numbers
 
 
@@ -59,13 +58,7 @@ async def open_request(
         client = f"operator:{operator.user_id}"
     attempts = throttle.tracking_attempts(settings, number, client)
     await throttle.check_attempt(session, attempts, now)
-    row = (
-        await session.execute(
-            select(Request.id, Request.email, Request.phone).where(
-                Request.tracking_number == number
-            )
-        )
-    ).one_or_none()
+    row = await repository.contacts_by_number(session, number)
     request_id, stored_email, stored_phone = row if row else (None, None, None)
     given_phone = None
     if phone:

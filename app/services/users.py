@@ -5,9 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from app.config import Settings, get_settings
 from app.domain.actors import Actor
@@ -23,7 +21,8 @@ from app.errors import (
 )
 from app.i18n import translate
 from app.models.enums import Role
-from app.models.user import PasswordReset, User
+from app.models.user import User
+from app.repositories import password_resets as resets_repository
 from app.repositories import users as repository
 from app.repositories.users import ActorRow
 from app.services import auth, catalogue, throttle, totp
@@ -59,8 +58,7 @@ async def create_user(
     elif administration_code:
         raise UserError(f"a {role.value} does not belong to one administration")
     normalized = email.strip().lower()
-    exists = await session.scalar(select(func.count()).where(User.email == normalized))
-    if exists:
+    if await repository.email_taken(session, normalized):
         raise UserError(f"a user with the email {normalized} exists already")
     user = User(
         email=normalized,
@@ -91,7 +89,7 @@ async def login(
     normalized = email.strip().lower()
     attempts = throttle.login_attempts(settings, normalized, client)
     await throttle.check_attempt(session, attempts, now)
-    user = (await session.scalars(select(User).where(User.email == normalized))).one_or_none()
+    user = await repository.by_email(session, normalized)
     ok = await auth.verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
         await throttle.record_failed_attempt(session, attempts, now)
@@ -100,12 +98,7 @@ async def login(
 
 
 async def get_active(session: AsyncSession, user_id: int) -> User | None:
-    stmt = (
-        select(User)
-        .where(User.id == user_id, User.active)
-        .options(selectinload(User.administration))
-    )
-    return (await session.scalars(stmt)).one_or_none()
+    return await repository.active(session, user_id)
 
 
 async def get_active_actor(session: AsyncSession, user_id: int) -> ActorRow | None:
@@ -114,13 +107,7 @@ async def get_active_actor(session: AsyncSession, user_id: int) -> ActorRow | No
 
 
 async def colleagues(session: AsyncSession, administration_id: int) -> list[User]:
-    stmt = (
-        select(User)
-        .where(User.administration_id == administration_id, User.active)
-        .options(selectinload(User.administration))
-        .order_by(User.full_name, User.id)
-    )
-    return list((await session.scalars(stmt)).all())
+    return await repository.colleagues(session, administration_id)
 
 
 # Words people build passwords on; a password that is one of them once letters are kept is weak.
@@ -148,10 +135,7 @@ def password_problems(password: str, email: str, settings: Settings) -> list[Fie
 
 
 async def find_by_email(session: AsyncSession, email: str, *, lock: bool = False) -> User | None:
-    stmt = select(User).where(User.email == email.strip().lower())
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
+    return await repository.by_email(session, email.strip().lower(), lock=lock)
 
 
 async def verify_second_factor(
@@ -174,21 +158,10 @@ async def verify_second_factor(
     if not code:
         raise OtpRequired()
     step = totp.matching_step(user.totp_secret, code, now, user.totp_last_step)
-    if step is not None:
-        # Conditional, so two logins racing with the same code cannot both pass.
-        claimed = await session.scalar(
-            update(User)
-            .where(
-                User.id == user.id,
-                or_(User.totp_last_step.is_(None), User.totp_last_step < step),
-            )
-            .values(totp_last_step=step)
-            .returning(User.id)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed is not None:
-            user.totp_last_step = step
-            return
+    # Conditional, so two logins racing with the same code cannot both pass.
+    if step is not None and await repository.claim_totp_step(session, user.id, step):
+        user.totp_last_step = step
+        return
     await throttle.record_failure(session, [key], now, settings.throttle_window_seconds)
     raise OtpInvalid()
 
@@ -200,11 +173,7 @@ async def _revoke_tokens(session: AsyncSession, user: User) -> None:
 
 
 async def _void_resets(session: AsyncSession, user_id: int, now: datetime) -> None:
-    await session.execute(
-        update(PasswordReset)
-        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-    )
+    await resets_repository.void_pending(session, user_id, now)
 
 
 async def deactivate(session: AsyncSession, user: User, now: datetime) -> User:
@@ -259,13 +228,7 @@ def may_manage(actor: Actor, user: User) -> bool:
 async def get_managed(session: AsyncSession, actor: Actor, user_id: int) -> User:
     """The account `user_id`, locked, if `actor` may manage it; otherwise 404 as if it did not
     exist, the way other administrations' data is hidden everywhere."""
-    stmt = (
-        select(User)
-        .where(User.id == user_id)
-        .options(selectinload(User.administration))
-        .with_for_update(of=User)
-    )
-    user = (await session.scalars(stmt)).one_or_none()
+    user = await repository.locked_with_administration(session, user_id)
     if user is None or not may_manage(actor, user):
         raise UserNotFound()
     return user
@@ -282,8 +245,7 @@ async def change_password(
 ) -> User:
     """A staff member's new password, given the current one; every older token is revoked.
     Wrong current passwords are counted per account, so a stolen token cannot guess it."""
-    stmt = select(User).where(User.id == user_id, User.active).with_for_update()
-    user = (await session.scalars(stmt)).one()
+    user = await repository.active_locked_one(session, user_id)
     key = f"password-change:{user.id}"
     await throttle.ensure_allowed(session, [(key, settings.login_failures_per_account)], now)
     if not await auth.verify_password(user.password_hash, current):

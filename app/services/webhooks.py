@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -14,8 +13,8 @@ from app.domain.actors import Actor
 from app.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from app.models.catalogue import Administration
 from app.models.enums import Role
-from app.models.outbox import OutboxMessage, Webhook
-from app.models.request import Request
+from app.models.outbox import Webhook
+from app.repositories import webhooks as repository
 from app.schemas.notifications import OutboxOut, WebhookIn, WebhookOut
 from app.services import catalogue, netguard
 
@@ -35,7 +34,7 @@ async def _target_administration(
 ) -> Administration:
     """Supervisors manage their own administration's hooks; national admins name one."""
     if actor.role is Role.supervisor and code is None:
-        return await session.get_one(Administration, actor.administration_id)
+        return await repository.administration(session, actor.administration_id)
     if actor.role is Role.national_admin and code:
         administration = await catalogue.find_administration(session, code)
         if administration is None:
@@ -81,32 +80,26 @@ async def create(
     return hook, administration
 
 
-def _visible(actor: Actor) -> list[object]:
+def _scope(actor: Actor) -> tuple[int | None, bool]:
+    """(administration, every): national admins see every administration's hooks,
+    supervisors their own."""
     if actor.role is Role.national_admin:
-        return []
+        return None, True
     if actor.role is Role.supervisor:
-        return [Webhook.administration_id == actor.administration_id]
+        return actor.administration_id, False
     raise Forbidden()
 
 
 async def listing(session: AsyncSession, actor: Actor) -> list[tuple[Webhook, Administration]]:
-    stmt = (
-        select(Webhook, Administration)
-        .join(Administration, Administration.id == Webhook.administration_id)
-        .where(Webhook.active, *_visible(actor))  # type: ignore[arg-type]
-        .order_by(Webhook.id)
-    )
-    return [(hook, admin) for hook, admin in (await session.execute(stmt)).all()]
+    administration_id, every = _scope(actor)
+    return await repository.active(session, administration_id=administration_id, every=every)
 
 
 async def deactivate(session: AsyncSession, actor: Actor, hook_id: int) -> None:
-    result = await session.execute(
-        update(Webhook)
-        .where(Webhook.id == hook_id, Webhook.active, *_visible(actor))  # type: ignore[arg-type]
-        .values(active=False)
-        .returning(Webhook.id)
-    )
-    if result.scalar_one_or_none() is None:
+    administration_id, every = _scope(actor)
+    if not await repository.deactivate(
+        session, hook_id, administration_id=administration_id, every=every
+    ):
         raise NotFound()
 
 
@@ -114,15 +107,7 @@ async def outbox(
     session: AsyncSession, *, status: str, limit: int, before: int | None
 ) -> list[OutboxOut]:
     """Outbox messages by status, newest first (keyset on id). No recipient: personal data."""
-    stmt = (
-        select(OutboxMessage, Request.tracking_number)
-        .outerjoin(Request, Request.id == OutboxMessage.request_id)
-        .where(OutboxMessage.status == status)
-        .order_by(OutboxMessage.id.desc())
-        .limit(limit)
-    )
-    if before is not None:
-        stmt = stmt.where(OutboxMessage.id < before)
+    rows = await repository.outbox(session, status=status, limit=limit, before=before)
     return [
         OutboxOut(
             id=m.id,
@@ -137,17 +122,11 @@ async def outbox(
             sent_at=m.sent_at,
             tracking_number=number,
         )
-        for m, number in (await session.execute(stmt)).all()
+        for m, number in rows
     ]
 
 
 async def resend(session: AsyncSession, message_id: int, now: datetime) -> None:
     """Put a parked message back in line, with a fresh count of attempts and the same id."""
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "parked")
-        .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
-        .returning(OutboxMessage.id)
-    )
-    if result.scalar_one_or_none() is None:
+    if not await repository.resend(session, message_id, now):
         raise NotFound()

@@ -1,0 +1,44 @@
+"""Statements on the access log: one INSERT per staff read, and a request's entries newest
+first with the reading administration, account and key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.access_log import AccessLogEntry
+from app.models.catalogue import Administration
+from app.models.integration import ApiKey
+from app.models.user import User
+
+# The table itself: an ORM insert would ask for the new id back (RETURNING), unused here.
+_TABLE = cast(Table, AccessLogEntry.__table__)
+_RECORD = insert(_TABLE)
+_ENTRIES = (
+    select(AccessLogEntry, Administration, User, ApiKey.name.label("key_name"))
+    .outerjoin(Administration, Administration.id == AccessLogEntry.administration_id)
+    .outerjoin(User, User.id == AccessLogEntry.user_id)
+    .outerjoin(ApiKey, ApiKey.id == AccessLogEntry.api_key_id)
+    .order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc())
+)
+
+
+async def record(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """One INSERT of one or many entries (columns: request_id, at, role, administration_id,
+    user_id, api_key_id, what)."""
+    await session.execute(_RECORD, rows)
+
+
+async def entries(
+    session: AsyncSession, request_id: int, *, after: tuple[datetime, int] | None, limit: int
+) -> list[Any]:
+    """Up to `limit` rows (entry, administration, user, key_name) of the request, newest first,
+    strictly after the keyset position `after` (at, id) when given."""
+    stmt = _ENTRIES.where(AccessLogEntry.request_id == request_id)
+    if after is not None:
+        moment, row_id = after
+        stmt = stmt.where(tuple_(AccessLogEntry.at, AccessLogEntry.id) < tuple_(moment, row_id))
+    return list((await session.execute(stmt.limit(limit))).all())

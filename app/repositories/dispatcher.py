@@ -1,0 +1,114 @@
+"""The dispatcher's statements on the outbox: expiring what is worthless, claiming a batch under
+a lease (one message per recipient at a time, in order), the webhooks' secrets, and marking
+what became of a claimed message."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.models.outbox import OutboxMessage, Webhook
+
+_older = aliased(OutboxMessage)
+# Any older pending message to the same recipient — due, backing off, or leased by another
+# dispatcher (even one whose lock hides it from SKIP LOCKED) — holds the newer ones back.
+# A backlog drains one message per recipient per pass; the dispatcher loops at once.
+_WAITS_BEHIND = exists().where(
+    and_(
+        _older.channel == OutboxMessage.channel,
+        _older.recipient == OutboxMessage.recipient,
+        _older.status == "pending",
+        or_(
+            _older.priority > OutboxMessage.priority,
+            and_(_older.priority == OutboxMessage.priority, _older.id < OutboxMessage.id),
+        ),
+    )
+)
+
+
+_BACKLOG = (
+    select(OutboxMessage.status, OutboxMessage.channel, func.count())
+    .where(OutboxMessage.status.in_(["pending", "parked"]))
+    .group_by(OutboxMessage.status, OutboxMessage.channel)
+)
+_OLDEST_PENDING = select(func.min(OutboxMessage.created_at)).where(
+    OutboxMessage.status == "pending"
+)
+
+
+async def backlog(session: AsyncSession) -> list[tuple[str, str, int]]:
+    """(status, channel, count) of the pending and parked messages (the metrics' gauges)."""
+    rows = await session.execute(_BACKLOG)
+    return [(status, channel, int(count)) for status, channel, count in rows.all()]
+
+
+async def oldest_pending(session: AsyncSession) -> datetime | None:
+    """When the oldest pending message was written."""
+    return await session.scalar(_OLDEST_PENDING)
+
+
+async def expire_stale(session: AsyncSession, now: datetime) -> None:
+    """Pending messages past their expiry (a one-time code) are never sent; payload dropped."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.expires_at <= now)
+        .values(status="expired", payload={})
+    )
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    channels: Collection[str],
+    now: datetime,
+    lease_until: datetime,
+    batch: int,
+) -> Sequence[OutboxMessage]:
+    """Up to `batch` due pending messages on `channels`, none behind an older one to the same
+    recipient, skipping those another dispatcher locks: their attempts counted and leased
+    until `lease_until`, in one statement."""
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.channel.in_(channels),
+            OutboxMessage.next_attempt_at <= now,
+            ~_WAITS_BEHIND,
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=lease_until)
+        .returning(OutboxMessage)
+    )
+    return result.scalars().all()
+
+
+async def webhook_secrets(session: AsyncSession, hook_ids: Collection[int]) -> dict[int, str]:
+    found = await session.execute(
+        select(Webhook.id, Webhook.secret).where(Webhook.id.in_(hook_ids))
+    )
+    return {hook_id: secret for hook_id, secret in found}
+
+
+async def mark(
+    session: AsyncSession,
+    message_id: int,
+    values: dict[str, object],
+    *,
+    attempts: int | None = None,
+) -> None:
+    """Set `values` on a message still pending (and, given `attempts`, still under that
+    claim: after the lease another dispatcher may have claimed it)."""
+    conditions = [OutboxMessage.id == message_id, OutboxMessage.status == "pending"]
+    if attempts is not None:
+        conditions.append(OutboxMessage.attempts == attempts)
+    await session.execute(update(OutboxMessage).where(*conditions).values(**values))
