@@ -18,6 +18,11 @@ _ACTIVE_SERVICE = select(Service).where(
 )
 
 
+# The public catalogue: every administration with its parent (about 120 rows).
+_ADMINISTRATIONS = select(Administration).options(selectinload(Administration.parent))
+_WITH_SERVICES = select(Administration).options(selectinload(Administration.services))
+
+
 async def version(session: AsyncSession) -> int:
     """The catalogue's version: it changes with every committed change of administrations or
     services (triggers of migration 0011)."""
@@ -35,6 +40,24 @@ async def active_service(
         _ACTIVE_SERVICE, {"administration_id": administration_id, "code": code}
     )
     return found.one_or_none()
+
+
+async def administrations(
+    session: AsyncSession, *, pattern: str | None, sector: str | None
+) -> list[Administration]:
+    """The administrations (with their parent) whose folded name matches the LIKE `pattern`
+    and of `sector` (each filter skipped when None), by code."""
+    stmt = _ADMINISTRATIONS
+    if pattern:
+        stmt = stmt.where(Administration.search_text.like(pattern))
+    if sector:
+        stmt = stmt.where(Administration.sector == sector)
+    return list((await session.scalars(stmt.order_by(Administration.code))).all())
+
+
+async def all_with_services(session: AsyncSession) -> list[Administration]:
+    """Every administration with all its services (loading the sample catalogue)."""
+    return list((await session.scalars(_WITH_SERVICES)).all())
 
 
 # --- the catalogue's management (app.services.catalogue_admin)

@@ -1,4 +1,5 @@
-"""The catalogue: queries, policies (deadlines and windows), and loading the sample data."""
+"""The catalogue: look-ups (cached for filing), policies (deadlines and windows), and loading the
+sample data."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from typing import Any, TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.config import Settings
 from app.errors import AdministrationNotFound
@@ -70,36 +71,20 @@ async def list_administrations(
     session: AsyncSession, *, q: str | None, sector: str | None
 ) -> list[Administration]:
     """The whole catalogue (about 120 bodies), filtered by folded name and sector."""
-    stmt = select(Administration).options(selectinload(Administration.parent))
-    if q:
-        stmt = stmt.where(Administration.search_text.like(like_pattern(q)))
-    if sector:
-        stmt = stmt.where(Administration.sector == sector)
-    return list((await session.scalars(stmt.order_by(Administration.code))).all())
+    return await repository.administrations(
+        session, pattern=like_pattern(q) if q else None, sector=sector
+    )
 
 
 async def get_administration(session: AsyncSession, code: str) -> Administration:
-    stmt = (
-        select(Administration)
-        .where(Administration.code == code.upper())
-        .options(selectinload(Administration.services), selectinload(Administration.parent))
-    )
-    administration = (await session.scalars(stmt)).one_or_none()
+    administration = await repository.administration_with_services(session, code)
     if administration is None:
         raise AdministrationNotFound(params={"code": code})
     return administration
 
 
 async def find_administration(session: AsyncSession, code: str) -> Administration | None:
-    stmt = select(Administration).where(Administration.code == code.upper())
-    return (await session.scalars(stmt)).one_or_none()
-
-
-async def find_service(session: AsyncSession, administration_id: int, code: str) -> Service | None:
-    stmt = select(Service).where(
-        Service.administration_id == administration_id, Service.code == code, Service.active
-    )
-    return (await session.scalars(stmt)).one_or_none()
+    return await repository.administration_by_code(session, code)
 
 
 # --- the catalogue as submissions read it, cached per process
@@ -270,14 +255,7 @@ def read_sample() -> SampleCatalogue:
 async def load_sample(session: AsyncSession) -> tuple[int, int]:
     """Insert or update the sample catalogue (idempotent). Returns (administrations, services)."""
     catalogue = read_sample()
-    existing = {
-        a.code: a
-        for a in (
-            await session.scalars(
-                select(Administration).options(selectinload(Administration.services))
-            )
-        ).all()
-    }
+    existing = {a.code: a for a in await repository.all_with_services(session)}
     services = 0
     for item in catalogue.administrations:
         admin = existing.get(item.code)
