@@ -19,9 +19,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.catalogue import Administration
+from app.models.catalogue import Administration, Service
 from app.models.enums import Kind
 from app.models.integration import RequestStats
+from app.models.request import Request
+from app.repositories.requests import escalated
 
 # The survey's dimensions, each rated 1-5 apart from the overall score.
 DIMENSIONS = ("speed", "clarity", "courtesy", "outcome")
@@ -159,3 +161,64 @@ async def bump(
     )
     connection = await session.connection()  # Core's path: nothing for the ORM to do here
     await connection.execute(_BUMP, params)
+
+
+# --- live counts of the open requests, per administration (the back office's dashboard)
+
+_SERVICE_ID = select(Service.id).where(
+    Service.administration_id == bindparam("administration_id"), Service.code == bindparam("code")
+)
+
+
+def _per_administration(*conditions: ColumnElement[bool]) -> dict[bool, Select[str, int]]:
+    """The count per administration code of the requests meeting `conditions`: of every
+    administration (False) or of those in the expanding `administration_ids` (True)."""
+    counted = (
+        select(Administration.code, func.count())
+        .select_from(Request)
+        .join(Administration, Administration.id == Request.administration_id)
+        .where(*conditions)
+        .group_by(Administration.code)
+    )
+    some = Request.administration_id.in_(bindparam("administration_ids", expanding=True))
+    return {False: counted, True: counted.where(some)}
+
+
+# Open and escalated (level 1 or 2): served by the partial index of escalated requests.
+_ESCALATED = _per_administration(escalated())
+# Past their due date while the administration holds them: the queue index serves it.
+_OVERDUE = _per_administration(
+    Request.state.in_(["submitted", "in_progress"]), Request.due_at < bindparam("now")
+)
+
+
+async def service_id(session: AsyncSession, administration_id: int, code: str) -> int | None:
+    """The id of the administration's service `code`, archived or not."""
+    return await session.scalar(_SERVICE_ID, {"administration_id": administration_id, "code": code})
+
+
+async def _counts(
+    session: AsyncSession,
+    statements: dict[bool, Select[str, int]],
+    administration_ids: Sequence[int] | None,
+    **params: object,
+) -> dict[str, int]:
+    if administration_ids is not None:
+        params["administration_ids"] = list(administration_ids)
+    found = await session.execute(statements[administration_ids is not None], params)
+    return {code: int(count) for code, count in found.all()}
+
+
+async def escalated_counts(
+    session: AsyncSession, administration_ids: Sequence[int] | None
+) -> dict[str, int]:
+    """Open requests escalated now (level 1 or 2), live, per administration code (of the
+    administrations `administration_ids`, or of all of them when None)."""
+    return await _counts(session, _ESCALATED, administration_ids)
+
+
+async def overdue_counts(
+    session: AsyncSession, administration_ids: Sequence[int] | None, now: datetime
+) -> dict[str, int]:
+    """Open requests past their due date, live, per administration code (as above)."""
+    return await _counts(session, _OVERDUE, administration_ids, now=now)

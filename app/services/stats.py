@@ -22,24 +22,37 @@ filters by period select cohorts. Definitions (also in the OpenAPI description):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.catalogue import Administration, Service
-from app.models.enums import Action, State
+from app.models.enums import Action
 from app.models.request import Request, RequestEvent
 from app.repositories import stats as repository
-from app.repositories.stats import COUNTERS, DIMENSIONS, Scope
+from app.repositories.stats import (
+    COUNTERS,
+    DIMENSIONS,
+    Scope,
+    escalated_counts,
+    overdue_counts,
+    service_id,
+)
 
-__all__ = ["COUNTERS", "DIMENSIONS", "Scope", "compute", "indicators", "on_event", "on_submitted"]
+__all__ = [
+    "COUNTERS",
+    "DIMENSIONS",
+    "Scope",
+    "compute",
+    "escalated_counts",
+    "indicators",
+    "on_event",
+    "on_submitted",
+    "overdue_counts",
+    "service_id",
+]
 
-# Open: the administration still owes an answer (the clock may be paused awaiting the citizen).
-OPEN = [State.submitted.value, State.in_progress.value, State.awaiting_citizen.value]
 PROCESSING = {Action.answer, Action.acknowledge, Action.reject, Action.decide_appeal}
 
 
@@ -171,44 +184,3 @@ class _Zero:
 
 
 _ZERO = _Zero()
-
-
-async def service_id(session: AsyncSession, administration_id: int, code: str) -> int | None:
-    return await session.scalar(
-        select(Service.id).where(
-            Service.administration_id == administration_id, Service.code == code
-        )
-    )
-
-
-async def escalated_counts(
-    session: AsyncSession, administration_ids: Sequence[int] | None
-) -> dict[str, int]:
-    """Open requests escalated now (level 1 or 2), live, per administration (served by the
-    partial index of escalated requests)."""
-    stmt = (
-        select(Administration.code, func.count())
-        .select_from(Request)
-        .join(Administration, Administration.id == Request.administration_id)
-        .where(Request.escalation_level > 0, Request.state.in_(OPEN))
-        .group_by(Administration.code)
-    )
-    if administration_ids is not None:
-        stmt = stmt.where(Request.administration_id.in_(administration_ids))
-    return {code: int(count) for code, count in (await session.execute(stmt)).all()}
-
-
-async def overdue_counts(
-    session: AsyncSession, administration_ids: Sequence[int] | None, now: datetime
-) -> dict[str, int]:
-    """Open requests past their due date, live, per administration (the queue index serves it)."""
-    stmt = (
-        select(Administration.code, func.count())
-        .select_from(Request)
-        .join(Administration, Administration.id == Request.administration_id)
-        .where(Request.state.in_(["submitted", "in_progress"]), Request.due_at < now)
-        .group_by(Administration.code)
-    )
-    if administration_ids is not None:
-        stmt = stmt.where(Request.administration_id.in_(administration_ids))
-    return {code: int(count) for code, count in (await session.execute(stmt)).all()}
