@@ -32,12 +32,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from app.models.catalogue import Administration, Service
 from app.models.enums import Channel, Kind, Role, State
-from app.models.request import Request, RequestEvent
+from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
 
 OPERATOR_CHANNELS = (Channel.call_center.value, Channel.mail.value)
@@ -483,3 +483,145 @@ async def insert_new(session: AsyncSession, request: Request) -> bool:
 
 async def id_by_tracking_number(session: AsyncSession, tracking_number: str) -> int | None:
     return await session.scalar(_ID_BY_TRACKING_NUMBER, {"tracking_number": tracking_number})
+
+
+# --- the request as ORM objects, for actions and the views built on them
+
+# The row locked and read again, so no change is lost (`lifecycle.lock`).
+_LOCK = (
+    select(Request)
+    .where(Request.id == bindparam("id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+# For an action: the row locked as it is read, with its administration and service joined in
+# the same statement (the lock covers the request's row only).
+_LOCKED_BY_NUMBER = (
+    select(Request)
+    .where(Request.tracking_number == bindparam("number"))
+    .options(
+        joinedload(Request.administration, innerjoin=True),
+        joinedload(Request.service),
+        selectinload(Request.assignee),
+        selectinload(Request.operator),
+    )
+    .with_for_update(of=Request)
+    .execution_options(populate_existing=True)
+)
+_BY_NUMBER = (
+    select(Request)
+    .where(Request.tracking_number == bindparam("number"))
+    .options(
+        selectinload(Request.administration),
+        selectinload(Request.service),
+        selectinload(Request.assignee),
+        selectinload(Request.operator),
+    )
+)
+
+
+async def lock(session: AsyncSession, request_id: int) -> Request:
+    """The request, its row locked for this transaction and its attributes read again."""
+    return (await session.scalars(_LOCK, {"id": request_id})).one()
+
+
+async def by_tracking_number(
+    session: AsyncSession, number: str, *, for_update: bool = False
+) -> Request | None:
+    """The request `number` (a normalized tracking number) with its administration, service,
+    assignee and operator; `for_update` locks its row as it is read."""
+    stmt = _LOCKED_BY_NUMBER if for_update else _BY_NUMBER
+    return (await session.scalars(stmt, {"number": number})).unique().one_or_none()
+
+
+def _with_names(internal: bool) -> tuple[Select[RequestEvent, str], Select[Message, str]]:
+    """The history and the conversation, oldest first, with their authors' names; without
+    `internal`, only what the public may read."""
+    events = (
+        select(RequestEvent, User.full_name)
+        .outerjoin(User, User.id == RequestEvent.actor_id)
+        .where(RequestEvent.request_id == bindparam("request_id"))
+        .order_by(RequestEvent.id)
+    )
+    messages = (
+        select(Message, User.full_name)
+        .outerjoin(User, User.id == Message.author_id)
+        .where(Message.request_id == bindparam("request_id"))
+        .order_by(Message.id)
+    )
+    if not internal:
+        events = events.where(RequestEvent.public)
+        messages = messages.where(Message.internal.is_(False))
+    return events, messages
+
+
+_EVENTS_AND_MESSAGES = {internal: _with_names(internal) for internal in (False, True)}
+
+
+async def events(
+    session: AsyncSession, request_id: int, *, internal: bool
+) -> list[tuple[RequestEvent, str | None]]:
+    """The request's history with each actor's name (internal events only for `internal`)."""
+    stmt = _EVENTS_AND_MESSAGES[internal][0]
+    found = await session.execute(stmt, {"request_id": request_id})
+    return [(event, name) for event, name in found.all()]
+
+
+async def messages(
+    session: AsyncSession, request_id: int, *, internal: bool
+) -> list[tuple[Message, str | None]]:
+    """The conversation with each author's name (internal notes only for `internal`)."""
+    stmt = _EVENTS_AND_MESSAGES[internal][1]
+    found = await session.execute(stmt, {"request_id": request_id})
+    return [(message, name) for message, name in found.all()]
+
+
+_DUPLICATE_CANDIDATE = select(Request.id, Request.administration_id, Request.duplicate_of_id).where(
+    Request.tracking_number == bindparam("number")
+)
+_DUPLICATE_LINKS = select(
+    select(_original.c.tracking_number)
+    .where(_original.c.id == bindparam("duplicate_of_id"))
+    .scalar_subquery(),
+    select(func.array_agg(aggregate_order_by(_duplicate.c.tracking_number, _duplicate.c.id)))
+    .where(_duplicate.c.duplicate_of_id == bindparam("request_id"))
+    .scalar_subquery(),
+)
+
+
+async def duplicate_candidate(
+    session: AsyncSession, number: str
+) -> Row[int, int, int | None] | None:
+    """The `id`, `administration_id` and `duplicate_of_id` of the request `number`, if any."""
+    return (await session.execute(_DUPLICATE_CANDIDATE, {"number": number})).one_or_none()
+
+
+async def duplicate_links(
+    session: AsyncSession, request_id: int, duplicate_of_id: int | None
+) -> tuple[str | None, list[str]]:
+    """The original's tracking number and those of the request's duplicates (one small
+    statement on the partial index of `duplicate_of_id`)."""
+    params = {"request_id": request_id, "duplicate_of_id": duplicate_of_id}
+    row = (await session.execute(_DUPLICATE_LINKS, params)).one()
+    return row[0], list(row[1] or [])
+
+
+# Identity-map look-ups: no statement when the row is already in the session.
+
+
+async def administration(session: AsyncSession, administration_id: int) -> Administration:
+    return await session.get_one(Administration, administration_id)
+
+
+async def administration_or_none(
+    session: AsyncSession, administration_id: int
+) -> Administration | None:
+    return await session.get(Administration, administration_id)
+
+
+async def service(session: AsyncSession, service_id: int) -> Service | None:
+    return await session.get(Service, service_id)
+
+
+async def user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)

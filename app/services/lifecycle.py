@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.actors import Actor
@@ -41,6 +40,7 @@ from app.errors import (
 )
 from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
 from app.models.request import Request, RequestEvent
+from app.repositories import requests as repository
 from app.services.visibility import can_see
 
 S = State
@@ -1289,13 +1289,7 @@ async def lock(session: AsyncSession, request: Request) -> Request:
     A row this transaction already read under its lock is not read again."""
     if request.id in _locked_ids(session):
         return request
-    stmt = (
-        select(Request)
-        .where(Request.id == request.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    locked = (await session.execute(stmt)).scalar_one()
+    locked = await repository.lock(session, request.id)
     note_locked(session, locked.id)
     return locked
 

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, inspect, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import Row, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.config import Settings
 from app.domain.actors import Actor
@@ -18,7 +16,6 @@ from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, Va
 from app.models.catalogue import Administration, Service
 from app.models.enums import Action, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
-from app.models.user import User
 from app.repositories import requests as repository
 from app.schemas.catalogue import AttributeDefinition
 from app.schemas.requests import ActionIn, ContactIn, RequestIn
@@ -57,8 +54,8 @@ def sees_internal(actor: Actor) -> bool:
 
 async def policy_of(session: AsyncSession, request: Request, settings: Settings) -> Policy:
     """The deadlines in force for the request's current administration and service."""
-    administration = await session.get_one(Administration, request.administration_id)
-    service = await session.get(Service, request.service_id) if request.service_id else None
+    administration = await repository.administration(session, request.administration_id)
+    service = await repository.service(session, request.service_id) if request.service_id else None
     return catalogue.policy_for(
         administration, service, settings, kind=request.kind, urgent=request.urgent
     )
@@ -262,22 +259,6 @@ async def get_detail(session: AsyncSession, raw_number: str, actor: Actor) -> Ro
     return row
 
 
-# For an action: the row locked as it is read, with its administration and service joined in
-# the same statement (the lock covers the request's row only).
-_LOCKED_BY_NUMBER = (
-    select(Request)
-    .where(Request.tracking_number == bindparam("number"))
-    .options(
-        joinedload(Request.administration, innerjoin=True),
-        joinedload(Request.service),
-        selectinload(Request.assignee),
-        selectinload(Request.operator),
-    )
-    .with_for_update(of=Request)
-    .execution_options(populate_existing=True)
-)
-
-
 async def find_by_tracking_number(
     session: AsyncSession, raw: str, *, for_update: bool = False
 ) -> Request | None:
@@ -286,17 +267,7 @@ async def find_by_tracking_number(
     number = tracking_numbers.normalize(raw)
     if number is None:
         return None
-    if for_update:
-        stmt = _LOCKED_BY_NUMBER
-    else:
-        stmt = select(Request).where(Request.tracking_number == bindparam("number"))
-        stmt = stmt.options(
-            selectinload(Request.administration),
-            selectinload(Request.service),
-            selectinload(Request.assignee),
-            selectinload(Request.operator),
-        )
-    request = (await session.scalars(stmt, {"number": number})).unique().one_or_none()
+    request = await repository.by_tracking_number(session, number, for_update=for_update)
     if request is not None and for_update:
         lifecycle.note_locked(session, request.id)
     return request
@@ -314,29 +285,13 @@ async def get_visible(
 async def history(
     session: AsyncSession, request: Request, actor: Actor
 ) -> list[tuple[RequestEvent, str | None]]:
-    stmt = (
-        select(RequestEvent, User.full_name)
-        .outerjoin(User, User.id == RequestEvent.actor_id)
-        .where(RequestEvent.request_id == request.id)
-        .order_by(RequestEvent.id)
-    )
-    if not sees_internal(actor):
-        stmt = stmt.where(RequestEvent.public)
-    return [(event, name) for event, name in (await session.execute(stmt)).all()]
+    return await repository.events(session, request.id, internal=sees_internal(actor))
 
 
 async def messages(
     session: AsyncSession, request: Request, actor: Actor
 ) -> list[tuple[Message, str | None]]:
-    stmt = (
-        select(Message, User.full_name)
-        .outerjoin(User, User.id == Message.author_id)
-        .where(Message.request_id == request.id)
-        .order_by(Message.id)
-    )
-    if not sees_internal(actor):
-        stmt = stmt.where(Message.internal.is_(False))
-    return [(message, name) for message, name in (await session.execute(stmt)).all()]
+    return await repository.messages(session, request.id, internal=sees_internal(actor))
 
 
 # --- changing
@@ -472,7 +427,7 @@ async def _resolve_action_input(
     errors: list[FieldError] = []
     assignee_id = None
     if body.assignee is not None:
-        user = await session.get(User, body.assignee)
+        user = await repository.user(session, body.assignee)
         if (
             user is None
             or not user.active
@@ -517,7 +472,7 @@ async def _resolve_action_input(
     if action is Action.decline_transfer:
         facts["declined_by"] = request.administration.code
         if request.transferred_from_id is not None:
-            origin = await session.get(Administration, request.transferred_from_id)
+            origin = await repository.administration_or_none(session, request.transferred_from_id)
             facts["transferred_from"] = origin.code if origin else None
     duplicate_of_id = None
     if body.duplicate_of is not None:
@@ -560,10 +515,7 @@ async def _original_of(
     number = tracking_numbers.normalize(raw)
     row = None
     if number is not None:
-        stmt = select(Request.id, Request.administration_id, Request.duplicate_of_id).where(
-            Request.tracking_number == number
-        )
-        row = (await session.execute(stmt)).one_or_none()
+        row = await repository.duplicate_candidate(session, number)
     if row is None or row.administration_id != request.administration_id:
         return None, FieldError("duplicate_of", "not_a_request_here")
     if row.id == request.id:
@@ -576,20 +528,7 @@ async def _original_of(
 async def duplicate_links(session: AsyncSession, request: Request) -> tuple[str | None, list[str]]:
     """Staff views: the original's tracking number, and those of its duplicates (one small
     statement on the partial index of `duplicate_of_id`)."""
-    original = aliased(Request)
-    duplicate = aliased(Request)
-    of = (
-        select(original.tracking_number)
-        .where(original.id == request.duplicate_of_id)
-        .scalar_subquery()
-    )
-    duplicates = (
-        select(func.array_agg(aggregate_order_by(duplicate.tracking_number, duplicate.id)))
-        .where(duplicate.duplicate_of_id == request.id)
-        .scalar_subquery()
-    )
-    row = (await session.execute(select(of, duplicates))).one()
-    return row[0], list(row[1] or [])
+    return await repository.duplicate_links(session, request.id, request.duplicate_of_id)
 
 
 def parse_action(name: str) -> Action:
