@@ -74,7 +74,8 @@ async def any_service(session: AsyncSession, administration_id: int, code: str) 
 async def administration_with_services(
     session: AsyncSession, code: str, *, for_update: bool = False
 ) -> Administration | None:
-    """The administration with all its services (archived ones too) and its parent."""
+    """The administration with all its services (archived ones too) and its parent: the public
+    detail (which shows the active ones) and the management."""
     stmt = (
         select(Administration)
         .where(Administration.code == code.upper())
