@@ -419,13 +419,23 @@ _WRITTEN = tuple(
     for column in inspect(Request).column_attrs
     if column.key not in ("id", "search_vector")
 )
+# Scalar defaults of the model (`escalation_level` 0, …) for the columns a new request leaves
+# unset: the ORM would apply them at flush; this insert does not go through the flush.
+_SCALAR_DEFAULTS: dict[str, Any] = {
+    column.key: column.default.arg
+    for column in _REQUESTS.columns
+    if column.default is not None and getattr(column.default, "is_scalar", False)
+}
 
 
 async def insert_new(session: AsyncSession, request: Request) -> bool:
     """Insert a new request built in memory, unless its tracking number is taken (False).
 
     Inserted, it joins the session as a loaded row (no second read), its unset columns None."""
-    values: dict[str, Any] = {key: getattr(request, key, None) for key in _WRITTEN}
+    given = request.__dict__
+    values: dict[str, Any] = {
+        key: given[key] if key in given else _SCALAR_DEFAULTS.get(key) for key in _WRITTEN
+    }
     connection = await session.connection()
     request_id = (await connection.execute(_INSERT_NEW, values)).scalar_one_or_none()
     if request_id is None:
