@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import make_transient_to_detached, selectinload
 
 from app.models.catalogue import Administration, Service
 from app.models.enums import Channel, Kind, Role, State
@@ -450,3 +450,63 @@ async def insert_new(session: AsyncSession, request: Request) -> bool:
 
 async def id_by_tracking_number(session: AsyncSession, tracking_number: str) -> int | None:
     return await session.scalar(_ID_BY_TRACKING_NUMBER, {"tracking_number": tracking_number})
+
+
+# --- after an action: what the view of the ORM-loaded request adds (built once, at import)
+
+_HISTORY = {
+    internal: (
+        select(RequestEvent, User.full_name)
+        .outerjoin(User, User.id == RequestEvent.actor_id)
+        .where(
+            RequestEvent.request_id == bindparam("request_id"),
+            true() if internal else RequestEvent.public,
+        )
+        .order_by(RequestEvent.id)
+    )
+    for internal in (False, True)
+}
+_DUPLICATE_LINKS = select(
+    select(_original.c.tracking_number)
+    .where(_original.c.id == bindparam("duplicate_of_id"))
+    .scalar_subquery(),
+    select(func.array_agg(aggregate_order_by(_duplicate.c.tracking_number, _duplicate.c.id)))
+    .where(_duplicate.c.duplicate_of_id == bindparam("request_id"))
+    .scalar_subquery(),
+)
+# Without a lock, for the views: the request and the rows they name, selectin-loaded.
+_BY_NUMBER = (
+    select(Request)
+    .where(Request.tracking_number == bindparam("number"))
+    .options(
+        selectinload(Request.administration),
+        selectinload(Request.service),
+        selectinload(Request.assignee),
+        selectinload(Request.operator),
+    )
+)
+
+
+async def history(
+    session: AsyncSession, request_id: int, *, internal: bool
+) -> list[tuple[RequestEvent, str | None]]:
+    """The request's events (all of them for staff, `internal`; else the public ones), each
+    with its actor's name, in order."""
+    rows = await session.execute(_HISTORY[internal], {"request_id": request_id})
+    return [(event, name) for event, name in rows.all()]
+
+
+async def duplicate_links(
+    session: AsyncSession, request_id: int, duplicate_of_id: int | None
+) -> tuple[str | None, list[str]]:
+    """The original's tracking number, and those of its duplicates (one small statement on
+    the partial index of `duplicate_of_id`)."""
+    params = {"request_id": request_id, "duplicate_of_id": duplicate_of_id}
+    row = (await session.execute(_DUPLICATE_LINKS, params)).one()
+    return row[0], list(row[1] or [])
+
+
+async def find_by_number(session: AsyncSession, number: str) -> Request | None:
+    """The request `number` (normalized) with its administration, service, assignee and
+    operator loaded."""
+    return (await session.scalars(_BY_NUMBER, {"number": number})).unique().one_or_none()

@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, inspect, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.config import Settings
 from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, ValidationFailed
@@ -310,18 +309,11 @@ async def find_by_tracking_number(
     number = tracking_numbers.normalize(raw)
     if number is None:
         return None
-    if for_update:
-        stmt = _LOCKED_BY_NUMBER
-    else:
-        stmt = select(Request).where(Request.tracking_number == bindparam("number"))
-        stmt = stmt.options(
-            selectinload(Request.administration),
-            selectinload(Request.service),
-            selectinload(Request.assignee),
-            selectinload(Request.operator),
-        )
+    if not for_update:
+        return await repository.find_by_number(session, number)
+    stmt = _LOCKED_BY_NUMBER
     request = (await session.scalars(stmt, {"number": number})).unique().one_or_none()
-    if request is not None and for_update:
+    if request is not None:
         lifecycle.note_locked(session, request.id)
     return request
 
@@ -338,15 +330,7 @@ async def get_visible(
 async def history(
     session: AsyncSession, request: Request, actor: Actor
 ) -> list[tuple[RequestEvent, str | None]]:
-    stmt = (
-        select(RequestEvent, User.full_name)
-        .outerjoin(User, User.id == RequestEvent.actor_id)
-        .where(RequestEvent.request_id == request.id)
-        .order_by(RequestEvent.id)
-    )
-    if not sees_internal(actor):
-        stmt = stmt.where(RequestEvent.public)
-    return [(event, name) for event, name in (await session.execute(stmt)).all()]
+    return await repository.history(session, request.id, internal=sees_internal(actor))
 
 
 async def messages(
@@ -563,20 +547,7 @@ async def _original_of(
 async def duplicate_links(session: AsyncSession, request: Request) -> tuple[str | None, list[str]]:
     """Staff views: the original's tracking number, and those of its duplicates (one small
     statement on the partial index of `duplicate_of_id`)."""
-    original = aliased(Request)
-    duplicate = aliased(Request)
-    of = (
-        select(original.tracking_number)
-        .where(original.id == request.duplicate_of_id)
-        .scalar_subquery()
-    )
-    duplicates = (
-        select(func.array_agg(aggregate_order_by(duplicate.tracking_number, duplicate.id)))
-        .where(duplicate.duplicate_of_id == request.id)
-        .scalar_subquery()
-    )
-    row = (await session.execute(select(of, duplicates))).one()
-    return row[0], list(row[1] or [])
+    return await repository.duplicate_links(session, request.id, request.duplicate_of_id)
 
 
 def parse_action(name: str) -> Action:
