@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from app.models.catalogue import Administration, Service
 from app.models.enums import Channel, Kind, Role, State
@@ -424,7 +425,7 @@ _WRITTEN = tuple(
 _SCALAR_DEFAULTS: dict[str, Any] = {
     column.key: column.default.arg
     for column in _REQUESTS.columns
-    if column.default is not None and getattr(column.default, "is_scalar", False)
+    if isinstance(column.default, ScalarElementColumnDefault)
 }
 
 
