@@ -455,26 +455,20 @@ async def id_by_tracking_number(session: AsyncSession, tracking_number: str) -> 
 
 # --- after an action: what the view of the ORM-loaded request adds (built once, at import)
 
-_HISTORY = {
-    internal: (
-        select(RequestEvent, User.full_name)
-        .outerjoin(User, User.id == RequestEvent.actor_id)
-        .where(
-            RequestEvent.request_id == bindparam("request_id"),
-            true() if internal else RequestEvent.public,
-        )
-        .order_by(RequestEvent.id)
+
+def _view_extras(internal: bool, staff: bool) -> Select[Any]:
+    """The history (as the detail view's JSON array) and, for staff, the duplicate links of
+    request `request_id`: one statement on its primary key."""
+    return select(_history(internal).label("history"), *_duplicate_links(staff)).where(
+        Request.id == bindparam("request_id")
     )
+
+
+_VIEW_EXTRAS = {
+    (internal, staff): _view_extras(internal, staff)
     for internal in (False, True)
+    for staff in (False, True)
 }
-_DUPLICATE_LINKS = select(
-    select(_original.c.tracking_number)
-    .where(_original.c.id == bindparam("duplicate_of_id"))
-    .scalar_subquery(),
-    select(func.array_agg(aggregate_order_by(_duplicate.c.tracking_number, _duplicate.c.id)))
-    .where(_duplicate.c.duplicate_of_id == bindparam("request_id"))
-    .scalar_subquery(),
-)
 # Without a lock, for the views: the request and the rows they name, selectin-loaded.
 _BY_NUMBER = (
     select(Request)
@@ -488,23 +482,15 @@ _BY_NUMBER = (
 )
 
 
-async def history(
-    session: AsyncSession, request_id: int, *, internal: bool
-) -> list[tuple[RequestEvent, str | None]]:
-    """The request's events (all of them for staff, `internal`; else the public ones), each
-    with its actor's name, in order."""
-    rows = await session.execute(_HISTORY[internal], {"request_id": request_id})
-    return [(event, name) for event, name in rows.all()]
-
-
-async def duplicate_links(
-    session: AsyncSession, request_id: int, duplicate_of_id: int | None
-) -> tuple[str | None, list[str]]:
-    """The original's tracking number, and those of its duplicates (one small statement on
-    the partial index of `duplicate_of_id`)."""
-    params = {"request_id": request_id, "duplicate_of_id": duplicate_of_id}
-    row = (await session.execute(_DUPLICATE_LINKS, params)).one()
-    return row[0], list(row[1] or [])
+async def view_extras(
+    session: AsyncSession, request_id: int, *, internal: bool, staff: bool
+) -> Row[Any]:
+    """`history` (all events for `internal`, else the public ones) and `duplicate_of` and
+    `duplicates` (staff only; NULL otherwise) of a request loaded as an ORM object. On the
+    session, so that what the action added is flushed first."""
+    params = {"request_id": request_id}
+    row: Row[Any] = (await session.execute(_VIEW_EXTRAS[internal, staff], params)).one()
+    return row
 
 
 async def find_by_number(session: AsyncSession, number: str) -> Request | None:

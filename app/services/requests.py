@@ -327,10 +327,12 @@ async def get_visible(
     return request
 
 
-async def history(
-    session: AsyncSession, request: Request, actor: Actor
-) -> list[tuple[RequestEvent, str | None]]:
-    return await repository.history(session, request.id, internal=sees_internal(actor))
+async def view_extras(session: AsyncSession, request: Request, actor: Actor) -> Row[Any]:
+    """What the view of `request` (loaded, possibly just changed) reads besides it: its history
+    as `actor` may see it and, for staff, its duplicate links; one statement."""
+    return await repository.view_extras(
+        session, request.id, internal=sees_internal(actor), staff=actor.is_staff
+    )
 
 
 async def messages(
@@ -542,12 +544,6 @@ async def _original_of(
     if row.duplicate_of_id is not None:
         return None, FieldError("duplicate_of", "already_duplicate")
     return row.id, None
-
-
-async def duplicate_links(session: AsyncSession, request: Request) -> tuple[str | None, list[str]]:
-    """Staff views: the original's tracking number, and those of its duplicates (one small
-    statement on the partial index of `duplicate_of_id`)."""
-    return await repository.duplicate_links(session, request.id, request.duplicate_of_id)
 
 
 def parse_action(name: str) -> Action:
