@@ -403,14 +403,11 @@ async def queue_page(
 
 
 # A tracking number already taken inserts nothing (and returns no id): the caller draws
-# again, with no savepoint round trips around the insert.
-# On the table, executed on the connection: Core's path, not the ORM's bulk-insert machinery.
+# again, with no savepoint round trips around the insert. The request's first event (its
+# submission) rides in the same statement, inserted only if the request was: one round trip.
+# On the tables, executed on the connection: Core's path, not the ORM's bulk-insert machinery.
 _REQUESTS = cast(Table, Request.__table__)
-_INSERT_NEW = (
-    insert(_REQUESTS)
-    .on_conflict_do_nothing(index_elements=[_REQUESTS.c.tracking_number])
-    .returning(_REQUESTS.c.id)
-)
+_EVENTS = cast(Table, RequestEvent.__table__)
 _ID_BY_TRACKING_NUMBER = select(Request.id).where(
     Request.tracking_number == bindparam("tracking_number")
 )
@@ -427,18 +424,51 @@ _SCALAR_DEFAULTS: dict[str, Any] = {
     for column in _REQUESTS.columns
     if isinstance(column.default, ScalarElementColumnDefault)
 }
+# The first event's columns, bound as `event_<column>` (the request's own are bound by name).
+FIRST_EVENT_COLUMNS = (
+    "action",
+    "from_state",
+    "to_state",
+    "actor_role",
+    "actor_id",
+    "public",
+    "data",
+    "created_at",
+)
+_NEW_REQUEST = (
+    insert(_REQUESTS)
+    .values({key: bindparam(key, type_=_REQUESTS.c[key].type) for key in _WRITTEN})
+    .on_conflict_do_nothing(index_elements=[_REQUESTS.c.tracking_number])
+    .returning(_REQUESTS.c.id)
+    .cte("new_request")
+)
+_FIRST_EVENT = (
+    insert(_EVENTS)
+    .from_select(
+        ["request_id", *FIRST_EVENT_COLUMNS],
+        select(
+            _NEW_REQUEST.c.id,
+            *(bindparam(f"event_{key}", type_=_EVENTS.c[key].type) for key in FIRST_EVENT_COLUMNS),
+        ),
+    )
+    .cte("first_event")
+)
+_INSERT_NEW = select(_NEW_REQUEST.c.id).add_cte(_FIRST_EVENT)
 
 
-async def insert_new(session: AsyncSession, request: Request) -> bool:
-    """Insert a new request built in memory, unless its tracking number is taken (False).
+async def insert_new(session: AsyncSession, request: Request, first_event: dict[str, Any]) -> bool:
+    """Insert a new request built in memory, with its first event (`FIRST_EVENT_COLUMNS`),
+    unless its tracking number is taken (False: then neither is inserted).
 
-    Inserted, it joins the session as a loaded row (no second read), its unset columns None."""
+    Inserted, the request joins the session as a loaded row (no second read), its unset
+    columns None; the event is in the database only (nothing in this transaction holds it)."""
     given = request.__dict__
     values: dict[str, Any] = {
         key: given[key] if key in given else _SCALAR_DEFAULTS.get(key) for key in _WRITTEN
     }
+    params = {**values, **{f"event_{key}": first_event.get(key) for key in FIRST_EVENT_COLUMNS}}
     connection = await session.connection()
-    request_id = (await connection.execute(_INSERT_NEW, values)).scalar_one_or_none()
+    request_id = (await connection.execute(_INSERT_NEW, params)).scalar_one_or_none()
     if request_id is None:
         return False
     for key, value in values.items():

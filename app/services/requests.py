@@ -16,7 +16,7 @@ from app.config import Settings
 from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, ValidationFailed
 from app.models.catalogue import Administration, Service
 from app.models.enums import Action, Channel, Kind, Role, State
-from app.models.request import Message, Request, RequestEvent
+from app.models.request import Message, Request
 from app.models.user import User
 from app.repositories import requests as repository
 from app.schemas.catalogue import AttributeDefinition
@@ -231,32 +231,31 @@ async def submit(
         created_at=now,
         updated_at=now,
     )
-    await _insert_with_tracking_number(session, request)
-    session.add(
-        RequestEvent(
-            request_id=request.id,
-            action=Action.submit.value,
-            from_state=None,
-            to_state=request.state,
-            actor_role=(actor.role if actor else Role.citizen).value,
-            actor_id=actor.user_id if actor else None,
-            public=True,
-            data={"channel": request.channel, "due_at": request.due_at.isoformat()},
-            created_at=now,
-        )
-    )
+    submitted = {
+        "action": Action.submit.value,
+        "from_state": None,
+        "to_state": request.state,
+        "actor_role": (actor.role if actor else Role.citizen).value,
+        "actor_id": actor.user_id if actor else None,
+        "public": True,
+        "data": {"channel": request.channel, "due_at": request.due_at.isoformat()},
+        "created_at": now,
+    }
+    await _insert_with_tracking_number(session, request, submitted)
     await notifications.on_submitted(session, request, administration, settings, now)
     await stats.on_submitted(session, request)
     await session.flush()
     return Submitted(request, administration, service)
 
 
-async def _insert_with_tracking_number(session: AsyncSession, request: Request) -> None:
+async def _insert_with_tracking_number(
+    session: AsyncSession, request: Request, first_event: dict[str, Any]
+) -> None:
     # 50 random bits make a collision very unlikely; when one happens, draw again.
     for _ in range(5):
         request.tracking_number = tracking_numbers.generate()
         request.search_text = search_text(request)
-        if await repository.insert_new(session, request):
+        if await repository.insert_new(session, request, first_event):
             return
     raise RuntimeError("could not draw a free tracking number")
 
