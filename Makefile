@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck openapi migrate sample venv clean bench bench-http
+.PHONY: run test lint typecheck openapi migrate sample venv clean bench bench-http bench-upload
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench-http: $(STAMP)
 		if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
 		else echo "bench-http needs wrk: sudo apt-get install wrk (or brew install wrk)"; exit 1; fi; }
 	$(PY) -m bench.http_load
+
+## What 10 MB uploads cost the server's memory (one worker, embedded PostgreSQL; Linux).
+bench-upload: $(STAMP)
+	$(PY) -m bench.upload_memory
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

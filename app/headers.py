@@ -1,4 +1,4 @@
-"""Security headers on every answer, as pure ASGI middleware.
+"""Security headers on every answer (added by the one edge middleware, `app.middleware`).
 
 * `Cache-Control: no-store` (and `Pragma: no-cache`, RFC 6749 §5.1) on every answer that does
   not declare itself `public`: tokens, tracking, request views, exports, receipts and the back
@@ -15,35 +15,20 @@
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HSTS = "max-age=31536000"  # one year; subdomains are not ours to bind
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        https = scope.get("scheme") == "https"
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                cache = headers.get("cache-control", "")
-                directives = {d.strip().split("=")[0].lower() for d in cache.split(",")}
-                if "public" not in directives and "no-store" not in directives:
-                    headers["Cache-Control"] = f"{cache}, no-store" if cache else "no-store"
-                if "public" not in directives:
-                    headers["Pragma"] = "no-cache"
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("X-Frame-Options", "DENY")
-                if https:
-                    headers["Strict-Transport-Security"] = HSTS
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def secure(headers: MutableHeaders, https: bool) -> None:
+    """Adds the security headers to an answer's start (by `app.middleware.EdgeMiddleware`)."""
+    cache = headers.get("cache-control", "")
+    directives = {d.strip().split("=")[0].lower() for d in cache.split(",")}
+    if "public" not in directives and "no-store" not in directives:
+        headers["Cache-Control"] = f"{cache}, no-store" if cache else "no-store"
+    if "public" not in directives:
+        headers["Pragma"] = "no-cache"
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if https:
+        headers["Strict-Transport-Security"] = HSTS

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-# The id of the HTTP request being served, set by `app.observability.RequestContextMiddleware`.
+# The id of the HTTP request being served, set by `app.middleware.EdgeMiddleware`.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # Fields that access lines carry as `extra=`; copied into the JSON object when present.

@@ -27,9 +27,8 @@ from app.db import (
 )
 from app.deps import anonymous_allowed
 from app.errors import BadRequest, ServiceUnavailable, error_responses, install_error_handlers
-from app.headers import SecurityHeadersMiddleware
 from app.i18n import Language
-from app.middleware import BodySizeLimitMiddleware, LanguageMiddleware
+from app.middleware import EdgeMiddleware, refuse_too_large
 from app.routers import (
     attachments,
     auth,
@@ -94,24 +93,36 @@ CORS_EXPOSED_HEADERS = ["ETag", "Location", "Retry-After", "X-Request-ID", "Cont
 
 
 class ChikayaAPI(FastAPI):
-    """FastAPI whose outermost layers wrap even Starlette's error middleware, so that every
-    answer, a 500 included, carries the request id and the security headers, and is counted."""
+    """FastAPI whose outermost layer (`app.middleware.EdgeMiddleware`, one pure ASGI layer)
+    wraps even Starlette's error middleware, so that every answer, a 500 included, carries the
+    request id and the security headers, and is counted."""
 
     def build_middleware_stack(self) -> ASGIApp:
         settings: Settings = self.state.settings
         app: ASGIApp = super().build_middleware_stack()
+        refuse: ASGIApp = refuse_too_large
         if settings.cors_origins:
-            app = CORSMiddleware(
-                app,
-                allow_origins=settings.cors_origins,
-                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                allow_headers=CORS_REQUEST_HEADERS,
-                expose_headers=CORS_EXPOSED_HEADERS,
-                allow_credentials=False,  # bearer tokens, never cookies
-                max_age=600,
-            )
-        app = SecurityHeadersMiddleware(app)
-        app = observability.RequestContextMiddleware(app, self.router.routes)
+            cors = {
+                "allow_origins": settings.cors_origins,
+                "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+                "allow_headers": CORS_REQUEST_HEADERS,
+                "expose_headers": CORS_EXPOSED_HEADERS,
+                "allow_credentials": False,  # bearer tokens, never cookies
+                "max_age": 600,
+            }
+            app = CORSMiddleware(app, **cors)  # type: ignore[arg-type]
+            refuse = CORSMiddleware(refuse, **cors)  # type: ignore[arg-type]
+        language: Language = settings.default_language  # type: ignore[assignment]
+        upload_limit = settings.max_files_per_upload * settings.max_attachment_bytes
+        app = EdgeMiddleware(
+            app,
+            refuse,
+            routes=self.router.routes,
+            default_language=language,
+            limit=JSON_BODY_LIMIT,
+            upload_limit=upload_limit + JSON_BODY_LIMIT,
+            read_timeout=settings.body_read_timeout_seconds,
+        )
         return observability.trust_proxies(app, settings.forwarded_allow_ips)
 
 
@@ -216,15 +227,6 @@ def create_app(
         }
 
     app.state.allowed_methods = allowed_methods
-    upload_limit = settings.max_files_per_upload * settings.max_attachment_bytes + JSON_BODY_LIMIT
-    app.add_middleware(
-        BodySizeLimitMiddleware,
-        limit=JSON_BODY_LIMIT,
-        upload_limit=upload_limit,
-        read_timeout=settings.body_read_timeout_seconds,
-    )
-    language: Language = settings.default_language  # type: ignore[assignment]
-    app.add_middleware(LanguageMiddleware, default=language)
 
     def operations_where(predicate: Callable[[Dependant], bool]) -> set[tuple[str, str]]:
         """(path, method) of the documented operations whose dependencies satisfy `predicate`."""

@@ -1,23 +1,21 @@
-"""The outermost layer of every HTTP request: trusted proxy headers, the request id, the access
-log line and the request metrics. Pure ASGI (no BaseHTTPMiddleware: no buffering, no task
-juggling, streaming answers stay streams).
+"""What the outermost layer of every HTTP request (`app.middleware.EdgeMiddleware`) records:
+the request id, the access log line and the request metrics; and the trusted proxy headers
+applied before it.
 
-It wraps even Starlette's `ServerErrorMiddleware` (see `app.main.ChikayaAPI`), so 500 answers
-carry `X-Request-ID` and are counted like any other.
+That layer wraps even Starlette's `ServerErrorMiddleware` (see `app.main.ChikayaAPI`), so 500
+answers carry `X-Request-ID` and are counted like any other.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute, Match, Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import logging as app_logging
@@ -65,59 +63,27 @@ def route_template(scope: Scope, original: Scope, routes: Sequence[BaseRoute]) -
     return template
 
 
-class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
-        self.app = app
-        self.routes = routes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = _header(scope, b"x-request-id")
-        rid = incoming if incoming and valid_request_id(incoming) else uuid.uuid4().hex
-        token = app_logging.request_id.set(rid)
-        scope.setdefault("state", {})["request_id"] = rid
-        original = dict(scope)  # routing rewrites the scope (mounts change its root_path)
-        status = 500  # unless the app sends a start of its own
-        started = time.perf_counter()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers["X-Request-ID"] = rid
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            duration = time.perf_counter() - started
-            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            route = route_template(scope, original, self.routes)
-            metrics.observe_request(method, route, status, duration)
-            access_log.info(
-                "%s %s %d",
-                method,
-                route,
-                status,
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(duration * 1000, 1),
-                },
-            )
-            app_logging.request_id.reset(token)
+def new_request_id(incoming: str | None) -> str:
+    """The caller's (or proxy's) id when it is a plain token, else a fresh one."""
+    return incoming if incoming and valid_request_id(incoming) else uuid.uuid4().hex
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            decoded: str = value.decode("latin-1")
-            return decoded
-    return None
+def record(method: str, route: str, status: int, duration: float) -> None:
+    """The request's metrics and its access log line (route template, never the path)."""
+    method = method if method in _METHODS else "OTHER"
+    metrics.observe_request(method, route, status, duration)
+    access_log.info(
+        "%s %s %d",
+        method,
+        route,
+        status,
+        extra={
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(duration * 1000, 1),
+        },
+    )
 
 
 def trust_proxies(app: ASGIApp, forwarded_allow_ips: str) -> ASGIApp:

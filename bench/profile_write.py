@@ -57,7 +57,7 @@ async def _seed(url: str, settings: Settings) -> str:
         )
         session.add(user)
         await session.flush()
-        token = auth.staff_token(user.id, settings)
+        token = auth.staff_token(user.id, settings, version=user.token_version)
         await session.commit()
     await engine.dispose()
     assert Administration  # the model registry is loaded

@@ -161,6 +161,31 @@ async def test_cors_allows_only_the_configured_origins(settings, sessionmaker):
         assert "access-control-allow-origin" not in other.headers
 
 
+async def test_a_body_refused_at_the_edge_keeps_cors_request_id_and_language(
+    settings, sessionmaker
+):
+    """A body refused by its declared length never reaches the app, yet its 413 reads like any
+    other answer: CORS (the browser may read it), the request id, the security headers and the
+    caller's language."""
+    site = settings.model_copy(update={"cors_origins": ["https://www.chikaya.ma"]})
+    headers = {
+        "Origin": "https://www.chikaya.ma",
+        "Content-Type": "application/json",
+        "Accept-Language": "fr",
+        "X-Request-ID": "edge-413-abcdef",
+    }
+    async with _app_client(site, sessionmaker) as client:
+        response = await client.post(
+            "/api/v1/requests", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers=headers
+        )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+    assert response.headers["access-control-allow-origin"] == "https://www.chikaya.ma"
+    assert response.headers["x-request-id"] == "edge-413-abcdef"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["content-language"] == "fr"
+
+
 def test_cors_origins_read_from_a_comma_separated_variable(monkeypatch):
     from app.config import Settings
 

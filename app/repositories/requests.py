@@ -435,14 +435,11 @@ async def queue_page(
 
 
 # A tracking number already taken inserts nothing (and returns no id): the caller draws
-# again, with no savepoint round trips around the insert.
-# On the table, executed on the connection: Core's path, not the ORM's bulk-insert machinery.
+# again, with no savepoint round trips around the insert. The request's first event (its
+# submission) rides in the same statement, inserted only if the request was: one round trip.
+# On the tables, executed on the connection: Core's path, not the ORM's bulk-insert machinery.
 _REQUESTS = cast(Table, Request.__table__)
-_INSERT_NEW = (
-    insert(_REQUESTS)
-    .on_conflict_do_nothing(index_elements=[_REQUESTS.c.tracking_number])
-    .returning(_REQUESTS.c.id)
-)
+_EVENTS = cast(Table, RequestEvent.__table__)
 _ID_BY_TRACKING_NUMBER = select(Request.id).where(
     Request.tracking_number == bindparam("tracking_number")
 )
@@ -459,18 +456,51 @@ _SCALAR_DEFAULTS: dict[str, Any] = {
     for column in _REQUESTS.columns
     if isinstance(column.default, ScalarElementColumnDefault)
 }
+# The first event's columns, bound as `event_<column>` (the request's own are bound by name).
+FIRST_EVENT_COLUMNS = (
+    "action",
+    "from_state",
+    "to_state",
+    "actor_role",
+    "actor_id",
+    "public",
+    "data",
+    "created_at",
+)
+_NEW_REQUEST = (
+    insert(_REQUESTS)
+    .values({key: bindparam(key, type_=_REQUESTS.c[key].type) for key in _WRITTEN})
+    .on_conflict_do_nothing(index_elements=[_REQUESTS.c.tracking_number])
+    .returning(_REQUESTS.c.id)
+    .cte("new_request")
+)
+_FIRST_EVENT = (
+    insert(_EVENTS)
+    .from_select(
+        ["request_id", *FIRST_EVENT_COLUMNS],
+        select(
+            _NEW_REQUEST.c.id,
+            *(bindparam(f"event_{key}", type_=_EVENTS.c[key].type) for key in FIRST_EVENT_COLUMNS),
+        ),
+    )
+    .cte("first_event")
+)
+_INSERT_NEW = select(_NEW_REQUEST.c.id).add_cte(_FIRST_EVENT)
 
 
-async def insert_new(session: AsyncSession, request: Request) -> bool:
-    """Insert a new request built in memory, unless its tracking number is taken (False).
+async def insert_new(session: AsyncSession, request: Request, first_event: dict[str, Any]) -> bool:
+    """Insert a new request built in memory, with its first event (`FIRST_EVENT_COLUMNS`),
+    unless its tracking number is taken (False: then neither is inserted).
 
-    Inserted, it joins the session as a loaded row (no second read), its unset columns None."""
+    Inserted, the request joins the session as a loaded row (no second read), its unset
+    columns None; the event is in the database only (nothing in this transaction holds it)."""
     given = request.__dict__
     values: dict[str, Any] = {
         key: given[key] if key in given else _SCALAR_DEFAULTS.get(key) for key in _WRITTEN
     }
+    params = {**values, **{f"event_{key}": first_event.get(key) for key in FIRST_EVENT_COLUMNS}}
     connection = await session.connection()
-    request_id = (await connection.execute(_INSERT_NEW, values)).scalar_one_or_none()
+    request_id = (await connection.execute(_INSERT_NEW, params)).scalar_one_or_none()
     if request_id is None:
         return False
     for key, value in values.items():
@@ -508,6 +538,25 @@ _LOCKED_BY_NUMBER = (
     .with_for_update(of=Request)
     .execution_options(populate_existing=True)
 )
+
+
+# --- after an action: what the view of the ORM-loaded request adds (built once, at import)
+
+
+def _view_extras(internal: bool, staff: bool) -> Select[Any]:
+    """The history (as the detail view's JSON array) and, for staff, the duplicate links of
+    request `request_id`: one statement on its primary key."""
+    return select(_history(internal).label("history"), *_duplicate_links(staff)).where(
+        Request.id == bindparam("request_id")
+    )
+
+
+_VIEW_EXTRAS = {
+    (internal, staff): _view_extras(internal, staff)
+    for internal in (False, True)
+    for staff in (False, True)
+}
+# Without a lock, for the views: the request and the rows they name, selectin-loaded.
 _BY_NUMBER = (
     select(Request)
     .where(Request.tracking_number == bindparam("number"))
@@ -558,15 +607,6 @@ def _with_names(internal: bool) -> tuple[Select[RequestEvent, str], Select[Messa
 _EVENTS_AND_MESSAGES = {internal: _with_names(internal) for internal in (False, True)}
 
 
-async def events(
-    session: AsyncSession, request_id: int, *, internal: bool
-) -> list[tuple[RequestEvent, str | None]]:
-    """The request's history with each actor's name (internal events only for `internal`)."""
-    stmt = _EVENTS_AND_MESSAGES[internal][0]
-    found = await session.execute(stmt, {"request_id": request_id})
-    return [(event, name) for event, name in found.all()]
-
-
 async def messages(
     session: AsyncSession, request_id: int, *, internal: bool
 ) -> list[tuple[Message, str | None]]:
@@ -579,14 +619,6 @@ async def messages(
 _DUPLICATE_CANDIDATE = select(Request.id, Request.administration_id, Request.duplicate_of_id).where(
     Request.tracking_number == bindparam("number")
 )
-_DUPLICATE_LINKS = select(
-    select(_original.c.tracking_number)
-    .where(_original.c.id == bindparam("duplicate_of_id"))
-    .scalar_subquery(),
-    select(func.array_agg(aggregate_order_by(_duplicate.c.tracking_number, _duplicate.c.id)))
-    .where(_duplicate.c.duplicate_of_id == bindparam("request_id"))
-    .scalar_subquery(),
-)
 
 
 async def duplicate_candidate(
@@ -594,16 +626,6 @@ async def duplicate_candidate(
 ) -> Row[int, int, int | None] | None:
     """The `id`, `administration_id` and `duplicate_of_id` of the request `number`, if any."""
     return (await session.execute(_DUPLICATE_CANDIDATE, {"number": number})).one_or_none()
-
-
-async def duplicate_links(
-    session: AsyncSession, request_id: int, duplicate_of_id: int | None
-) -> tuple[str | None, list[str]]:
-    """The original's tracking number and those of the request's duplicates (one small
-    statement on the partial index of `duplicate_of_id`)."""
-    params = {"request_id": request_id, "duplicate_of_id": duplicate_of_id}
-    row = (await session.execute(_DUPLICATE_LINKS, params)).one()
-    return row[0], list(row[1] or [])
 
 
 # Identity-map look-ups: no statement when the row is already in the session.
@@ -625,3 +647,14 @@ async def service(session: AsyncSession, service_id: int) -> Service | None:
 
 async def user(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
+
+
+async def view_extras(
+    session: AsyncSession, request_id: int, *, internal: bool, staff: bool
+) -> Row[Any]:
+    """`history` (all events for `internal`, else the public ones) and `duplicate_of` and
+    `duplicates` (staff only; NULL otherwise) of a request loaded as an ORM object. On the
+    session, so that what the action added is flushed first."""
+    params = {"request_id": request_id}
+    row: Row[Any] = (await session.execute(_VIEW_EXTRAS[internal, staff], params)).one()
+    return row

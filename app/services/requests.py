@@ -201,36 +201,35 @@ async def submit(
         created_at=now,
         updated_at=now,
     )
-    await _insert_with_tracking_number(session, request)
-    session.add(
-        RequestEvent(
-            request_id=request.id,
-            action=Action.submit.value,
-            from_state=None,
-            to_state=request.state,
-            actor_role=(actor.role if actor else Role.citizen).value,
-            actor_id=actor.user_id if actor else None,
-            public=True,
-            data={
-                "channel": request.channel,
-                "due_at": request.due_at.isoformat(),
-                **(lifecycle.integration_facts(actor) if actor else {}),
-            },
-            created_at=now,
-        )
-    )
+    submitted = {
+        "action": Action.submit.value,
+        "from_state": None,
+        "to_state": request.state,
+        "actor_role": (actor.role if actor else Role.citizen).value,
+        "actor_id": actor.user_id if actor else None,
+        "public": True,
+        "data": {
+            "channel": request.channel,
+            "due_at": request.due_at.isoformat(),
+            **(lifecycle.integration_facts(actor) if actor else {}),
+        },
+        "created_at": now,
+    }
+    await _insert_with_tracking_number(session, request, submitted)
     await notifications.on_submitted(session, request, administration, settings, now)
     await stats.on_submitted(session, request)
     await session.flush()
     return Submitted(request, administration, service)
 
 
-async def _insert_with_tracking_number(session: AsyncSession, request: Request) -> None:
+async def _insert_with_tracking_number(
+    session: AsyncSession, request: Request, first_event: dict[str, Any]
+) -> None:
     # 50 random bits make a collision very unlikely; when one happens, draw again.
     for _ in range(5):
         request.tracking_number = tracking_numbers.generate()
         request.search_text = search.search_text(request)
-        if await repository.insert_new(session, request):
+        if await repository.insert_new(session, request, first_event):
             return
     raise RuntimeError("could not draw a free tracking number")
 
@@ -282,10 +281,12 @@ async def get_visible(
     return request
 
 
-async def history(
-    session: AsyncSession, request: Request, actor: Actor
-) -> list[tuple[RequestEvent, str | None]]:
-    return await repository.events(session, request.id, internal=sees_internal(actor))
+async def view_extras(session: AsyncSession, request: Request, actor: Actor) -> Row[Any]:
+    """What the view of `request` (loaded, possibly just changed) reads besides it: its history
+    as `actor` may see it and, for staff, its duplicate links; one statement."""
+    return await repository.view_extras(
+        session, request.id, internal=sees_internal(actor), staff=actor.is_staff
+    )
 
 
 async def messages(
@@ -523,12 +524,6 @@ async def _original_of(
     if row.duplicate_of_id is not None:
         return None, FieldError("duplicate_of", "already_duplicate")
     return row.id, None
-
-
-async def duplicate_links(session: AsyncSession, request: Request) -> tuple[str | None, list[str]]:
-    """Staff views: the original's tracking number, and those of its duplicates (one small
-    statement on the partial index of `duplicate_of_id`)."""
-    return await repository.duplicate_links(session, request.id, request.duplicate_of_id)
 
 
 def parse_action(name: str) -> Action:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.domain.actors import Actor
 from app.models.catalogue import Administration, Service
-from app.models.request import Message, Request, RequestEvent
+from app.models.request import Message, Request
 from app.models.user import User
 from app.repositories.requests import DETAIL_FIELDS
 from app.schemas.requests import (
@@ -50,21 +50,6 @@ def location_of(request: Request) -> Location | None:
     if request.address is None and request.latitude is None:
         return None
     return Location(address=request.address, lat=request.latitude, long=request.longitude)
-
-
-def event_out(event: RequestEvent, name: str | None, actor: Actor) -> EventOut:
-    staff_view = actor.is_staff
-    return EventOut(
-        action=event.action,
-        from_state=event.from_state,
-        to_state=event.to_state,
-        actor=event.actor_role,
-        actor_name=name if staff_view else None,
-        at=event.created_at,
-        note=event.note,
-        data=event.data,
-        internal=not event.public,
-    )
 
 
 def message_out(message: Message, name: str | None, actor: Actor) -> MessageOut:
@@ -166,23 +151,24 @@ async def detail(
 ) -> RequestDetail:
     """The view of a request loaded as an ORM object (after an action changed it)."""
     policy = await service_module.policy_of(session, request, settings)
-    events = await service_module.history(session, request, actor)
-    duplicate_of, duplicates = (
-        await service_module.duplicate_links(session, request) if actor.is_staff else (None, None)
-    )
+    extras = await service_module.view_extras(session, request, actor)
+    staff_view = actor.is_staff
     return _render(
         request,
         administration=administration_ref(request),
         service=service_ref(request),
         assignee=staff_ref(request.assignee),
         operator=staff_ref(request.operator),
-        history=[event_out(event, name, actor) for event, name in events],
+        history=[
+            EventOut(**event) if staff_view else EventOut(**{**event, "actor_name": None})
+            for event in extras.history
+        ],
         policy=policy,
         visible=service_module.can_see(actor, request),
         actor=actor,
         now=now,
-        duplicate_of=duplicate_of,
-        duplicates=duplicates,
+        duplicate_of=extras.duplicate_of if staff_view else None,
+        duplicates=list(extras.duplicates) if staff_view else None,
     )
 
 

@@ -70,6 +70,11 @@ class Process:
             start_new_session=True,
         )
 
+    @property
+    def pid(self) -> int:
+        """The server's process (with one worker, the one that serves)."""
+        return self._process.pid
+
     def wait_ready(self, path: str) -> None:
         """Returns once `path` answers 200; stops the server and raises if it never does."""
         try:
