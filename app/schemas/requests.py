@@ -440,9 +440,19 @@ class ActionIn(BaseModel):
         json_schema_extra={"example": {"message": "Merci de joindre le constat amiable."}},
     )
 
-    message: FreeText | None = Field(default=None, max_length=MESSAGE_MAX)
-    reason: FreeText | None = Field(default=None, max_length=REASON_MAX)
-    reason_code: RejectionReason | None = None
+    message: FreeText | None = Field(
+        default=None,
+        max_length=MESSAGE_MAX,
+        description="The text of `request_info`, `answer`, `reject`, `acknowledge`, `message`, "
+        "`note`, `interim_reply`, and of `decide_appeal` `sent_back` (instructions to the "
+        "administration); or a `template` instead.",
+    )
+    reason: FreeText | None = Field(
+        default=None,
+        max_length=REASON_MAX,
+        description="Why: for `transfer`, `decline_transfer` and `extend_deadline`.",
+    )
+    reason_code: RejectionReason | None = Field(default=None, description="For `reject`.")
     assignee: Id | None = Field(default=None, description="Staff id, for `assign`.")
     administration: str | None = Field(
         default=None, max_length=32, description="Target administration code, for `transfer`."
@@ -450,7 +460,13 @@ class ActionIn(BaseModel):
     service: str | None = Field(
         default=None, max_length=48, description="Target service code, for `transfer`."
     )
-    days: int | None = Field(default=None, ge=1, le=90, description="For `extend_deadline`.")
+    days: int | None = Field(
+        default=None,
+        ge=1,
+        le=90,
+        description="For `extend_deadline`, and `decide_appeal` `sent_back` (1-60): the new "
+        "deadline, in days from now.",
+    )
     outcome: Outcome | None = Field(
         default=None, description="Information requests: `answer` and `decide_appeal`."
     )
