@@ -396,6 +396,10 @@ async def test_a_web_request_helped_by_the_call_centre_missed_escalated_and_appe
             (await walk.call("GET", request_path, agent, tracking_number=number)).json(), "appeal"
         )
         assert appeal_event["data"]["channel"] == "call_center"
+        appeals = await walk.call(
+            "GET", "/api/v1/backoffice/requests", national, params={"state": "appealed"}
+        )
+        assert number in [i["tracking_number"] for i in appeals.json()["items"]]
         view = (await walk.call("GET", request_path, national, tracking_number=number)).json()
         assert view["allowed_actions"] == ["decide_appeal"]
         incomplete = await walk.call(
@@ -670,6 +674,26 @@ async def test_a_new_service_is_used_at_once_and_answered_by_the_administrations
         action="transfer",
     )
     problem(not_its_own, 409, "action_not_for_role")
+    # The national desk gives the new agency a canned reply; its system writes with it.
+    canned = await walk.call(
+        "POST",
+        "/api/v1/backoffice/templates",
+        national,
+        json={**TEMPLATE, "administration": code},
+    )
+    assert canned.status_code == 201, canned.text
+    holding = await walk.call(
+        "POST",
+        action_path,
+        system,
+        json={"template": "late-answer"},
+        tracking_number=number,
+        action="message",
+    )
+    assert holding.status_code == 200, holding.text
+    assert history(holding.json(), "message")[-1]["note"] == (
+        f"Dear Fatima Zahra El Idrissi, your request {number} is being studied."
+    )
     words = "Le compteur CPT-0042 a été remplacé le 4 mars."
     for action, payload in (("start", {}), ("answer", {"message": words})):
         done = await walk.call(
