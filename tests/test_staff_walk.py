@@ -13,6 +13,8 @@ met speaks ar, fr and en."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import secrets
 import subprocess
@@ -328,6 +330,21 @@ async def test_a_web_request_helped_by_the_call_centre_missed_escalated_and_appe
         )
         assert national_queue.status_code == 200, national_queue.text
         assert number in [i["tracking_number"] for i in national_queue.json()["items"]]
+        everywhere = await walk.call(
+            "GET", "/api/v1/backoffice/requests", national, params={"escalated": "true"}
+        )
+        assert number in [i["tracking_number"] for i in everywhere.json()["items"]]
+        export = await walk.call(
+            "GET",
+            "/api/v1/backoffice/requests.csv",
+            national,
+            params={"administration": admin.code},
+        )
+        assert export.status_code == 200, export.text
+        [row] = [
+            r for r in csv.DictReader(io.StringIO(export.text)) if r["tracking_number"] == number
+        ]
+        assert row["escalation_level"] == "2"
         read = await walk.call("GET", request_path, national, tracking_number=number)
         assert read.status_code == 200
         assert read.json()["escalation_level"] == 2
@@ -821,3 +838,26 @@ async def test_every_new_action_has_its_words_in_three_languages(client):
         assert set(labels.get(action, {})) >= set(LANGUAGES), action
         assert len({labels[action][language] for language in LANGUAGES}) == 3, action
         assert all(not text.startswith("action.") for text in labels[action].values())
+
+
+async def test_an_interim_reply_without_a_time_zone_is_a_field_error(
+    client, session, settings, document
+):
+    # Found by the walk: `expected_at` without an offset (or a bare date) was a 500.
+    walk = Walker(client, document)
+    admin = await make_administration(session)
+    _agent, agent = await make_staff(session, settings, Role.agent, admin)
+    filed = await walk.call("POST", "/api/v1/requests", json=complaint(admin.code))
+    number = filed.json()["tracking_number"]
+    for moment in ("2030-01-01T10:00:00", "2030-01-01"):
+        refused = await walk.call(
+            "POST",
+            "/api/v1/backoffice/requests/{tracking_number}/actions/{action}",
+            agent,
+            json={"message": "Réponse sous peu.", "expected_at": moment},
+            tracking_number=number,
+            action="interim_reply",
+        )
+        assert refused.status_code == 422, refused.text
+        assert field_codes(refused) == [("expected_at", "not_a_datetime")]
+    walk.check()

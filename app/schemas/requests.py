@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.domain.errors import FieldCodeError
 from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, State
-from app.schemas.common import Id, Localized, Moment
+from app.schemas.common import AwareMoment, Id, Localized, Moment
 from app.schemas.contacts import Email, Phone
 from app.schemas.privacy import privacy_notice_field
 from app.schemas.text import FreeText, VisibleText, clean_values
@@ -488,10 +488,10 @@ class ActionIn(BaseModel):
         "the same administration.",
         examples=["K7MD-Q2ZX-9PT"],
     )
-    expected_at: Moment | None = Field(
+    expected_at: AwareMoment | None = Field(
         default=None,
         description="For `interim_reply`: when the citizen may expect the answer (in the "
-        "future; the due date does not move).",
+        "future, with its time zone; the due date does not move).",
         examples=["2026-12-20T12:00:00Z"],
     )
     template: str | None = Field(
