@@ -54,6 +54,7 @@ REQUEST_FIELDS = [
     "lat",
     "long",
     "media_url",
+    "tracking_number",  # our addition: the owning key's only (null for anyone else)
 ]
 W3C = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
 
@@ -517,6 +518,7 @@ class TestRequests:
         # A fixed label of the state, in the caller's language (English by default here).
         assert item["status_notes"] == "Being handled by the administration."
         assert item["address"] is None
+        assert item["tracking_number"] is None
         assert item["agency_responsible"] == admin.name["en"]  # the default language
         for name in ("requested_datetime", "updated_datetime", "expected_datetime"):
             assert re.match(W3C, item[name]), item[name]
@@ -551,6 +553,7 @@ class TestRequests:
         assert item["description"].startswith("Confidentiel")
         assert item["status_notes"] == "Votre contrat a été rétabli."
         assert item["address"] == "12 rue des Orangers, Fès"
+        assert item["tracking_number"] == number  # what its actions name
         assert "doit répondre" in item["service_notice"]
         root = xml(await client.get(f"{BASE}/requests.xml", params={"api_key": key}))
         mine = [r for r in root.findall("request") if r.findtext("service_request_id") == public_id]

@@ -57,6 +57,9 @@ _PAGE = (
         case((Request.administration_id == _OWNER, Request.latitude)).label("latitude"),
         case((Request.administration_id == _OWNER, Request.longitude)).label("longitude"),
         case((Request.administration_id == _OWNER, _LAST_PUBLIC_REPLY)).label("status_notes"),
+        case((Request.administration_id == _OWNER, Request.tracking_number)).label(
+            "tracking_number"
+        ),
         _LAST_PUBLIC_CHANGE.label("last_public_change"),
         Administration.code.label("administration_code"),
         Administration.name.label("administration_name"),

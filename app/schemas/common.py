@@ -45,6 +45,16 @@ def _bounded_moment(value: datetime) -> datetime:
 Moment = Annotated[datetime, AfterValidator(_bounded_moment)]
 
 
+def _aware_moment(value: datetime) -> datetime:
+    if value.tzinfo is None:  # compared with the server's clock: never guessed
+        raise FieldCodeError("not_a_datetime")
+    return _bounded_moment(value)
+
+
+# A moment that must name its offset (`Z`, `+01:00`): one compared with the present.
+AwareMoment = Annotated[datetime, AfterValidator(_aware_moment)]
+
+
 def body_config(example: dict[str, Any], *, strip_whitespace: bool = False) -> ConfigDict:
     """The config of a body the API takes: unknown fields are refused, `example` is what the
     docs show, and with `strip_whitespace` strings lose their surrounding blanks."""

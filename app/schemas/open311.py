@@ -69,6 +69,12 @@ class RequestItem(BaseModel):
     lat: float | None = None
     long: float | None = None
     media_url: str | None = None
+    tracking_number: str | None = Field(
+        default=None,
+        description="Our addition, for the owning administration's key only: the number its "
+        "actions name (`POST /api/v1/backoffice/requests/{n}/actions/{action}` with "
+        "`X-API-Key`). Null for anyone else.",
+    )
 
 
 class PostedRequest(BaseModel):

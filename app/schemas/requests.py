@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.domain.errors import FieldCodeError
 from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, State
-from app.schemas.common import Id, Localized, Moment
+from app.schemas.common import AwareMoment, Id, Localized, Moment
 from app.schemas.contacts import Email, Phone
 from app.schemas.privacy import privacy_notice_field
 from app.schemas.text import FreeText, VisibleText, clean_values
@@ -440,9 +440,19 @@ class ActionIn(BaseModel):
         json_schema_extra={"example": {"message": "Merci de joindre le constat amiable."}},
     )
 
-    message: FreeText | None = Field(default=None, max_length=MESSAGE_MAX)
-    reason: FreeText | None = Field(default=None, max_length=REASON_MAX)
-    reason_code: RejectionReason | None = None
+    message: FreeText | None = Field(
+        default=None,
+        max_length=MESSAGE_MAX,
+        description="The text of `request_info`, `answer`, `reject`, `acknowledge`, `message`, "
+        "`note`, `interim_reply`, and of `decide_appeal` `sent_back` (instructions to the "
+        "administration); or a `template` instead.",
+    )
+    reason: FreeText | None = Field(
+        default=None,
+        max_length=REASON_MAX,
+        description="Why: for `transfer`, `decline_transfer` and `extend_deadline`.",
+    )
+    reason_code: RejectionReason | None = Field(default=None, description="For `reject`.")
     assignee: Id | None = Field(default=None, description="Staff id, for `assign`.")
     administration: str | None = Field(
         default=None, max_length=32, description="Target administration code, for `transfer`."
@@ -450,7 +460,13 @@ class ActionIn(BaseModel):
     service: str | None = Field(
         default=None, max_length=48, description="Target service code, for `transfer`."
     )
-    days: int | None = Field(default=None, ge=1, le=90, description="For `extend_deadline`.")
+    days: int | None = Field(
+        default=None,
+        ge=1,
+        le=90,
+        description="For `extend_deadline`, and `decide_appeal` `sent_back` (1-60): the new "
+        "deadline, in days from now.",
+    )
     outcome: Outcome | None = Field(
         default=None, description="Information requests: `answer` and `decide_appeal`."
     )
@@ -472,10 +488,10 @@ class ActionIn(BaseModel):
         "the same administration.",
         examples=["K7MD-Q2ZX-9PT"],
     )
-    expected_at: Moment | None = Field(
+    expected_at: AwareMoment | None = Field(
         default=None,
         description="For `interim_reply`: when the citizen may expect the answer (in the "
-        "future; the due date does not move).",
+        "future, with its time zone; the due date does not move).",
         examples=["2026-12-20T12:00:00Z"],
     )
     template: str | None = Field(

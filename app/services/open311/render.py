@@ -141,6 +141,7 @@ def request_item(row: Row[Any], language: Language) -> RequestItem:
         item.address = row.address
         item.lat = row.latitude
         item.long = row.longitude
+        item.tracking_number = row.tracking_number  # what its actions name
     return item
 
 
