@@ -227,6 +227,10 @@ class AppealNotOpen(TransitionNotAllowed):
     code = "appeal_not_open"
 
 
+class AppealAlreadyMade(TransitionNotAllowed):
+    code = "appeal_already_made"
+
+
 class ContactNotAllowed(TransitionNotAllowed):
     code = "contact_not_allowed"
 

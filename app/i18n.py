@@ -1530,6 +1530,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Seule l'administration à laquelle une demande a été transférée peut refuser le transfert, une fois ; une demande déposée directement auprès d'elle y est traitée ou rejetée.",
         "ar": "لا يمكن رفض الإحالة إلا من طرف الإدارة التي أحيل إليها الطلب، ولمرة واحدة؛ أما الطلب المودع لديها مباشرة فيعالج أو يرفض لديها.",
     },
+    "appeal_already_made.title": {
+        "en": "Already appealed",
+        "fr": "Recours déjà formé",
+        "ar": "سبق تقديم التظلم",
+    },
+    "appeal_already_made.detail": {
+        "en": "This answer has already been appealed and the national administrators have decided; a new answer may be appealed again.",
+        "fr": "Cette réponse a déjà fait l'objet d'un recours tranché par les administrateurs nationaux ; une nouvelle réponse pourra faire l'objet d'un recours.",
+        "ar": "سبق التظلم من هذا الجواب وبت فيه المسؤولون الوطنيون؛ ويمكن التظلم من أي جواب جديد.",
+    },
     "appeal_not_open.title": {
         "en": "No appeal possible",
         "fr": "Recours impossible",

@@ -863,13 +863,6 @@ async def test_an_interim_reply_without_a_time_zone_is_a_field_error(
     walk.check()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Found by the walk: nothing records that an answer's appeal was dismissed (no "
-    "column, and the lifecycle's guards read only the request), so the citizen may appeal the "
-    "same answer again and again within APPEAL_WINDOW_DAYS, each time back in the national "
-    "queue; making the decision final needs an appeal count on requests (a migration).",
-)
 async def test_a_dismissed_appeal_is_final(client, session, settings, document):
     walk = Walker(client, document)
     admin = await make_administration(session)
@@ -916,4 +909,59 @@ async def test_a_dismissed_appeal_is_final(client, session, settings, document):
         json=appeal,
         tracking_number=number,
     )
-    problem(again, 409, "appeal_not_open")
+    problem(again, 409, "appeal_already_made")
+
+
+async def test_an_answer_given_after_an_appeal_sent_back_may_be_appealed(
+    client, session, settings, document
+):
+    walk = Walker(client, document)
+    admin = await make_administration(session)
+    _n, national = await make_staff(session, settings, Role.national_admin)
+    filed = await walk.call("POST", "/api/v1/requests", json=complaint(admin.code))
+    number, citizen = filed.json()["tracking_number"], bearer(filed.json()["access_token"])
+    _a, agent = await make_staff(session, settings, Role.agent, admin)
+    action_path = "/api/v1/backoffice/requests/{tracking_number}/actions/{action}"
+    appeal_path = "/api/v1/requests/{tracking_number}/appeal"
+    appeal = {"reason": "La réponse ne règle rien."}
+    for action, body in (("start", {}), ("answer", {"message": "Rien à faire."})):
+        done = await walk.call(
+            "POST", action_path, agent, json=body, tracking_number=number, action=action
+        )
+        assert done.status_code == 200, done.text
+    rated = await walk.call(
+        "PUT",
+        "/api/v1/requests/{tracking_number}/rating",
+        citizen,
+        json={"score": 1},
+        tracking_number=number,
+    )
+    assert rated.status_code == 200, rated.text
+    first = await walk.call("POST", appeal_path, citizen, json=appeal, tracking_number=number)
+    assert first.status_code == 200, first.text
+    sent_back = await walk.call(
+        "POST",
+        action_path,
+        national,
+        json={"decision": "sent_back", "days": 10, "message": "Revoir le dossier."},
+        tracking_number=number,
+        action="decide_appeal",
+    )
+    assert sent_back.json()["state"] == "in_progress", sent_back.text
+    # Still the same, unanswered, request: no second appeal before a new answer.
+    early = await walk.call("POST", appeal_path, citizen, json=appeal, tracking_number=number)
+    assert early.status_code == 409, early.text
+    answered = await walk.call(
+        "POST",
+        action_path,
+        agent,
+        json={"message": "Toujours rien à faire."},
+        tracking_number=number,
+        action="answer",
+    )
+    assert answered.status_code == 200, answered.text
+    # The rating of 1 stands (an answer is rated once); the new answer opens a new appeal.
+    second = await walk.call("POST", appeal_path, citizen, json=appeal, tracking_number=number)
+    assert second.status_code == 200, second.text
+    assert second.json()["state"] == "appealed"
+    walk.check()

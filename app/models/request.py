@@ -194,6 +194,9 @@ class Request(CreatedAt, Base):
     # Printed on the acknowledgement receipt; anyone can check a receipt with it.
     receipt_code: Mapped[str | None] = mapped_column(String(32), unique=True)
     reopen_reminder_sent_at: Mapped[datetime | None]
+    # When the citizen last appealed: a complaint's answer is appealed once (a dismissal is
+    # final); a new answer, after the appeal was sent back, may be appealed again.
+    appealed_at: Mapped[datetime | None]
     # Set once personal data has been removed after the retention period (law 09-08).
     anonymized_at: Mapped[datetime | None]
 

@@ -22,6 +22,7 @@ from app.deps import (
 from app.domain.actors import Actor
 from app.errors import (
     AlreadyRated,
+    AppealAlreadyMade,
     AppealNotOpen,
     ChallengeExpired,
     ChallengeInvalid,
@@ -336,7 +337,7 @@ async def reopen_request(
     "/{tracking_number}/appeal",
     summary="Appeal a complaint to national admins, or an information request's refusal",
     operation_id="appealRequest",
-    responses=error_responses(*_ACTION_ERRORS, Forbidden, AppealNotOpen),
+    responses=error_responses(*_ACTION_ERRORS, Forbidden, AppealNotOpen, AppealAlreadyMade),
 )
 async def appeal_request(
     tracking_number: TrackingNumber, body: ReopenIn, call: CitizenCall

@@ -20,6 +20,7 @@ from app.errors import (
     ActionNotForRole,
     AlreadyAnonymized,
     AlreadyRated,
+    AppealAlreadyMade,
     AppealNotOpen,
     ContactAlreadySet,
     ContactNotAllowed,
@@ -212,6 +213,8 @@ def guard_complaint_appeal(ctx: Context) -> None:
         or not (poor or exhausted)
     ):
         raise AppealNotOpen(params={"days": policy.appeal_window_days})
+    if request.appealed_at is not None and request.appealed_at >= answered:
+        raise AppealAlreadyMade()
 
 
 def guard_declinable(ctx: Context) -> None:
@@ -416,6 +419,11 @@ def effect_appeal(ctx: Context) -> None:
     # The body's head must decide again: a new clock of the same length.
     restart_deadline_alerts(ctx.request)
     ctx.request.due_at = ctx.now + timedelta(days=ctx.policy.answer_days)
+
+
+def effect_complaint_appeal(ctx: Context) -> None:
+    # One appeal per answer: the national admins' decision on it is final.
+    ctx.request.appealed_at = ctx.now
 
 
 DECISIONS = ("dismissed", "sent_back")
@@ -674,6 +682,7 @@ COMPLAINT: tuple[Transition, ...] = (
         S.appealed,
         [R.citizen],
         guard=guard_complaint_appeal,
+        effect=effect_complaint_appeal,
         requires=("reason",),
         summary="Appeal to the national level after an answer rated 1-2, or once reopening is "
         "exhausted, within the appeal window after the last answer.",
