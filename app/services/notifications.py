@@ -44,6 +44,62 @@ def _language(request: Request) -> Language:
     return cast(Language, request.language)
 
 
+def _about(request: Request, administration: Administration, language: Language) -> dict[str, str]:
+    """The words every message about a request carries: its number and its administration."""
+    return {
+        "number": request.tracking_number,
+        "administration": administration.name.get(language) or administration.code,
+    }
+
+
+def _email_payload(mail: templates.Email, language: Language) -> dict[str, Any]:
+    return {"subject": mail.subject, "text": mail.text, "html": mail.html, "language": language}
+
+
+def _email(
+    session: AsyncSession,
+    template: str,
+    language: Language,
+    recipient: str,
+    now: datetime,
+    request_id: int,
+    quoted: str | None = None,
+    **params: str,
+) -> None:
+    """One email about a request, from `template`, to `recipient`."""
+    mail = templates.email(template, language, quoted, **params)
+    _add(
+        session,
+        channel="email",
+        event=template,
+        recipient=recipient,
+        payload=_email_payload(mail, language),
+        now=now,
+        request_id=request_id,
+    )
+
+
+def _sms(
+    session: AsyncSession,
+    template: str,
+    language: Language,
+    recipient: str,
+    now: datetime,
+    request_id: int,
+    **params: str,
+) -> None:
+    """One SMS about a request, from `template`, to `recipient`."""
+    _add(
+        session,
+        channel="sms",
+        event=template,
+        recipient=recipient,
+        payload={"text": templates.sms(template, language, **params), "language": language},
+        now=now,
+        request_id=request_id,
+    )
+
+
 def _citizen(
     session: AsyncSession,
     request: Request,
@@ -60,37 +116,11 @@ def _citizen(
     """Email the citizen; SMS when there is no email (or always, with `sms_too`). `to_email`
     and `to_phone` false leave that contact out."""
     language = _language(request)
-    params = {
-        "number": request.tracking_number,
-        "administration": administration.name.get(language) or administration.code,
-        **params,
-    }
+    params = {**_about(request, administration, language), **params}
     if request.email and to_email:
-        mail = templates.email(kind, language, quoted, **params)
-        _add(
-            session,
-            channel="email",
-            event=kind,
-            recipient=request.email,
-            payload={
-                "subject": mail.subject,
-                "text": mail.text,
-                "html": mail.html,
-                "language": language,
-            },
-            now=now,
-            request_id=request.id,
-        )
+        _email(session, kind, language, request.email, now, request.id, quoted, **params)
     if request.phone and to_phone and (sms_too or not request.email):
-        _add(
-            session,
-            channel="sms",
-            event=kind,
-            recipient=request.phone,
-            payload={"text": templates.sms(kind, language, **params), "language": language},
-            now=now,
-            request_id=request.id,
-        )
+        _sms(session, kind, language, request.phone, now, request.id, **params)
 
 
 def webhook_body(
@@ -151,27 +181,12 @@ async def _tell_administration(
     # Supervisors and hooks in one round trip.
     audience = await repository.new_request_audience(session, administration.id, "request.created")
     params = {
-        "number": request.tracking_number,
-        "administration": administration.name.get(language) or administration.code,
+        **_about(request, administration, language),
         "kind": translate(f"kind.{request.kind}.in_sentence", language),
         "due": templates.day(request.due_at),
     }
     for address in audience.supervisors:
-        mail = templates.email("new_request", language, **params)
-        _add(
-            session,
-            channel="email",
-            event="new_request",
-            recipient=address,
-            payload={
-                "subject": mail.subject,
-                "text": mail.text,
-                "html": mail.html,
-                "language": language,
-            },
-            now=now,
-            request_id=request.id,
-        )
+        _email(session, "new_request", language, address, now, request.id, **params)
     await _webhooks(
         session, administration, "request.created", request, now, hooks=audience.webhooks
     )
@@ -188,25 +203,10 @@ async def _tell_national_admins(
     """A declined transfer waits in the national admins' queue: each of them is told, with
     the declining administration's reason (staff's words, never the citizen's data)."""
     language = cast(Language, settings.default_language)
-    params = {
-        "number": request.tracking_number,
-        "administration": administration.name.get(language) or administration.code,
-    }
+    params = _about(request, administration, language)
     for address in await repository.national_admins(session):
-        mail = templates.email("transfer_declined", language, event.note, **params)
-        _add(
-            session,
-            channel="email",
-            event="transfer_declined",
-            recipient=address,
-            payload={
-                "subject": mail.subject,
-                "text": mail.text,
-                "html": mail.html,
-                "language": language,
-            },
-            now=now,
-            request_id=request.id,
+        _email(
+            session, "transfer_declined", language, address, now, request.id, event.note, **params
         )
 
 
@@ -336,28 +336,13 @@ async def _tell_staff_of_deadline(
             session, request.administration_id, supervisors=True
         )
     params = {
-        "number": request.tracking_number,
-        "administration": administration.name.get(language) or administration.code,
+        **_about(request, administration, language),
         "kind": translate(f"kind.{request.kind}.in_sentence", language),
         "due": templates.day(request.due_at),
         "days": str(days),
     }
-    mail = templates.email(template, language, **params)
     for address in recipients:
-        _add(
-            session,
-            channel="email",
-            event=template,
-            recipient=address,
-            payload={
-                "subject": mail.subject,
-                "text": mail.text,
-                "html": mail.html,
-                "language": language,
-            },
-            now=now,
-            request_id=request.id,
-        )
+        _email(session, template, language, address, now, request.id, **params)
 
 
 async def contact_changed(
@@ -376,40 +361,11 @@ async def contact_changed(
     language = _language(request)
     masked = [mask_email(request.email)] if request.email else []
     masked += [mask_phone(request.phone)] if request.phone else []
-    params = {
-        "number": request.tracking_number,
-        "administration": administration.name.get(language) or administration.code,
-        "contact": ", ".join(masked),
-    }
+    params = {**_about(request, administration, language), "contact": ", ".join(masked)}
     if old_email:
-        mail = templates.email(template, language, **params)
-        _add(
-            session,
-            channel="email",
-            event=template,
-            recipient=old_email,
-            payload={
-                "subject": mail.subject,
-                "text": mail.text,
-                "html": mail.html,
-                "language": language,
-            },
-            now=now,
-            request_id=request.id,
-        )
+        _email(session, template, language, old_email, now, request.id, **params)
     if old_phone:
-        _add(
-            session,
-            channel="sms",
-            event=template,
-            recipient=old_phone,
-            payload={
-                "text": templates.sms(template, language, **params),
-                "language": language,
-            },
-            now=now,
-            request_id=request.id,
-        )
+        _sms(session, template, language, old_phone, now, request.id, **params)
 
 
 def one_time_code(
@@ -426,13 +382,7 @@ def one_time_code(
     dropped unsent at its expiry."""
     params = {"code": code, "minutes": str(round((expires_at - now).total_seconds() / 60))}
     if channel == "email":
-        mail = templates.email("one_time_code", language, **params)
-        payload: dict[str, Any] = {
-            "subject": mail.subject,
-            "text": mail.text,
-            "html": mail.html,
-            "language": language,
-        }
+        payload = _email_payload(templates.email("one_time_code", language, **params), language)
     else:
         payload = {"text": templates.sms("one_time_code", language, **params), "language": language}
     _add(
