@@ -6,13 +6,11 @@ that tells the citizen without moving anything, the `escalated` filter and stati
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
-from pathlib import Path
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -33,10 +31,11 @@ from tests.factories import (
     create_request,
     make_administration,
     make_staff,
+    unsaved_request,
 )
+from tests.processes import assert_refuses_bad_instants, run_command
 from tests.servers import SmtpServer, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 POLICY = Policy(answer_days=60, reopen_window_days=30, max_reopens=2)
 
@@ -53,24 +52,7 @@ def subject(message) -> str:
 
 
 def _request(state: State = State.in_progress, **fields) -> Request:
-    values = {
-        "id": 1,
-        "kind": Kind.complaint.value,
-        "state": state.value,
-        "version": 1,
-        "channel": "web",
-        "urgent": False,
-        "reopen_count": 0,
-        "extension_count": 0,
-        "escalation_level": 0,
-        "received_at": T0,
-        "clock_started_at": T0,
-        "due_at": T0 + timedelta(days=60),
-        "created_at": T0,
-        "updated_at": T0,
-    }
-    values.update(fields)
-    return Request(**values)
+    return unsaved_request(T0, Kind.complaint, state, **fields)
 
 
 def system(request: Request, action: Action, now: datetime) -> RequestEvent:
@@ -328,15 +310,7 @@ async def test_the_escalated_filter_and_the_staff_counts_take_open_requests(
 
 
 def _run_due(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "lifecycle", "run-due", *args],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "test", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_command(database_url, "lifecycle", "run-due", *args, **env)
 
 
 async def _events(live, request_id: int, action: Action) -> list[RequestEvent]:
@@ -453,18 +427,7 @@ async def test_run_due_at_escalates_to_supervisors_then_national_admins(
 
 def test_production_refuses_to_run_the_clock_in_the_future(database_url):
     future = (datetime.now(UTC) + timedelta(days=20)).isoformat()
-    refused = _run_due(
-        database_url,
-        "--at",
-        future,
-        ENVIRONMENT="production",
-        SECRET_KEY="a-production-secret-key-long-enough-0123456789",
-    )
-    assert refused.returncode != 0
-    assert "future" in refused.stderr
-    wrong = _run_due(database_url, "--at", "tomorrow")
-    assert wrong.returncode != 0
-    assert "ISO-8601" in wrong.stderr
+    assert_refuses_bad_instants(partial(_run_due, database_url), future, "tomorrow")
 
 
 async def test_two_processes_escalate_each_request_once(live, settings):

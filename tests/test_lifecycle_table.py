@@ -28,6 +28,7 @@ from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
 from app.models.request import Request
 from app.services import lifecycle
 from app.services.lifecycle import ActionInput, Policy
+from tests.factories import AGENT_ON_SUBMITTED, unsaved_request
 
 S, A, R = State, Action, Role
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -137,23 +138,7 @@ def test_table_allows_exactly_what_the_design_says(kind, state, action):
 
 
 def make(kind: Kind = Kind.complaint, state: State = S.submitted, **fields) -> Request:
-    values = {
-        "id": 1,
-        "kind": kind.value,
-        "state": state.value,
-        "version": 1,
-        "administration_id": 1,
-        "channel": "web",
-        "reopen_count": 0,
-        "extension_count": 0,
-        "received_at": T0,
-        "clock_started_at": T0,
-        "due_at": T0 + timedelta(days=60),
-        "created_at": T0,
-        "updated_at": T0,
-    }
-    values.update(fields)
-    return Request(**values)
+    return unsaved_request(T0, kind, state, **fields)
 
 
 def run(request, action, role=R.agent, now=T0, policy=POLICY, **data):
@@ -170,15 +155,7 @@ def test_a_refusal_lists_what_the_actor_may_do():
     assert refused.value.status == 409
     expected = lifecycle.allowed_actions(request, Actor(role=R.agent), POLICY, T0)
     assert refused.value.extra["allowed_actions"] == expected
-    assert expected == [
-        "start",
-        "reject",
-        "mark_duplicate",
-        "interim_reply",
-        "message",
-        "note",
-        "attach",
-    ]
+    assert expected == AGENT_ON_SUBMITTED
 
 
 def test_each_step_records_history_and_bumps_the_version():

@@ -21,6 +21,7 @@ from tests.factories import (
     file,
     make_administration,
     make_staff,
+    two_administrations,
 )
 
 REQUESTS = "/api/v1/requests"
@@ -264,12 +265,9 @@ async def test_decline_transfer_goes_to_the_national_queue_until_a_national_admi
 async def test_only_a_transferred_request_can_be_declined_by_its_receiver(
     client, session, settings
 ):
-    a = await make_administration(session)
-    b = await make_administration(session)
-    _aa, a_agent = await make_staff(session, settings, Role.agent, a)
-    _as, a_supervisor = await make_staff(session, settings, Role.supervisor, a)
-    _bs, b_supervisor = await make_staff(session, settings, Role.supervisor, b)
-    _n, national = await make_staff(session, settings, Role.national_admin)
+    a, b, a_agent, a_supervisor, b_supervisor, national = await two_administrations(
+        session, settings
+    )
     request = await create_request(session, administration=a)
     number = request.tracking_number
 

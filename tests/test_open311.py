@@ -13,7 +13,7 @@ from app.models.enums import Role
 from app.models.request import Request
 from app.services import api_keys, clock
 from app.services.open311 import w3c
-from tests.factories import act, complaint, file, make_administration, make_staff
+from tests.factories import act, attribute, choice, complaint, file, make_administration, make_staff
 
 BASE = "/open311/v2"
 SERVICE_FIELDS = [
@@ -300,25 +300,20 @@ class TestPost:
 
     async def test_multi_valued_attributes_use_repeated_brackets(self, client, session):
         attributes = [
-            {
-                "code": "topics",
-                "datatype": "multivaluelist",
-                "required": True,
-                "order": 1,
-                "description": {"ar": "مواضيع", "fr": "Sujets", "en": "Topics"},
-                "values": [
-                    {"key": "delay", "name": {"ar": "تأخر", "fr": "Retard", "en": "Delay"}},
-                    {"key": "refusal", "name": {"ar": "رفض", "fr": "Refus", "en": "Refusal"}},
+            attribute(
+                "topics",
+                "multivaluelist",
+                1,
+                {"ar": "مواضيع", "fr": "Sujets", "en": "Topics"},
+                required=True,
+                values=[
+                    choice("delay", "تأخر", "Retard", "Delay"),
+                    choice("refusal", "رفض", "Refus", "Refusal"),
                 ],
-            },
-            {
-                "code": "urgent_case",
-                "datatype": "boolean",
-                "required": False,
-                "order": 2,
-                "description": {"ar": "مستعجل", "fr": "Urgent", "en": "Urgent"},
-                "values": [],
-            },
+            ),
+            attribute(
+                "urgent_case", "boolean", 2, {"ar": "مستعجل", "fr": "Urgent", "en": "Urgent"}
+            ),
         ]
         admin = await make_administration(session, attributes=attributes)
         key = await _key(session, admin)

@@ -7,11 +7,9 @@ The purge runs on the real database and the real document storage, at instants m
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from functools import partial
 
 import httpx
 import pytest
@@ -28,9 +26,9 @@ from app.services.search import search_text
 from app.tasks import run_due_work
 from tests import documents
 from tests.factories import ATTRIBUTES, act, complaint, file, make_administration, make_staff
+from tests.processes import assert_refuses_bad_instants, run_command
 from tests.test_attachments import upload
 
-ROOT = Path(__file__).resolve().parent.parent
 # The policy number is marked personal; the accused's national id is personal by its type.
 PERSONAL_ATTRIBUTES = [{**ATTRIBUTES[0], "personal": True}, *ATTRIBUTES[1:]]
 SECRETS = (
@@ -291,15 +289,7 @@ async def test_two_workers_share_the_purge_without_doing_anything_twice(live, se
 
 
 def _cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "privacy", "purge", *args],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "test", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_command(database_url, "privacy", "purge", *args, **env)
 
 
 async def test_the_command_purges_as_of_an_instant(live, database_url, settings):
@@ -326,18 +316,7 @@ async def test_the_command_purges_as_of_an_instant(live, database_url, settings)
 
 def test_production_refuses_an_instant_in_the_future(database_url):
     future = (datetime.now(UTC) + timedelta(days=3650)).isoformat()
-    refused = _cli(
-        database_url,
-        "--at",
-        future,
-        ENVIRONMENT="production",
-        SECRET_KEY="a-production-secret-key-long-enough-0123456789",
-    )
-    assert refused.returncode != 0
-    assert "future" in refused.stderr
-    wrong = _cli(database_url, "--at", "five years from now")
-    assert wrong.returncode != 0
-    assert "ISO-8601" in wrong.stderr
+    assert_refuses_bad_instants(partial(_cli, database_url), future, "five years from now")
 
 
 # --- the notice
