@@ -23,6 +23,7 @@ from app.services.lifecycle import ActionInput
 from app.services.requests import SPEAKING_ACTIONS
 from app.services.search import search_text
 from app.services.textnorm import fold
+from tests import documents
 
 PASSWORD = "correct horse battery staple"
 _hash_cache: dict[str, str] = {}
@@ -226,6 +227,22 @@ async def track(
     with an operator's `headers`, on a caller's behalf."""
     body = {"tracking_number": number, **contact}
     return await client.post("/api/v1/tracking", json=body, headers=headers)
+
+
+def pdf(name: str = "constat.pdf") -> tuple[str, bytes, str]:
+    """A PDF to upload, as httpx takes a file: name, content, type."""
+    return (name, documents.pdf(), "application/pdf")
+
+
+async def upload(
+    client: httpx.AsyncClient, number: str, headers: dict[str, str], *files: Any
+) -> httpx.Response:
+    """Attach `files` (as httpx takes them) to request `number`."""
+    return await client.post(
+        f"/api/v1/requests/{number}/attachments",
+        files=[("files", f) for f in files],
+        headers=headers,
+    )
 
 
 async def act(

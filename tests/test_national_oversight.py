@@ -21,7 +21,9 @@ from tests.factories import (
     file,
     make_administration,
     make_staff,
+    pdf,
     two_administrations,
+    upload,
 )
 
 REQUESTS = "/api/v1/requests"
@@ -54,11 +56,7 @@ async def test_a_national_admin_reads_any_request_and_each_read_is_logged(
     user, national = await make_staff(session, settings, Role.national_admin)
     created = await file(client, complaint(admin.code))
     number = created["tracking_number"]
-    uploaded = await client.post(
-        f"{REQUESTS}/{number}/attachments",
-        files=[("files", ("constat.pdf", documents.pdf(), "application/pdf"))],
-        headers=created["auth"],
-    )
+    uploaded = await upload(client, number, created["auth"], pdf())
     assert uploaded.status_code == 201, uploaded.text
     attachment_id = uploaded.json()[0]["id"]
 

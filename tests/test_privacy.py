@@ -25,9 +25,17 @@ from app.services import clock, privacy
 from app.services.search import search_text
 from app.tasks import run_due_work
 from tests import documents
-from tests.factories import ATTRIBUTES, act, complaint, file, make_administration, make_staff
+from tests.factories import (
+    ATTRIBUTES,
+    act,
+    complaint,
+    file,
+    make_administration,
+    make_staff,
+    pdf,
+    upload,
+)
 from tests.processes import assert_refuses_bad_instants, run_command
-from tests.test_attachments import upload
 
 # The policy number is marked personal; the accused's national id is personal by its type.
 PERSONAL_ATTRIBUTES = [{**ATTRIBUTES[0], "personal": True}, *ATTRIBUTES[1:]]
@@ -76,9 +84,7 @@ async def _closed_case(client, session, settings, admin, staff, **overrides) -> 
     )
     created = await file(client, body)
     number, citizen = created["tracking_number"], created["auth"]
-    uploaded = await upload(
-        client, number, citizen, ("constat-fatima.pdf", documents.pdf(), "application/pdf")
-    )
+    uploaded = await upload(client, number, citizen, pdf("constat-fatima.pdf"))
     assert uploaded.status_code == 201, uploaded.text
     assert (await act(client, number, "start", staff)).status_code == 200
     asked = await act(client, number, "request_info", staff, message="Joignez le constat.")

@@ -52,6 +52,17 @@ def _about(request: Request, administration: Administration, language: Language)
     }
 
 
+def _for_staff(
+    request: Request, administration: Administration, language: Language
+) -> dict[str, str]:
+    """What staff are told of a request: its number, administration, kind and due date."""
+    return {
+        **_about(request, administration, language),
+        "kind": translate(f"kind.{request.kind}.in_sentence", language),
+        "due": templates.day(request.due_at),
+    }
+
+
 def _email_payload(mail: templates.Email, language: Language) -> dict[str, Any]:
     return {"subject": mail.subject, "text": mail.text, "html": mail.html, "language": language}
 
@@ -180,11 +191,7 @@ async def _tell_administration(
     language = cast(Language, settings.default_language)
     # Supervisors and hooks in one round trip.
     audience = await repository.new_request_audience(session, administration.id, "request.created")
-    params = {
-        **_about(request, administration, language),
-        "kind": translate(f"kind.{request.kind}.in_sentence", language),
-        "due": templates.day(request.due_at),
-    }
+    params = _for_staff(request, administration, language)
     for address in audience.supervisors:
         _email(session, "new_request", language, address, now, request.id, **params)
     await _webhooks(
@@ -335,12 +342,7 @@ async def _tell_staff_of_deadline(
         recipients = await repository.staff_emails(
             session, request.administration_id, supervisors=True
         )
-    params = {
-        **_about(request, administration, language),
-        "kind": translate(f"kind.{request.kind}.in_sentence", language),
-        "due": templates.day(request.due_at),
-        "days": str(days),
-    }
+    params = {**_for_staff(request, administration, language), "days": str(days)}
     for address in recipients:
         _email(session, template, language, address, now, request.id, **params)
 
