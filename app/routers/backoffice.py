@@ -298,13 +298,4 @@ async def staff_access_log(
 async def list_staff(actor: AdministrationStaff, session: Session) -> list[StaffOut]:
     """The active agents and supervisors a request can be assigned to."""
     assert actor.administration_id is not None
-    return [
-        StaffOut(
-            id=u.id,
-            email=u.email,
-            full_name=u.full_name,
-            role=u.role,
-            administration=u.administration.code if u.administration else None,
-        )
-        for u in await users.colleagues(session, actor.administration_id)
-    ]
+    return [users.staff_out(u) for u in await users.colleagues(session, actor.administration_id)]
