@@ -55,6 +55,18 @@ def _request(state: State = State.in_progress, **fields) -> Request:
     return unsaved_request(T0, Kind.complaint, state, **fields)
 
 
+async def _assigned(session, administration, agent, received_at, **fields) -> Request:
+    """A request in progress with `agent`, received at `received_at`."""
+    return await create_request(
+        session,
+        administration=administration,
+        state=State.in_progress,
+        staff=agent,
+        received_at=received_at,
+        **fields,
+    )
+
+
 def system(request: Request, action: Action, now: datetime) -> RequestEvent:
     return lifecycle.execute(request, action, SYSTEM, ActionInput(), POLICY, now)
 
@@ -180,12 +192,11 @@ async def test_interim_reply_tells_the_citizen_and_keeps_due_date_and_level(
     admin = await make_administration(session)
     agent, staff = await make_staff(session, settings, Role.agent, admin)
     now = clock.now()
-    request = await create_request(
+    request = await _assigned(
         session,
-        administration=admin,
-        state=State.in_progress,
-        staff=agent,
-        received_at=now - timedelta(days=70),
+        admin,
+        agent,
+        now - timedelta(days=70),
         escalation_level=1,
         escalated_at=now - timedelta(days=9),
     )
@@ -264,13 +275,7 @@ async def test_the_escalated_filter_and_the_staff_counts_take_open_requests(
     agent, staff = await make_staff(session, settings, Role.agent, admin)
     _sup, supervisor = await make_staff(session, settings, Role.supervisor, admin)
     now = clock.now()
-    late = await create_request(
-        session,
-        administration=admin,
-        state=State.in_progress,
-        staff=agent,
-        received_at=now - timedelta(days=61),
-    )
+    late = await _assigned(session, admin, agent, now - timedelta(days=61))
     on_time = await create_request(session, administration=admin, state=State.in_progress)
     await clockwork.escalate_due(sessionmaker, settings, now)
     await session.refresh(late)
@@ -334,12 +339,9 @@ async def _supervisor_emails(live) -> set[str]:
 async def test_the_due_soon_warning_reaches_assignee_and_supervisors_once(live, settings, smtp):
     async with live.sessionmaker() as session:
         agent, _ = await make_staff(session, settings, Role.agent, live.administration)
-        request = await create_request(
-            session,
-            administration=live.administration,
-            state=State.in_progress,
-            staff=agent,
-            received_at=clock.now() - timedelta(days=57),  # due in 3 days
+        # Due in 3 days.
+        request = await _assigned(
+            session, live.administration, agent, clock.now() - timedelta(days=57)
         )
         await session.commit()
     supervisors = await _supervisor_emails(live)

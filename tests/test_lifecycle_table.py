@@ -274,19 +274,24 @@ def test_transfer_restarts_the_clock_elsewhere():
     assert request.due_at == later + timedelta(days=20)
 
 
+def national_transfer(request, administration_id):
+    """A national admin routes the request to another administration."""
+    return run(
+        request,
+        A.transfer,
+        role=R.national_admin,
+        administration_id=administration_id,
+        target_answer_days=20,
+        reason="Compétence",
+    )
+
+
 def test_a_declined_transfer_waits_for_a_national_admin_to_route_it():
     request = make(escalation_level=1, assignee_id=7)
     # Filed with administration 1 directly: nothing to decline.
     with pytest.raises(NotTransferred):
         run(request, A.decline_transfer, reason="Pas nous")
-    run(
-        request,
-        A.transfer,
-        role=R.national_admin,
-        administration_id=2,
-        target_answer_days=20,
-        reason="Compétence",
-    )
+    national_transfer(request, 2)
     assert (request.transferred_from_id, request.escalation_level) == (1, 0)
     receiver = Actor(role=R.agent, user_id=8, administration_id=2)
     # Only the receiving administration declines, and only with a reason.
@@ -307,14 +312,7 @@ def test_a_declined_transfer_waits_for_a_national_admin_to_route_it():
         2,
     )
     assert "decline_transfer" not in lifecycle.allowed_actions(request, receiver, POLICY, T0)
-    run(
-        request,
-        A.transfer,
-        role=R.national_admin,
-        administration_id=3,
-        target_answer_days=20,
-        reason="C",
-    )
+    national_transfer(request, 3)
     assert (request.escalation_level, request.escalated_at, request.transferred_from_id) == (
         0,
         None,
