@@ -63,12 +63,19 @@ def _for_staff(
     }
 
 
-def _email_payload(mail: templates.Email, language: Language) -> dict[str, Any]:
-    return {"subject": mail.subject, "text": mail.text, "html": mail.html, "language": language}
+def _payload(
+    channel: str, template: str, language: Language, quoted: str | None = None, **params: str
+) -> dict[str, Any]:
+    """What an email (subject, text, html) or an SMS (text) from `template` carries."""
+    if channel == "email":
+        mail = templates.email(template, language, quoted, **params)
+        return {"subject": mail.subject, "text": mail.text, "html": mail.html, "language": language}
+    return {"text": templates.sms(template, language, **params), "language": language}
 
 
-def _email(
+def _send(
     session: AsyncSession,
+    channel: str,
     template: str,
     language: Language,
     recipient: str,
@@ -77,35 +84,13 @@ def _email(
     quoted: str | None = None,
     **params: str,
 ) -> None:
-    """One email about a request, from `template`, to `recipient`."""
-    mail = templates.email(template, language, quoted, **params)
+    """One email or SMS about a request, from `template`, to `recipient`."""
     _add(
         session,
-        channel="email",
+        channel=channel,
         event=template,
         recipient=recipient,
-        payload=_email_payload(mail, language),
-        now=now,
-        request_id=request_id,
-    )
-
-
-def _sms(
-    session: AsyncSession,
-    template: str,
-    language: Language,
-    recipient: str,
-    now: datetime,
-    request_id: int,
-    **params: str,
-) -> None:
-    """One SMS about a request, from `template`, to `recipient`."""
-    _add(
-        session,
-        channel="sms",
-        event=template,
-        recipient=recipient,
-        payload={"text": templates.sms(template, language, **params), "language": language},
+        payload=_payload(channel, template, language, quoted, **params),
         now=now,
         request_id=request_id,
     )
@@ -129,9 +114,9 @@ def _citizen(
     language = _language(request)
     params = {**_about(request, administration, language), **params}
     if request.email and to_email:
-        _email(session, kind, language, request.email, now, request.id, quoted, **params)
+        _send(session, "email", kind, language, request.email, now, request.id, quoted, **params)
     if request.phone and to_phone and (sms_too or not request.email):
-        _sms(session, kind, language, request.phone, now, request.id, **params)
+        _send(session, "sms", kind, language, request.phone, now, request.id, **params)
 
 
 def webhook_body(
@@ -193,7 +178,7 @@ async def _tell_administration(
     audience = await repository.new_request_audience(session, administration.id, "request.created")
     params = _for_staff(request, administration, language)
     for address in audience.supervisors:
-        _email(session, "new_request", language, address, now, request.id, **params)
+        _send(session, "email", "new_request", language, address, now, request.id, **params)
     await _webhooks(
         session, administration, "request.created", request, now, hooks=audience.webhooks
     )
@@ -212,8 +197,16 @@ async def _tell_national_admins(
     language = cast(Language, settings.default_language)
     params = _about(request, administration, language)
     for address in await repository.national_admins(session):
-        _email(
-            session, "transfer_declined", language, address, now, request.id, event.note, **params
+        _send(
+            session,
+            "email",
+            "transfer_declined",
+            language,
+            address,
+            now,
+            request.id,
+            event.note,
+            **params,
         )
 
 
@@ -344,7 +337,7 @@ async def _tell_staff_of_deadline(
         )
     params = {**_for_staff(request, administration, language), "days": str(days)}
     for address in recipients:
-        _email(session, template, language, address, now, request.id, **params)
+        _send(session, "email", template, language, address, now, request.id, **params)
 
 
 async def contact_changed(
@@ -365,9 +358,9 @@ async def contact_changed(
     masked += [mask_phone(request.phone)] if request.phone else []
     params = {**_about(request, administration, language), "contact": ", ".join(masked)}
     if old_email:
-        _email(session, template, language, old_email, now, request.id, **params)
+        _send(session, "email", template, language, old_email, now, request.id, **params)
     if old_phone:
-        _sms(session, template, language, old_phone, now, request.id, **params)
+        _send(session, "sms", template, language, old_phone, now, request.id, **params)
 
 
 def one_time_code(
@@ -383,16 +376,12 @@ def one_time_code(
     """A citizen's one-time code: ahead of the recipient's older messages (a priority), and
     dropped unsent at its expiry."""
     params = {"code": code, "minutes": str(round((expires_at - now).total_seconds() / 60))}
-    if channel == "email":
-        payload = _email_payload(templates.email("one_time_code", language, **params), language)
-    else:
-        payload = {"text": templates.sms("one_time_code", language, **params), "language": language}
     _add(
         session,
         channel=channel,
         event="one_time_code",
         recipient=recipient,
-        payload=payload,
+        payload=_payload(channel, "one_time_code", language, **params),
         now=now,
         priority=1,
         expires_at=expires_at,
