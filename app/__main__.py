@@ -296,6 +296,24 @@ def serve() -> None:
         )
 
 
+def _group(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str, dest: str
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """A command with subcommands of its own (`dest` names the one chosen)."""
+    return commands.add_parser(name, help=help).add_subparsers(dest=dest, required=True)
+
+
+def _as_of_command(
+    group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str, verb: str
+) -> None:
+    """A command that runs as of an instant: its `--at` option (`_instant` reads it)."""
+    group.add_parser(name, help=help).add_argument(
+        "--at",
+        help=f"the instant to {verb} as of (ISO-8601, UTC unless an offset is given); default: "
+        "now; refused in the future with ENVIRONMENT=production",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("pgserver", "alembic.runtime.plugins"):
@@ -305,45 +323,31 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("serve", help="migrate, load the sample catalogue and serve the API")
     commands.add_parser("openapi", help="print the OpenAPI document")
     commands.add_parser("worker", help="send the outbox's messages (and run periodic work)")
-    db = commands.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    db = _group(commands, "db", "database", "db_command")
     db.add_parser("upgrade", help="apply the migrations")
-    cat = commands.add_parser("catalogue", help="catalogue").add_subparsers(
-        dest="cat_command", required=True
-    )
+    cat = _group(commands, "catalogue", "catalogue", "cat_command")
     cat.add_parser("load-sample", help="load the sample catalogue (idempotent)")
-    life = commands.add_parser("lifecycle", help="lifecycle").add_subparsers(
-        dest="life_command", required=True
-    )
-    run_due = life.add_parser(
+    life = _group(commands, "lifecycle", "lifecycle", "life_command")
+    _as_of_command(
+        life,
         "run-due",
-        help="run all the clock's work once: due-soon alerts, escalations, auto-close, reopen "
+        "run all the clock's work once: due-soon alerts, escalations, auto-close, reopen "
         "reminders, the retention purge and housekeeping",
+        "run",
     )
-    run_due.add_argument(
-        "--at",
-        help="the instant to run as of (ISO-8601, UTC unless an offset is given); default: "
-        "now; refused in the future with ENVIRONMENT=production",
-    )
-    privacy_cmd = commands.add_parser("privacy", help="personal data (law 09-08)")
-    purge_cmd = privacy_cmd.add_subparsers(dest="privacy_command", required=True).add_parser(
+    privacy_cmd = _group(commands, "privacy", "personal data (law 09-08)", "privacy_command")
+    _as_of_command(
+        privacy_cmd,
         "purge",
-        help="anonymize requests closed or rejected more than RETENTION_DAYS_AFTER_CLOSE days "
-        "ago (idempotent)",
+        "anonymize requests closed or rejected more than RETENTION_DAYS_AFTER_CLOSE days ago "
+        "(idempotent)",
+        "purge",
     )
-    purge_cmd.add_argument(
-        "--at",
-        help="the instant to purge as of (ISO-8601, UTC unless an offset is given); default: "
-        "now; refused in the future with ENVIRONMENT=production",
-    )
-    requests_cmd = commands.add_parser("requests", help="requests").add_subparsers(
-        dest="requests_command", required=True
-    )
+    requests_cmd = _group(commands, "requests", "requests", "requests_command")
     requests_cmd.add_parser(
         "reindex", help="recompute every request's search text (after an upgrade that asks it)"
     )
-    keys = commands.add_parser("api-keys", help="integration API keys").add_subparsers(
-        dest="key_command", required=True
-    )
+    keys = _group(commands, "api-keys", "integration API keys", "key_command")
     key_create = keys.add_parser("create", help="create a key; prints it alone on the last line")
     key_create.add_argument("--administration", required=True)
     key_create.add_argument("--name", required=True)
@@ -351,9 +355,7 @@ def main(argv: list[str] | None = None) -> None:
     key_revoke.add_argument("--id", type=int, required=True)
     key_list = keys.add_parser("list", help="list keys (never the keys themselves)")
     key_list.add_argument("--administration")
-    user_cmd = commands.add_parser("users", help="staff accounts").add_subparsers(
-        dest="user_command", required=True
-    )
+    user_cmd = _group(commands, "users", "staff accounts", "user_command")
     create = user_cmd.add_parser(
         "create",
         help="create a staff account (supervisors and national admins: prints the otpauth:// "

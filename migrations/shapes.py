@@ -30,6 +30,11 @@ def created_at() -> sa.Column[Any]:
     )
 
 
+def counter(name: str, type_: Any = None) -> sa.Column[Any]:
+    """A count or level: an integer (`type_`, `integer` by default), not null, from 0."""
+    return sa.Column(name, type_ or sa.Integer(), server_default="0", nullable=False)
+
+
 def pk(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
     """The primary key `pk_<table>`, on `id` unless columns are given."""
     return sa.PrimaryKeyConstraint(*(columns or ("id",)), name=op.f(f"pk_{table}"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from app.services.lifecycle import ActionInput
 from app.services.requests import SPEAKING_ACTIONS
 from app.services.search import search_text
 from app.services.textnorm import fold
+from tests import documents
 
 PASSWORD = "correct horse battery staple"
 _hash_cache: dict[str, str] = {}
@@ -30,51 +31,64 @@ _counter = itertools.count(1)
 
 L = {"ar": "نص", "fr": "texte", "en": "text"}
 
+
+def attribute(
+    code: str,
+    datatype: str,
+    order: int,
+    description: dict[str, str],
+    *,
+    required: bool = False,
+    values: list[dict[str, Any]] | None = None,
+    **limits: Any,
+) -> dict[str, Any]:
+    """An attribute definition in the catalogue's shape (`limits`: `max_length`, `minimum`...)."""
+    return {
+        "code": code,
+        "datatype": datatype,
+        "required": required,
+        "order": order,
+        "description": description,
+        **limits,
+        "values": values or [],
+    }
+
+
+def choice(key: str, ar: str, fr: str, en: str) -> dict[str, Any]:
+    """One value of a list attribute."""
+    return {"key": key, "name": {"ar": ar, "fr": fr, "en": en}}
+
+
 ATTRIBUTES: list[dict[str, Any]] = [
-    {
-        "code": "policy_number",
-        "datatype": "string",
-        "required": True,
-        "order": 1,
-        "description": {"ar": "رقم العقد", "fr": "Numéro de police", "en": "Policy number"},
-        "max_length": 20,
-        "values": [],
-    },
-    {
-        "code": "branch",
-        "datatype": "singlevaluelist",
-        "required": True,
-        "order": 2,
-        "description": {"ar": "الفرع", "fr": "Branche", "en": "Branch"},
-        "values": [
-            {"key": "auto", "name": {"ar": "السيارات", "fr": "Automobile", "en": "Motor"}},
-            {"key": "health", "name": {"ar": "الصحة", "fr": "Santé", "en": "Health"}},
+    attribute(
+        "policy_number",
+        "string",
+        1,
+        {"ar": "رقم العقد", "fr": "Numéro de police", "en": "Policy number"},
+        required=True,
+        max_length=20,
+    ),
+    attribute(
+        "branch",
+        "singlevaluelist",
+        2,
+        {"ar": "الفرع", "fr": "Branche", "en": "Branch"},
+        required=True,
+        values=[
+            choice("auto", "السيارات", "Automobile", "Motor"),
+            choice("health", "الصحة", "Santé", "Health"),
         ],
-    },
-    {
-        "code": "incident_date",
-        "datatype": "date",
-        "required": False,
-        "order": 3,
-        "description": {"ar": "تاريخ الحادث", "fr": "Date du sinistre", "en": "Incident date"},
-        "values": [],
-    },
-    {
-        "code": "amount",
-        "datatype": "number",
-        "required": False,
-        "order": 4,
-        "description": {"ar": "المبلغ", "fr": "Montant", "en": "Amount"},
-        "values": [],
-    },
-    {
-        "code": "accused_id",
-        "datatype": "national_id",
-        "required": False,
-        "order": 5,
-        "description": {"ar": "رقم البطاقة", "fr": "CIN", "en": "National ID"},
-        "values": [],
-    },
+    ),
+    attribute(
+        "incident_date",
+        "date",
+        3,
+        {"ar": "تاريخ الحادث", "fr": "Date du sinistre", "en": "Incident date"},
+    ),
+    attribute("amount", "number", 4, {"ar": "المبلغ", "fr": "Montant", "en": "Amount"}),
+    attribute(
+        "accused_id", "national_id", 5, {"ar": "رقم البطاقة", "fr": "CIN", "en": "National ID"}
+    ),
 ]
 
 
@@ -213,6 +227,22 @@ async def track(
     with an operator's `headers`, on a caller's behalf."""
     body = {"tracking_number": number, **contact}
     return await client.post("/api/v1/tracking", json=body, headers=headers)
+
+
+def pdf(name: str = "constat.pdf") -> tuple[str, bytes, str]:
+    """A PDF to upload, as httpx takes a file: name, content, type."""
+    return (name, documents.pdf(), "application/pdf")
+
+
+async def upload(
+    client: httpx.AsyncClient, number: str, headers: dict[str, str], *files: Any
+) -> httpx.Response:
+    """Attach `files` (as httpx takes them) to request `number`."""
+    return await client.post(
+        f"/api/v1/requests/{number}/attachments",
+        files=[("files", f) for f in files],
+        headers=headers,
+    )
 
 
 async def act(
@@ -396,3 +426,65 @@ def citizen_auth(request: Request, settings: Settings) -> dict[str, str]:
     """The Authorization header of the citizen's tracking token for `request`."""
     token = auth.tracking_token(request.id, request.tracking_number, settings)
     return {"Authorization": f"Bearer {token}"}
+
+
+# --- shapes several test modules share
+
+
+class TwoAdministrations(NamedTuple):
+    """Two administrations and the Authorization headers of the staff tests act as."""
+
+    admin: Administration
+    other: Administration
+    agent: dict[str, str]
+    supervisor: dict[str, str]
+    other_supervisor: dict[str, str]
+    national: dict[str, str]
+
+
+async def two_administrations(session: AsyncSession, settings: Settings) -> TwoAdministrations:
+    """`admin` with an agent and a supervisor, `other` with a supervisor, and a national admin."""
+    admin = await make_administration(session)
+    other = await make_administration(session)
+    _a, agent = await make_staff(session, settings, Role.agent, admin)
+    _s, supervisor = await make_staff(session, settings, Role.supervisor, admin)
+    _o, other_supervisor = await make_staff(session, settings, Role.supervisor, other)
+    _n, national = await make_staff(session, settings, Role.national_admin)
+    return TwoAdministrations(admin, other, agent, supervisor, other_supervisor, national)
+
+
+def unsaved_request(
+    t0: datetime, kind: Kind = Kind.complaint, state: State = State.submitted, **fields: Any
+) -> Request:
+    """A request in memory only (for the lifecycle's logic), received at `t0`, due 60 days on."""
+    values: dict[str, Any] = {
+        "id": 1,
+        "kind": kind.value,
+        "state": state.value,
+        "version": 1,
+        "administration_id": 1,
+        "channel": "web",
+        "urgent": False,
+        "reopen_count": 0,
+        "extension_count": 0,
+        "escalation_level": 0,
+        "received_at": t0,
+        "clock_started_at": t0,
+        "due_at": t0 + timedelta(days=60),
+        "created_at": t0,
+        "updated_at": t0,
+    }
+    values.update(fields)
+    return Request(**values)
+
+
+# What an agent may do on a complaint just submitted (`allowed_actions`, in the table's order).
+AGENT_ON_SUBMITTED = [
+    "start",
+    "reject",
+    "mark_duplicate",
+    "interim_reply",
+    "message",
+    "note",
+    "attach",
+]

@@ -9,9 +9,10 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import make_url, text
@@ -19,7 +20,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.__main__ import migrate
-from app.services.catalogue import load_sample
+from app.main import create_app
+from app.services.catalogue import CatalogueCache, load_sample
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,3 +131,55 @@ class Api(Process):
 
 def worker(env: Mapping[str, str], log: Path) -> Process:
     return Process([sys.executable, "-m", "app", "worker"], env, log)
+
+
+def run_command(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m app <args>` on the database, in the test environment (`env` added), to its end."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "test", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_refuses_bad_instants(
+    run: Callable[..., subprocess.CompletedProcess[str]], future: str, garbage: str
+) -> None:
+    """A command taking `--at` refuses, in production, an instant in the future (only tests may
+    travel in time), and anywhere an instant that is not ISO-8601."""
+    refused = run(
+        "--at",
+        future,
+        ENVIRONMENT="production",
+        SECRET_KEY="a-production-secret-key-long-enough-0123456789",
+    )
+    assert refused.returncode != 0
+    assert "future" in refused.stderr
+    wrong = run("--at", garbage)
+    assert wrong.returncode != 0
+    assert "ISO-8601" in wrong.stderr
+
+
+class FakeMonotonic:
+    """A monotonic clock the test moves by hand (`now += seconds`)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def api_process(
+    live: Any, settings: Any, clock: FakeMonotonic, refresh: float
+) -> httpx.AsyncClient:
+    """An API process of its own (its own app, its own catalogue cache refreshed every `refresh`
+    seconds of `clock`) on the live database."""
+    app = create_app(settings=settings, sessionmaker=live.sessionmaker)
+    app.state.catalogue_cache = CatalogueCache(refresh, clock)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")

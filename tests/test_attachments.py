@@ -16,7 +16,14 @@ from moto.server import ThreadedMotoServer
 from app.main import create_app
 from app.models.enums import Role
 from tests import documents
-from tests.factories import agent_and_stranger, complaint, file, make_administration, make_staff
+from tests.factories import (
+    agent_and_stranger,
+    complaint,
+    file,
+    make_administration,
+    make_staff,
+    upload,
+)
 from tests.servers import free_port
 
 
@@ -38,14 +45,6 @@ def client_with(custom, sessionmaker) -> httpx.AsyncClient:
     """A client of the app with other settings, on the test's transaction."""
     app = create_app(settings=custom, sessionmaker=sessionmaker)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
-async def upload(client, number, headers, *files):
-    return await client.post(
-        f"/api/v1/requests/{number}/attachments",
-        files=[("files", f) for f in files],
-        headers=headers,
-    )
 
 
 @pytest.mark.parametrize(

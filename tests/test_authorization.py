@@ -6,8 +6,7 @@ import pytest
 
 from app.models.enums import Role
 from app.models.user import User
-from tests import documents
-from tests.factories import complaint, file, make_administration, make_staff
+from tests.factories import complaint, file, make_administration, make_staff, pdf, upload
 
 STAFF_ACTIONS = [
     ("start", {}),
@@ -35,11 +34,7 @@ async def world(client, session, settings):
     _b_sup, b_supervisor = await make_staff(session, settings, Role.supervisor, b)
     created = await file(client, complaint(a.code))
     number = created["tracking_number"]
-    attachment = await client.post(
-        f"/api/v1/requests/{number}/attachments",
-        files=[("files", ("a.pdf", documents.pdf(), "application/pdf"))],
-        headers=created["auth"],
-    )
+    attachment = await upload(client, number, created["auth"], pdf("a.pdf"))
     return {
         "a": a,
         "b": b,
@@ -81,12 +76,8 @@ async def test_every_path_is_a_404_for_another_administrations_staff(client, wor
             assert response.status_code == 404, (method, path, response.text)
             assert response.headers["content-type"] == "application/problem+json"
             assert response.json()["code"] == "request_not_found", path
-        upload = await client.post(
-            f"/api/v1/requests/{world['number']}/attachments",
-            files=[("files", ("b.pdf", documents.pdf(), "application/pdf"))],
-            headers=headers,
-        )
-        assert upload.status_code == 404
+        uploaded = await upload(client, world["number"], headers, pdf("b.pdf"))
+        assert uploaded.status_code == 404
     assert await _version(client, world) == before
 
 

@@ -4,7 +4,13 @@ citizen's language, never another administration's."""
 from __future__ import annotations
 
 from app.models.enums import Role, State
-from tests.factories import act, citizen_auth, create_request, make_administration, make_staff
+from tests.factories import (
+    act,
+    citizen_auth,
+    create_request,
+    make_staff,
+    two_administrations,
+)
 
 URL = "/api/v1/backoffice/templates"
 
@@ -26,14 +32,9 @@ def template(code: str = "ask-receipt", **overrides):
 
 
 async def _setup(session, settings):
-    admin = await make_administration(session)
-    other = await make_administration(session)
-    _a, agent = await make_staff(session, settings, Role.agent, admin)
-    _s, supervisor = await make_staff(session, settings, Role.supervisor, admin)
-    _o, other_supervisor = await make_staff(session, settings, Role.supervisor, other)
-    _n, national = await make_staff(session, settings, Role.national_admin)
+    staffed = await two_administrations(session, settings)
     _op, operator = await make_staff(session, settings, Role.operator)
-    return admin, other, agent, supervisor, other_supervisor, national, operator
+    return (*staffed, operator)
 
 
 async def message(client, number, headers, **body):  # type: ignore[no-untyped-def]

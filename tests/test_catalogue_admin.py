@@ -11,13 +11,11 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from app.main import create_app
 from app.models import Request, Service
-from app.models.enums import Role
 from app.schemas.catalogue import AttributeDefinition
-from app.services.catalogue import CatalogueCache
 from app.services.catalogue_admin import attribute_errors, deadline_errors
-from tests.factories import ATTRIBUTES, complaint, create_request, make_administration, make_staff
+from tests.factories import ATTRIBUTES, complaint, create_request, two_administrations
+from tests.processes import FakeMonotonic, api_process
 
 ADMINISTRATIONS = "/api/v1/backoffice/administrations"
 SERVICES = "/api/v1/backoffice/services"
@@ -53,16 +51,6 @@ def filing(administration: str, service: str, **overrides: Any) -> dict[str, Any
     return complaint(administration, service=service, **overrides)
 
 
-async def _setup(session, settings):  # type: ignore[no-untyped-def]
-    admin = await make_administration(session)
-    other = await make_administration(session)
-    _a, agent = await make_staff(session, settings, Role.agent, admin)
-    _s, supervisor = await make_staff(session, settings, Role.supervisor, admin)
-    _o, other_supervisor = await make_staff(session, settings, Role.supervisor, other)
-    _n, national = await make_staff(session, settings, Role.national_admin)
-    return admin, other, agent, supervisor, other_supervisor, national
-
-
 def codes(response: httpx.Response) -> list[tuple[str, str]]:
     return [(e["field"], e["code"]) for e in response.json().get("errors") or []]
 
@@ -70,7 +58,7 @@ def codes(response: httpx.Response) -> list[tuple[str, str]]:
 async def test_a_national_admin_builds_an_administration_and_a_service_used_at_once(
     client, session, settings
 ):
-    _admin, _other, _agent, _sup, _osup, national = await _setup(session, settings)
+    _admin, _other, _agent, _sup, _osup, national = await two_administrations(session, settings)
     code = f"AG{secrets.token_hex(3).upper()}"
     created = await client.post(
         ADMINISTRATIONS, json=administration_body(code, answer_days=50), headers=national
@@ -108,7 +96,7 @@ async def test_a_national_admin_builds_an_administration_and_a_service_used_at_o
 
 
 async def test_codes_are_unique_and_well_formed(client, session, settings):
-    admin, *_, national = await _setup(session, settings)
+    admin, *_, national = await two_administrations(session, settings)
     taken = await client.post(
         ADMINISTRATIONS, json=administration_body(admin.code), headers=national
     )
@@ -136,7 +124,7 @@ async def test_codes_are_unique_and_well_formed(client, session, settings):
 
 
 async def test_bodies_are_validated_every_error_at_once(client, session, settings):
-    admin, *_, national = await _setup(session, settings)
+    admin, *_, national = await two_administrations(session, settings)
     url = f"{ADMINISTRATIONS}/{admin.code}/services"
     incomplete = await client.post(
         url,
@@ -183,7 +171,7 @@ async def test_bodies_are_validated_every_error_at_once(client, session, setting
 
 
 async def test_deadlines_never_exceed_the_legal_maxima(client, session, settings):
-    admin, *_, national = await _setup(session, settings)
+    admin, *_, national = await two_administrations(session, settings)
     url = f"{ADMINISTRATIONS}/{admin.code}/services"
     over = await client.post(url, json=service_body(answer_days=61), headers=national)
     assert over.status_code == 422
@@ -225,7 +213,9 @@ async def test_deadlines_never_exceed_the_legal_maxima(client, session, settings
 
 
 async def test_supervisors_edit_their_own_texts_and_attributes_only(client, session, settings):
-    admin, other, agent, supervisor, other_supervisor, _national = await _setup(session, settings)
+    admin, other, agent, supervisor, other_supervisor, _national = await two_administrations(
+        session, settings
+    )
     ref = f"{admin.code}-svc"
     new_attributes = [*ATTRIBUTES[:2], {**ATTRIBUTES[2], "required": True}]
     edited = await client.patch(
@@ -287,7 +277,7 @@ async def test_supervisors_edit_their_own_texts_and_attributes_only(client, sess
 
 
 async def test_a_used_service_is_archived_never_deleted(client, session, settings):
-    admin, *_, national = await _setup(session, settings)
+    admin, *_, national = await two_administrations(session, settings)
     used = await client.post("/api/v1/requests", json=complaint(admin.code))
     assert used.status_code == 201
     number, token = used.json()["tracking_number"], used.json()["access_token"]
@@ -340,7 +330,7 @@ async def test_a_used_service_is_archived_never_deleted(client, session, setting
 
 
 async def test_administrations_are_edited_and_parents_never_loop(client, session, settings):
-    admin, _other, *_, national = await _setup(session, settings)
+    admin, _other, *_, national = await two_administrations(session, settings)
     child = await client.post(
         ADMINISTRATIONS,
         json=administration_body(f"{admin.code}-CH", parent=admin.code),
@@ -390,7 +380,7 @@ async def test_administrations_are_edited_and_parents_never_loop(client, session
 async def test_existing_requests_keep_their_due_dates_when_deadlines_change(
     client, session, settings
 ):
-    admin, *_, national = await _setup(session, settings)
+    admin, *_, national = await two_administrations(session, settings)
     request = await create_request(session, settings=settings, administration=admin)
     due = request.due_at
     changed = await client.patch(
@@ -416,19 +406,9 @@ def test_the_pure_checks():
 # --- two API processes on one database: a change shows in both within the refresh
 
 
-class FakeMonotonic:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _process(live, settings, clock: FakeMonotonic) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
-    app = create_app(settings=settings, sessionmaker=live.sessionmaker)
-    app.state.catalogue_cache = CatalogueCache(REFRESH, clock)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    """An API process of its own (its own app, its own cache) on the shared database."""
+    return api_process(live, settings, clock, REFRESH)
 
 
 async def test_every_change_shows_in_every_process_within_five_seconds(live, settings):
@@ -471,7 +451,7 @@ async def test_every_change_shows_in_every_process_within_five_seconds(live, set
 
 
 async def test_a_used_service_keeps_its_personal_fields_personal(client, session, settings):
-    admin, *_, national = await _setup(session, settings)
+    admin, *_, national = await two_administrations(session, settings)
     ref = f"{admin.code}-svc"
     as_text = {**ATTRIBUTES[4], "datatype": "string"}  # a national id, no longer typed as one
     # Unused, anything goes.
@@ -499,7 +479,7 @@ async def test_a_used_service_keeps_its_personal_fields_personal(client, session
 
 
 async def test_archived_services_leave_open311_and_refuse_transfers(client, session, settings):
-    admin, other, _agent, supervisor, *_, national = await _setup(session, settings)
+    admin, other, _agent, supervisor, *_, national = await two_administrations(session, settings)
     request = await create_request(session, settings=settings, administration=admin)
     archived = await client.patch(
         f"{SERVICES}/{other.code}-svc", json={"archived": True}, headers=national

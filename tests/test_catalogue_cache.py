@@ -7,29 +7,17 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import update
 
-from app.main import create_app
 from app.models import Service
 from app.repositories import catalogue as repository
-from app.services.catalogue import CatalogueCache
 from tests.factories import complaint
+from tests.processes import FakeMonotonic, api_process
 
 REFRESH = 5.0
 
 
-class FakeMonotonic:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _process(live, settings, clock: FakeMonotonic) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
     """An API process of its own (its own app, its own cache) on the shared database."""
-    app = create_app(settings=settings, sessionmaker=live.sessionmaker)
-    app.state.catalogue_cache = CatalogueCache(REFRESH, clock)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return api_process(live, settings, clock, REFRESH)
 
 
 async def _stop_taking_complaints(live, admin) -> None:  # type: ignore[no-untyped-def]

@@ -15,8 +15,7 @@ from sqlalchemy import select
 from app.models.outbox import OutboxMessage
 from app.services import auth, clock
 from app.services.dispatcher import drain
-from tests import documents
-from tests.factories import act, complaint, file
+from tests.factories import act, complaint, file, pdf, upload
 from tests.servers import SmtpServer
 from tests.test_ceilings import solved
 
@@ -253,11 +252,7 @@ async def test_export_and_correction_walk(live, mail, smtp):
     assert (await act(live.client, number, "start", live.staff)).status_code == 200
     await act(live.client, number, "note", live.staff, message="Note interne")
     await act(live.client, number, "answer", live.staff, message="Votre dossier est réglé.")
-    uploaded = await live.client.post(
-        f"/api/v1/requests/{number}/attachments",
-        files=[("files", ("constat.pdf", documents.pdf(), "application/pdf"))],
-        headers=first["auth"],
-    )
+    uploaded = await upload(live.client, number, first["auth"], pdf())
     assert uploaded.status_code == 201, uploaded.text
 
     token = (

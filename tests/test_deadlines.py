@@ -6,13 +6,11 @@ that tells the citizen without moving anything, the `escalated` filter and stati
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
-from pathlib import Path
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -33,10 +31,11 @@ from tests.factories import (
     create_request,
     make_administration,
     make_staff,
+    unsaved_request,
 )
+from tests.processes import assert_refuses_bad_instants, run_command
 from tests.servers import SmtpServer, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 POLICY = Policy(answer_days=60, reopen_window_days=30, max_reopens=2)
 
@@ -53,24 +52,19 @@ def subject(message) -> str:
 
 
 def _request(state: State = State.in_progress, **fields) -> Request:
-    values = {
-        "id": 1,
-        "kind": Kind.complaint.value,
-        "state": state.value,
-        "version": 1,
-        "channel": "web",
-        "urgent": False,
-        "reopen_count": 0,
-        "extension_count": 0,
-        "escalation_level": 0,
-        "received_at": T0,
-        "clock_started_at": T0,
-        "due_at": T0 + timedelta(days=60),
-        "created_at": T0,
-        "updated_at": T0,
-    }
-    values.update(fields)
-    return Request(**values)
+    return unsaved_request(T0, Kind.complaint, state, **fields)
+
+
+async def _assigned(session, administration, agent, received_at, **fields) -> Request:
+    """A request in progress with `agent`, received at `received_at`."""
+    return await create_request(
+        session,
+        administration=administration,
+        state=State.in_progress,
+        staff=agent,
+        received_at=received_at,
+        **fields,
+    )
 
 
 def system(request: Request, action: Action, now: datetime) -> RequestEvent:
@@ -198,12 +192,11 @@ async def test_interim_reply_tells_the_citizen_and_keeps_due_date_and_level(
     admin = await make_administration(session)
     agent, staff = await make_staff(session, settings, Role.agent, admin)
     now = clock.now()
-    request = await create_request(
+    request = await _assigned(
         session,
-        administration=admin,
-        state=State.in_progress,
-        staff=agent,
-        received_at=now - timedelta(days=70),
+        admin,
+        agent,
+        now - timedelta(days=70),
         escalation_level=1,
         escalated_at=now - timedelta(days=9),
     )
@@ -282,13 +275,7 @@ async def test_the_escalated_filter_and_the_staff_counts_take_open_requests(
     agent, staff = await make_staff(session, settings, Role.agent, admin)
     _sup, supervisor = await make_staff(session, settings, Role.supervisor, admin)
     now = clock.now()
-    late = await create_request(
-        session,
-        administration=admin,
-        state=State.in_progress,
-        staff=agent,
-        received_at=now - timedelta(days=61),
-    )
+    late = await _assigned(session, admin, agent, now - timedelta(days=61))
     on_time = await create_request(session, administration=admin, state=State.in_progress)
     await clockwork.escalate_due(sessionmaker, settings, now)
     await session.refresh(late)
@@ -328,15 +315,7 @@ async def test_the_escalated_filter_and_the_staff_counts_take_open_requests(
 
 
 def _run_due(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "lifecycle", "run-due", *args],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "test", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_command(database_url, "lifecycle", "run-due", *args, **env)
 
 
 async def _events(live, request_id: int, action: Action) -> list[RequestEvent]:
@@ -360,12 +339,9 @@ async def _supervisor_emails(live) -> set[str]:
 async def test_the_due_soon_warning_reaches_assignee_and_supervisors_once(live, settings, smtp):
     async with live.sessionmaker() as session:
         agent, _ = await make_staff(session, settings, Role.agent, live.administration)
-        request = await create_request(
-            session,
-            administration=live.administration,
-            state=State.in_progress,
-            staff=agent,
-            received_at=clock.now() - timedelta(days=57),  # due in 3 days
+        # Due in 3 days.
+        request = await _assigned(
+            session, live.administration, agent, clock.now() - timedelta(days=57)
         )
         await session.commit()
     supervisors = await _supervisor_emails(live)
@@ -453,18 +429,7 @@ async def test_run_due_at_escalates_to_supervisors_then_national_admins(
 
 def test_production_refuses_to_run_the_clock_in_the_future(database_url):
     future = (datetime.now(UTC) + timedelta(days=20)).isoformat()
-    refused = _run_due(
-        database_url,
-        "--at",
-        future,
-        ENVIRONMENT="production",
-        SECRET_KEY="a-production-secret-key-long-enough-0123456789",
-    )
-    assert refused.returncode != 0
-    assert "future" in refused.stderr
-    wrong = _run_due(database_url, "--at", "tomorrow")
-    assert wrong.returncode != 0
-    assert "ISO-8601" in wrong.stderr
+    assert_refuses_bad_instants(partial(_run_due, database_url), future, "tomorrow")
 
 
 async def test_two_processes_escalate_each_request_once(live, settings):

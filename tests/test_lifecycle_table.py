@@ -28,6 +28,7 @@ from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
 from app.models.request import Request
 from app.services import lifecycle
 from app.services.lifecycle import ActionInput, Policy
+from tests.factories import AGENT_ON_SUBMITTED, unsaved_request
 
 S, A, R = State, Action, Role
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -137,23 +138,7 @@ def test_table_allows_exactly_what_the_design_says(kind, state, action):
 
 
 def make(kind: Kind = Kind.complaint, state: State = S.submitted, **fields) -> Request:
-    values = {
-        "id": 1,
-        "kind": kind.value,
-        "state": state.value,
-        "version": 1,
-        "administration_id": 1,
-        "channel": "web",
-        "reopen_count": 0,
-        "extension_count": 0,
-        "received_at": T0,
-        "clock_started_at": T0,
-        "due_at": T0 + timedelta(days=60),
-        "created_at": T0,
-        "updated_at": T0,
-    }
-    values.update(fields)
-    return Request(**values)
+    return unsaved_request(T0, kind, state, **fields)
 
 
 def run(request, action, role=R.agent, now=T0, policy=POLICY, **data):
@@ -170,15 +155,7 @@ def test_a_refusal_lists_what_the_actor_may_do():
     assert refused.value.status == 409
     expected = lifecycle.allowed_actions(request, Actor(role=R.agent), POLICY, T0)
     assert refused.value.extra["allowed_actions"] == expected
-    assert expected == [
-        "start",
-        "reject",
-        "mark_duplicate",
-        "interim_reply",
-        "message",
-        "note",
-        "attach",
-    ]
+    assert expected == AGENT_ON_SUBMITTED
 
 
 def test_each_step_records_history_and_bumps_the_version():
@@ -297,19 +274,24 @@ def test_transfer_restarts_the_clock_elsewhere():
     assert request.due_at == later + timedelta(days=20)
 
 
+def national_transfer(request, administration_id):
+    """A national admin routes the request to another administration."""
+    return run(
+        request,
+        A.transfer,
+        role=R.national_admin,
+        administration_id=administration_id,
+        target_answer_days=20,
+        reason="Compétence",
+    )
+
+
 def test_a_declined_transfer_waits_for_a_national_admin_to_route_it():
     request = make(escalation_level=1, assignee_id=7)
     # Filed with administration 1 directly: nothing to decline.
     with pytest.raises(NotTransferred):
         run(request, A.decline_transfer, reason="Pas nous")
-    run(
-        request,
-        A.transfer,
-        role=R.national_admin,
-        administration_id=2,
-        target_answer_days=20,
-        reason="Compétence",
-    )
+    national_transfer(request, 2)
     assert (request.transferred_from_id, request.escalation_level) == (1, 0)
     receiver = Actor(role=R.agent, user_id=8, administration_id=2)
     # Only the receiving administration declines, and only with a reason.
@@ -330,14 +312,7 @@ def test_a_declined_transfer_waits_for_a_national_admin_to_route_it():
         2,
     )
     assert "decline_transfer" not in lifecycle.allowed_actions(request, receiver, POLICY, T0)
-    run(
-        request,
-        A.transfer,
-        role=R.national_admin,
-        administration_id=3,
-        target_answer_days=20,
-        reason="C",
-    )
+    national_transfer(request, 3)
     assert (request.escalation_level, request.escalated_at, request.transferred_from_id) == (
         0,
         None,

@@ -21,6 +21,9 @@ from tests.factories import (
     file,
     make_administration,
     make_staff,
+    pdf,
+    two_administrations,
+    upload,
 )
 
 REQUESTS = "/api/v1/requests"
@@ -53,11 +56,7 @@ async def test_a_national_admin_reads_any_request_and_each_read_is_logged(
     user, national = await make_staff(session, settings, Role.national_admin)
     created = await file(client, complaint(admin.code))
     number = created["tracking_number"]
-    uploaded = await client.post(
-        f"{REQUESTS}/{number}/attachments",
-        files=[("files", ("constat.pdf", documents.pdf(), "application/pdf"))],
-        headers=created["auth"],
-    )
+    uploaded = await upload(client, number, created["auth"], pdf())
     assert uploaded.status_code == 201, uploaded.text
     attachment_id = uploaded.json()[0]["id"]
 
@@ -264,12 +263,9 @@ async def test_decline_transfer_goes_to_the_national_queue_until_a_national_admi
 async def test_only_a_transferred_request_can_be_declined_by_its_receiver(
     client, session, settings
 ):
-    a = await make_administration(session)
-    b = await make_administration(session)
-    _aa, a_agent = await make_staff(session, settings, Role.agent, a)
-    _as, a_supervisor = await make_staff(session, settings, Role.supervisor, a)
-    _bs, b_supervisor = await make_staff(session, settings, Role.supervisor, b)
-    _n, national = await make_staff(session, settings, Role.national_admin)
+    a, b, a_agent, a_supervisor, b_supervisor, national = await two_administrations(
+        session, settings
+    )
     request = await create_request(session, administration=a)
     number = request.tracking_number
 

@@ -13,7 +13,7 @@ from app.models.enums import Role
 from app.models.request import Request
 from app.services import api_keys, clock
 from app.services.open311 import w3c
-from tests.factories import act, complaint, file, make_administration, make_staff
+from tests.factories import act, attribute, choice, complaint, file, make_administration, make_staff
 
 BASE = "/open311/v2"
 SERVICE_FIELDS = [
@@ -74,6 +74,17 @@ async def _key(session, administration):
         session, administration_code=administration.code, name="system", now=clock.now()
     )
     return key
+
+
+def _assert_refused(response, status: int, words: str) -> None:
+    """A GeoReport error list answered with `status`, its first error naming `words`."""
+    assert response.status_code == status, response.text
+    assert words in response.json()[0]["description"]
+
+
+async def _keyed_form(session, administration, key_of=None):
+    """`_form` with a key of `key_of` (by default of the administration filed with)."""
+    return _form(administration, api_key=await _key(session, key_of or administration))
 
 
 def _form(administration, **extra):
@@ -301,25 +312,20 @@ class TestPost:
 
     async def test_multi_valued_attributes_use_repeated_brackets(self, client, session):
         attributes = [
-            {
-                "code": "topics",
-                "datatype": "multivaluelist",
-                "required": True,
-                "order": 1,
-                "description": {"ar": "مواضيع", "fr": "Sujets", "en": "Topics"},
-                "values": [
-                    {"key": "delay", "name": {"ar": "تأخر", "fr": "Retard", "en": "Delay"}},
-                    {"key": "refusal", "name": {"ar": "رفض", "fr": "Refus", "en": "Refusal"}},
+            attribute(
+                "topics",
+                "multivaluelist",
+                1,
+                {"ar": "مواضيع", "fr": "Sujets", "en": "Topics"},
+                required=True,
+                values=[
+                    choice("delay", "تأخر", "Retard", "Delay"),
+                    choice("refusal", "رفض", "Refus", "Refusal"),
                 ],
-            },
-            {
-                "code": "urgent_case",
-                "datatype": "boolean",
-                "required": False,
-                "order": 2,
-                "description": {"ar": "مستعجل", "fr": "Urgent", "en": "Urgent"},
-                "values": [],
-            },
+            ),
+            attribute(
+                "urgent_case", "boolean", 2, {"ar": "مستعجل", "fr": "Urgent", "en": "Urgent"}
+            ),
         ]
         admin = await make_administration(session, attributes=attributes)
         key = await _key(session, admin)
@@ -364,7 +370,7 @@ class TestPost:
         self, client, session, change, status, expected
     ):
         admin = await make_administration(session)
-        form = _form(admin, api_key=await _key(session, admin))
+        form = await _keyed_form(session, admin)
         for name, value in change.items():
             if value is None:
                 form.pop(name, None)
@@ -385,10 +391,9 @@ class TestPost:
         admin = await make_administration(session)
         other = await make_administration(session)
         response = await client.post(
-            f"{BASE}/requests.json", data=_form(admin, api_key=await _key(session, other))
+            f"{BASE}/requests.json", data=await _keyed_form(session, admin, key_of=other)
         )
-        assert response.status_code == 403
-        assert "another administration" in response.json()[0]["description"]
+        _assert_refused(response, 403, "another administration")
 
     async def test_a_revoked_key_is_refused(self, client, session):
         admin = await make_administration(session)
@@ -402,14 +407,13 @@ class TestPost:
     async def test_a_json_body_is_refused_with_a_clear_error(self, client, session):
         admin = await make_administration(session)
         response = await client.post(
-            f"{BASE}/requests.json", json=_form(admin, api_key=await _key(session, admin))
+            f"{BASE}/requests.json", json=await _keyed_form(session, admin)
         )
-        assert response.status_code == 400
-        assert "form-encoded" in response.json()[0]["description"]
+        _assert_refused(response, 400, "form-encoded")
 
     async def test_a_retry_with_the_same_idempotency_key_files_once(self, client, session):
         admin = await make_administration(session)
-        form = _form(admin, api_key=await _key(session, admin))
+        form = await _keyed_form(session, admin)
         headers = {"Idempotency-Key": "open311-retry-1"}
         first = await client.post(f"{BASE}/requests.json", data=form, headers=headers)
         second = await client.post(f"{BASE}/requests.json", data=form, headers=headers)
@@ -429,7 +433,7 @@ class TestPost:
 
     async def test_a_nameless_report_is_filed_with_a_placeholder_name(self, client, session):
         admin = await make_administration(session)
-        form = _form(admin, api_key=await _key(session, admin))
+        form = await _keyed_form(session, admin)
         del form["first_name"], form["last_name"]
         response = await client.post(
             f"{BASE}/requests.json", data=form, headers={"Accept-Language": "fr"}
@@ -473,16 +477,22 @@ class TestRequests:
         )
         return admin, staff, number, public_id
 
-    async def test_anonymous_callers_see_nothing_that_identifies_anyone(
-        self, client, session, settings
-    ):
+    async def _in_progress(self, client, session, settings, note):
+        """`_filed`, started by the agent, with an internal `note` in its conversation."""
         admin, staff, number, public_id = await self._filed(client, session, settings)
         await act(client, number, "start", staff)
         await client.post(
             f"/api/v1/requests/{number}/messages",
-            json={"body": "Note interne sur Nadia", "internal": True},
+            json={"body": note, "internal": True},
             headers=staff,
         )
+        return admin, staff, number, public_id
+
+    async def test_anonymous_callers_see_nothing_that_identifies_anyone(
+        self, client, session, settings
+    ):
+        filed = await self._in_progress(client, session, settings, "Note interne sur Nadia")
+        admin, _staff, number, public_id = filed
         secrets = [
             number,
             number.replace("-", ""),
@@ -533,13 +543,8 @@ class TestRequests:
     async def test_the_owning_administration_key_sees_its_requests_in_full(
         self, client, session, settings
     ):
-        admin, staff, number, public_id = await self._filed(client, session, settings)
-        await act(client, number, "start", staff)
-        await client.post(
-            f"/api/v1/requests/{number}/messages",
-            json={"body": "Note interne", "internal": True},
-            headers=staff,
-        )
+        filed = await self._in_progress(client, session, settings, "Note interne")
+        admin, staff, number, public_id = filed
         await act(client, number, "answer", staff, message="Votre contrat a été rétabli.")
         key = await _key(session, admin)
         [item] = (
@@ -622,16 +627,14 @@ class TestRequests:
     )
     async def test_bad_filters_are_400_errors(self, client, params, expected):
         response = await client.get(f"{BASE}/requests.json", params=params)
-        assert response.status_code == 400
-        assert expected in response.json()[0]["description"]
+        _assert_refused(response, 400, expected)
 
     async def test_an_unknown_service_code_in_the_filter_is_a_404(self, client, session):
         admin = await make_administration(session)
         response = await client.get(
             f"{BASE}/requests.json", params={"service_code": f"{admin.code}-svc,NOPE-x"}
         )
-        assert response.status_code == 404
-        assert "NOPE-x" in response.json()[0]["description"]
+        _assert_refused(response, 404, "NOPE-x")
 
     async def test_staff_internal_work_does_not_show_in_updated_datetime(
         self, client, session, settings, frozen_clock

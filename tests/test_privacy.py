@@ -7,11 +7,9 @@ The purge runs on the real database and the real document storage, at instants m
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from functools import partial
 
 import httpx
 import pytest
@@ -27,10 +25,18 @@ from app.services import clock, privacy
 from app.services.search import search_text
 from app.tasks import run_due_work
 from tests import documents
-from tests.factories import ATTRIBUTES, act, complaint, file, make_administration, make_staff
-from tests.test_attachments import upload
+from tests.factories import (
+    ATTRIBUTES,
+    act,
+    complaint,
+    file,
+    make_administration,
+    make_staff,
+    pdf,
+    upload,
+)
+from tests.processes import assert_refuses_bad_instants, run_command
 
-ROOT = Path(__file__).resolve().parent.parent
 # The policy number is marked personal; the accused's national id is personal by its type.
 PERSONAL_ATTRIBUTES = [{**ATTRIBUTES[0], "personal": True}, *ATTRIBUTES[1:]]
 SECRETS = (
@@ -78,9 +84,7 @@ async def _closed_case(client, session, settings, admin, staff, **overrides) -> 
     )
     created = await file(client, body)
     number, citizen = created["tracking_number"], created["auth"]
-    uploaded = await upload(
-        client, number, citizen, ("constat-fatima.pdf", documents.pdf(), "application/pdf")
-    )
+    uploaded = await upload(client, number, citizen, pdf("constat-fatima.pdf"))
     assert uploaded.status_code == 201, uploaded.text
     assert (await act(client, number, "start", staff)).status_code == 200
     asked = await act(client, number, "request_info", staff, message="Joignez le constat.")
@@ -291,15 +295,7 @@ async def test_two_workers_share_the_purge_without_doing_anything_twice(live, se
 
 
 def _cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "privacy", "purge", *args],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "test", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_command(database_url, "privacy", "purge", *args, **env)
 
 
 async def test_the_command_purges_as_of_an_instant(live, database_url, settings):
@@ -326,18 +322,7 @@ async def test_the_command_purges_as_of_an_instant(live, database_url, settings)
 
 def test_production_refuses_an_instant_in_the_future(database_url):
     future = (datetime.now(UTC) + timedelta(days=3650)).isoformat()
-    refused = _cli(
-        database_url,
-        "--at",
-        future,
-        ENVIRONMENT="production",
-        SECRET_KEY="a-production-secret-key-long-enough-0123456789",
-    )
-    assert refused.returncode != 0
-    assert "future" in refused.stderr
-    wrong = _cli(database_url, "--at", "five years from now")
-    assert wrong.returncode != 0
-    assert "ISO-8601" in wrong.stderr
+    assert_refuses_bad_instants(partial(_cli, database_url), future, "five years from now")
 
 
 # --- the notice

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models.request import Request
-from tests.factories import complaint, file, file_complaint, make_administration
+from tests.factories import attribute, complaint, file, file_complaint, make_administration
 
 
 async def test_a_complaint_is_filed_with_what_the_citizen_needs(client, session):
@@ -258,17 +258,9 @@ async def test_a_lower_case_country_and_a_location_are_kept(client, session):
 
 
 async def test_a_number_attribute_keeps_within_its_bounds(client, session):
+    children = {"ar": "عدد الأطفال", "fr": "Nombre d'enfants", "en": "Children"}
     attributes = [
-        {
-            "code": "children",
-            "datatype": "number",
-            "required": True,
-            "order": 1,
-            "description": {"ar": "عدد الأطفال", "fr": "Nombre d'enfants", "en": "Children"},
-            "minimum": 0,
-            "maximum": 20,
-            "values": [],
-        }
+        attribute("children", "number", 1, children, required=True, minimum=0, maximum=20)
     ]
     admin = await make_administration(session, attributes=attributes)
 

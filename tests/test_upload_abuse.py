@@ -301,6 +301,13 @@ def _content_types(content_type: str) -> str:
     )
 
 
+def _odt(mimetype: str) -> bytes:
+    """An OpenDocument-like ZIP: its `mimetype` entry first (stored), then a content."""
+    return _zip(
+        ("mimetype", mimetype), ("content.xml", "<office:document-content/>"), stored_first=True
+    )
+
+
 @pytest.mark.parametrize(
     "content",
     [
@@ -328,22 +335,8 @@ def _content_types(content_type: str) -> str:
             id="macro-enabled",
         ),
         # filetype compares only a prefix of the `mimetype` entry: a template passes as ODT.
-        pytest.param(
-            _zip(
-                ("mimetype", "application/vnd.oasis.opendocument.text-template"),
-                ("content.xml", "<office:document-content/>"),
-                stored_first=True,
-            ),
-            id="odt-template",
-        ),
-        pytest.param(
-            _zip(
-                ("mimetype", "application/vnd.oasis.opendocument.textual"),
-                ("content.xml", "<office:document-content/>"),
-                stored_first=True,
-            ),
-            id="odt-longer-mimetype",
-        ),
+        pytest.param(_odt("application/vnd.oasis.opendocument.text-template"), id="odt-template"),
+        pytest.param(_odt("application/vnd.oasis.opendocument.textual"), id="odt-longer-mimetype"),
         pytest.param(b"PK\x03\x04" + b"\0" * 200, id="broken-zip"),
     ],
 )

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, delete, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.support import ThrottleCounter
@@ -39,6 +40,16 @@ async def live_one(
     return None if row is None else (row[0], row[1])
 
 
+def _count_one(counter: str, ends: datetime, **on_conflict: Any) -> Insert:
+    """Insert `counter` at one with a window ending at `ends`; an existing row takes
+    `on_conflict` instead."""
+    return (
+        insert(ThrottleCounter)
+        .values(key=counter, count=1, window_ends_at=ends)
+        .on_conflict_do_update(index_elements=[ThrottleCounter.key], set_=on_conflict)
+    )
+
+
 async def bump(
     session: AsyncSession, counter: str, now: datetime, ends: datetime
 ) -> tuple[int, datetime]:
@@ -46,36 +57,26 @@ async def bump(
     by `now`; the count and the window's end after it. The row stays locked until the
     transaction ends, so concurrent bumps of one key are counted one after the other."""
     expired = ThrottleCounter.window_ends_at <= now
-    stmt = (
-        insert(ThrottleCounter)
-        .values(key=counter, count=1, window_ends_at=ends)
-        .on_conflict_do_update(
-            index_elements=[ThrottleCounter.key],
-            set_={
-                "count": case((expired, 1), else_=ThrottleCounter.count + 1),
-                "window_ends_at": case((expired, ends), else_=ThrottleCounter.window_ends_at),
-            },
-        )
-        .returning(ThrottleCounter.count, ThrottleCounter.window_ends_at)
-    )
+    stmt = _count_one(
+        counter,
+        ends,
+        count=case((expired, 1), else_=ThrottleCounter.count + 1),
+        window_ends_at=case((expired, ends), else_=ThrottleCounter.window_ends_at),
+    ).returning(ThrottleCounter.count, ThrottleCounter.window_ends_at)
     count, window_ends_at = (await session.execute(stmt)).one()
     return int(count), window_ends_at
 
 
 async def hold(session: AsyncSession, counter: str, until: datetime) -> None:
     """Set `counter` to one until `until`, or longer if its window ends later already."""
-    stmt = (
-        insert(ThrottleCounter)
-        .values(key=counter, count=1, window_ends_at=until)
-        .on_conflict_do_update(
-            index_elements=[ThrottleCounter.key],
-            set_={
-                "count": 1,
-                "window_ends_at": func.greatest(ThrottleCounter.window_ends_at, until),
-            },
+    await session.execute(
+        _count_one(
+            counter,
+            until,
+            count=1,
+            window_ends_at=func.greatest(ThrottleCounter.window_ends_at, until),
         )
     )
-    await session.execute(stmt)
 
 
 async def purge_expired(session: AsyncSession, now: datetime) -> None:

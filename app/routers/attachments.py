@@ -40,7 +40,6 @@ from app.errors import (
     UnsupportedMediaType,
     error_responses,
 )
-from app.models.attachment import Attachment
 from app.routers import make_router
 from app.schemas.attachments import UPLOAD_BODY, AttachmentOut
 from app.schemas.common import MAX_BIG_ID
@@ -79,18 +78,6 @@ def _slots(http: Request) -> attachments.UploadSlots:
             settings.uploads_per_client, settings.body_read_timeout_seconds
         )
     return cached
-
-
-def _out(attachment: Attachment) -> AttachmentOut:
-    return AttachmentOut(
-        id=attachment.id,
-        name=attachments.served_name(attachment),
-        content_type=attachment.content_type,
-        size=attachment.size,
-        sha256=attachment.sha256,
-        uploaded_by=attachment.uploaded_by_role,
-        created_at=attachment.created_at,
-    )
 
 
 @router.post(
@@ -145,7 +132,7 @@ async def upload(
             created = await attachments.record(
                 session, request, actor, files, keys, settings=settings, now=clock.now()
             )
-    return [_out(a) for a in created]
+    return [attachments.out(a) for a in created]
 
 
 @router.get(
@@ -161,7 +148,7 @@ async def list_attachments(
     request = await requests_service.get_visible(session, tracking_number, actor)
     listed = await attachments.listing(session, request)
     await access_log.record_staff_read(session, request.id, actor, "attachments", clock.now())
-    return [_out(a) for a in listed]
+    return [attachments.out(a) for a in listed]
 
 
 DOCUMENT_TYPES: list[str] = Settings.model_fields["allowed_attachment_types"].default

@@ -125,13 +125,7 @@ async def me(actor: CurrentStaff, session: Session) -> StaffOut:
     """The staff account behind the bearer token."""
     user = await users.get_active(session, actor.user_id or 0)
     assert user is not None
-    return StaffOut(
-        id=user.id,
-        email=user.email,
-        full_name=user.full_name,
-        role=user.role,
-        administration=user.administration.code if user.administration else None,
-    )
+    return users.staff_out(user)
 
 
 @router.post(

@@ -38,6 +38,7 @@ from app.errors import (
 )
 from app.models.enums import Kind, Role, State
 from app.routers import make_router
+from app.routers.params import Cursor, Limit
 from app.schemas.access_log import StaffAccessLogPage
 from app.schemas.auth import StaffOut
 from app.schemas.common import Moment, Page
@@ -48,6 +49,7 @@ from app.services import requests as service
 router = make_router(prefix="/api/v1/backoffice", tags=["backoffice"])
 
 TrackingNumber = Annotated[str, Path(max_length=32, examples=["K7MD-Q2ZX-9PT"])]
+
 _AUTH_ERRORS = (Unauthorized, InvalidToken, Forbidden)
 
 
@@ -108,8 +110,8 @@ async def list_queue(
         ),
     ] = None,
     sort: backoffice.Sort = backoffice.Sort.due_at,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> Page[RequestSummary]:
     """Agents and supervisors: only their administration's requests. National admins: every
     administration's, or one with `administration`; `escalation_level=2` is their own queue
@@ -274,8 +276,8 @@ async def staff_access_log(
     tracking_number: TrackingNumber,
     actor: CurrentStaff,
     session: Session,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> StaffAccessLogPage:
     """For a supervisor of the request's administration or a national administrator: every
     read of its personal data by staff or an integration key, with the reader's name (or the
@@ -296,13 +298,4 @@ async def staff_access_log(
 async def list_staff(actor: AdministrationStaff, session: Session) -> list[StaffOut]:
     """The active agents and supervisors a request can be assigned to."""
     assert actor.administration_id is not None
-    return [
-        StaffOut(
-            id=u.id,
-            email=u.email,
-            full_name=u.full_name,
-            role=u.role,
-            administration=u.administration.code if u.administration else None,
-        )
-        for u in await users.colleagues(session, actor.administration_id)
-    ]
+    return [users.staff_out(u) for u in await users.colleagues(session, actor.administration_id)]

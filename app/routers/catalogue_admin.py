@@ -1,6 +1,8 @@
 """The catalogue as data: administrations and services managed through the API."""
 
-from typing import Annotated
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, status
 
@@ -43,6 +45,18 @@ ServiceRef = Annotated[
     ),
 ]
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+_SHOWS = (
+    "Every change shows in the public catalogue at once, and to filings in every API process\n"
+    "within `CATALOGUE_REFRESH_SECONDS` (2 s by default)."
+)
+
+
+def _shows_everywhere(endpoint: Endpoint) -> Endpoint:
+    """Ends a change's description with when the change shows (the catalogue caches' refresh)."""
+    endpoint.__doc__ = f"{inspect.cleandoc(endpoint.__doc__ or '')}\n{_SHOWS}"
+    return endpoint
+
 
 @router.get(
     "/administrations/{code}",
@@ -65,15 +79,14 @@ async def get_administration(
     operation_id="createAdministration",
     responses=error_responses(*_AUTH, AdministrationExists, ValidationFailed),
 )
+@_shows_everywhere
 async def create_administration(
     body: AdministrationCreate, actor: StaffActor, session: Session, settings: AppSettings
 ) -> AdministrationAdminOut:
     """National admins only (a supervisor: `403 national_admin_only`). A code already taken is
     `409 administration_exists`; an unknown `parent` a field error (`unknown_administration`);
     `answer_days` past 60 days `over_legal_maximum`. Its services are added with
-    `POST /api/v1/backoffice/administrations/{code}/services`.
-    Every change shows in the public catalogue at once, and to filings in every API process
-    within `CATALOGUE_REFRESH_SECONDS` (2 s by default)."""
+    `POST /api/v1/backoffice/administrations/{code}/services`."""
     return await catalogue_admin.create_administration(session, actor, body, settings)
 
 
@@ -83,6 +96,7 @@ async def create_administration(
     operation_id="updateAdministration",
     responses=error_responses(*_AUTH, AdministrationNotFound, ValidationFailed),
 )
+@_shows_everywhere
 async def update_administration(
     code: Code,
     body: AdministrationPatch,
@@ -93,9 +107,7 @@ async def update_administration(
     """National admins only. Only the fields sent change; `null` resets `answer_days` or
     `reopen_window_days` to the portal's default, or removes the `parent` (which may be
     neither the administration itself nor one of its sub-units: `parent_cycle`). The code
-    never changes. Requests already filed keep their due dates.
-    Every change shows in the public catalogue at once, and to filings in every API process
-    within `CATALOGUE_REFRESH_SECONDS` (2 s by default)."""
+    never changes. Requests already filed keep their due dates."""
     return await catalogue_admin.update_administration(session, actor, code, body, settings)
 
 
@@ -106,6 +118,7 @@ async def update_administration(
     operation_id="createService",
     responses=error_responses(*_AUTH, AdministrationNotFound, ServiceExists, ValidationFailed),
 )
+@_shows_everywhere
 async def create_service(
     code: Code, body: ServiceCreate, actor: StaffActor, session: Session, settings: AppSettings
 ) -> ServiceAdminOut:
@@ -114,9 +127,7 @@ async def create_service(
     catalogue's attribute-definition shape (every error at once, with its path);
     `answer_days` at most 60, 20 when the service takes information requests
     (`over_legal_maximum`). A code the administration already has, archived or not, is
-    `409 service_exists`. The service takes filings at once.
-    Every change shows in the public catalogue at once, and to filings in every API process
-    within `CATALOGUE_REFRESH_SECONDS` (2 s by default)."""
+    `409 service_exists`. The service takes filings at once."""
     return await catalogue_admin.create_service(session, actor, code, body, settings)
 
 
@@ -126,6 +137,7 @@ async def create_service(
     operation_id="updateService",
     responses=error_responses(*_AUTH, OtherAdministration, ServiceNotFound, ValidationFailed),
 )
+@_shows_everywhere
 async def update_service(
     service: ServiceRef,
     body: ServicePatch,
@@ -142,9 +154,7 @@ async def update_service(
     `service_archived`) while the requests already filed keep showing it. Deadlines never
     pass the legal maxima (60 days, 20 with information requests). New `attributes` apply to
     new filings; requests already filed keep their values, and on a service they use an
-    attribute that was personal data stays marked so (`personal_kept`).
-    Every change shows in the public catalogue at once, and to filings in every API process
-    within `CATALOGUE_REFRESH_SECONDS` (2 s by default)."""
+    attribute that was personal data stays marked so (`personal_kept`)."""
     return await catalogue_admin.update_service(session, actor, service, body, settings)
 
 
@@ -154,12 +164,11 @@ async def update_service(
     operation_id="removeService",
     responses=error_responses(*_AUTH, ServiceNotFound),
 )
+@_shows_everywhere
 async def remove_service(
     service: ServiceRef, actor: StaffActor, session: Session
 ) -> ServiceRemoved:
     """National admins only. A service no request names is deleted (`outcome: deleted`); one
     that requests name is archived instead, never deleted (`outcome: archived`), exactly as
-    `PATCH` with `archived: true`: those requests keep showing it.
-    Every change shows in the public catalogue at once, and to filings in every API process
-    within `CATALOGUE_REFRESH_SECONDS` (2 s by default)."""
+    `PATCH` with `archived: true`: those requests keep showing it."""
     return await catalogue_admin.remove_service(session, actor, service)

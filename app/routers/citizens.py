@@ -1,8 +1,6 @@
 """The citizen's own space: a one-time code, a session, and every request of that contact."""
 
-from typing import Annotated
-
-from fastapi import Query, status
+from fastapi import status
 
 from app.deps import AppSettings, CitizenSession, ClientAddress, Session
 from app.errors import (
@@ -20,6 +18,7 @@ from app.errors import (
 from app.i18n import current_language, translate
 from app.routers import make_router
 from app.routers.challenges import ChallengeKey
+from app.routers.params import Cursor, Limit
 from app.routers.requests import Altcha
 from app.schemas.auth import TokenOut
 from app.schemas.citizens import (
@@ -105,8 +104,8 @@ async def open_session(
 async def my_requests(
     session: Session,
     actor: CitizenSession,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> MyRequestsPage:
     """Every request bearing the session's verified contact, newest first, with its tracking
     number (a lost one is found again here). The session token opens each of them as a

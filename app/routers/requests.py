@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Query, Response, status
+from fastapi import Depends, Header, Path, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +47,7 @@ from app.models.enums import Action, Role
 from app.models.request import Request
 from app.routers import make_router
 from app.routers.challenges import ChallengeKey
+from app.routers.params import Cursor, Limit
 from app.schemas.access_log import AccessLogPage
 from app.schemas.requests import (
     CloseIn,
@@ -255,8 +256,8 @@ async def get_access_log(
     tracking_number: TrackingNumber,
     session: Session,
     actor: CurrentActor,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> AccessLogPage:
     """Law 09-08: for the request's citizen (tracking token or citizen session), each time
     staff or an integration opened its personal data (the request, its conversation, its

@@ -45,11 +45,7 @@ AccountManager = Annotated[Actor, Depends(require_account_manager)]
 
 def _out(user: User) -> StaffAccountOut:
     return StaffAccountOut(
-        id=user.id,
-        email=user.email,
-        full_name=user.full_name,
-        role=user.role,
-        administration=user.administration.code if user.administration else None,
+        **users.staff_out(user).model_dump(),
         active=user.active,
         second_factor=user.totp_secret is not None,
     )

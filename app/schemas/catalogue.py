@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,21 +38,22 @@ class AttributeValue(BaseModel):
     name: Localized
 
 
+ATTRIBUTE_EXAMPLE: dict[str, Any] = {
+    "code": "policy_number",
+    "datatype": "string",
+    "required": True,
+    "order": 1,
+    "description": {"ar": "رقم العقد", "fr": "Numéro de police", "en": "Policy number"},
+    "max_length": 40,
+    "values": [],
+    "personal": True,
+}
+
+
 class AttributeDefinition(BaseModel):
     """One extra field of a service's form, in Open311's vocabulary with localized labels."""
 
-    model_config = body_config(
-        {
-            "code": "policy_number",
-            "datatype": "string",
-            "required": True,
-            "order": 1,
-            "description": {"ar": "رقم العقد", "fr": "Numéro de police", "en": "Policy number"},
-            "max_length": 40,
-            "values": [],
-            "personal": True,
-        }
-    )
+    model_config = body_config(ATTRIBUTE_EXAMPLE)
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")
     datatype: Datatype

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.models.enums import Kind
-from app.schemas.catalogue import AdministrationSummary, AttributeDefinition, ServiceOut
+from app.schemas.catalogue import (
+    ATTRIBUTE_EXAMPLE,
+    AdministrationSummary,
+    AttributeDefinition,
+    ServiceOut,
+)
+from app.schemas.common import body_config
 from app.schemas.text import VisibleText
 
 ADMINISTRATION_CODE = r"^[A-Z0-9][A-Z0-9_-]{1,31}$"
@@ -38,10 +44,8 @@ WindowDays = Annotated[int, Field(ge=1, le=MAX_WINDOW_DAYS)]
 class LocalizedIn(BaseModel):
     """A text in each of the portal's three languages: all three, each showing something."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        json_schema_extra={"example": {"ar": "التأمين", "fr": "Assurance", "en": "Insurance"}},
+    model_config = body_config(
+        {"ar": "التأمين", "fr": "Assurance", "en": "Insurance"}, strip_whitespace=True
     )
 
     ar: Text
@@ -55,16 +59,6 @@ _DESCRIPTION = {
     "fr": "Réclamations contre une compagnie d'assurance",
     "en": "Complaints against an insurance company",
 }
-_ATTRIBUTE: dict[str, Any] = {
-    "code": "policy_number",
-    "datatype": "string",
-    "required": True,
-    "order": 1,
-    "description": {"ar": "رقم العقد", "fr": "Numéro de police", "en": "Policy number"},
-    "max_length": 40,
-    "values": [],
-    "personal": True,
-}
 _SERVICE_EXAMPLE: dict[str, Any] = {
     "code": "insurance",
     "name": _NAME,
@@ -74,7 +68,7 @@ _SERVICE_EXAMPLE: dict[str, Any] = {
     "required_documents": [
         {"ar": "نسخة من العقد", "fr": "Copie du contrat", "en": "Copy of the policy"}
     ],
-    "attributes": [_ATTRIBUTE],
+    "attributes": [ATTRIBUTE_EXAMPLE],
     "requires_verified_contact": False,
 }
 _ADMINISTRATION_EXAMPLE: dict[str, Any] = {
@@ -103,11 +97,7 @@ _ATTRIBUTES = (
 class ServiceCreate(BaseModel):
     """A new service of an administration, in the public catalogue's field names."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        json_schema_extra={"example": _SERVICE_EXAMPLE},
-    )
+    model_config = body_config(_SERVICE_EXAMPLE, strip_whitespace=True)
 
     code: str = Field(
         pattern=SERVICE_CODE,
@@ -131,7 +121,7 @@ class ServiceCreate(BaseModel):
 
 
 _PATCH_EXAMPLES: list[Any] = [
-    {"name": _NAME, "attributes": [_ATTRIBUTE]},
+    {"name": _NAME, "attributes": [ATTRIBUTE_EXAMPLE]},
     {"answer_days": 30, "kinds": ["complaint"]},
     {"archived": True},
 ]
@@ -141,11 +131,7 @@ class ServicePatch(BaseModel):
     """The fields to change; those absent stay as they are. Supervisors may send only `name`,
     `description`, `required_documents` and `attributes`."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        json_schema_extra={"examples": _PATCH_EXAMPLES},
-    )
+    model_config = body_config(examples=_PATCH_EXAMPLES, strip_whitespace=True)
 
     name: LocalizedIn | None = None
     description: LocalizedIn | None = None
@@ -175,11 +161,7 @@ class ServicePatch(BaseModel):
 class AdministrationCreate(BaseModel):
     """A new administration, in the public catalogue's field names."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        json_schema_extra={"example": _ADMINISTRATION_EXAMPLE},
-    )
+    model_config = body_config(_ADMINISTRATION_EXAMPLE, strip_whitespace=True)
 
     code: str = Field(
         pattern=ADMINISTRATION_CODE,
@@ -202,10 +184,8 @@ class AdministrationPatch(BaseModel):
     """The fields to change; those absent stay as they are (`null` resets a deadline to the
     portal's default, or removes the parent)."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        json_schema_extra={"examples": [{"answer_days": 45}, {"sector": "finance"}]},
+    model_config = body_config(
+        examples=[{"answer_days": 45}, {"sector": "finance"}], strip_whitespace=True
     )
 
     name: LocalizedIn | None = None

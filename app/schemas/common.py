@@ -55,10 +55,17 @@ def _aware_moment(value: datetime) -> datetime:
 AwareMoment = Annotated[datetime, AfterValidator(_aware_moment)]
 
 
-def body_config(example: dict[str, Any], *, strip_whitespace: bool = False) -> ConfigDict:
-    """The config of a body the API takes: unknown fields are refused, `example` is what the
-    docs show, and with `strip_whitespace` strings lose their surrounding blanks."""
-    config = ConfigDict(extra="forbid", json_schema_extra={"example": example})
+def body_config(
+    example: dict[str, Any] | None = None,
+    *,
+    examples: list[Any] | None = None,
+    strip_whitespace: bool = False,
+) -> ConfigDict:
+    """The config of a body the API takes: unknown fields are refused, `example` (or
+    `examples`) is what the docs show, and with `strip_whitespace` strings lose their
+    surrounding blanks."""
+    shown: dict[str, Any] = {"example": example} if examples is None else {"examples": examples}
+    config = ConfigDict(extra="forbid", json_schema_extra=shown)
     if strip_whitespace:
         config["str_strip_whitespace"] = True
     return config

@@ -42,6 +42,7 @@ from app.models.attachment import Attachment
 from app.models.enums import Action
 from app.models.request import Request
 from app.repositories import attachments as repository
+from app.schemas.attachments import AttachmentOut
 from app.services import requests as requests_service
 from app.services.file_types import detect, named_for
 from app.services.lifecycle import ActionInput
@@ -337,6 +338,19 @@ def served_name(attachment: Attachment) -> str:
     """The name shown and downloaded: always with the extension of the detected type (rows
     written before names were corrected too)."""
     return named_for(attachment.display_name, attachment.content_type)
+
+
+def out(attachment: Attachment) -> AttachmentOut:
+    """An attachment as the API shows it."""
+    return AttachmentOut(
+        id=attachment.id,
+        name=served_name(attachment),
+        content_type=attachment.content_type,
+        size=attachment.size,
+        sha256=attachment.sha256,
+        uploaded_by=attachment.uploaded_by_role,
+        created_at=attachment.created_at,
+    )
 
 
 async def listing(session: AsyncSession, request: Request) -> list[Attachment]:

@@ -216,6 +216,15 @@ async def _parent(
     return parent
 
 
+async def _saved_out(
+    session: AsyncSession, code: str, settings: Settings
+) -> AdministrationAdminOut:
+    """An administration just written, read back with its services."""
+    found = await repository.administration_with_services(session, code)
+    assert found is not None
+    return administration_admin_out(found, settings)
+
+
 async def read_administration(
     session: AsyncSession, actor: Actor, code: str, settings: Settings
 ) -> AdministrationAdminOut:
@@ -252,9 +261,7 @@ async def create_administration(
         search_text=_search_text(name, body.code),
     )
     await _saved(session, administration, AdministrationExists(params={"code": body.code}))
-    found = await repository.administration_with_services(session, body.code)
-    assert found is not None
-    return administration_admin_out(found, settings)
+    return await _saved_out(session, body.code, settings)
 
 
 async def update_administration(
@@ -290,9 +297,7 @@ async def update_administration(
     if "reopen_window_days" in sent:
         administration.reopen_window_days = body.reopen_window_days
     await session.flush()
-    found = await repository.administration_with_services(session, administration.code)
-    assert found is not None
-    return administration_admin_out(found, settings)
+    return await _saved_out(session, administration.code, settings)
 
 
 # --- services

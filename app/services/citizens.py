@@ -77,14 +77,7 @@ async def export(
                 messages=[views.message_out(m, name, actor) for m, name in messages],
                 attachments=[
                     ExportedAttachment(
-                        id=a.id,
-                        name=attachments.served_name(a),
-                        content_type=a.content_type,
-                        size=a.size,
-                        sha256=a.sha256,
-                        uploaded_by=a.uploaded_by_role,
-                        created_at=a.created_at,
-                        download_url=f"{base}/{a.id}",
+                        **attachments.out(a).model_dump(), download_url=f"{base}/{a.id}"
                     )
                     for a in files
                 ],

@@ -44,6 +44,58 @@ def _language(request: Request) -> Language:
     return cast(Language, request.language)
 
 
+def _about(request: Request, administration: Administration, language: Language) -> dict[str, str]:
+    """The words every message about a request carries: its number and its administration."""
+    return {
+        "number": request.tracking_number,
+        "administration": administration.name.get(language) or administration.code,
+    }
+
+
+def _for_staff(
+    request: Request, administration: Administration, language: Language
+) -> dict[str, str]:
+    """What staff are told of a request: its number, administration, kind and due date."""
+    return {
+        **_about(request, administration, language),
+        "kind": translate(f"kind.{request.kind}.in_sentence", language),
+        "due": templates.day(request.due_at),
+    }
+
+
+def _payload(
+    channel: str, template: str, language: Language, quoted: str | None = None, **params: str
+) -> dict[str, Any]:
+    """What an email (subject, text, html) or an SMS (text) from `template` carries."""
+    if channel == "email":
+        mail = templates.email(template, language, quoted, **params)
+        return {"subject": mail.subject, "text": mail.text, "html": mail.html, "language": language}
+    return {"text": templates.sms(template, language, **params), "language": language}
+
+
+def _send(
+    session: AsyncSession,
+    channel: str,
+    template: str,
+    language: Language,
+    recipient: str,
+    now: datetime,
+    request_id: int,
+    quoted: str | None = None,
+    **params: str,
+) -> None:
+    """One email or SMS about a request, from `template`, to `recipient`."""
+    _add(
+        session,
+        channel=channel,
+        event=template,
+        recipient=recipient,
+        payload=_payload(channel, template, language, quoted, **params),
+        now=now,
+        request_id=request_id,
+    )
+
+
 def _citizen(
     session: AsyncSession,
     request: Request,
@@ -60,37 +112,11 @@ def _citizen(
     """Email the citizen; SMS when there is no email (or always, with `sms_too`). `to_email`
     and `to_phone` false leave that contact out."""
     language = _language(request)
-    params = {
-        "number": request.tracking_number,
-        "administration": administration.name.get(language) or administration.code,
-        **params,
-    }
+    params = {**_about(request, administration, language), **params}
     if request.email and to_email:
-        mail = templates.email(kind, language, quoted, **params)
-        _add(
-            session,
-            channel="email",
-            event=kind,
-            recipient=request.email,
-            payload={
-                "subject": mail.subject,
-                "text": mail.text,
-                "html": mail.html,
-                "language": language,
-            },
-            now=now,
-            request_id=request.id,
-        )
+        _send(session, "email", kind, language, request.email, now, request.id, quoted, **params)
     if request.phone and to_phone and (sms_too or not request.email):
-        _add(
-            session,
-            channel="sms",
-            event=kind,
-            recipient=request.phone,
-            payload={"text": templates.sms(kind, language, **params), "language": language},
-            now=now,
-            request_id=request.id,
-        )
+        _send(session, "sms", kind, language, request.phone, now, request.id, **params)
 
 
 def webhook_body(
@@ -150,28 +176,9 @@ async def _tell_administration(
     language = cast(Language, settings.default_language)
     # Supervisors and hooks in one round trip.
     audience = await repository.new_request_audience(session, administration.id, "request.created")
-    params = {
-        "number": request.tracking_number,
-        "administration": administration.name.get(language) or administration.code,
-        "kind": translate(f"kind.{request.kind}.in_sentence", language),
-        "due": templates.day(request.due_at),
-    }
+    params = _for_staff(request, administration, language)
     for address in audience.supervisors:
-        mail = templates.email("new_request", language, **params)
-        _add(
-            session,
-            channel="email",
-            event="new_request",
-            recipient=address,
-            payload={
-                "subject": mail.subject,
-                "text": mail.text,
-                "html": mail.html,
-                "language": language,
-            },
-            now=now,
-            request_id=request.id,
-        )
+        _send(session, "email", "new_request", language, address, now, request.id, **params)
     await _webhooks(
         session, administration, "request.created", request, now, hooks=audience.webhooks
     )
@@ -188,25 +195,18 @@ async def _tell_national_admins(
     """A declined transfer waits in the national admins' queue: each of them is told, with
     the declining administration's reason (staff's words, never the citizen's data)."""
     language = cast(Language, settings.default_language)
-    params = {
-        "number": request.tracking_number,
-        "administration": administration.name.get(language) or administration.code,
-    }
+    params = _about(request, administration, language)
     for address in await repository.national_admins(session):
-        mail = templates.email("transfer_declined", language, event.note, **params)
-        _add(
+        _send(
             session,
-            channel="email",
-            event="transfer_declined",
-            recipient=address,
-            payload={
-                "subject": mail.subject,
-                "text": mail.text,
-                "html": mail.html,
-                "language": language,
-            },
-            now=now,
-            request_id=request.id,
+            "email",
+            "transfer_declined",
+            language,
+            address,
+            now,
+            request.id,
+            event.note,
+            **params,
         )
 
 
@@ -335,29 +335,9 @@ async def _tell_staff_of_deadline(
         recipients = await repository.staff_emails(
             session, request.administration_id, supervisors=True
         )
-    params = {
-        "number": request.tracking_number,
-        "administration": administration.name.get(language) or administration.code,
-        "kind": translate(f"kind.{request.kind}.in_sentence", language),
-        "due": templates.day(request.due_at),
-        "days": str(days),
-    }
-    mail = templates.email(template, language, **params)
+    params = {**_for_staff(request, administration, language), "days": str(days)}
     for address in recipients:
-        _add(
-            session,
-            channel="email",
-            event=template,
-            recipient=address,
-            payload={
-                "subject": mail.subject,
-                "text": mail.text,
-                "html": mail.html,
-                "language": language,
-            },
-            now=now,
-            request_id=request.id,
-        )
+        _send(session, "email", template, language, address, now, request.id, **params)
 
 
 async def contact_changed(
@@ -376,40 +356,11 @@ async def contact_changed(
     language = _language(request)
     masked = [mask_email(request.email)] if request.email else []
     masked += [mask_phone(request.phone)] if request.phone else []
-    params = {
-        "number": request.tracking_number,
-        "administration": administration.name.get(language) or administration.code,
-        "contact": ", ".join(masked),
-    }
+    params = {**_about(request, administration, language), "contact": ", ".join(masked)}
     if old_email:
-        mail = templates.email(template, language, **params)
-        _add(
-            session,
-            channel="email",
-            event=template,
-            recipient=old_email,
-            payload={
-                "subject": mail.subject,
-                "text": mail.text,
-                "html": mail.html,
-                "language": language,
-            },
-            now=now,
-            request_id=request.id,
-        )
+        _send(session, "email", template, language, old_email, now, request.id, **params)
     if old_phone:
-        _add(
-            session,
-            channel="sms",
-            event=template,
-            recipient=old_phone,
-            payload={
-                "text": templates.sms(template, language, **params),
-                "language": language,
-            },
-            now=now,
-            request_id=request.id,
-        )
+        _send(session, "sms", template, language, old_phone, now, request.id, **params)
 
 
 def one_time_code(
@@ -425,22 +376,12 @@ def one_time_code(
     """A citizen's one-time code: ahead of the recipient's older messages (a priority), and
     dropped unsent at its expiry."""
     params = {"code": code, "minutes": str(round((expires_at - now).total_seconds() / 60))}
-    if channel == "email":
-        mail = templates.email("one_time_code", language, **params)
-        payload: dict[str, Any] = {
-            "subject": mail.subject,
-            "text": mail.text,
-            "html": mail.html,
-            "language": language,
-        }
-    else:
-        payload = {"text": templates.sms("one_time_code", language, **params), "language": language}
     _add(
         session,
         channel=channel,
         event="one_time_code",
         recipient=recipient,
-        payload=payload,
+        payload=_payload(channel, "one_time_code", language, **params),
         now=now,
         priority=1,
         expires_at=expires_at,

@@ -25,11 +25,23 @@ from app.models.user import User
 from app.repositories import password_resets as resets_repository
 from app.repositories import users as repository
 from app.repositories.users import ActorRow
+from app.schemas.auth import StaffOut
 from app.services import auth, catalogue, throttle, totp
 
 
 class UserError(ValueError):
     """A user cannot be created as asked (command-line message)."""
+
+
+def staff_out(user: User) -> StaffOut:
+    """A staff account as the API shows it (its administration loaded)."""
+    return StaffOut(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        role=user.role,
+        administration=user.administration.code if user.administration else None,
+    )
 
 
 async def create_user(

@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql
 
 from migrations.shapes import (
     FIRST_ROLES,
+    counter,
     create_entity_table,
     create_index,
     drop_indexes,
@@ -89,9 +90,7 @@ def upgrade() -> None:
     op.add_column(
         "requests", sa.Column("urgent", sa.Boolean(), server_default="false", nullable=False)
     )
-    op.add_column(
-        "requests", sa.Column("extension_count", sa.Integer(), server_default="0", nullable=False)
-    )
+    op.add_column("requests", counter("extension_count"))
     op.add_column("requests", sa.Column("outcome", sa.String(length=32), nullable=True))
     op.add_column("requests", sa.Column("refusal_ground", sa.Text(), nullable=True))
     op.add_column("requests", sa.Column("public_id", sa.String(length=24), nullable=True))

@@ -6,6 +6,8 @@ Create Date: 2026-11-29 22:00:00
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.shapes import counter
+
 revision: str = "0011"
 down_revision: str | None = "0013"
 
@@ -15,9 +17,7 @@ CATALOGUE_TABLES = ("administrations", "services")
 def upgrade() -> None:
     # Counters: the existing rows become slot 0 of their cohort.
     op.drop_constraint("pk_request_stats", "request_stats", type_="primary")
-    op.add_column(
-        "request_stats", sa.Column("slot", sa.Integer(), server_default="0", nullable=False)
-    )
+    op.add_column("request_stats", counter("slot"))
     op.create_primary_key(
         "pk_request_stats",
         "request_stats",

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.shapes import create_entity_table, fk, timestamp, unique
+from migrations.shapes import counter, create_entity_table, fk, timestamp, unique
 
 revision: str = "0015"
 down_revision: str | None = "0014"
@@ -35,9 +35,7 @@ def upgrade() -> None:
         sa.Column("rating_dimensions", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
     )
     for name in SURVEY_COUNTERS:
-        op.add_column(
-            "request_stats", sa.Column(name, sa.Integer(), server_default="0", nullable=False)
-        )
+        op.add_column("request_stats", counter(name))
 
 
 def downgrade() -> None:

@@ -1,44 +1,36 @@
 """escalation: a request's escalation level and its deadline alerts
 
-Revision ID: 0018
-Revises: 0017
 Create Date: 2026-11-29 23:30:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.shapes import counter, create_index, drop_indexes, timestamp
+
 revision: str = "0018"
 down_revision: str | None = "0017"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
-ESCALATED = sa.text("escalation_level > 0")
+ESCALATED = "escalation_level > 0"
 
 
 def upgrade() -> None:
-    op.add_column(
-        "requests",
-        sa.Column("escalation_level", sa.SmallInteger(), server_default="0", nullable=False),
-    )
-    op.add_column("requests", sa.Column("escalated_at", sa.DateTime(timezone=True)))
-    op.add_column("requests", sa.Column("due_soon_alerted_at", sa.DateTime(timezone=True)))
+    op.add_column("requests", counter("escalation_level", sa.SmallInteger()))
+    op.add_column("requests", timestamp("escalated_at"))
+    op.add_column("requests", timestamp("due_soon_alerted_at"))
     op.create_check_constraint(
         op.f("ck_requests_escalation_level"), "requests", "escalation_level BETWEEN 0 AND 2"
     )
-    op.create_index(
+    create_index(
         "ix_requests_escalated",
         "requests",
         ["escalation_level", "administration_id", "due_at", "id"],
-        postgresql_where=ESCALATED,
+        where=ESCALATED,
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_requests_escalated", table_name="requests", postgresql_where=ESCALATED)
+    drop_indexes("requests", "ix_requests_escalated")
     op.drop_constraint(op.f("ck_requests_escalation_level"), "requests", type_="check")
-    op.drop_column("requests", "due_soon_alerted_at")
-    op.drop_column("requests", "escalated_at")
-    op.drop_column("requests", "escalation_level")
+    for column in ("due_soon_alerted_at", "escalated_at", "escalation_level"):
+        op.drop_column("requests", column)

@@ -1,33 +1,26 @@
 """deadlines: the escalated counter of the statistics and the clock's index of running requests
 
-Revision ID: 0019
-Revises: 0018
 Create Date: 2026-11-30 00:00:00
 """
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
 from alembic import op
+
+from migrations.shapes import counter, create_index, drop_indexes
 
 revision: str = "0019"
 down_revision: str | None = "0018"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-RUNNING = sa.text("state IN ('submitted', 'in_progress')")
 
 
 def upgrade() -> None:
-    op.add_column(
-        "request_stats",
-        sa.Column("escalated", sa.Integer(), server_default="0", nullable=False),
-    )
-    op.create_index(
-        "ix_requests_running_due", "requests", ["due_at", "id"], postgresql_where=RUNNING
+    op.add_column("request_stats", counter("escalated"))
+    create_index(
+        "ix_requests_running_due",
+        "requests",
+        ["due_at", "id"],
+        where="state IN ('submitted', 'in_progress')",
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_requests_running_due", table_name="requests", postgresql_where=RUNNING)
+    drop_indexes("requests", "ix_requests_running_due")
     op.drop_column("request_stats", "escalated")
