@@ -39,6 +39,7 @@ from app.models.catalogue import Administration, Service
 from app.models.enums import Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
+from app.repositories import notifications
 
 OPERATOR_CHANNELS = (Channel.call_center.value, Channel.mail.value)
 # A timestamp as the API writes it (UTC, microseconds, `Z`), whatever the server's TimeZone.
@@ -485,12 +486,21 @@ _FIRST_EVENT = (
     )
     .cte("first_event")
 )
-_INSERT_NEW = select(_NEW_REQUEST.c.id).add_cte(_FIRST_EVENT)
+# Its outbox messages too (acknowledgement, supervisors, webhooks), theirs found by the same
+# statement (`notifications.outbox_insert`).
+_NEW_OUTBOX = notifications.outbox_insert(_NEW_REQUEST).cte("new_outbox")
+_INSERT_NEW = select(_NEW_REQUEST.c.id).add_cte(_FIRST_EVENT).add_cte(_NEW_OUTBOX)
 
 
-async def insert_new(session: AsyncSession, request: Request, first_event: dict[str, Any]) -> bool:
-    """Insert a new request built in memory, with its first event (`FIRST_EVENT_COLUMNS`),
-    unless its tracking number is taken (False: then neither is inserted).
+async def insert_new(
+    session: AsyncSession,
+    request: Request,
+    first_event: dict[str, Any],
+    outbox: notifications.Outbox,
+    now: datetime,
+) -> bool:
+    """Insert a new request built in memory, with its first event (`FIRST_EVENT_COLUMNS`) and
+    its outbox messages, unless its tracking number is taken (False: then none is inserted).
 
     Inserted, the request joins the session as a loaded row (no second read), its unset
     columns None; the event is in the database only (nothing in this transaction holds it)."""
@@ -498,7 +508,11 @@ async def insert_new(session: AsyncSession, request: Request, first_event: dict[
     values: dict[str, Any] = {
         key: given[key] if key in given else _SCALAR_DEFAULTS.get(key) for key in _WRITTEN
     }
-    params = {**values, **{f"event_{key}": first_event.get(key) for key in FIRST_EVENT_COLUMNS}}
+    params = {
+        **values,
+        **{f"event_{key}": first_event.get(key) for key in FIRST_EVENT_COLUMNS},
+        **outbox.params(now),
+    }
     connection = await session.connection()
     request_id = (await connection.execute(_INSERT_NEW, params)).scalar_one_or_none()
     if request_id is None:
