@@ -90,11 +90,13 @@ async def test_a_state_change_writes_its_messages_and_hooks_in_one_statement(
     assert started.status_code == 200, started.text
     assert not [s for s in sent if "FROM webhooks" in s and "INSERT INTO outbox" not in s]
     assert len([s for s in sent if "INSERT INTO outbox" in s]) == 1
-    # The staff member, the row under its lock, the event and the request's update, the
-    # outbox, the new assignee read back (two: `start` assigns the agent), the answer's view
-    # (besides the test's savepoint and the catalogue's checks).
+    # The staff member, the row under its lock, the request's update with its event (one
+    # statement), the outbox, the new assignee read back (two: `start` assigns the agent), the
+    # answer's view (besides the test's savepoint and the catalogue's checks).
     own = [s for s in sent if "SAVEPOINT" not in s and "catalogue_changes" not in s]
-    assert len(own) == 8, own
+    assert len(own) == 7, own
+    (change,) = [s for s in own if "INSERT INTO request_events" in s]
+    assert "UPDATE requests" in change
     rows = (
         await session.execute(
             select(OutboxMessage.channel, OutboxMessage.event, OutboxMessage.recipient).where(

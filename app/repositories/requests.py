@@ -29,10 +29,12 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
+    update,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from app.models.catalogue import Administration, Service
@@ -527,6 +529,50 @@ async def insert_new(
 
 async def id_by_tracking_number(session: AsyncSession, tracking_number: str) -> int | None:
     return await session.scalar(_ID_BY_TRACKING_NUMBER, {"tracking_number": tracking_number})
+
+
+# --- a change: its event and the request's update in one statement
+
+# What `lifecycle.apply` changed in memory is written by one statement: the event's insert
+# rides in the request's update (not two statements of the ORM's flush). Built per call (the
+# columns changed differ by action); compiled once per shape, by SQLAlchemy's cache.
+_REQUEST_COLUMNS = tuple(
+    column.key for column in inspect(Request).column_attrs if column.key != "id"
+)
+
+
+async def record_change(session: AsyncSession, request: Request, event: RequestEvent) -> None:
+    """Write the request's pending column changes and its new `event` in one statement; both
+    stay in the session as they are in the database (the event with its id)."""
+    state = inspect(request)
+    changes: dict[str, Any] = {}
+    for key in _REQUEST_COLUMNS:
+        added = state.attrs[key].history.added
+        if added:
+            changes[key] = added[0]
+    given = event.__dict__
+    written = {
+        column.key: given[column.key]
+        for column in _EVENTS.columns
+        if column.key != "id" and column.key in given
+    }
+    new_event = insert(_EVENTS).values(written).returning(_EVENTS.c.id).cte("new_event")
+    statement = (
+        update(_REQUESTS)
+        .where(_REQUESTS.c.id == request.id)
+        .values(changes)
+        .returning(select(new_event.c.id).scalar_subquery())
+        .add_cte(new_event)
+    )
+    connection = await session.connection()
+    event.id = (await connection.execute(statement)).scalar_one()
+    for key, value in changes.items():
+        set_committed_value(request, key, value)
+    if "search_text" in changes:
+        session.expire(request, ["search_vector"])  # the database computes it
+    make_transient_to_detached(event)
+    session.add(event)
+    await session.flush()  # whatever else is pending (nothing, as a rule: no statement)
 
 
 # --- the request as ORM objects, for actions and the views built on them
