@@ -534,11 +534,32 @@ async def id_by_tracking_number(session: AsyncSession, tracking_number: str) -> 
 # --- a change: its event and the request's update in one statement
 
 # What `lifecycle.apply` changed in memory is written by one statement: the event's insert
-# rides in the request's update (not two statements of the ORM's flush). Built per call (the
-# columns changed differ by action); compiled once per shape, by SQLAlchemy's cache.
+# rides in the request's update (not two statements of the ORM's flush). One statement per
+# shape (the columns an action changes, the event's columns given), built at its first use.
 _REQUEST_COLUMNS = tuple(
     column.key for column in inspect(Request).column_attrs if column.key != "id"
 )
+_EVENT_COLUMNS = tuple(column.key for column in _EVENTS.columns if column.key != "id")
+_CHANGES: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
+def _change(changed: tuple[str, ...], event_keys: tuple[str, ...]) -> Any:
+    statement = _CHANGES.get((changed, event_keys))
+    if statement is None:
+        new_event = (
+            insert(_EVENTS)
+            .values({k: bindparam(f"event_{k}", type_=_EVENTS.c[k].type) for k in event_keys})
+            .returning(_EVENTS.c.id)
+            .cte("new_event")
+        )
+        statement = _CHANGES[(changed, event_keys)] = (
+            update(_REQUESTS)
+            .where(_REQUESTS.c.id == bindparam("request_id"))
+            .values({k: bindparam(f"new_{k}", type_=_REQUESTS.c[k].type) for k in changed})
+            .returning(select(new_event.c.id).scalar_subquery())
+            .add_cte(new_event)
+        )
+    return statement
 
 
 async def record_change(session: AsyncSession, request: Request, event: RequestEvent) -> None:
@@ -551,28 +572,21 @@ async def record_change(session: AsyncSession, request: Request, event: RequestE
         if added:
             changes[key] = added[0]
     given = event.__dict__
-    written = {
-        column.key: given[column.key]
-        for column in _EVENTS.columns
-        if column.key != "id" and column.key in given
-    }
-    new_event = insert(_EVENTS).values(written).returning(_EVENTS.c.id).cte("new_event")
-    statement = (
-        update(_REQUESTS)
-        .where(_REQUESTS.c.id == request.id)
-        .values(changes)
-        .returning(select(new_event.c.id).scalar_subquery())
-        .add_cte(new_event)
-    )
+    event_keys = tuple(key for key in _EVENT_COLUMNS if key in given)
+    params = {f"new_{key}": value for key, value in changes.items()}
+    params.update({f"event_{key}": given[key] for key in event_keys})
+    params["request_id"] = request.id
+    statement = _change(tuple(changes), event_keys)
     connection = await session.connection()
-    event.id = (await connection.execute(statement)).scalar_one()
+    event.id = (await connection.execute(statement, params)).scalar_one()
     for key, value in changes.items():
         set_committed_value(request, key, value)
     if "search_text" in changes:
         session.expire(request, ["search_vector"])  # the database computes it
     make_transient_to_detached(event)
     session.add(event)
-    await session.flush()  # whatever else is pending (nothing, as a rule: no statement)
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # whatever else the action changed (rare)
 
 
 # --- the request as ORM objects, for actions and the views built on them
