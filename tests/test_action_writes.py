@@ -3,9 +3,11 @@ only what the action changed."""
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from app.models.enums import Role
+from app.models.outbox import OutboxMessage, Webhook
+from app.services import clock
 from tests.factories import act, complaint, file, make_administration, make_staff
 
 
@@ -54,3 +56,55 @@ async def test_an_assignment_shows_the_new_assignee_at_once(client, session, set
     )
     assert assigned.status_code == 200, assigned.text
     assert "Karim B." in assigned.text
+
+
+async def test_a_state_change_writes_its_messages_and_hooks_in_one_statement(
+    client, session, settings, engine
+):
+    """The webhooks taking the change are found by the statement writing the outbox, never
+    read first; a webhook registered just before the change is told about it."""
+    admin = await make_administration(session)
+    _, staff = await make_staff(session, settings, Role.agent, admin)
+    created = await file(client, complaint(admin.code))
+    session.add(
+        Webhook(
+            administration_id=admin.id,
+            url="https://hooks.example.ma/h",
+            secret="s" * 32,
+            events=["request.state_changed"],
+            active=True,
+            created_at=clock.now(),
+        )
+    )
+    await session.flush()
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        started = await act(client, created["tracking_number"], "start", staff)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert started.status_code == 200, started.text
+    assert not [s for s in sent if "FROM webhooks" in s and "INSERT INTO outbox" not in s]
+    assert len([s for s in sent if "INSERT INTO outbox" in s]) == 1
+    # The staff member, the row under its lock, the request's update with its event (one
+    # statement), the outbox, the new assignee read back (two: `start` assigns the agent), the
+    # answer's view (besides the test's savepoint and the catalogue's checks).
+    own = [s for s in sent if "SAVEPOINT" not in s and "catalogue_changes" not in s]
+    assert len(own) == 7, own
+    (change,) = [s for s in own if "INSERT INTO request_events" in s]
+    assert "UPDATE requests" in change
+    rows = (
+        await session.execute(
+            select(OutboxMessage.channel, OutboxMessage.event, OutboxMessage.recipient).where(
+                OutboxMessage.event.in_(["state_changed", "request.state_changed"])
+            )
+        )
+    ).all()
+    assert sorted(rows) == [
+        ("email", "state_changed", "Fatima@example.ma"),
+        ("webhook", "request.state_changed", "https://hooks.example.ma/h"),
+    ]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import event, func, select
 
 from app.models import Request
-from app.services import tracking_numbers
-from tests.factories import complaint, file, make_administration
+from app.models.enums import Role
+from app.models.outbox import OutboxMessage, Webhook
+from app.services import clock, tracking_numbers
+from tests.factories import complaint, file, make_administration, make_staff
 
 
 async def test_a_tracking_number_already_taken_is_drawn_again(client, session, monkeypatch):
@@ -51,3 +53,77 @@ async def test_a_submission_reads_nothing_it_already_knows(client, session, engi
     # The submission's event rides in the same statement, not in a round trip of its own.
     assert "INSERT INTO request_events " in inserts[0]
     assert not [s for s in sent if "INSERT INTO request_events " in s and s is not inserts[0]]
+
+
+CONTACTS = {"full_name": "Amina B.", "email": "amina@example.ma", "phone": "0612345678"}
+
+
+async def test_a_submission_writes_its_messages_in_its_own_insert(
+    client, session, settings, engine
+):
+    """The acknowledgement, the supervisors' notice and the webhooks' deliveries are written by
+    the request's insert itself: the supervisors and the webhooks are found by that statement,
+    not read first, and no statement of their own writes them."""
+    admin = await make_administration(session)
+    supervisor, _ = await make_staff(session, settings, Role.supervisor, admin)
+    gone, _ = await make_staff(session, settings, Role.supervisor, admin)
+    gone.active = False
+    await make_staff(session, settings, Role.agent, admin)
+    other = await make_administration(session)
+    await make_staff(session, settings, Role.supervisor, other)
+    hooks = {
+        "created": Webhook(administration_id=admin.id, events=["request.created"]),
+        "changes_only": Webhook(administration_id=admin.id, events=["request.state_changed"]),
+        "inactive": Webhook(administration_id=admin.id, events=["request.created"], active=False),
+        "elsewhere": Webhook(administration_id=other.id, events=["request.created"]),
+    }
+    for name, hook in hooks.items():
+        hook.url, hook.secret, hook.created_at = (
+            f"https://{name}.example.ma/h",
+            "s" * 32,
+            clock.now(),
+        )
+        hook.active = hook.active is not False
+        session.add(hook)
+    await session.flush()
+    await file(client, complaint(admin.code))  # the catalogue is read once, then kept
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        created = await file(client, complaint(admin.code, complainant=CONTACTS))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    # The request (its event and messages in the same statement) and its statistics slot,
+    # besides the anonymous ceilings' counters (the submission's and each acknowledgement's)
+    # the test's savepoint (the app's transaction, inside the test's) and the catalogue
+    # cache's version checks (the tests' settings check at every use).
+    skipped = ("throttle", "SAVEPOINT", "catalogue_changes")
+    own = [s for s in sent if not any(word in s for word in skipped)]
+    assert len(own) == 2, own
+    outbox = [s for s in sent if "INSERT INTO outbox" in s]
+    assert len(outbox) == 1
+    assert "INSERT INTO requests " in outbox[0]
+    assert not [s for s in sent if "FROM users" in s or "FROM webhooks" in s]
+
+    request_id = await session.scalar(
+        select(Request.id).where(Request.tracking_number == created["tracking_number"])
+    )
+    rows = (
+        await session.execute(
+            select(OutboxMessage.channel, OutboxMessage.event, OutboxMessage.recipient)
+            .where(OutboxMessage.request_id == request_id)
+            .order_by(OutboxMessage.id)
+        )
+    ).all()
+    assert sorted(rows) == sorted(
+        [
+            ("email", "acknowledgement", "amina@example.ma"),
+            ("sms", "acknowledgement", "+212612345678"),
+            ("email", "new_request", supervisor.email),
+            ("webhook", "request.created", "https://created.example.ma/h"),
+        ]
+    )

@@ -1,5 +1,5 @@
-"""Statements of the notifications: who is told about a request (supervisors' addresses and
-webhooks, in one statement), the outbox message queued, the duplicates of an answered
+"""Statements of the notifications: the outbox messages of a change (with its supervisors and
+webhooks, found by the same statement), the outbox message queued, the duplicates of an answered
 request, and the answered complaints whose reopen window closes soon."""
 
 from __future__ import annotations
@@ -10,19 +10,30 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    ColumnElement,
+    DateTime,
+    FromClause,
+    Insert,
     Integer,
     Row,
+    String,
+    Table,
+    TableValuedAlias,
     and_,
     bindparam,
     cast,
+    column,
     func,
     literal,
     null,
     or_,
     select,
+    true,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import JSONB, array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.catalogue import Administration, Service
@@ -31,60 +42,182 @@ from app.models.outbox import OutboxMessage, Webhook
 from app.models.request import Request
 from app.models.user import User
 
-_SUPERVISORS = select(
-    literal("supervisor").label("who"),
-    User.email.label("address"),
-    cast(null(), Integer).label("webhook_id"),
-).where(
-    User.administration_id == bindparam("administration_id"),
-    User.role == Role.supervisor.value,
-    User.active,
+# --- the outbox of one change, in one statement
+
+# A change's messages go to the outbox in one `INSERT … SELECT`: its own messages (citizens',
+# staff's), and the fan-outs whose recipients the database knows (the administration's active
+# supervisors, its active webhooks taking the event), joined there rather than read first: no
+# look-up round trip, and a webhook registered before the change is told about it.
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_OUTBOX_COLUMNS = (
+    "message_id",
+    "channel",
+    "event",
+    "recipient",
+    "payload",
+    "request_id",
+    "webhook_id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
 )
-_WEBHOOKS = select(literal("webhook"), Webhook.url, Webhook.id).where(
-    Webhook.administration_id == bindparam("administration_id"),
-    Webhook.active,
-    Webhook.events.contains(bindparam("events")),
-)
-_AUDIENCE = union_all(_SUPERVISORS, _WEBHOOKS)
-_HOOKS_ONLY = select(Webhook.url, Webhook.id).where(
-    Webhook.administration_id == bindparam("administration_id"),
-    Webhook.active,
-    Webhook.events.contains(bindparam("events")),
-)
+
+
+def _recordset(name: str, *columns: tuple[str, Any]) -> TableValuedAlias:
+    """`jsonb_to_recordset(:outbox_<name>) AS <name>(column type, …)`: rows bound as one list."""
+    return (
+        func.jsonb_to_recordset(bindparam(f"outbox_{name}", type_=JSONB))
+        .table_valued(*(column(key, type_) for key, type_ in columns))
+        .render_derived(name=name, with_types=True)
+    )
+
+
+def outbox_insert(request: FromClause | None = None) -> Insert:
+    """The statement writing an `Outbox` (bound by `Outbox.params`). With `request` (a CTE
+    inserting a request, `id` its column), every message belongs to that request and none is
+    written when it inserts nothing."""
+    now = bindparam("outbox_now", type_=DateTime(timezone=True))
+    messages = _recordset(
+        "messages",
+        ("request_id", BigInteger),
+        ("channel", String),
+        ("event", String),
+        ("recipient", String),
+        ("payload", JSONB),
+    )
+    fanouts = {
+        name: _recordset(
+            name,
+            ("request_id", BigInteger),
+            ("administration_id", Integer),
+            ("event", String),
+            ("payload", JSONB),
+        )
+        for name in ("to_supervisors", "to_webhooks")
+    }
+
+    def row(
+        source: Any, channel: Any, recipient: Any, webhook_id: Any
+    ) -> tuple[ColumnElement[Any], ...]:
+        request_id = request.c.id if request is not None else source.c.request_id
+        return (
+            func.gen_random_uuid().label("message_id"),
+            channel.label("channel"),
+            source.c.event.label("event"),
+            recipient.label("recipient"),
+            source.c.payload.label("payload"),
+            request_id.label("request_id"),
+            webhook_id.label("webhook_id"),
+            literal("pending").label("status"),
+            literal(0).label("attempts"),
+            now.label("next_attempt_at"),
+            now.label("created_at"),
+        )
+
+    no_webhook = cast(null(), Integer)
+    supervisors, webhooks = fanouts["to_supervisors"], fanouts["to_webhooks"]
+    parts = [
+        select(*row(messages, messages.c.channel, messages.c.recipient, no_webhook)).select_from(
+            messages
+        ),
+        select(*row(supervisors, literal("email"), User.email, no_webhook))
+        .select_from(supervisors)
+        .join(
+            User,
+            and_(
+                User.administration_id == supervisors.c.administration_id,
+                User.role == Role.supervisor.value,
+                User.active,
+            ),
+        ),
+        select(*row(webhooks, literal("webhook"), Webhook.url, Webhook.id))
+        .select_from(webhooks)
+        .join(
+            Webhook,
+            and_(
+                Webhook.administration_id == webhooks.c.administration_id,
+                Webhook.active,
+                Webhook.events.contains(array([webhooks.c.event])),
+            ),
+        ),
+    ]
+    if request is not None:
+        parts = [part.join(request, true()) for part in parts]
+    # `priority` takes its server default (0), `expires_at` none: not one-time codes.
+    return insert(_OUTBOX).from_select(_OUTBOX_COLUMNS, union_all(*parts), include_defaults=False)
+
+
+_WRITE_OUTBOX = outbox_insert()
 
 
 @dataclass
-class Audience:
-    supervisors: list[str] = field(default_factory=list)
-    webhooks: list[tuple[str, int]] = field(default_factory=list)  # (url, id)
+class Outbox:
+    """The messages of one change, gathered, then written in one statement (`write`, or in
+    the statement of the change itself). `supervisors` and `webhooks` are fan-outs: one message
+    per active supervisor (by email) or active webhook taking the event, of the administration."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    supervisors: list[dict[str, Any]] = field(default_factory=list)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
+
+    def message(
+        self,
+        *,
+        channel: str,
+        event: str,
+        recipient: str,
+        payload: dict[str, Any],
+        request_id: int | None,
+    ) -> None:
+        self.messages.append(
+            {
+                "request_id": request_id,
+                "channel": channel,
+                "event": event,
+                "recipient": recipient,
+                "payload": payload,
+            }
+        )
+
+    def fanout(
+        self,
+        to: str,
+        *,
+        administration_id: int,
+        event: str,
+        payload: dict[str, Any],
+        request_id: int | None,
+    ) -> None:
+        """`to`: "supervisors" or "webhooks"."""
+        rows = self.supervisors if to == "supervisors" else self.webhooks
+        rows.append(
+            {
+                "request_id": request_id,
+                "administration_id": administration_id,
+                "event": event,
+                "payload": payload,
+            }
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.messages or self.supervisors or self.webhooks)
+
+    def params(self, now: datetime) -> dict[str, Any]:
+        return {
+            "outbox_messages": self.messages,
+            "outbox_to_supervisors": self.supervisors,
+            "outbox_to_webhooks": self.webhooks,
+            "outbox_now": now,
+        }
 
 
-async def new_request_audience(
-    session: AsyncSession, administration_id: int, event: str
-) -> Audience:
-    """The active supervisors' emails and the active webhooks taking `event`, together."""
-    audience = Audience()
-    connection = await session.connection()  # Core's path: plain rows, no entities
-    rows = await connection.execute(
-        _AUDIENCE, {"administration_id": administration_id, "events": [event]}
-    )
-    for who, address, webhook_id in rows:
-        if who == "supervisor":
-            audience.supervisors.append(address)
-        else:
-            audience.webhooks.append((address, webhook_id))
-    return audience
-
-
-async def webhooks_for(
-    session: AsyncSession, administration_id: int, event: str
-) -> list[tuple[str, int]]:
-    """The active webhooks of an administration taking `event`: (url, id)."""
-    connection = await session.connection()
-    rows = await connection.execute(
-        _HOOKS_ONLY, {"administration_id": administration_id, "events": [event]}
-    )
-    return [(url, webhook_id) for url, webhook_id in rows]
+async def write(session: AsyncSession, outbox: Outbox, now: datetime) -> None:
+    """Write the gathered messages (pending, due now) in the current transaction: one
+    statement, none when there is nothing to write."""
+    if outbox:
+        connection = await session.connection()
+        await connection.execute(_WRITE_OUTBOX, outbox.params(now))
 
 
 _NATIONAL_ADMINS = (

@@ -29,16 +29,19 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
+    update,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from app.models.catalogue import Administration, Service
 from app.models.enums import Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
+from app.repositories import notifications
 
 OPERATOR_CHANNELS = (Channel.call_center.value, Channel.mail.value)
 # A timestamp as the API writes it (UTC, microseconds, `Z`), whatever the server's TimeZone.
@@ -485,12 +488,21 @@ _FIRST_EVENT = (
     )
     .cte("first_event")
 )
-_INSERT_NEW = select(_NEW_REQUEST.c.id).add_cte(_FIRST_EVENT)
+# Its outbox messages too (acknowledgement, supervisors, webhooks), theirs found by the same
+# statement (`notifications.outbox_insert`).
+_NEW_OUTBOX = notifications.outbox_insert(_NEW_REQUEST).cte("new_outbox")
+_INSERT_NEW = select(_NEW_REQUEST.c.id).add_cte(_FIRST_EVENT).add_cte(_NEW_OUTBOX)
 
 
-async def insert_new(session: AsyncSession, request: Request, first_event: dict[str, Any]) -> bool:
-    """Insert a new request built in memory, with its first event (`FIRST_EVENT_COLUMNS`),
-    unless its tracking number is taken (False: then neither is inserted).
+async def insert_new(
+    session: AsyncSession,
+    request: Request,
+    first_event: dict[str, Any],
+    outbox: notifications.Outbox,
+    now: datetime,
+) -> bool:
+    """Insert a new request built in memory, with its first event (`FIRST_EVENT_COLUMNS`) and
+    its outbox messages, unless its tracking number is taken (False: then none is inserted).
 
     Inserted, the request joins the session as a loaded row (no second read), its unset
     columns None; the event is in the database only (nothing in this transaction holds it)."""
@@ -498,7 +510,11 @@ async def insert_new(session: AsyncSession, request: Request, first_event: dict[
     values: dict[str, Any] = {
         key: given[key] if key in given else _SCALAR_DEFAULTS.get(key) for key in _WRITTEN
     }
-    params = {**values, **{f"event_{key}": first_event.get(key) for key in FIRST_EVENT_COLUMNS}}
+    params = {
+        **values,
+        **{f"event_{key}": first_event.get(key) for key in FIRST_EVENT_COLUMNS},
+        **outbox.params(now),
+    }
     connection = await session.connection()
     request_id = (await connection.execute(_INSERT_NEW, params)).scalar_one_or_none()
     if request_id is None:
@@ -513,6 +529,64 @@ async def insert_new(session: AsyncSession, request: Request, first_event: dict[
 
 async def id_by_tracking_number(session: AsyncSession, tracking_number: str) -> int | None:
     return await session.scalar(_ID_BY_TRACKING_NUMBER, {"tracking_number": tracking_number})
+
+
+# --- a change: its event and the request's update in one statement
+
+# What `lifecycle.apply` changed in memory is written by one statement: the event's insert
+# rides in the request's update (not two statements of the ORM's flush). One statement per
+# shape (the columns an action changes, the event's columns given), built at its first use.
+_REQUEST_COLUMNS = tuple(
+    column.key for column in inspect(Request).column_attrs if column.key != "id"
+)
+_EVENT_COLUMNS = tuple(column.key for column in _EVENTS.columns if column.key != "id")
+_CHANGES: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
+def _change(changed: tuple[str, ...], event_keys: tuple[str, ...]) -> Any:
+    statement = _CHANGES.get((changed, event_keys))
+    if statement is None:
+        new_event = (
+            insert(_EVENTS)
+            .values({k: bindparam(f"event_{k}", type_=_EVENTS.c[k].type) for k in event_keys})
+            .returning(_EVENTS.c.id)
+            .cte("new_event")
+        )
+        statement = _CHANGES[(changed, event_keys)] = (
+            update(_REQUESTS)
+            .where(_REQUESTS.c.id == bindparam("request_id"))
+            .values({k: bindparam(f"new_{k}", type_=_REQUESTS.c[k].type) for k in changed})
+            .returning(select(new_event.c.id).scalar_subquery())
+            .add_cte(new_event)
+        )
+    return statement
+
+
+async def record_change(session: AsyncSession, request: Request, event: RequestEvent) -> None:
+    """Write the request's pending column changes and its new `event` in one statement; both
+    stay in the session as they are in the database (the event with its id)."""
+    state = inspect(request)
+    changes: dict[str, Any] = {}
+    for key in _REQUEST_COLUMNS:
+        added = state.attrs[key].history.added
+        if added:
+            changes[key] = added[0]
+    given = event.__dict__
+    event_keys = tuple(key for key in _EVENT_COLUMNS if key in given)
+    params = {f"new_{key}": value for key, value in changes.items()}
+    params.update({f"event_{key}": given[key] for key in event_keys})
+    params["request_id"] = request.id
+    statement = _change(tuple(changes), event_keys)
+    connection = await session.connection()
+    event.id = (await connection.execute(statement, params)).scalar_one()
+    for key, value in changes.items():
+        set_committed_value(request, key, value)
+    if "search_text" in changes:
+        session.expire(request, ["search_vector"])  # the database computes it
+    make_transient_to_detached(event)
+    session.add(event)
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # whatever else the action changed (rare)
 
 
 # --- the request as ORM objects, for actions and the views built on them

@@ -1340,6 +1340,5 @@ async def apply(
         current = etag(request.version)
         raise PreconditionFailed(params={"current": current}, headers={"ETag": current})
     event = execute(request, action, actor, data, policy, now)
-    session.add(event)
-    await session.flush()
+    await repository.record_change(session, request, event)
     return event

@@ -14,6 +14,7 @@ from app.models.catalogue import Administration
 from app.models.enums import Action, Channel, Role, State
 from app.models.request import Request, RequestEvent
 from app.repositories import notifications as repository
+from app.repositories.notifications import Outbox as Outbox  # re-exported: submissions build one
 from app.services import templates, throttle
 
 # Channels of anonymous citizens; operators and integrations file on the others.
@@ -29,7 +30,9 @@ SPEAKING = {
 }
 
 
-# Every message goes through the outbox, in the transaction of what it tells.
+# Every message goes through the outbox, in the transaction of what it tells: the messages of a
+# change are gathered in an `Outbox` and written in one statement; the rarer ones (contacts
+# changed, one-time codes) one by one.
 _add = repository.add_outbox
 
 
@@ -73,31 +76,8 @@ def _payload(
     return {"text": templates.sms(template, language, **params), "language": language}
 
 
-def _send(
-    session: AsyncSession,
-    channel: str,
-    template: str,
-    language: Language,
-    recipient: str,
-    now: datetime,
-    request_id: int,
-    quoted: str | None = None,
-    **params: str,
-) -> None:
-    """One email or SMS about a request, from `template`, to `recipient`."""
-    _add(
-        session,
-        channel=channel,
-        event=template,
-        recipient=recipient,
-        payload=_payload(channel, template, language, quoted, **params),
-        now=now,
-        request_id=request_id,
-    )
-
-
 def _citizen(
-    session: AsyncSession,
+    outbox: Outbox,
     request: Request,
     administration: Administration,
     kind: str,
@@ -113,10 +93,18 @@ def _citizen(
     and `to_phone` false leave that contact out."""
     language = _language(request)
     params = {**_about(request, administration, language), **params}
-    if request.email and to_email:
-        _send(session, "email", kind, language, request.email, now, request.id, quoted, **params)
-    if request.phone and to_phone and (sms_too or not request.email):
-        _send(session, "sms", kind, language, request.phone, now, request.id, **params)
+    for channel, recipient, wanted in (
+        ("email", request.email, to_email),
+        ("sms", request.phone, to_phone and (sms_too or not request.email)),
+    ):
+        if recipient and wanted:
+            outbox.message(
+                channel=channel,
+                event=kind,
+                recipient=recipient,
+                payload=_payload(channel, kind, language, quoted, **params),
+                request_id=request.id,
+            )
 
 
 def webhook_body(
@@ -140,52 +128,48 @@ def webhook_body(
     }
 
 
-async def _webhooks(
-    session: AsyncSession,
+def _webhooks(
+    outbox: Outbox,
     administration: Administration,
     event: str,
     request: Request,
     now: datetime,
-    hooks: list[tuple[str, int]] | None = None,
     **extra: Any,
 ) -> None:
-    """One message per active webhook taking `event` (`hooks`: already read, as (url, id))."""
-    if hooks is None:
-        hooks = await repository.webhooks_for(session, administration.id, event)
-    for url, webhook_id in hooks:
-        _add(
-            session,
-            channel="webhook",
-            event=event,
-            recipient=url,
-            payload=webhook_body(event, request, administration, now, **extra),
-            now=now,
-            request_id=request.id,
-            webhook_id=webhook_id,
-        )
+    """One message per active webhook taking `event`, found by the statement writing them."""
+    outbox.fanout(
+        "webhooks",
+        administration_id=administration.id,
+        event=event,
+        payload=webhook_body(event, request, administration, now, **extra),
+        request_id=request.id,
+    )
 
 
-async def _tell_administration(
-    session: AsyncSession,
+def _tell_administration(
+    outbox: Outbox,
     request: Request,
     administration: Administration,
     settings: Settings,
     now: datetime,
 ) -> None:
-    """New-request notice to the administration's supervisors, and its `request.created` hooks."""
+    """New-request notice to the administration's supervisors, and its `request.created` hooks
+    (both found by the statement writing them)."""
     language = cast(Language, settings.default_language)
-    # Supervisors and hooks in one round trip.
-    audience = await repository.new_request_audience(session, administration.id, "request.created")
     params = _for_staff(request, administration, language)
-    for address in audience.supervisors:
-        _send(session, "email", "new_request", language, address, now, request.id, **params)
-    await _webhooks(
-        session, administration, "request.created", request, now, hooks=audience.webhooks
+    outbox.fanout(
+        "supervisors",
+        administration_id=administration.id,
+        event="new_request",
+        payload=_payload("email", "new_request", language, **params),
+        request_id=request.id,
     )
+    _webhooks(outbox, administration, "request.created", request, now)
 
 
 async def _tell_national_admins(
     session: AsyncSession,
+    outbox: Outbox,
     request: Request,
     administration: Administration,
     event: RequestEvent,
@@ -195,29 +179,27 @@ async def _tell_national_admins(
     """A declined transfer waits in the national admins' queue: each of them is told, with
     the declining administration's reason (staff's words, never the citizen's data)."""
     language = cast(Language, settings.default_language)
-    params = _about(request, administration, language)
+    payload = _payload(
+        "email",
+        "transfer_declined",
+        language,
+        event.note,
+        **_about(request, administration, language),
+    )
     for address in await repository.national_admins(session):
-        _send(
-            session,
-            "email",
-            "transfer_declined",
-            language,
-            address,
-            now,
-            request.id,
-            event.note,
-            **params,
+        outbox.message(
+            channel="email",
+            event="transfer_declined",
+            recipient=address,
+            payload=payload,
+            request_id=request.id,
         )
 
 
-async def on_submitted(
-    session: AsyncSession,
-    request: Request,
-    administration: Administration,
-    settings: Settings,
-    now: datetime,
-) -> None:
-    """Acknowledge at once (decree 2-17-265) by email and SMS; tell the administration.
+async def acknowledgement_reach(
+    session: AsyncSession, request: Request, settings: Settings, now: datetime
+) -> tuple[bool, bool]:
+    """Whether a new request's acknowledgement goes to its email and to its phone (counted).
 
     Anyone may file with anyone's contact: past a daily ceiling per email or phone, the
     request is filed all the same and only its acknowledgement to that contact is skipped,
@@ -233,8 +215,24 @@ async def on_submitted(
             to_phone = await throttle.acknowledgement_allowed(
                 session, "sms", request.phone, settings, now
             )
+    return to_email, to_phone
+
+
+def on_submitted(
+    request: Request,
+    administration: Administration,
+    settings: Settings,
+    now: datetime,
+    *,
+    reach: tuple[bool, bool],
+) -> Outbox:
+    """The messages of a new request (its tracking number drawn, its id not yet known: they
+    are written by the statement inserting it): acknowledge at once (decree 2-17-265) by email
+    and SMS (`reach`: `acknowledgement_reach`), and tell the administration."""
+    outbox = Outbox()
+    to_email, to_phone = reach
     _citizen(
-        session,
+        outbox,
         request,
         administration,
         "acknowledgement",
@@ -246,16 +244,21 @@ async def on_submitted(
         due=templates.day(request.due_at),
         portal=settings.portal_url,
     )
-    await _tell_administration(session, request, administration, settings, now)
+    _tell_administration(outbox, request, administration, settings, now)
+    return outbox
 
 
 async def _tell_duplicates(
-    session: AsyncSession, request: Request, administration: Administration, now: datetime
+    session: AsyncSession,
+    outbox: Outbox,
+    request: Request,
+    administration: Administration,
+    now: datetime,
 ) -> None:
     """The original was answered: each duplicate's citizen hears so about their own request,
     never with the original's text, number or complainant (another citizen's affair)."""
     for duplicate in await repository.duplicates_of(session, request.id):
-        _citizen(session, duplicate, administration, "duplicate_answered", now)
+        _citizen(outbox, duplicate, administration, "duplicate_answered", now)
 
 
 async def on_event(
@@ -263,17 +266,18 @@ async def on_event(
 ) -> None:
     """After any lifecycle event: tell the citizen what they did not do themselves, and hooks."""
     administration = await repository.administration(session, request.administration_id)
+    outbox = Outbox()
     action = Action(event.action)
     # Documents go with an answer or a message, which speak for themselves.
     if event.public and event.actor_role != Role.citizen and action is not Action.attach:
         language = _language(request)
         quoted = event.note if action in SPEAKING else None
         if action is Action.message:
-            _citizen(session, request, administration, "message", now, quoted=quoted)
+            _citizen(outbox, request, administration, "message", now, quoted=quoted)
         elif action is Action.interim_reply:
             expected = templates.day(datetime.fromisoformat(event.data["expected_at"]))
             _citizen(
-                session,
+                outbox,
                 request,
                 administration,
                 "interim_reply",
@@ -284,19 +288,21 @@ async def on_event(
         else:
             state = translate(f"state.{event.to_state}.in_sentence", language)
             _citizen(
-                session, request, administration, "state_changed", now, quoted=quoted, state=state
+                outbox, request, administration, "state_changed", now, quoted=quoted, state=state
             )
     if action is Action.transfer:
-        await _tell_administration(session, request, administration, settings, now)
+        _tell_administration(outbox, request, administration, settings, now)
     if action is Action.decline_transfer:
-        await _tell_national_admins(session, request, administration, event, settings, now)
+        await _tell_national_admins(session, outbox, request, administration, event, settings, now)
     if action in (Action.alert_due_soon, Action.escalate):
-        await _tell_staff_of_deadline(session, request, administration, action, settings, now)
+        await _tell_staff_of_deadline(
+            session, outbox, request, administration, action, settings, now
+        )
     if event.to_state == State.answered and event.from_state != event.to_state:
-        await _tell_duplicates(session, request, administration, now)
+        await _tell_duplicates(session, outbox, request, administration, now)
     if event.from_state != event.to_state:
-        await _webhooks(
-            session,
+        _webhooks(
+            outbox,
             administration,
             "request.state_changed",
             request,
@@ -304,13 +310,13 @@ async def on_event(
             change={"action": event.action, "from": event.from_state, "to": event.to_state},
         )
     if action is Action.message and event.public:
-        await _webhooks(
-            session, administration, "message.created", request, now, author=event.actor_role
-        )
+        _webhooks(outbox, administration, "message.created", request, now, author=event.actor_role)
+    await repository.write(session, outbox, now)
 
 
 async def _tell_staff_of_deadline(
     session: AsyncSession,
+    outbox: Outbox,
     request: Request,
     administration: Administration,
     action: Action,
@@ -336,8 +342,15 @@ async def _tell_staff_of_deadline(
             session, request.administration_id, supervisors=True
         )
     params = {**_for_staff(request, administration, language), "days": str(days)}
+    payload = _payload("email", template, language, **params)
     for address in recipients:
-        _send(session, "email", template, language, address, now, request.id, **params)
+        outbox.message(
+            channel="email",
+            event=template,
+            recipient=address,
+            payload=payload,
+            request_id=request.id,
+        )
 
 
 async def contact_changed(
@@ -357,10 +370,17 @@ async def contact_changed(
     masked = [mask_email(request.email)] if request.email else []
     masked += [mask_phone(request.phone)] if request.phone else []
     params = {**_about(request, administration, language), "contact": ", ".join(masked)}
-    if old_email:
-        _send(session, "email", template, language, old_email, now, request.id, **params)
-    if old_phone:
-        _send(session, "sms", template, language, old_phone, now, request.id, **params)
+    for channel, recipient in (("email", old_email), ("sms", old_phone)):
+        if recipient:
+            _add(
+                session,
+                channel=channel,
+                event=template,
+                recipient=recipient,
+                payload=_payload(channel, template, language, **params),
+                now=now,
+                request_id=request.id,
+            )
 
 
 def one_time_code(
@@ -400,6 +420,7 @@ async def remind_reopen_windows(
         batch=batch,
     )
     reminded = 0
+    outbox = Outbox()
     for request, administration in due:
         assert request.answered_at is not None
         service = (
@@ -411,8 +432,9 @@ async def remind_reopen_windows(
             or settings.reopen_window_days
         )
         until = templates.day(request.answered_at + timedelta(days=days))
-        _citizen(session, request, administration, "reopen_reminder", now, until=until)
+        _citizen(outbox, request, administration, "reopen_reminder", now, until=until)
         request.reopen_reminder_sent_at = now
         reminded += 1
+    await repository.write(session, outbox, now)
     await session.flush()
     return reminded

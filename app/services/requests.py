@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -215,21 +215,30 @@ async def submit(
         },
         "created_at": now,
     }
-    await _insert_with_tracking_number(session, request, submitted)
-    await notifications.on_submitted(session, request, administration, settings, now)
+    reach = await notifications.acknowledgement_reach(session, request, settings, now)
+
+    def outbox() -> notifications.Outbox:  # its messages quote the tracking number drawn
+        return notifications.on_submitted(request, administration, settings, now, reach=reach)
+
+    await _insert_with_tracking_number(session, request, submitted, outbox, now)
     await stats.on_submitted(session, request)
     await session.flush()
     return Submitted(request, administration, service)
 
 
 async def _insert_with_tracking_number(
-    session: AsyncSession, request: Request, first_event: dict[str, Any]
+    session: AsyncSession,
+    request: Request,
+    first_event: dict[str, Any],
+    outbox: Callable[[], notifications.Outbox],
+    now: datetime,
 ) -> None:
+    """Insert the request with its first event and its outbox messages, in one statement."""
     # 50 random bits make a collision very unlikely; when one happens, draw again.
     for _ in range(5):
         request.tracking_number = tracking_numbers.generate()
         request.search_text = search.search_text(request)
-        if await repository.insert_new(session, request, first_event):
+        if await repository.insert_new(session, request, first_event, outbox(), now):
             return
     raise RuntimeError("could not draw a free tracking number")
 
