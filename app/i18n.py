@@ -1089,6 +1089,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Chikaya: {administration} a répondu sur l'affaire de votre demande {number}.",
         "ar": "شكاية: أجابت {administration} بخصوص موضوع طلبكم {number}.",
     },
+    "email.appeal_filed.subject": {
+        "en": "Appeal: complaint {number} awaits your decision",
+        "fr": "Recours : la réclamation {number} attend votre décision",
+        "ar": "تظلم: الشكاية رقم {number} في انتظار قراركم",
+    },
+    "email.appeal_filed.body": {
+        "en": "The citizen appealed the answer of {administration} to complaint no. {number}; it is in the national queue (state 'Under appeal') until you dismiss the appeal or send the complaint back.",
+        "fr": "Le citoyen a formé un recours contre la réponse de {administration} à la réclamation n° {number} ; elle est dans la file nationale (état « En recours ») jusqu'à ce que vous rejetiez le recours ou renvoyiez la réclamation.",
+        "ar": "تظلم المواطن من جواب {administration} على الشكاية رقم {number}؛ وهي في قائمة الانتظار الوطنية (حالة «قيد التظلم») إلى أن تقرروا رفض التظلم أو إرجاع الشكاية.",
+    },
     "email.transfer_declined.subject": {
         "en": "Transfer declined: request {number} awaits your routing",
         "fr": "Transfert refusé : la demande {number} attend votre orientation",

@@ -4,8 +4,10 @@ citizen appeals; national admins dismiss it or send it back with days and instru
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
-from app.models.enums import Role, State
+from app.models import OutboxMessage
+from app.models.enums import Kind, Role, State
 from app.services import clock
 from tests.factories import act, citizen_auth, create_request, make_administration, make_staff
 
@@ -145,3 +147,50 @@ async def test_only_national_admins_decide(client, session, settings, desk):
     )
     assert response.status_code == 409
     assert response.json()["code"] in ("action_not_for_role", "transition_not_allowed")
+
+
+async def test_an_appeal_is_announced_to_the_national_admins_without_the_citizens_words(
+    client, session, settings, desk
+):
+    admin, _agent, _national = desk
+    active, _ = await make_staff(session, settings, Role.national_admin)
+    inactive, _ = await make_staff(session, settings, Role.national_admin)
+    inactive.active = False
+    request = await create_request(
+        session, administration=admin, state=State.answered, rating_score=1
+    )
+    reason = "Mon voisin Karim Bennani, 06 12 34 56 78, n'a rien reçu non plus."
+    response = await appeal(client, request, settings, reason=reason)
+    assert response.status_code == 200, response.text
+    sent = (
+        await session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.request_id == request.id, OutboxMessage.event == "appeal_filed"
+            )
+        )
+    ).all()
+    recipients = {message.recipient for message in sent}
+    assert active.email in recipients
+    assert inactive.email not in recipients
+    assert all(message.channel == "email" for message in sent)
+    for message in sent:
+        text = message.payload["text"] + message.payload["subject"]
+        assert request.tracking_number in text
+        assert "Karim" not in text
+        assert "06 12" not in text
+
+
+async def test_an_information_request_appeal_is_not_a_national_matter(
+    client, session, settings, desk
+):
+    admin, _agent, _national = desk
+    request = await create_request(
+        session, administration=admin, kind=Kind.information_request, state=State.answered
+    )
+    await appeal(client, request, settings)
+    sent = await session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.request_id == request.id, OutboxMessage.event == "appeal_filed")
+    )
+    assert sent == 0

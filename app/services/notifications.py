@@ -11,7 +11,7 @@ from app.config import Settings
 from app.domain.contacts import email_key, mask_email, mask_phone
 from app.i18n import Language, translate
 from app.models.catalogue import Administration
-from app.models.enums import Action, Channel, Role, State
+from app.models.enums import Action, Channel, Kind, Role, State
 from app.models.request import Request, RequestEvent
 from app.repositories import notifications as repository
 from app.repositories.notifications import Outbox as Outbox  # re-exported: submissions build one
@@ -172,24 +172,20 @@ async def _tell_national_admins(
     outbox: Outbox,
     request: Request,
     administration: Administration,
-    event: RequestEvent,
+    template: str,
+    quoted: str | None,
     settings: Settings,
-    now: datetime,
 ) -> None:
-    """A declined transfer waits in the national admins' queue: each of them is told, with
-    the declining administration's reason (staff's words, never the citizen's data)."""
+    """Something waits for the national admins (a declined transfer, a complaint's appeal):
+    each of them is told, quoting staff's words at most, never the citizen's."""
     language = cast(Language, settings.default_language)
     payload = _payload(
-        "email",
-        "transfer_declined",
-        language,
-        event.note,
-        **_about(request, administration, language),
+        "email", template, language, quoted, **_about(request, administration, language)
     )
     for address in await repository.national_admins(session):
         outbox.message(
             channel="email",
-            event="transfer_declined",
+            event=template,
             recipient=address,
             payload=payload,
             request_id=request.id,
@@ -292,8 +288,14 @@ async def on_event(
             )
     if action is Action.transfer:
         _tell_administration(outbox, request, administration, settings, now)
-    if action is Action.decline_transfer:
-        await _tell_national_admins(session, outbox, request, administration, event, settings, now)
+    if action is Action.decline_transfer:  # with the declining administration's reason
+        await _tell_national_admins(
+            session, outbox, request, administration, "transfer_declined", event.note, settings
+        )
+    if action is Action.appeal and request.kind == Kind.complaint:  # the reason is the citizen's
+        await _tell_national_admins(
+            session, outbox, request, administration, "appeal_filed", None, settings
+        )
     if action in (Action.alert_due_soon, Action.escalate):
         await _tell_staff_of_deadline(
             session, outbox, request, administration, action, settings, now
