@@ -570,6 +570,29 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected_error)
 
 
+# What the documentation's examples fill the messages' placeholders with (a reader sees a
+# plausible problem, not `{action}`); the values are illustrations, not the API's limits.
+EXAMPLE_PARAMS: dict[str, object] = {
+    "action": "reopen",
+    "allowed": "close, rate",
+    "code": "insurance",
+    "count": 2,
+    "current": '"7"',
+    "days": 30,
+    "error_id": "5f0c2a7e9b3d4e1f",
+    "expected": "application/json",
+    "found": "application/x-msdownload",
+    "kind": "complaint",
+    "limit": 3,
+    "name": "invoice.pdf",
+    "per_request": 20,
+    "per_upload": 5,
+    "retry_after": 30,
+    "role": "citizen",
+    "state": "closed",
+}
+
+
 def error_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     """The `responses=` of an operation: one problem+json entry per status, listing the codes."""
     by_status: dict[int, list[str]] = {}
@@ -584,9 +607,9 @@ def error_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any
                     "schema": {"$ref": "#/components/schemas/Problem"},
                     "example": {
                         "type": problem_type(codes[0]),
-                        "title": translate(f"{codes[0]}.title", "en"),
+                        "title": translate(f"{codes[0]}.title", "en", **EXAMPLE_PARAMS),
                         "status": status,
-                        "detail": translate(f"{codes[0]}.detail", "en"),
+                        "detail": translate(f"{codes[0]}.detail", "en", **EXAMPLE_PARAMS),
                         "code": codes[0],
                     },
                 }

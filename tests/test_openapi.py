@@ -86,3 +86,15 @@ def test_public_paths_of_the_contract_are_present(document):
         ("/api/v1/backoffice/requests/{tracking_number}/actions/{action}", "post"),
     ]:
         assert method in paths.get(path, {}), f"{method.upper()} {path}"
+
+
+def test_problem_examples_show_no_raw_placeholders():
+    document = create_app().openapi()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation.get("responses", {}).items():
+                for media in response.get("content", {}).values():
+                    example = media.get("example")
+                    if isinstance(example, dict) and "detail" in example:
+                        text = f"{example['title']} {example['detail']}"
+                        assert "{" not in text, (method, path, status, text)
