@@ -863,17 +863,21 @@ async def test_an_interim_reply_without_a_time_zone_is_a_field_error(
     walk.check()
 
 
-async def test_a_dismissed_appeal_is_final(client, session, settings, document):
-    walk = Walker(client, document)
+ACTION = "/api/v1/backoffice/requests/{tracking_number}/actions/{action}"
+APPEAL = "/api/v1/requests/{tracking_number}/appeal"
+APPEAL_BODY = {"reason": "La réponse ne règle rien."}
+
+
+async def _appealed(walk, session, settings):
+    """A web complaint answered, rated 1 and appealed: (number, citizen, agent, national)."""
     admin = await make_administration(session)
     _n, national = await make_staff(session, settings, Role.national_admin)
     filed = await walk.call("POST", "/api/v1/requests", json=complaint(admin.code))
     number, citizen = filed.json()["tracking_number"], bearer(filed.json()["access_token"])
     _a, agent = await make_staff(session, settings, Role.agent, admin)
-    action_path = "/api/v1/backoffice/requests/{tracking_number}/actions/{action}"
     for action, body in (("start", {}), ("answer", {"message": "Rien à faire."})):
         done = await walk.call(
-            "POST", action_path, agent, json=body, tracking_number=number, action=action
+            "POST", ACTION, agent, json=body, tracking_number=number, action=action
         )
         assert done.status_code == 200, done.text
     rated = await walk.call(
@@ -884,31 +888,24 @@ async def test_a_dismissed_appeal_is_final(client, session, settings, document):
         tracking_number=number,
     )
     assert rated.status_code == 200, rated.text
-    appeal = {"reason": "La réponse ne règle rien."}
-    first = await walk.call(
-        "POST",
-        "/api/v1/requests/{tracking_number}/appeal",
-        citizen,
-        json=appeal,
-        tracking_number=number,
-    )
+    first = await walk.call("POST", APPEAL, citizen, json=APPEAL_BODY, tracking_number=number)
     assert first.status_code == 200, first.text
+    return number, citizen, agent, national
+
+
+async def test_a_dismissed_appeal_is_final(client, session, settings, document):
+    walk = Walker(client, document)
+    number, citizen, _agent, national = await _appealed(walk, session, settings)
     dismissed = await walk.call(
         "POST",
-        action_path,
+        ACTION,
         national,
         json={"decision": "dismissed"},
         tracking_number=number,
         action="decide_appeal",
     )
     assert dismissed.json()["state"] == "closed"
-    again = await walk.call(
-        "POST",
-        "/api/v1/requests/{tracking_number}/appeal",
-        citizen,
-        json=appeal,
-        tracking_number=number,
-    )
+    again = await walk.call("POST", APPEAL, citizen, json=APPEAL_BODY, tracking_number=number)
     problem(again, 409, "appeal_already_made")
 
 
@@ -916,32 +913,10 @@ async def test_an_answer_given_after_an_appeal_sent_back_may_be_appealed(
     client, session, settings, document
 ):
     walk = Walker(client, document)
-    admin = await make_administration(session)
-    _n, national = await make_staff(session, settings, Role.national_admin)
-    filed = await walk.call("POST", "/api/v1/requests", json=complaint(admin.code))
-    number, citizen = filed.json()["tracking_number"], bearer(filed.json()["access_token"])
-    _a, agent = await make_staff(session, settings, Role.agent, admin)
-    action_path = "/api/v1/backoffice/requests/{tracking_number}/actions/{action}"
-    appeal_path = "/api/v1/requests/{tracking_number}/appeal"
-    appeal = {"reason": "La réponse ne règle rien."}
-    for action, body in (("start", {}), ("answer", {"message": "Rien à faire."})):
-        done = await walk.call(
-            "POST", action_path, agent, json=body, tracking_number=number, action=action
-        )
-        assert done.status_code == 200, done.text
-    rated = await walk.call(
-        "PUT",
-        "/api/v1/requests/{tracking_number}/rating",
-        citizen,
-        json={"score": 1},
-        tracking_number=number,
-    )
-    assert rated.status_code == 200, rated.text
-    first = await walk.call("POST", appeal_path, citizen, json=appeal, tracking_number=number)
-    assert first.status_code == 200, first.text
+    number, citizen, agent, national = await _appealed(walk, session, settings)
     sent_back = await walk.call(
         "POST",
-        action_path,
+        ACTION,
         national,
         json={"decision": "sent_back", "days": 10, "message": "Revoir le dossier."},
         tracking_number=number,
@@ -949,11 +924,11 @@ async def test_an_answer_given_after_an_appeal_sent_back_may_be_appealed(
     )
     assert sent_back.json()["state"] == "in_progress", sent_back.text
     # Still the same, unanswered, request: no second appeal before a new answer.
-    early = await walk.call("POST", appeal_path, citizen, json=appeal, tracking_number=number)
+    early = await walk.call("POST", APPEAL, citizen, json=APPEAL_BODY, tracking_number=number)
     assert early.status_code == 409, early.text
     answered = await walk.call(
         "POST",
-        action_path,
+        ACTION,
         agent,
         json={"message": "Toujours rien à faire."},
         tracking_number=number,
@@ -961,7 +936,7 @@ async def test_an_answer_given_after_an_appeal_sent_back_may_be_appealed(
     )
     assert answered.status_code == 200, answered.text
     # The rating of 1 stands (an answer is rated once); the new answer opens a new appeal.
-    second = await walk.call("POST", appeal_path, citizen, json=appeal, tracking_number=number)
+    second = await walk.call("POST", APPEAL, citizen, json=APPEAL_BODY, tracking_number=number)
     assert second.status_code == 200, second.text
     assert second.json()["state"] == "appealed"
     walk.check()

@@ -76,6 +76,20 @@ def _payload(
     return {"text": templates.sms(template, language, **params), "language": language}
 
 
+def _email_staff(
+    outbox: Outbox, request: Request, template: str, payload: dict[str, Any], to: list[str]
+) -> None:
+    """The same email about `request` to each staff address in `to`."""
+    for address in to:
+        outbox.message(
+            channel="email",
+            event=template,
+            recipient=address,
+            payload=payload,
+            request_id=request.id,
+        )
+
+
 def _citizen(
     outbox: Outbox,
     request: Request,
@@ -182,14 +196,7 @@ async def _tell_national_admins(
     payload = _payload(
         "email", template, language, quoted, **_about(request, administration, language)
     )
-    for address in await repository.national_admins(session):
-        outbox.message(
-            channel="email",
-            event=template,
-            recipient=address,
-            payload=payload,
-            request_id=request.id,
-        )
+    _email_staff(outbox, request, template, payload, await repository.national_admins(session))
 
 
 async def acknowledgement_reach(
@@ -345,14 +352,7 @@ async def _tell_staff_of_deadline(
         )
     params = {**_for_staff(request, administration, language), "days": str(days)}
     payload = _payload("email", template, language, **params)
-    for address in recipients:
-        outbox.message(
-            channel="email",
-            event=template,
-            recipient=address,
-            payload=payload,
-            request_id=request.id,
-        )
+    _email_staff(outbox, request, template, payload, recipients)
 
 
 async def contact_changed(
