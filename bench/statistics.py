@@ -77,6 +77,29 @@ async def main() -> None:
                     ),
                 ),
             )
+            # The fold of the periodic work, then the same questions from the rollups.
+            sessionmaker = async_sessionmaker(engine)
+            moved = await stats.fold(sessionmaker)
+            await session.execute(text("ANALYZE"))
+            await session.commit()
+            print(f"folded {moved} slots into their rollups")
+            compiled = whole.compile(
+                (await session.connection()).sync_connection,
+                compile_kwargs={"literal_binds": True},
+            )
+            plan = await session.execute(
+                text(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {compiled}")
+            )
+            print("EXPLAIN whole portal, folded:")
+            for (line,) in plan:
+                print("   ", line)
+            await timed(
+                "folded: whole portal, all time", lambda: stats.compute(session, stats.Scope())
+            )
+            await timed(
+                "folded: one administration",
+                lambda: stats.compute(session, stats.Scope(administration_id=some)),
+            )
         await engine.dispose()
 
 

@@ -39,6 +39,9 @@ from app.models import (
     RequestEvent,
     RequestStats,
     Service,
+    StatsByAdministration,
+    StatsByAdministrationMonth,
+    StatsByMonth,
     ThrottleCounter,
     User,
     Webhook,
@@ -232,6 +235,9 @@ async def live(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Live]:
     async with maker() as session:
         for model in (
             RequestStats,
+            StatsByAdministrationMonth,
+            StatsByMonth,
+            StatsByAdministration,
             OutboxMessage,
             Webhook,
             Attachment,

@@ -6,7 +6,14 @@ from app.models.base import Base
 from app.models.canned_response import CannedResponse
 from app.models.catalogue import Administration, CatalogueChange, Service
 from app.models.citizen import VerificationCode
-from app.models.integration import ApiKey, FaqEntry, RequestStats
+from app.models.integration import (
+    ApiKey,
+    FaqEntry,
+    RequestStats,
+    StatsByAdministration,
+    StatsByAdministrationMonth,
+    StatsByMonth,
+)
 from app.models.outbox import OutboxMessage, Webhook
 from app.models.request import Message, Request, RequestEvent
 from app.models.support import IdempotencyRecord, ThrottleCounter, UsedChallenge
@@ -28,6 +35,9 @@ __all__ = [
     "RequestEvent",
     "RequestStats",
     "Service",
+    "StatsByAdministration",
+    "StatsByAdministrationMonth",
+    "StatsByMonth",
     "ThrottleCounter",
     "UsedChallenge",
     "User",

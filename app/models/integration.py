@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -48,9 +48,22 @@ class RequestStats(Base):
     A writer adds to a slot row no other transaction holds (`SKIP LOCKED`), or starts a new
     slot when all are held, so writers to one cohort never wait on each other: a surge on one
     service is not serialized on one row. The slots of a cohort are as many as its writers
-    ever were at once, not as many as its requests."""
+    ever were at once, not as many as its requests.
+
+    The periodic work folds them (`app.services.stats.fold`): every slot no writer holds goes,
+    in one transaction, into the cohort's folded row (`slot` -1, which writers never touch)
+    and into the rollups below, so that a read sums rollup rows plus the few slots written
+    since the last fold (`ix_request_stats_unfolded` finds them)."""
 
     __tablename__ = "request_stats"
+    __table_args__ = (
+        Index(
+            "ix_request_stats_unfolded",
+            "administration_id",
+            "month",
+            postgresql_where=text("slot >= 0"),
+        ),
+    )
 
     administration_id: Mapped[int] = mapped_column(
         ForeignKey("administrations.id"), primary_key=True
@@ -61,7 +74,8 @@ class RequestStats(Base):
     slot: Mapped[int] = mapped_column(primary_key=True, default=0, server_default="0")
     received: Mapped[int] = mapped_column(default=0)
     processed: Mapped[int] = mapped_column(default=0)
-    processing_seconds: Mapped[int] = mapped_column(default=0)
+    # Seconds add up fast: a cohort of a thousand answers in a month is past 2**31.
+    processing_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     reopened: Mapped[int] = mapped_column(default=0)
     rated: Mapped[int] = mapped_column(default=0)
     rating_sum: Mapped[int] = mapped_column(default=0)
@@ -78,3 +92,56 @@ class RequestStats(Base):
     courtesy_count: Mapped[int] = mapped_column(default=0, server_default="0")
     outcome_sum: Mapped[int] = mapped_column(default=0, server_default="0")
     outcome_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class RollupCounters:
+    """The counters of `RequestStats`, summed over many cohorts (64-bit: ten years of a
+    country's processing seconds are far past 2**31)."""
+
+    received: Mapped[int] = mapped_column(BigInteger)
+    processed: Mapped[int] = mapped_column(BigInteger)
+    processing_seconds: Mapped[int] = mapped_column(BigInteger)
+    reopened: Mapped[int] = mapped_column(BigInteger)
+    rated: Mapped[int] = mapped_column(BigInteger)
+    rating_sum: Mapped[int] = mapped_column(BigInteger)
+    satisfied: Mapped[int] = mapped_column(BigInteger)
+    escalated: Mapped[int] = mapped_column(BigInteger)
+    speed_sum: Mapped[int] = mapped_column(BigInteger)
+    speed_count: Mapped[int] = mapped_column(BigInteger)
+    clarity_sum: Mapped[int] = mapped_column(BigInteger)
+    clarity_count: Mapped[int] = mapped_column(BigInteger)
+    courtesy_sum: Mapped[int] = mapped_column(BigInteger)
+    courtesy_count: Mapped[int] = mapped_column(BigInteger)
+    outcome_sum: Mapped[int] = mapped_column(BigInteger)
+    outcome_count: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatsByAdministrationMonth(RollupCounters, Base):
+    """The folded counters of one administration for one month of receipt (every service and
+    kind): what the statistics of one administration, or of a period, read."""
+
+    __tablename__ = "request_stats_by_administration_month"
+    __table_args__ = (Index("ix_request_stats_by_administration_month_month", "month"),)
+
+    administration_id: Mapped[int] = mapped_column(
+        ForeignKey("administrations.id"), primary_key=True
+    )
+    month: Mapped[datetime] = mapped_column(primary_key=True)
+
+
+class StatsByMonth(RollupCounters, Base):
+    """The folded counters of the whole portal for one month of receipt."""
+
+    __tablename__ = "request_stats_by_month"
+
+    month: Mapped[datetime] = mapped_column(primary_key=True)
+
+
+class StatsByAdministration(RollupCounters, Base):
+    """The folded counters of one administration over all time."""
+
+    __tablename__ = "request_stats_by_administration"
+
+    administration_id: Mapped[int] = mapped_column(
+        ForeignKey("administrations.id"), primary_key=True
+    )

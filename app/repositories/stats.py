@@ -1,11 +1,18 @@
-"""The statistics counters (`request_stats`): reads summed in one statement per question,
-and writes without a hot row.
+"""The statistics counters (`request_stats` and its rollups): reads summed in one statement per
+question, writes without a hot row, and the fold that keeps reads flat.
 
 Writes: one statement per bump adds to a slot row of the cohort that no other transaction holds
 (`FOR UPDATE SKIP LOCKED`), or, when every slot is held (or there is none yet), inserts a new
 slot numbered after this transaction's id, so concurrent writers never pick the same new slot.
-Either way the writer waits on nobody. Reads sum over whatever slot rows a cohort has, so the
-answers stay exact.
+Either way the writer waits on nobody.
+
+The fold (the periodic work) moves every slot no writer holds, in one statement, into the
+cohort's folded row (slot FOLDED, which writers never touch) and into three rollups: per
+administration and month, per month, per administration. Reads sum rollup rows plus the slots
+written since (the partial index `ix_request_stats_unfolded` finds them): the whole portal reads
+one row per administration and one per month, whatever the number of requests. A fold is one
+transaction and a read one statement, so every read sees all of a fold or none of it: the
+figures are exact at every instant.
 """
 
 from __future__ import annotations
@@ -16,12 +23,34 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, select, text, tuple_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.catalogue import Administration, Service
 from app.models.enums import Kind
-from app.models.integration import RequestStats
+from app.models.integration import (
+    RequestStats,
+    StatsByAdministration,
+    StatsByAdministrationMonth,
+    StatsByMonth,
+)
 from app.models.request import Request
 from app.repositories.requests import escalated
 
@@ -42,6 +71,8 @@ COUNTERS = (
 )
 # GROUPING(administration_id, month): 3 the grand total, 1 one administration, 2 one month.
 TOTAL, ADMINISTRATION, MONTH = 3, 1, 2
+# The slot of a cohort's folded row: writers add to slots >= 0 only, the fold to this one.
+FOLDED = -1
 
 
 @dataclass(frozen=True)
@@ -57,37 +88,24 @@ def _month(value: date) -> datetime:
     return datetime(value.year, value.month, 1, tzinfo=UTC)
 
 
-@cache
-def _totals(administration: bool, service: bool, kind: bool, start: bool, end: bool) -> Select[Any]:
-    """The statement for one combination of filters (32 at most, each built once), with the
-    administrations' code and name joined to their rows of the ranking."""
-    conditions: list[ColumnElement[bool]] = []
-    if administration:
-        conditions.append(RequestStats.administration_id == bindparam("administration_id"))
-    if service:
-        conditions.append(RequestStats.service_id == bindparam("service_id"))
-    if kind:
-        conditions.append(RequestStats.kind == bindparam("kind"))
-    if start:
-        conditions.append(RequestStats.month >= bindparam("from_month"))
-    if end:
-        conditions.append(RequestStats.month <= bindparam("to_month"))
-    grouping = func.grouping(RequestStats.administration_id, RequestStats.month).label("grouping")
-    sums = [
-        func.coalesce(func.sum(getattr(RequestStats, name)), 0).label(name) for name in COUNTERS
+def _sums(source: Any) -> list[ColumnElement[Any]]:
+    """The counters of `source` summed (0 over no row), as 64-bit integers."""
+    return [
+        cast(func.coalesce(func.sum(source.c[name]), 0), BigInteger).label(name)
+        for name in COUNTERS
     ]
-    # One pass over the cohort rows: GROUPING SETS give the total, the per-administration and
-    # the per-month sums together.
-    grouped = (
-        select(RequestStats.administration_id, RequestStats.month, grouping, *sums)
-        .where(*conditions)
-        .group_by(
-            func.grouping_sets(
-                text("()"), tuple_(RequestStats.administration_id), tuple_(RequestStats.month)
-            )
-        )
-        .subquery("grouped")
-    )
+
+
+def _counters(source: Any) -> list[Any]:
+    return [getattr(source, name) for name in COUNTERS]
+
+
+def _constant(value: int) -> ColumnElement[int]:
+    return literal_column(str(value), Integer)
+
+
+def _with_names(grouped: Any) -> Select[Any]:
+    """`grouped`'s rows, with the administrations' code and name joined to the ranking's."""
     return select(grouped, Administration.code, Administration.name).select_from(
         grouped.outerjoin(
             Administration,
@@ -97,6 +115,117 @@ def _totals(administration: bool, service: bool, kind: bool, start: bool, end: b
             ),
         )
     )
+
+
+def _grouped(source: Any) -> Select[Any]:
+    """One pass over `source`'s rows (administration_id, month, counters): GROUPING SETS give
+    the total, the per-administration and the per-month sums together."""
+    grouping = func.grouping(source.c.administration_id, source.c.month).label("grouping")
+    return _with_names(
+        select(source.c.administration_id, source.c.month, grouping, *_sums(source))
+        .group_by(
+            func.grouping_sets(
+                text("()"), tuple_(source.c.administration_id), tuple_(source.c.month)
+            )
+        )
+        .subquery("grouped")
+    )
+
+
+def _conditions(
+    model: Any, administration: bool, start: bool, end: bool
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if administration:
+        conditions.append(model.administration_id == bindparam("administration_id"))
+    if start:
+        conditions.append(model.month >= bindparam("from_month"))
+    if end:
+        conditions.append(model.month <= bindparam("to_month"))
+    return conditions
+
+
+def _cohorts(
+    administration: bool, service: bool, kind: bool, start: bool, end: bool
+) -> Select[Any]:
+    """By service or kind: the cohort rows, folded or not (one per cohort after a fold)."""
+    conditions = _conditions(RequestStats, administration, start, end)
+    if service:
+        conditions.append(RequestStats.service_id == bindparam("service_id"))
+    if kind:
+        conditions.append(RequestStats.kind == bindparam("kind"))
+    rows = select(RequestStats.administration_id, RequestStats.month, *_counters(RequestStats))
+    return _grouped(rows.where(*conditions).subquery("rows"))
+
+
+# A literal, as the partial index's predicate is (a parameter would not prove it).
+_UNFOLDED = RequestStats.slot >= literal_column("0", Integer)
+
+
+def _unfolded(*conditions: ColumnElement[bool]) -> Select[Any]:
+    """The slots written since the last fold (the partial index `ix_request_stats_unfolded`)."""
+    return select(
+        RequestStats.administration_id, RequestStats.month, *_counters(RequestStats)
+    ).where(_UNFOLDED, *conditions)
+
+
+def _administration_months(administration: bool, start: bool, end: bool) -> Select[Any]:
+    """One administration or one period: the administration-month rollup plus the unfolded
+    slots (one row per administration and month in scope)."""
+    rollup = StatsByAdministrationMonth
+    rows = union_all(
+        select(rollup.administration_id, rollup.month, *_counters(rollup)).where(
+            *_conditions(rollup, administration, start, end)
+        ),
+        _unfolded(*_conditions(RequestStats, administration, start, end)),
+    )
+    return _grouped(rows.subquery("rows"))
+
+
+def _whole_portal() -> Select[Any]:
+    """Everything: the total and the months from the month rollup, the ranking from the
+    administration rollup, each plus the unfolded slots (one row per month and one per
+    administration, whatever the number of requests)."""
+    unfolded = _unfolded().cte("unfolded")
+
+    def summed(key: str, rollup: Any) -> Any:
+        parts = union_all(
+            select(getattr(rollup, key), *_counters(rollup)),
+            select(unfolded.c[key], *[unfolded.c[name] for name in COUNTERS]),
+        ).subquery(f"{key}_parts")
+        return select(parts.c[key], *_sums(parts)).group_by(parts.c[key]).cte(f"per_{key}")
+
+    per_administration = summed("administration_id", StatsByAdministration)
+    per_month = summed("month", StatsByMonth)
+    no_administration = cast(null(), Integer).label("administration_id")
+    no_month = cast(null(), DateTime(timezone=True)).label("month")
+    grouped = union_all(
+        select(no_administration, no_month, _constant(TOTAL).label("grouping"), *_sums(per_month)),
+        select(
+            per_administration.c.administration_id,
+            no_month,
+            _constant(ADMINISTRATION),
+            *[per_administration.c[name] for name in COUNTERS],
+        ),
+        select(
+            no_administration,
+            per_month.c.month,
+            _constant(MONTH),
+            *[per_month.c[name] for name in COUNTERS],
+        ),
+    ).subquery("grouped")
+    return _with_names(grouped)
+
+
+@cache
+def _totals(administration: bool, service: bool, kind: bool, start: bool, end: bool) -> Select[Any]:
+    """The statement for one combination of filters (32 at most, each built once): from the
+    fewest rows that answer it."""
+    if service or kind:
+        return _cohorts(administration, service, kind, start, end)
+    if administration or start or end:
+        return _administration_months(administration, start, end)
+    return _whole_portal()
 
 
 async def totals(session: AsyncSession, scope: Scope) -> Sequence[Row[Any]]:
@@ -129,7 +258,7 @@ _ADD = ", ".join(f"{name} = request_stats.{name} + :{name}" for name in COUNTERS
 _BUMP = text(
     f"""
     WITH free AS (
-        SELECT slot FROM request_stats WHERE {_COHORT}
+        SELECT slot FROM request_stats WHERE {_COHORT} AND slot >= 0
         LIMIT 1 FOR UPDATE SKIP LOCKED
     ), added AS (
         UPDATE request_stats SET {_ADD}
@@ -161,6 +290,63 @@ async def bump(
     )
     connection = await session.connection()  # Core's path: nothing for the ORM to do here
     await connection.execute(_BUMP, params)
+
+
+# --- the fold: slots into the cohort's folded row and the rollups, one transaction a batch
+
+_COHORT_KEY = "administration_id, service_id, kind, month"
+_LIST = ", ".join(COUNTERS)
+_SUMS = ", ".join(f"sum({name})" for name in COUNTERS)
+
+
+def _upsert(table: str, keys: str, grouped: str | None = None, values: str | None = None) -> str:
+    """Add the moved slots' sums, grouped by `grouped` (`keys`), to `table`'s rows of `keys`
+    (taking the values `values`)."""
+    added = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in COUNTERS)
+    return f"""
+        INSERT INTO {table} ({keys}, {_LIST})
+        SELECT {values or keys}, {_SUMS} FROM moved GROUP BY {grouped or keys}
+        ON CONFLICT ({keys}) DO UPDATE SET {added}"""
+
+
+# One statement: the slots no writer holds (skipped, never waited for), deleted, their sums
+# added to the cohorts' folded rows and to the three rollups. Returns how many slots it moved.
+_FOLD = text(
+    f"""
+    WITH picked AS MATERIALIZED (
+        SELECT {_COHORT_KEY}, slot FROM request_stats WHERE slot >= 0
+        LIMIT :batch FOR UPDATE SKIP LOCKED
+    ), moved AS (
+        DELETE FROM request_stats AS r USING picked AS p
+        WHERE (r.administration_id, r.service_id, r.kind, r.month, r.slot)
+            = (p.administration_id, p.service_id, p.kind, p.month, p.slot)
+        RETURNING r.*
+    ), cohorts AS ({
+        _upsert("request_stats", f"{_COHORT_KEY}, slot", _COHORT_KEY, f"{_COHORT_KEY}, {FOLDED}")
+    }
+    ), per_administration_month AS ({
+        _upsert("request_stats_by_administration_month", "administration_id, month")
+    }
+    ), per_month AS ({_upsert("request_stats_by_month", "month")}
+    ), per_administration AS ({_upsert("request_stats_by_administration", "administration_id")}
+    )
+    SELECT count(*) FROM moved
+    """
+)
+# One fold at a time (two processes' upserts of the same rollup rows in different orders
+# could deadlock): a transaction-scoped lock, in the two-key space (idempotency's locks use
+# the one-key space).
+_FOLD_LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")
+FOLD_LOCK = (0x53544154, 1)  # "STAT", the fold
+
+
+async def fold(session: AsyncSession, batch: int) -> int:
+    """Move up to `batch` slots that no writer holds into the folded rows and the rollups, in
+    the session's transaction (after waiting for any other fold to commit). Returns how many
+    slots it moved."""
+    connection = await session.connection()
+    await connection.execute(_FOLD_LOCK, {"space": FOLD_LOCK[0], "key": FOLD_LOCK[1]})
+    return int((await connection.execute(_FOLD, {"batch": batch})).scalar_one())
 
 
 # --- live counts of the open requests, per administration (the back office's dashboard)

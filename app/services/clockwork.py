@@ -42,7 +42,7 @@ from app.errors import TransitionNotAllowed
 from app.models.enums import Action
 from app.models.request import Request
 from app.repositories import clockwork as repository
-from app.services import attachments, clock, idempotency, lifecycle, notifications, privacy
+from app.services import attachments, clock, idempotency, lifecycle, notifications, privacy, stats
 from app.services import requests as requests_service
 from app.services.lifecycle import ActionInput
 from app.services.storage import get_storage
@@ -193,6 +193,8 @@ async def _housekeeping(sessionmaker: SessionMaker, settings: Settings, now: dat
         await idempotency.purge_expired(session, now)
         await repository.purge_transient(session, now)
         await session.commit()
+    # The statistics counters written since the last pass, into their rollups.
+    await stats.fold(sessionmaker)
 
 
 async def run_due(

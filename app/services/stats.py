@@ -1,7 +1,11 @@
 """Public statistics, from counters kept in the transaction of each event (never a scan).
 
 Each cohort's counters live in a few slot rows (see `app.repositories.stats`: writers never
-wait on one another); every read sums them, so the figures are exact.
+wait on one another). The periodic work folds them (`fold`) into one row per cohort and into
+rollups per administration and month, per month and per administration; every read sums the
+rollups it needs plus the slots written since, in one statement, so the figures are exact at
+every instant and the whole portal's cost grows with administrations and months, never with
+requests.
 
 Every counter belongs to the cohort of the request: (administration, service, kind, month of
 receipt). So "processed %" of March is the share of March's requests processed so far, and
@@ -28,6 +32,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import SessionMaker
 from app.models.enums import Action
 from app.models.request import Request, RequestEvent
 from app.repositories import stats as repository
@@ -46,12 +51,16 @@ __all__ = [
     "Scope",
     "compute",
     "escalated_counts",
+    "fold",
     "indicators",
     "on_event",
     "on_submitted",
     "overdue_counts",
     "service_id",
 ]
+
+# Slots moved per transaction of a fold: a short transaction even after a long pause.
+FOLD_BATCH = 5000
 
 PROCESSING = {Action.answer, Action.acknowledge, Action.reject, Action.decide_appeal}
 
@@ -115,6 +124,21 @@ async def on_event(session: AsyncSession, request: Request, event: RequestEvent)
             received=-1,
         )
         await _bump(session, *key, received=1)
+
+
+async def fold(sessionmaker: SessionMaker, batch: int = FOLD_BATCH) -> int:
+    """Fold every slot no writer holds into its cohort's folded row and the rollups, `batch`
+    slots per transaction (each one exact on its own: a read sees all of it or none). Slots a
+    writer holds are skipped, never waited for; they fold on the next pass. Returns how many
+    slots it moved."""
+    total = 0
+    while True:
+        async with sessionmaker() as session:
+            moved = await repository.fold(session, batch)
+            await session.commit()
+        total += moved
+        if moved < batch:
+            return total
 
 
 def indicators(row: Any) -> dict[str, Any]:
