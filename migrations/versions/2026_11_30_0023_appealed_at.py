@@ -1,7 +1,7 @@
 """appealed_at: an answer is appealed once; a dismissal is final
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0021
 Create Date: 2026-11-30 01:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 
 
 def upgrade() -> None:
