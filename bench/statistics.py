@@ -4,12 +4,17 @@ Run: `make bench`. Statistics never scan requests: they sum the per-cohort count
 size grows with administrations × services × kinds × months, not with requests. This fills
 120 administrations × 4 services × 4 kinds × 120 months (230,400 cohort rows, standing for
 tens of millions of requests) and times the global, per-administration and per-period
-queries through the real service function. Prints numbers; asserts nothing.
+queries through the real service function, then folds the slots into their rollups (the
+periodic work) and times the questions again. `BENCH_ADMINISTRATIONS` (120), `BENCH_MONTHS`
+(120) and `BENCH_PER_COHORT` (100 requests a cohort row) size it: `BENCH_ADMINISTRATIONS=5
+BENCH_MONTHS=6 BENCH_PER_COHORT=20` stands for 9,600 requests, to compare with the default's
+23 million. Prints numbers; asserts nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from datetime import date
 
@@ -23,17 +28,21 @@ from bench import harness
 from bench.harness import scratch_database
 
 RUNS = 50
+ADMINISTRATIONS = int(os.environ.get("BENCH_ADMINISTRATIONS", "120"))
+MONTHS = int(os.environ.get("BENCH_MONTHS", "120"))
+PER_COHORT = int(os.environ.get("BENCH_PER_COHORT", "100"))
 FILL = [
     """INSERT INTO administrations (code, name, sector, search_text)
        SELECT 'B' || g, jsonb_build_object('ar', 'إدارة ' || g, 'fr', 'Administration ' || g, 'en', 'Administration ' || g),
-              'public_service', 'administration ' || g FROM generate_series(1, 120) g""",
+              'public_service', 'administration ' || g FROM generate_series(1, :administrations) g""",
     """INSERT INTO request_stats (administration_id, service_id, kind, month, received, processed,
               processing_seconds, reopened, rated, rating_sum, satisfied)
        SELECT a.id, s, k, date_trunc('month', now()) - (m || ' months')::interval,
-              100, 80, 80 * 86400 * 30, 5, 40, 150, 28
+              :n, :n * 8 / 10, :n * 8 / 10 * 86400 * 30, :n / 20, :n * 4 / 10, :n * 6 / 4,
+              :n * 28 / 100
        FROM administrations a, generate_series(1, 4) s,
             unnest(ARRAY['complaint', 'observation', 'suggestion', 'information_request']) k,
-            generate_series(0, 119) m""",
+            generate_series(0, :months - 1) m""",
     "ANALYZE",
 ]
 
@@ -47,7 +56,10 @@ async def main() -> None:
         engine = create_async_engine(url)
         async with engine.begin() as conn:
             for statement in FILL:
-                await conn.execute(text(statement))
+                await conn.execute(
+                    text(statement),
+                    {"administrations": ADMINISTRATIONS, "months": MONTHS, "n": PER_COHORT},
+                )
             rows = (
                 await conn.execute(text("SELECT count(*), sum(received) FROM request_stats"))
             ).one()
