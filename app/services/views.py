@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -259,7 +259,7 @@ def summary_of(row: Row[Any], now: datetime) -> RequestSummary:
         assignee_id,
         assignee_name,
         assignee_role,
-    ) = row
+    ) = cast(tuple[Any, ...], row)
     return RequestSummary(
         tracking_number=tracking_number,
         kind=kind,
