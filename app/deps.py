@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -70,6 +71,10 @@ async def read_only(session: Session) -> None:
     Nothing is checked out here: a call refused before its first statement costs no
     connection. A session bound to a connection (the tests' rolled-back transaction) is left
     as it is."""
+    _read_only(session)
+
+
+def _read_only(session: AsyncSession) -> None:
     bind = session.sync_session.bind
     if isinstance(bind, Engine) and not session.in_transaction():
         session.sync_session.bind = _autocommit(bind)
@@ -339,3 +344,49 @@ async def require_staff_or_integration(
 
 
 StaffOrIntegration = Annotated[Actor, Depends(require_staff_or_integration)]
+
+
+# The hot reads (a request's detail, the queue): one dependency instead of the seven nodes
+# `ReadOnly` + `Session` + `AppSettings` + `CurrentActor` resolve to (FastAPI's dependency
+# solving was a sixth of a read's CPU). The security schemes stay sub-dependencies, so the
+# operations' documented security is unchanged.
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """A read-only route's session (without a transaction, as `ReadOnly` makes it), the
+    settings, and the caller."""
+
+    session: AsyncSession
+    settings: Settings
+    actor: Actor
+
+
+async def require_reader(
+    request: Request,
+    token: Annotated[str | None, Depends(staff_oauth2)],
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(tracking_bearer)],
+) -> Reader:
+    """`ReadOnly` and `CurrentActor` in one: staff or citizen, a token required."""
+    session: AsyncSession = request.state.db
+    _read_only(session)
+    settings: Settings = request.app.state.settings
+    actor = _required(await optional_actor(session, settings, token, None))
+    return Reader(session, settings, actor)
+
+
+async def require_staff_reader(
+    request: Request, token: Annotated[str | None, Depends(staff_oauth2)]
+) -> Reader:
+    """`ReadOnly` and `CurrentStaff` in one."""
+    session: AsyncSession = request.state.db
+    _read_only(session)
+    settings: Settings = request.app.state.settings
+    actor = await require_staff(_required(await optional_actor(session, settings, token, None)))
+    return Reader(session, settings, actor)
+
+
+ActorReader = Annotated[Reader, Depends(require_reader)]
+StaffReader = Annotated[Reader, Depends(require_staff_reader)]
+# They take the session from the request themselves: the document's 503 follows them too.
+SESSION_READERS = {require_reader, require_staff_reader}

@@ -25,7 +25,7 @@ from app.db import (
     get_session,
     resolve_database_url,
 )
-from app.deps import anonymous_allowed
+from app.deps import SESSION_READERS, anonymous_allowed
 from app.errors import BadRequest, ServiceUnavailable, error_responses, install_error_handlers
 from app.i18n import Language
 from app.middleware import EdgeMiddleware, refuse_too_large
@@ -128,7 +128,10 @@ class ChikayaAPI(FastAPI):
 
 def uses_database(dependant: Dependant) -> bool:
     """Whether an operation opens the database session (and so may meet an outage)."""
-    return any(sub.call is get_session or uses_database(sub) for sub in dependant.dependencies)
+    return any(
+        sub.call is get_session or sub.call in SESSION_READERS or uses_database(sub)
+        for sub in dependant.dependencies
+    )
 
 
 # Any operation that reads or writes the database answers this while it cannot be reached.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from typing import Any
 
@@ -34,7 +35,7 @@ except ImportError:  # only for --profile
     Profiler = None  # type: ignore[assignment,misc]
 
 SEED = 300
-CALLS = 300
+CALLS = int(os.environ.get("PROFILE_CALLS", "300"))
 
 
 async def _explain(maker: Any, number: str) -> None:
@@ -110,7 +111,10 @@ async def _run(url: str, profile: str | None, explain: bool = False) -> None:
             "statistics": [("/api/v1/statistics", {})],
             "open311": [("/open311/v2/requests.json?page_size=50", {})],
         }
+        only = os.environ.get("PROFILE_PATHS")
         for name, calls in paths.items():
+            if only and name not in only.split(","):
+                continue
             for path, headers in calls[:20]:  # warm up
                 (await client.get(path, headers=headers)).raise_for_status()
             statements = 0
@@ -137,7 +141,7 @@ async def _run(url: str, profile: str | None, explain: bool = False) -> None:
                 import pstats
 
                 profiler.disable()
-                stats = pstats.Stats(profiler).sort_stats("tottime")
+                stats = pstats.Stats(profiler).sort_stats(os.environ.get("PSORT", "tottime"))
                 stats.print_stats(40)
                 stats.print_callers("find_spec|load_der_public_key|_handle_fromlist|_find_and_load")
             print(

@@ -207,3 +207,38 @@ async def test_a_read_refused_before_its_first_statement_takes_no_connection(liv
         event.remove(engine.sync_engine, "checkout", record)
     assert answer.status_code == 401
     assert checkouts == []
+
+
+def test_the_detail_statements_start_with_the_request_columns_the_view_zips() -> None:
+    """`views.detail_of` takes the row's first columns as the request's, in `DETAIL_FIELDS`
+    order, without reading them by name: every role's statement must start with them."""
+    from app.repositories import requests as repository
+
+    for stmt in repository._DETAIL_BY_NUMBER.values():
+        keys = [column.key for column in stmt.selected_columns]
+        assert keys[: len(repository.DETAIL_FIELDS)] == list(repository.DETAIL_FIELDS)
+
+
+def test_the_queue_statements_have_the_columns_the_summary_unpacks() -> None:
+    """`views.summary_of` unpacks a queue row by position: every sort's statement, scoped or
+    not, must select exactly these columns in this order."""
+    from app.repositories import requests as repository
+
+    expected = [
+        "id",
+        "tracking_number",
+        "kind",
+        "state",
+        "administration_code",
+        "service_code",
+        "subject",
+        "channel",
+        "created_at",
+        "due_at",
+        "escalation_level",
+        "assignee_id",
+        "assignee_name",
+        "assignee_role",
+    ]
+    for stmt in (*repository._QUEUE.values(), *repository._QUEUE_ALL.values()):
+        assert [column.key for column in stmt.selected_columns] == expected

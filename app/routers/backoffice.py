@@ -14,6 +14,7 @@ from app.deps import (
     ReadOnly,
     Session,
     StaffOrIntegration,
+    StaffReader,
 )
 from app.errors import (
     ActionNotForRole,
@@ -57,12 +58,10 @@ _AUTH_ERRORS = (Unauthorized, InvalidToken, Forbidden)
     "/requests",
     summary="The queue of my administration (national admins: of every administration)",
     operation_id="listQueue",
-    dependencies=[ReadOnly],
     responses=error_responses(*_AUTH_ERRORS, ValidationFailed),
 )
 async def list_queue(
-    actor: CurrentStaff,
-    session: Session,
+    reader: StaffReader,
     administration: Annotated[
         str | None,
         Query(
@@ -117,6 +116,7 @@ async def list_queue(
     administration's, or one with `administration`; `escalation_level=2` is their own queue
     (declined transfers awaiting routing, deadlines long missed). The most urgent first by
     default; keyset pagination: pass `next_cursor` back as `cursor`. Operators get 403."""
+    session, actor = reader.session, reader.actor
     now = clock.now()
     administration_id = await backoffice.queue_scope(session, actor, administration)
     rows, next_cursor = await backoffice.queue(

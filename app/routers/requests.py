@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.deps import (
+    ActorReader,
     AppSettings,
     ClientAddress,
     CurrentActor,
@@ -208,23 +209,19 @@ async def submit_request(
     "/{tracking_number}",
     summary="A request, its history and what the caller may do",
     operation_id="getRequest",
-    dependencies=[ReadOnly],
     responses=error_responses(*_READ_ERRORS),
 )
 async def get_request(
-    tracking_number: TrackingNumber,
-    session: Session,
-    settings: AppSettings,
-    actor: CurrentActor,
-    response: Response,
+    tracking_number: TrackingNumber, reader: ActorReader, response: Response
 ) -> RequestDetail:
     """For its citizen (tracking token) or the staff of its administration: the state, the
     deadlines, the public history (staff also see internal events) and `allowed_actions`.
     The `ETag` header carries the version, for `If-Match` on staff actions."""
+    session, actor = reader.session, reader.actor
     row = await service.get_detail(session, tracking_number, actor)
     now = clock.now()
     await access_log.record_staff_read(session, row.id, actor, "detail", now)
-    detail = views.detail_of(row, actor, settings, now)
+    detail = views.detail_of(row, actor, reader.settings, now)
     response.headers["ETag"] = lifecycle.etag(detail.version)
     return detail
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -112,11 +113,26 @@ def citizen_token(channel: str, contact: str, settings: Settings) -> str:
     )
 
 
+# Tokens already verified, by (key, token): their claims and expiry. A client sends the same
+# token call after call; its signature and claims are checked the first time, only its expiry
+# afterwards (what PyJWT checks of a token that passed once: `exp` alone changes with time).
+# The key is part of the entry, so another key verifies afresh. Bounded: the oldest go first.
+_VERIFIED: dict[tuple[str | bytes, str], tuple[float, dict[str, Any]]] = {}
+_VERIFIED_MAX = 4096
+
+
 def decode(token: str, settings: Settings) -> dict[str, Any]:
+    key = settings.signing_key()
+    known = _VERIFIED.get((key, token))
+    if known is not None:
+        expires, claims = known
+        if expires > time.time():
+            return dict(claims)
+        del _VERIFIED[(key, token)]
     try:
-        claims: dict[str, Any] = _jwt.decode(
+        claims = _jwt.decode(
             token,
-            settings.signing_key(),
+            key,
             algorithms=[ALGORITHM],
             options={"require": ["exp", "iat", "sub", "typ"]},
         )
@@ -124,4 +140,7 @@ def decode(token: str, settings: Settings) -> dict[str, Any]:
         raise InvalidToken() from exc
     if claims["typ"] not in ("staff", "tracking", "citizen"):
         raise InvalidToken()
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        del _VERIFIED[next(iter(_VERIFIED))]
+    _VERIFIED[(key, token)] = (float(claims["exp"]), dict(claims))
     return claims

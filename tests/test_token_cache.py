@@ -1,0 +1,47 @@
+"""Tokens verified once are remembered (signature and claims), yet each use still checks
+what changes with time (expiry) and which key signed them."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.config import Settings
+from app.errors import InvalidToken
+from app.services import auth
+
+
+def test_a_remembered_token_still_expires(settings: Settings) -> None:
+    short = settings.model_copy(update={"tracking_token_ttl_seconds": 1})
+    token = auth.tracking_token(7, "K7MDQ2ZX9PT", short)
+    assert auth.decode(token, short)["sub"] == "7"
+    assert auth.decode(token, short)["sub"] == "7"  # remembered
+    time.sleep(max(0.0, auth.decode(token, short)["exp"] - time.time()) + 0.05)
+    with pytest.raises(InvalidToken):
+        auth.decode(token, short)
+
+
+def test_a_remembered_token_is_refused_under_another_key(settings: Settings) -> None:
+    token = auth.tracking_token(7, "K7MDQ2ZX9PT", settings)
+    assert auth.decode(token, settings)["typ"] == "tracking"
+    other = settings.model_copy(
+        update={"secret_key": type(settings.secret_key)("another-secret-key-long-enough-0123456")}
+    )
+    with pytest.raises(InvalidToken):
+        auth.decode(token, other)
+
+
+def test_a_tampered_token_is_refused_after_the_genuine_one(settings: Settings) -> None:
+    token = auth.tracking_token(7, "K7MDQ2ZX9PT", settings)
+    auth.decode(token, settings)
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    with pytest.raises(InvalidToken):
+        auth.decode(forged, settings)
+
+
+def test_callers_cannot_change_what_is_remembered(settings: Settings) -> None:
+    token = auth.tracking_token(7, "K7MDQ2ZX9PT", settings)
+    auth.decode(token, settings)["sub"] = "8"
+    assert auth.decode(token, settings)["sub"] == "7"
