@@ -134,7 +134,7 @@ async def _run(url: str, profile: str | None, explain: bool = False) -> None:
                 if answer.status_code != 200:
                     raise RuntimeError(f"{path}: {answer.status_code} {answer.text}")
             cpu = time.process_time() - cpu
-            if isinstance(profiler, Profiler):
+            if Profiler is not None and isinstance(profiler, Profiler):
                 profiler.stop()
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
             elif profiler is not None:
