@@ -3,12 +3,13 @@ only what the action changed."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.models.enums import Role
 from app.models.outbox import OutboxMessage, Webhook
 from app.services import clock
 from tests.factories import act, complaint, file, make_administration, make_staff
+from tests.statements import recorded
 
 
 def _requests_reads(sent: list[str]) -> list[str]:
@@ -21,17 +22,9 @@ async def test_a_staff_action_reads_its_request_once_under_the_lock(
     admin = await make_administration(session)
     _, staff = await make_staff(session, settings, Role.agent, admin)
     created = await file(client, complaint(admin.code))
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with recorded(engine.sync_engine) as sent:
         started = await act(client, created["tracking_number"], "start", staff)
         noted = await act(client, created["tracking_number"], "note", staff, message="Vu.")
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert started.status_code == 200, started.text
     assert noted.status_code == 200, noted.text
     assert noted.json()["version"] == started.json()["version"] + 1
@@ -77,16 +70,8 @@ async def test_a_state_change_writes_its_messages_and_hooks_in_one_statement(
         )
     )
     await session.flush()
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with recorded(engine.sync_engine) as sent:
         started = await act(client, created["tracking_number"], "start", staff)
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert started.status_code == 200, started.text
     assert not [s for s in sent if "FROM webhooks" in s and "INSERT INTO outbox" not in s]
     assert len([s for s in sent if "INSERT INTO outbox" in s]) == 1

@@ -7,8 +7,7 @@ tests' rolled-back transaction adds, are left out). No timing: a count either ho
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -18,25 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from app.deps import read_only
 from app.models.enums import Role
 from tests.factories import act, complaint, file, make_administration, make_staff
+from tests.statements import recorded
 
 _PLUMBING = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 
 
-@contextmanager
-def counted(connection: AsyncConnection) -> Iterator[list[str]]:
-    """The SQL statements run on `connection` inside the block."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.lstrip().upper().startswith(_PLUMBING):
-            statements.append(statement)
-
-    target = connection.sync_connection
-    event.listen(target, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(target, "before_cursor_execute", record)
+def counted(connection: AsyncConnection) -> AbstractContextManager[list[str]]:
+    """The SQL statements run on `connection` inside the block (plumbing left out)."""
+    return recorded(
+        connection.sync_connection,
+        lambda statement: not statement.lstrip().upper().startswith(_PLUMBING),
+    )
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.models import Request
 from app.models.enums import Role
 from app.models.outbox import OutboxMessage, Webhook
 from app.services import clock, tracking_numbers
 from tests.factories import complaint, file, make_administration, make_staff
+from tests.statements import recorded
 
 
 async def test_a_tracking_number_already_taken_is_drawn_again(client, session, monkeypatch):
@@ -36,16 +37,8 @@ async def test_a_submission_reads_nothing_it_already_knows(client, session, engi
     """No re-select of the id just inserted: one insert, whose RETURNING gives the id."""
     admin = await make_administration(session)
     await file(client, complaint(admin.code))  # the catalogue is read once, then kept
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with recorded(engine.sync_engine) as sent:
         await file(client, complaint(admin.code))
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
     text = "\n".join(sent)
     assert "SELECT requests.id" not in text
     inserts = [s for s in sent if "INSERT INTO requests " in s]
@@ -87,16 +80,8 @@ async def test_a_submission_writes_its_messages_in_its_own_insert(
         session.add(hook)
     await session.flush()
     await file(client, complaint(admin.code))  # the catalogue is read once, then kept
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with recorded(engine.sync_engine) as sent:
         created = await file(client, complaint(admin.code, complainant=CONTACTS))
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
     # The request (its event and messages in the same statement) and its statistics slot,
     # besides the anonymous ceilings' counters (the submission's and each acknowledgement's)
     # the test's savepoint (the app's transaction, inside the test's) and the catalogue

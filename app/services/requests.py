@@ -582,30 +582,22 @@ async def staff_action(
     request = await act(
         session, request, action, actor, data, settings=settings, now=now, if_match=if_match
     )
-    if data.instructions:
-        session.add(
-            Message(
-                request_id=request.id,
-                author_role=actor.role.value,
-                author_id=actor.user_id,
-                body=data.instructions,
-                internal=True,
-                created_at=now,
+    # The national admins' instructions (staff only), then what the action says to the citizen.
+    written = [(data.instructions, True)]
+    written.append((body.message if action in SPEAKING_ACTIONS else None, False))
+    for text, internal in written:
+        if text:
+            session.add(
+                Message(
+                    request_id=request.id,
+                    author_role=actor.role.value,
+                    author_id=actor.user_id,
+                    body=text,
+                    internal=internal,
+                    created_at=now,
+                )
             )
-        )
-        await session.flush()
-    if action in SPEAKING_ACTIONS and body.message:
-        session.add(
-            Message(
-                request_id=request.id,
-                author_role=actor.role.value,
-                author_id=actor.user_id,
-                body=body.message,
-                internal=False,
-                created_at=now,
-            )
-        )
-        await session.flush()
+            await session.flush()
     return request
 
 
