@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -259,7 +259,7 @@ def summary_of(row: Row[Any], now: datetime) -> RequestSummary:
         assignee_id,
         assignee_name,
         assignee_role,
-    ) = cast(tuple[Any, ...], row)
+    ) = row
     return RequestSummary(
         tracking_number=tracking_number,
         kind=kind,
