@@ -208,28 +208,3 @@ def test_the_detail_statements_start_with_the_request_columns_the_view_zips() ->
     for stmt in repository._DETAIL_BY_NUMBER.values():
         keys = [column.key for column in stmt.selected_columns]
         assert keys[: len(repository.DETAIL_FIELDS)] == list(repository.DETAIL_FIELDS)
-
-
-def test_the_queue_statements_have_the_columns_the_summary_unpacks() -> None:
-    """`views.summary_of` unpacks a queue row by position: every sort's statement, scoped or
-    not, must select exactly these columns in this order."""
-    from app.repositories import requests as repository
-
-    expected = [
-        "id",
-        "tracking_number",
-        "kind",
-        "state",
-        "administration_code",
-        "service_code",
-        "subject",
-        "channel",
-        "created_at",
-        "due_at",
-        "escalation_level",
-        "assignee_id",
-        "assignee_name",
-        "assignee_role",
-    ]
-    for stmt in (*repository._QUEUE.values(), *repository._QUEUE_ALL.values()):
-        assert [column.key for column in stmt.selected_columns] == expected

@@ -241,36 +241,18 @@ def detail_of(row: Row[Any], actor: Actor, settings: Settings, now: datetime) ->
 
 
 def summary_of(row: Row[Any], now: datetime) -> RequestSummary:
-    """A line of the queue, from a row of `repositories.requests.queue_page`: unpacked in the
-    order of its columns (`QUEUE_FIELDS`), not read by name (20 rows × 14 look-ups were a
-    tenth of a page's CPU)."""
-    (
-        _id,
-        tracking_number,
-        kind,
-        state,
-        administration_code,
-        service_code,
-        subject,
-        channel,
-        created_at,
-        due_at,
-        escalation_level,
-        assignee_id,
-        assignee_name,
-        assignee_role,
-    ) = row
+    """A line of the queue, from a row of `repositories.requests.queue_page`."""
     return RequestSummary(
-        tracking_number=tracking_number,
-        kind=kind,
-        state=state,
-        administration=administration_code,
-        service=service_code,
-        subject=subject,
-        channel=channel,
-        created_at=created_at,
-        due_at=due_at,
-        overdue=service_module.overdue(state, due_at, now),
-        escalation_level=escalation_level,
-        assignee=_ref(assignee_id, assignee_name, assignee_role),
+        tracking_number=row.tracking_number,
+        kind=row.kind,
+        state=row.state,
+        administration=row.administration_code,
+        service=row.service_code,
+        subject=row.subject,
+        channel=row.channel,
+        created_at=row.created_at,
+        due_at=row.due_at,
+        overdue=service_module.overdue(row.state, row.due_at, now),
+        escalation_level=row.escalation_level,
+        assignee=_ref(row.assignee_id, row.assignee_name, row.assignee_role),
     )
