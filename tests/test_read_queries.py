@@ -198,13 +198,3 @@ async def test_a_read_refused_before_its_first_statement_takes_no_connection(liv
         event.remove(engine.sync_engine, "checkout", record)
     assert answer.status_code == 401
     assert checkouts == []
-
-
-def test_the_detail_statements_start_with_the_request_columns_the_view_zips() -> None:
-    """`views.detail_of` takes the row's first columns as the request's, in `DETAIL_FIELDS`
-    order, without reading them by name: every role's statement must start with them."""
-    from app.repositories import requests as repository
-
-    for stmt in repository._DETAIL_BY_NUMBER.values():
-        keys = [column.key for column in stmt.selected_columns]
-        assert keys[: len(repository.DETAIL_FIELDS)] == list(repository.DETAIL_FIELDS)
