@@ -21,6 +21,11 @@ class State(StrEnum):
     rejected = "rejected"
 
 
+# The legal clock runs while the administration holds a request; awaiting the citizen it is
+# paused: only these states can be late, warned of a due date, or escalate.
+CLOCK_RUNNING = (State.submitted, State.in_progress)
+
+
 class Action(StrEnum):
     start = "start"
     assign = "assign"

@@ -10,18 +10,15 @@ from sqlalchemy import Select, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.catalogue import Administration, Service
-from app.models.enums import State
+from app.models.enums import CLOCK_RUNNING, State
 from app.models.request import Request
 from app.models.support import ThrottleCounter, UsedChallenge
-
-# The clock runs while the administration holds a request (paused awaiting the citizen).
-RUNNING = [State.submitted, State.in_progress]
 
 
 def due_soon(days: int, now: datetime) -> Select[Any]:
     """Running requests due within `days`, not yet warned for this due date."""
     return select(Request).where(
-        Request.state.in_(RUNNING),
+        Request.state.in_(CLOCK_RUNNING),
         Request.due_soon_alerted_at.is_(None),
         Request.due_at > now,
         Request.due_at <= now + timedelta(days=days),
@@ -32,7 +29,7 @@ def escalation(level: int, escalation_days: int, now: datetime) -> Select[Any]:
     """Requests due to leave `level` for the next one (the guard's condition, in SQL)."""
     past = now if level == 0 else now - timedelta(days=escalation_days)
     return select(Request).where(
-        Request.state.in_(RUNNING), Request.escalation_level == level, Request.due_at < past
+        Request.state.in_(CLOCK_RUNNING), Request.escalation_level == level, Request.due_at < past
     )
 
 

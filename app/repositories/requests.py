@@ -38,7 +38,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from app.models.catalogue import Administration, Service
-from app.models.enums import Channel, Kind, Role, State
+from app.models.enums import CLOCK_RUNNING, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
 from app.repositories import notifications
@@ -348,7 +348,7 @@ _QUEUE_ALL = {
 
 def overdue(now: datetime) -> ColumnElement[bool]:
     # The clock is paused while awaiting the citizen, so only these states can be late.
-    return and_(Request.state.in_([State.submitted, State.in_progress]), Request.due_at < now)
+    return and_(Request.state.in_(CLOCK_RUNNING), Request.due_at < now)
 
 
 def at_escalation_level(level: int) -> ColumnElement[bool]:

@@ -44,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.catalogue import Administration, Service
-from app.models.enums import Kind
+from app.models.enums import CLOCK_RUNNING, Kind
 from app.models.integration import (
     RequestStats,
     StatsByAdministration,
@@ -373,9 +373,7 @@ def _per_administration(*conditions: ColumnElement[bool]) -> dict[bool, Select[s
 # Open and escalated (level 1 or 2): served by the partial index of escalated requests.
 _ESCALATED = _per_administration(escalated())
 # Past their due date while the administration holds them: the queue index serves it.
-_OVERDUE = _per_administration(
-    Request.state.in_(["submitted", "in_progress"]), Request.due_at < bindparam("now")
-)
+_OVERDUE = _per_administration(Request.state.in_(CLOCK_RUNNING), Request.due_at < bindparam("now"))
 
 
 async def service_id(session: AsyncSession, administration_id: int, code: str) -> int | None:

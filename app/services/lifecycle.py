@@ -39,7 +39,7 @@ from app.errors import (
     UrgentNotExtensible,
     ValidationFailed,
 )
-from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
+from app.models.enums import CLOCK_RUNNING, Action, Kind, Outcome, RejectionReason, Role, State
 from app.models.request import Request, RequestEvent
 from app.repositories import requests as repository
 from app.services.visibility import can_see
@@ -236,9 +236,6 @@ def guard_retention_passed(ctx: Context) -> None:
         raise RetentionRunning(params={"days": days if days is not None else "—"})
 
 
-# Deadlines that bite: the clock runs while the administration holds the request (the same
-# states `overdue` counts); awaiting the citizen it is paused, and nothing is late.
-RUNNING = (S.submitted, S.in_progress)
 MAX_ESCALATION = 2
 
 
@@ -737,7 +734,7 @@ COMPLAINT: tuple[Transition, ...] = (
         summary="Closed by the system once the reopen window has passed.",
     ),
     _interim_reply(),
-    *_clock_work(RUNNING),
+    *_clock_work(CLOCK_RUNNING),
     T(
         A.message,
         OPEN,
@@ -1078,7 +1075,7 @@ INFORMATION_REQUEST: tuple[Transition, ...] = (
         summary="Closed by the system once the appeal window has passed.",
     ),
     _interim_reply(),
-    *_clock_work(RUNNING),
+    *_clock_work(CLOCK_RUNNING),
     T(
         A.message,
         [*OPEN, S.appealed],

@@ -14,7 +14,7 @@ from app.config import Settings
 from app.domain.actors import Actor
 from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, ValidationFailed
 from app.models.catalogue import Administration, Service
-from app.models.enums import Action, Channel, Kind, Role, State
+from app.models.enums import CLOCK_RUNNING, Action, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.repositories import requests as repository
 from app.schemas.catalogue import AttributeDefinition
@@ -197,7 +197,6 @@ async def submit(
         urgent=payload.urgent,
         verified_contact=verified_contact,
         extension_count=0,
-        escalation_level=0,  # written as is by `insert_new` (every column, no ORM default)
         created_at=now,
         updated_at=now,
     )
@@ -638,7 +637,7 @@ async def attach_contact(
 
 def overdue(state: State, due_at: datetime, now: datetime) -> bool:
     """Past its due date while the administration holds it (the clock pauses otherwise)."""
-    return state in (State.submitted, State.in_progress) and due_at < now
+    return state in CLOCK_RUNNING and due_at < now
 
 
 def is_overdue(request: Request, now: datetime) -> bool:
