@@ -220,18 +220,8 @@ async def write(session: AsyncSession, outbox: Outbox, now: datetime) -> None:
         await connection.execute(_WRITE_OUTBOX, outbox.params(now))
 
 
-_NATIONAL_ADMINS = (
-    select(User.email).where(User.role == Role.national_admin.value, User.active).order_by(User.id)
-)
-
-
-async def national_admins(session: AsyncSession) -> list[str]:
-    """The active national admins' emails (a declined transfer awaits their routing)."""
-    connection = await session.connection()
-    return [email for (email,) in await connection.execute(_NATIONAL_ADMINS)]
-
-
-# Deadline alerts: the assignee, the administration's supervisors, or the national admins
+# Staff told of a request (deadline alerts, a declined transfer, an appeal): the assignee, the
+# administration's supervisors, or the national admins
 # (the flags and ids left NULL match nothing); an address once even when it plays two parts.
 _STAFF_EMAILS = (
     select(User.email)

@@ -196,7 +196,8 @@ async def _tell_national_admins(
     payload = _payload(
         "email", template, language, quoted, **_about(request, administration, language)
     )
-    _email_staff(outbox, request, template, payload, await repository.national_admins(session))
+    to = await repository.staff_emails(session, request.administration_id, national=True)
+    _email_staff(outbox, request, template, payload, to)
 
 
 async def acknowledgement_reach(
