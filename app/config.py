@@ -32,8 +32,12 @@ class Settings(BaseSettings):
         description="PostgreSQL URL; unset means an embedded server under .data/postgres.",
     )
     embedded_db_dir: Path = DATA_DIR / "postgres"
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # Kept connections: as many as requests a busy process has in the database at once. An
+    # overflow connection is closed when it comes back to a full pool, so a pool smaller than
+    # the usual concurrency opens and closes a connection (a server process, its prepared
+    # statements) on every few requests.
+    db_pool_size: int = 20
+    db_max_overflow: int = 0
     # Bounded waits, so that an outage answers a quick 503 rather than holding clients:
     # for a pooled connection when all are busy, and for a new one to the server.
     db_pool_timeout_seconds: float = 5.0

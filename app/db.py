@@ -138,11 +138,37 @@ def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+class _RequestSession:
+    """The HTTP request's session, opened at its first use: a route that never reads or
+    writes through it (a read on the driver, a health check) creates, commits and closes
+    nothing."""
+
+    __slots__ = ("_cache", "_maker", "session")
+
+    def __init__(self, maker: SessionMaker, cache: object) -> None:
+        self._maker, self._cache = maker, cache
+        self.session: AsyncSession | None = None
+
+    def get(self) -> AsyncSession:
+        if self.session is None:
+            self.session = self._maker()
+            # The process's catalogue cache, for the services that read through it.
+            if self._cache is not None:
+                self.session.info["catalogue_cache"] = self._cache
+        return self.session
+
+
+def session_of(request: Request) -> AsyncSession:
+    """The session of the HTTP request being served (`TransactionalRoute`), opened now if
+    this is its first use."""
+    holder: _RequestSession = request.state.db
+    return holder.get()
+
+
 async def get_session(request: Request) -> AsyncSession:
     """The session of the HTTP request being served (opened by `TransactionalRoute`).
     (`async` on purpose: FastAPI runs a plain `def` dependency in a worker thread.)"""
-    session: AsyncSession = request.state.db
-    return session
+    return session_of(request)
 
 
 class TransactionalRoute(APIRoute):
@@ -174,26 +200,27 @@ class TransactionalRoute(APIRoute):
             # when the transaction does not commit, so nothing is left orphaned.
             request.state.on_rollback = []
             committed = False
+            holder = _RequestSession(
+                sessionmaker, getattr(request.app.state, "catalogue_cache", None)
+            )
+            request.state.db = holder
             try:
-                async with sessionmaker() as session:
-                    request.state.db = session
-                    # The process's catalogue cache, for the services that read through it.
-                    cache = getattr(request.app.state, "catalogue_cache", None)
-                    if cache is not None:
-                        session.info["catalogue_cache"] = cache
-                    try:
-                        response = await handler(request)
-                    except DomainError as error:
-                        if error.keep_changes:
-                            await session.commit()
-                        raise
-                    if response.status_code < 400:
-                        await session.commit()
-                        committed = True
-                    else:
-                        await session.rollback()
-                    return response
+                try:
+                    response = await handler(request)
+                except DomainError as error:
+                    if error.keep_changes and holder.session is not None:
+                        await holder.session.commit()
+                    raise
+                if response.status_code < 400:
+                    if holder.session is not None:
+                        await holder.session.commit()
+                    committed = True
+                elif holder.session is not None:
+                    await holder.session.rollback()
+                return response
             finally:
+                if holder.session is not None:
+                    await holder.session.close()
                 if not committed:
                     for undo in reversed(request.state.on_rollback):
                         await undo()

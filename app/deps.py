@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -23,6 +24,8 @@ from app.db import get_session
 from app.domain.actors import Actor
 from app.errors import AmbiguousCredentials, Forbidden, InvalidApiKey, InvalidToken, Unauthorized
 from app.models.enums import Role
+from app.repositories.driver import Direct
+from app.repositories.users import ActorRow
 from app.services import api_keys, auth, tracking, users
 
 # Both schemes read the same `Authorization: Bearer` header: staff log in with the OAuth2
@@ -109,6 +112,14 @@ async def optional_actor(
     token: Annotated[str | None, Depends(staff_oauth2)],
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(tracking_bearer)],
 ) -> Actor | None:
+    return await _actor(token, settings, functools.partial(users.get_active_actor, session))
+
+
+# How an account is looked up: on the request's session, or on the driver (the hot reads).
+ActorLookup = Callable[[int], Awaitable[ActorRow | None]]
+
+
+async def _actor(token: str | None, settings: Settings, lookup: ActorLookup) -> Actor | None:
     if not token:
         return None
     claims = auth.decode(token, settings)
@@ -121,22 +132,22 @@ async def optional_actor(
     if claims["typ"] == "tracking":
         if "op" not in claims:
             return Actor(role=Role.citizen, request_id=subject)
-        return await _assisted(session, claims, subject)
-    user = await users.get_active_actor(session, subject)
+        return await _assisted(lookup, claims, subject)
+    user = await lookup(subject)
     # A deactivation or a new password bumps `token_version`: older tokens die at once.
     if user is None or claims.get("ver") != user.token_version:
         raise InvalidToken()
     return Actor(role=Role(user.role), user_id=user.id, administration_id=user.administration_id)
 
 
-async def _assisted(session: AsyncSession, claims: dict[str, object], request_id: int) -> Actor:
+async def _assisted(lookup: ActorLookup, claims: dict[str, object], request_id: int) -> Actor:
     """An operator's assisted tracking token: the citizen's powers on that one request, no
     staff power; it dies with the operator's account or password like their staff token."""
     try:
         operator_id = int(str(claims["op"]))
     except (TypeError, ValueError):
         raise InvalidToken() from None
-    user = await users.get_active_actor(session, operator_id)
+    user = await lookup(operator_id)
     if (
         user is None
         or Role(user.role) is not Role.operator
@@ -353,11 +364,12 @@ StaffOrIntegration = Annotated[Actor, Depends(require_staff_or_integration)]
 
 
 @dataclass(frozen=True, slots=True)
-class Reader:
-    """A read-only route's session (without a transaction, as `ReadOnly` makes it), the
-    settings, and the caller."""
+class DriverReader:
+    """A read on the driver (`app.repositories.driver`): no session, hence no transaction
+    and no nested checkout; the settings; the caller (a staff token's account looked up on
+    the driver too)."""
 
-    session: AsyncSession
+    direct: Direct
     settings: Settings
     actor: Actor
 
@@ -366,27 +378,28 @@ async def require_reader(
     request: Request,
     token: Annotated[str | None, Depends(staff_oauth2)],
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(tracking_bearer)],
-) -> Reader:
-    """`ReadOnly` and `CurrentActor` in one: staff or citizen, a token required."""
-    session: AsyncSession = request.state.db
-    _read_only(session)
+) -> DriverReader:
+    """A token required, staff or citizen; nothing read but the account of a staff token."""
+    direct: Direct = request.app.state.direct
     settings: Settings = request.app.state.settings
-    actor = _required(await optional_actor(session, settings, token, None))
-    return Reader(session, settings, actor)
+    actor = _required(
+        await _actor(token, settings, functools.partial(users.active_actor_on_driver, direct))
+    )
+    return DriverReader(direct, settings, actor)
 
 
 async def require_staff_reader(
     request: Request, token: Annotated[str | None, Depends(staff_oauth2)]
-) -> Reader:
-    """`ReadOnly` and `CurrentStaff` in one."""
-    session: AsyncSession = request.state.db
-    _read_only(session)
+) -> DriverReader:
+    """A staff token required (`CurrentStaff`), its account looked up on the driver."""
+    direct: Direct = request.app.state.direct
     settings: Settings = request.app.state.settings
-    actor = await require_staff(_required(await optional_actor(session, settings, token, None)))
-    return Reader(session, settings, actor)
+    lookup = functools.partial(users.active_actor_on_driver, direct)
+    actor = await require_staff(_required(await _actor(token, settings, lookup)))
+    return DriverReader(direct, settings, actor)
 
 
-ActorReader = Annotated[Reader, Depends(require_reader)]
-StaffReader = Annotated[Reader, Depends(require_staff_reader)]
+ActorReader = Annotated[DriverReader, Depends(require_reader)]
+StaffReader = Annotated[DriverReader, Depends(require_staff_reader)]
 # They take the session from the request themselves: the document's 503 follows them too.
 SESSION_READERS = {require_reader, require_staff_reader}

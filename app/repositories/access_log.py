@@ -6,17 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, tuple_
+from sqlalchemy import Table, bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.access_log import AccessLogEntry
 from app.models.catalogue import Administration
 from app.models.integration import ApiKey
 from app.models.user import User
+from app.repositories import driver
 
 # The table itself: an ORM insert would ask for the new id back (RETURNING), unused here.
 _TABLE = cast(Table, AccessLogEntry.__table__)
 _RECORD = insert(_TABLE)
+_COLUMNS = ("request_id", "at", "role", "administration_id", "user_id", "api_key_id", "what")
+_RECORD_ONE = driver.Compiled(insert(_TABLE).values({name: bindparam(name) for name in _COLUMNS}))
 _ENTRIES = (
     select(AccessLogEntry, Administration, User, ApiKey.name.label("key_name"))
     .outerjoin(Administration, Administration.id == AccessLogEntry.administration_id)
@@ -30,6 +33,12 @@ async def record(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """One INSERT of one or many entries (columns: request_id, at, role, administration_id,
     user_id, api_key_id, what)."""
     await session.execute(_RECORD, rows)
+
+
+async def record_one(direct: driver.Direct, row: dict[str, Any]) -> None:
+    """One entry on the driver: one INSERT that commits by itself (the hot reads have no
+    session nor transaction)."""
+    await driver.execute(direct, _RECORD_ONE, row)
 
 
 async def entries(

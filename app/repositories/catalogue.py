@@ -8,9 +8,13 @@ from sqlalchemy.orm import selectinload
 
 from app.models.catalogue import Administration, CatalogueChange, Service
 from app.models.request import Request
+from app.repositories import driver
 
 _VERSION = select(func.max(CatalogueChange.version))
 _ADMINISTRATION = select(Administration).where(Administration.code == bindparam("code"))
+_ADMINISTRATION_ID = driver.Compiled(
+    select(Administration.id).where(Administration.code == bindparam("code"))
+)
 _ACTIVE_SERVICE = select(Service).where(
     Service.administration_id == bindparam("administration_id"),
     Service.code == bindparam("code"),
@@ -31,6 +35,12 @@ async def version(session: AsyncSession) -> int:
 
 async def administration_by_code(session: AsyncSession, code: str) -> Administration | None:
     return (await session.scalars(_ADMINISTRATION, {"code": code.upper()})).one_or_none()
+
+
+async def administration_id_by_code(direct: driver.Direct, code: str) -> int | None:
+    """The id of the administration `code`, on the driver (the queue's scope)."""
+    row = await driver.fetch_one(direct, _ADMINISTRATION_ID, {"code": code.upper()})
+    return None if row is None else int(row.id)
 
 
 async def active_service(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     false,
     func,
     inspect,
+    literal,
     literal_column,
     not_,
     or_,
@@ -41,7 +42,7 @@ from app.models.catalogue import Administration, Service
 from app.models.enums import CLOCK_RUNNING, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
-from app.repositories import notifications
+from app.repositories import driver, notifications
 
 OPERATOR_CHANNELS = (Channel.call_center.value, Channel.mail.value)
 # A timestamp as the API writes it (UTC, microseconds, `Z`), whatever the server's TimeZone.
@@ -73,7 +74,9 @@ def visible_to(role: Role) -> ColumnElement[bool]:
         case Role.agent | Role.supervisor | Role.integration:
             return Request.administration_id == bindparam("administration_id")
         case Role.operator:
-            return Request.channel.in_(OPERATOR_CHANNELS)
+            # Bound one by one, not as an expanding list: the statement's SQL stays the same
+            # for every call, so that the driver's statements can be compiled once.
+            return Request.channel.in_([literal(channel) for channel in OPERATOR_CHANNELS])
         case Role.system | Role.national_admin:
             return true()
         case _:
@@ -252,10 +255,11 @@ _READABLE = (
     Role.system,
 )
 _DETAIL_BY_NUMBER = {role: _detail(role) for role in _READABLE}
+_DETAIL_ON_DRIVER = {role: driver.Compiled(stmt) for role, stmt in _DETAIL_BY_NUMBER.items()}
 
 
 async def get_detail(
-    session: AsyncSession,
+    direct: driver.Direct,
     number: str,
     role: Role,
     *,
@@ -263,14 +267,13 @@ async def get_detail(
     administration_id: int | None = None,
     email: str | None = None,
     phone: str | None = None,
-) -> Row[Any] | None:
+) -> Any | None:
     """The request `number` with everything its detail view shows, if `role` (with the
     actor's `request_id`/`administration_id`, or a citizen session's contact) may see it:
-    one statement."""
-    stmt = _DETAIL_BY_NUMBER.get(role)
-    if stmt is None:
+    one statement, on the driver (the hottest read of all)."""
+    compiled = _DETAIL_ON_DRIVER.get(role)
+    if compiled is None:
         return None
-    connection = await session.connection()
     params = {
         "number": number,
         "request_id": request_id,
@@ -278,8 +281,7 @@ async def get_detail(
         "email": email,
         "phone": phone,
     }
-    row: Row[Any] | None = (await connection.execute(stmt, params)).one_or_none()
-    return row
+    return await driver.fetch_one(direct, compiled, params)
 
 
 # --- the back-office queue
@@ -343,6 +345,26 @@ _QUEUE = {key: _queue_base(column, desc) for key, (column, desc) in QUEUE_SORTS.
 # The national admins' queue across administrations (`ix_requests_due`, `ix_requests_created`).
 _QUEUE_ALL = {
     key: _queue_base(column, desc, scoped=False) for key, (column, desc) in QUEUE_SORTS.items()
+}
+
+
+def _after(stmt: Select[Any], sort: str) -> Select[Any]:
+    """The page after the keyset position (`after_value`, `after_id`)."""
+    column, descending = QUEUE_SORTS[sort]
+    key = tuple_(column, Request.id)
+    position = tuple_(
+        bindparam("after_value", type_=column.type), bindparam("after_id", type_=Request.id.type)
+    )
+    return stmt.where(key < position if descending else key > position)
+
+
+# The pages without filters (the queue as staff open it, and its next pages) on the driver,
+# keyed by (sort, scoped to one administration, after a position).
+_QUEUE_ON_DRIVER = {
+    (sort, scoped, paged): driver.Compiled(_after(stmts[sort], sort) if paged else stmts[sort])
+    for sort in QUEUE_SORTS
+    for scoped, stmts in ((True, _QUEUE), (False, _QUEUE_ALL))
+    for paged in (False, True)
 }
 
 
@@ -410,31 +432,28 @@ def search(number: str | None, tsqueries: Sequence[str]) -> ColumnElement[bool] 
 
 
 async def queue_page(
-    session: AsyncSession,
+    direct: driver.Direct,
     *,
     administration_id: int | None,
     sort: str,
     limit: int,
     conditions: Sequence[ColumnElement[bool]] = (),
     after: tuple[datetime, int] | None = None,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     """Up to `limit` rows of one administration's queue (every administration's when
     `administration_id` is None: the national admins') in `sort` order, after the keyset
     `after` (the sort value and id of the last row seen): one statement, only the columns the
-    page shows."""
-    stmt = _QUEUE[sort] if administration_id is not None else _QUEUE_ALL[sort]
-    column, descending = QUEUE_SORTS[sort]
+    page shows. Without filters, a statement compiled at import, on the driver."""
+    params: dict[str, Any] = {"limit": limit, "administration_id": administration_id}
     if after is not None:
-        key = tuple_(column, Request.id)
-        conditions = [*conditions, key < tuple_(*after) if descending else key > tuple_(*after)]
-    if conditions:
-        stmt = stmt.where(*conditions)
-    connection = await session.connection()
-    params: dict[str, Any] = {"limit": limit}
-    if administration_id is not None:
-        params["administration_id"] = administration_id
-    rows: Sequence[Row[Any]] = (await connection.execute(stmt, params)).all()
-    return rows
+        params["after_value"], params["after_id"] = after
+    if not conditions:
+        compiled = _QUEUE_ON_DRIVER[(sort, administration_id is not None, after is not None)]
+        return await driver.fetch_all(direct, compiled, params)
+    stmt = _QUEUE[sort] if administration_id is not None else _QUEUE_ALL[sort]
+    if after is not None:
+        stmt = _after(stmt, sort)
+    return await driver.select_all(direct, stmt.where(*conditions), params)
 
 
 # A tracking number already taken inserts nothing (and returns no id): the caller draws

@@ -38,7 +38,7 @@ from app.errors import (
     error_responses,
 )
 from app.models.enums import Kind, Role, State
-from app.routers import make_router
+from app.routers import json_response, make_router
 from app.routers.params import Cursor, Limit
 from app.schemas.access_log import StaffAccessLogPage
 from app.schemas.auth import StaffOut
@@ -58,6 +58,7 @@ _AUTH_ERRORS = (Unauthorized, InvalidToken, Forbidden)
     "/requests",
     summary="The queue of my administration (national admins: of every administration)",
     operation_id="listQueue",
+    response_model=Page[RequestSummary],
     responses=error_responses(*_AUTH_ERRORS, ValidationFailed),
 )
 async def list_queue(
@@ -111,16 +112,16 @@ async def list_queue(
     sort: backoffice.Sort = backoffice.Sort.due_at,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> Page[RequestSummary]:
+) -> Response:
     """Agents and supervisors: only their administration's requests. National admins: every
     administration's, or one with `administration`; `escalation_level=2` is their own queue
     (declined transfers awaiting routing, deadlines long missed). The most urgent first by
     default; keyset pagination: pass `next_cursor` back as `cursor`. Operators get 403."""
-    session, actor = reader.session, reader.actor
+    actor = reader.actor
     now = clock.now()
-    administration_id = await backoffice.queue_scope(session, actor, administration)
+    administration_id = await backoffice.queue_scope(reader.direct, actor, administration)
     rows, next_cursor = await backoffice.queue(
-        session,
+        reader.direct,
         administration_id=administration_id,
         me=actor.user_id,
         filters=backoffice.QueueFilter(
@@ -140,9 +141,10 @@ async def list_queue(
         cursor=cursor,
         now=now,
     )
-    return Page[RequestSummary](
+    page = Page[RequestSummary](
         items=[views.summary_of(r, now) for r in rows], next_cursor=next_cursor
     )
+    return json_response(page)
 
 
 @router.post(

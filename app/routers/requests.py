@@ -46,7 +46,7 @@ from app.errors import (
 from app.i18n import current_language
 from app.models.enums import Action, Role
 from app.models.request import Request
-from app.routers import make_router
+from app.routers import json_response, make_router
 from app.routers.challenges import ChallengeKey
 from app.routers.params import Cursor, Limit
 from app.schemas.access_log import AccessLogPage
@@ -209,21 +209,19 @@ async def submit_request(
     "/{tracking_number}",
     summary="A request, its history and what the caller may do",
     operation_id="getRequest",
+    response_model=RequestDetail,
     responses=error_responses(*_READ_ERRORS),
 )
-async def get_request(
-    tracking_number: TrackingNumber, reader: ActorReader, response: Response
-) -> RequestDetail:
+async def get_request(tracking_number: TrackingNumber, reader: ActorReader) -> Response:
     """For its citizen (tracking token) or the staff of its administration: the state, the
     deadlines, the public history (staff also see internal events) and `allowed_actions`.
     The `ETag` header carries the version, for `If-Match` on staff actions."""
-    session, actor = reader.session, reader.actor
-    row = await service.get_detail(session, tracking_number, actor)
+    actor = reader.actor
+    row = await service.get_detail(reader.direct, tracking_number, actor)
     now = clock.now()
-    await access_log.record_staff_read(session, row.id, actor, "detail", now)
+    await access_log.record_staff_read_direct(reader.direct, row.id, actor, "detail", now)
     detail = views.detail_of(row, actor, reader.settings, now)
-    response.headers["ETag"] = lifecycle.etag(detail.version)
-    return detail
+    return json_response(detail, headers={"ETag": lifecycle.etag(detail.version)})
 
 
 @router.get(

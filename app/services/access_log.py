@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.actors import Actor
 from app.models.enums import Role
 from app.repositories import access_log as repository
+from app.repositories.driver import Direct
 from app.schemas.access_log import (
     AccessLogItem,
     AccessLogPage,
@@ -83,6 +84,16 @@ async def record_staff_read(
 ) -> None:
     if logged(actor):
         await record(session, request_id, actor, what, now)
+
+
+async def record_staff_read_direct(
+    direct: Direct, request_id: int, actor: Actor, what: str, now: datetime
+) -> None:
+    """`record_staff_read` for the reads that run on the driver, without a session."""
+    if logged(actor):
+        await repository.record_one(
+            direct, {**_row(actor, what, now, None), "request_id": request_id}
+        )
 
 
 async def _page(

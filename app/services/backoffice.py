@@ -11,7 +11,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.actors import Actor
 from app.domain.contacts import normalize_phone, phone_forms
@@ -19,6 +18,7 @@ from app.domain.errors import FieldCodeError
 from app.errors import FieldError, Forbidden, ValidationFailed
 from app.models.enums import Role
 from app.repositories import requests as repository
+from app.repositories.driver import Direct
 from app.repositories.requests import QueueFilter
 from app.schemas.common import MAX_BIG_ID, MAX_ID, in_calendar
 from app.services import catalogue, tracking_numbers
@@ -80,27 +80,27 @@ def _assignee(value: str, me: int | None) -> ColumnElement[bool]:
     raise ValidationFailed(errors=[FieldError("assignee", "invalid")])
 
 
-async def queue_scope(session: AsyncSession, actor: Actor, code: str | None) -> int | None:
+async def queue_scope(direct: Direct, actor: Actor, code: str | None) -> int | None:
     """Whose queue: an agent's or supervisor's own administration, whatever they name (naming
     another is 403, never a wider view); a national admin's named one, or every one (None)."""
     if actor.role is Role.national_admin:
         if code is None:
             return None
-        found = await catalogue.find_administration(session, code)
+        found = await catalogue.administration_id(direct, code)
         if found is None:
             raise ValidationFailed(errors=[FieldError("administration", "unknown_administration")])
-        return found.id
+        return found
     if actor.role not in (Role.agent, Role.supervisor) or actor.administration_id is None:
         raise Forbidden()
     if code is not None:
-        found = await catalogue.find_administration(session, code)
-        if found is None or found.id != actor.administration_id:
+        found = await catalogue.administration_id(direct, code)
+        if found is None or found != actor.administration_id:
             raise Forbidden()
     return actor.administration_id
 
 
 async def queue(
-    session: AsyncSession,
+    direct: Direct,
     *,
     administration_id: int | None,
     me: int | None,
@@ -125,7 +125,7 @@ async def queue(
         if match is not None:
             conditions.append(match)
     rows = await repository.queue_page(
-        session,
+        direct,
         administration_id=administration_id,
         sort=sort.value,
         limit=limit + 1,

@@ -18,6 +18,7 @@ from app.errors import AdministrationNotFound
 from app.models.catalogue import Administration, Service
 from app.models.enums import Kind
 from app.repositories import catalogue as repository
+from app.repositories.driver import Direct
 from app.schemas.catalogue import (
     AdministrationOut,
     AdministrationSummary,
@@ -85,6 +86,10 @@ async def get_administration(session: AsyncSession, code: str) -> Administration
 
 async def find_administration(session: AsyncSession, code: str) -> Administration | None:
     return await repository.administration_by_code(session, code)
+
+
+async def administration_id(direct: Direct, code: str) -> int | None:
+    return await repository.administration_id_by_code(direct, code)
 
 
 # --- the catalogue as submissions read it, cached per process

@@ -17,6 +17,7 @@ from app.models.catalogue import Administration, Service
 from app.models.enums import CLOCK_RUNNING, Action, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.repositories import requests as repository
+from app.repositories.driver import Direct
 from app.schemas.catalogue import AttributeDefinition
 from app.schemas.requests import ActionIn, ContactIn, RequestIn
 from app.services import (
@@ -245,7 +246,7 @@ async def _insert_with_tracking_number(
 # --- reading
 
 
-async def get_detail(session: AsyncSession, raw_number: str, actor: Actor) -> Row[Any]:
+async def get_detail(direct: Direct, raw_number: str, actor: Actor) -> Any:
     """What the detail view of request `raw_number` shows, if `actor` may see it: one
     statement, visibility included (a tracking token names its request, so nothing else is
     read to decide)."""
@@ -253,7 +254,7 @@ async def get_detail(session: AsyncSession, raw_number: str, actor: Actor) -> Ro
     row = None
     if number is not None:
         row = await repository.get_detail(
-            session,
+            direct,
             number,
             actor.role,
             request_id=actor.request_id,

@@ -24,6 +24,7 @@ from app.models.enums import Role
 from app.models.user import User
 from app.repositories import password_resets as resets_repository
 from app.repositories import users as repository
+from app.repositories.driver import Direct
 from app.repositories.users import ActorRow
 from app.schemas.auth import StaffOut
 from app.services import auth, catalogue, throttle, totp
@@ -116,6 +117,11 @@ async def get_active(session: AsyncSession, user_id: int) -> User | None:
 async def get_active_actor(session: AsyncSession, user_id: int) -> ActorRow | None:
     """Who an active account is (`id`, `role`, `administration_id`, `token_version`)."""
     return await repository.get_active_actor(session, user_id)
+
+
+async def active_actor_on_driver(direct: Direct, user_id: int) -> ActorRow | None:
+    """`get_active_actor` for the reads that run on the driver, without a session."""
+    return await repository.active_actor(direct, user_id)
 
 
 async def colleagues(session: AsyncSession, administration_id: int) -> list[User]:
