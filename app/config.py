@@ -35,9 +35,11 @@ class Settings(BaseSettings):
     # Kept connections: as many as requests a busy process has in the database at once. An
     # overflow connection is closed when it comes back to a full pool, so a pool smaller than
     # the usual concurrency opens and closes a connection (a server process, its prepared
-    # statements) on every few requests.
-    db_pool_size: int = 20
+    # statements) on every few requests: none by default, a request waits for one instead.
+    db_pool_size: int = 10
     db_max_overflow: int = 0
+    # The hot reads' own pool (`app.repositories.driver`): a request's detail, the queue.
+    db_read_pool_size: int = 10
     # Bounded waits, so that an outage answers a quick 503 rather than holding clients:
     # for a pooled connection when all are busy, and for a new one to the server.
     db_pool_timeout_seconds: float = 5.0

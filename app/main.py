@@ -30,7 +30,7 @@ from app.deps import SESSION_READERS, anonymous_allowed
 from app.errors import BadRequest, ServiceUnavailable, error_responses, install_error_handlers
 from app.i18n import Language
 from app.middleware import EdgeMiddleware, refuse_too_large
-from app.repositories.driver import Direct
+from app.repositories.driver import Direct, open_pool
 from app.routers import (
     attachments,
     auth,
@@ -160,7 +160,13 @@ def create_app(
             url = await asyncio.to_thread(resolve_database_url, settings)
             engine = create_engine(url, settings)
             app.state.sessionmaker = create_sessionmaker(engine)
-            app.state.direct = Direct(engine)
+            app.state.direct = await open_pool(
+                engine,
+                size=settings.db_read_pool_size,
+                acquire_timeout=settings.db_pool_timeout_seconds,
+                connect_timeout=settings.db_connect_timeout_seconds,
+                recycle=settings.db_pool_recycle_seconds,
+            )
         tasks = []
         if settings.auto_close_interval_seconds > 0:
             tasks.append(asyncio.create_task(periodic(app.state.sessionmaker, settings)))
@@ -182,6 +188,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             if engine is not None:
+                if app.state.direct.pool is not None:
+                    await app.state.direct.pool.close()
                 await engine.dispose()
 
     app = ChikayaAPI(

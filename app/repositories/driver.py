@@ -19,6 +19,7 @@ the same problems as elsewhere (503 for an outage).
 from __future__ import annotations
 
 import contextlib
+import json
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, cast
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
+APPLICATION_NAME = "chikaya-reads"
 _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 # The driver's errors that mean the connection itself is gone (not the statement's fault).
@@ -39,14 +41,22 @@ _DEAD = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError,
 
 
 class Direct:
-    """Where the driver statements run: the engine's pool (a connection per statement, in
-    autocommit: PostgreSQL's READ COMMITTED gives each its own snapshot, as on the read-only
-    routes), or one connection the caller holds (the tests' transaction, rolled back at the
-    end)."""
+    """Where statements run without a session. SQLAlchemy's (`select_all`): on `bind`, the
+    engine (a connection of its own in autocommit: PostgreSQL's READ COMMITTED gives each
+    statement its own snapshot, as on the read-only routes) or one connection the caller holds
+    (the tests' transaction, rolled back at the end). The compiled ones: on `pool`, the
+    serving process's asyncpg pool (`open_pool`: a checkout costs a fraction of SQLAlchemy's),
+    else on `bind` too, where SQLAlchemy's statement events see them (the tests count them)."""
 
-    def __init__(self, bind: AsyncEngine | AsyncConnection) -> None:
+    def __init__(
+        self,
+        bind: AsyncEngine | AsyncConnection,
+        pool: asyncpg.Pool | None = None,
+        acquire_timeout: float = 5.0,
+    ) -> None:
         self._bind = bind
-        # For the statements SQLAlchemy itself runs (`select_all`): no BEGIN, no COMMIT.
+        self.pool = pool
+        self.acquire_timeout = acquire_timeout
         self._autocommit = (
             bind.execution_options(isolation_level="AUTOCOMMIT")
             if isinstance(bind, AsyncEngine)
@@ -63,6 +73,54 @@ class Direct:
             yield connection
 
 
+async def _json_codecs(connection: asyncpg.Connection) -> None:
+    """JSON decoded as SQLAlchemy's asyncpg dialect decodes it on its own connections (and
+    written from the text its bind processors make), so that rows are the same either way."""
+    await connection.set_type_codec(
+        "json",
+        encoder=str.encode,
+        decoder=lambda data: json.loads(data.decode()),
+        schema="pg_catalog",
+        format="binary",
+    )
+    await connection.set_type_codec(
+        "jsonb",
+        encoder=lambda text: b"\x01" + text.encode(),
+        decoder=lambda data: json.loads(data[1:].decode()),  # after jsonb's version byte
+        schema="pg_catalog",
+        format="binary",
+    )
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """What the pool runs on a connection coming back, instead of asyncpg's default reset
+    (`RESET ALL`, `UNLISTEN *`, ...: one more round trip after every statement). Only the
+    statements compiled here run on these connections, one at a time in autocommit: none
+    changes the session's state. asyncpg still rolls back a transaction left open."""
+
+
+async def open_pool(
+    engine: AsyncEngine, *, size: int, acquire_timeout: float, connect_timeout: float, recycle: int
+) -> Direct:
+    """The serving process's driver pool: connections opened on demand (none at startup, so
+    that serving never waits on the database), kept up to `size`, replaced after `recycle`
+    seconds idle; a statement waits at most `acquire_timeout` for a free one (then 503)."""
+    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    pool = asyncpg.create_pool(
+        dsn,
+        min_size=0,
+        max_size=size,
+        timeout=connect_timeout,
+        max_inactive_connection_lifetime=recycle,
+        init=_json_codecs,
+        reset=_keep_session,
+        # Named in pg_stat_activity, apart from the sessions' connections.
+        server_settings={"application_name": APPLICATION_NAME},
+    )
+    await pool
+    return Direct(engine, pool, acquire_timeout)
+
+
 def _oid(type_: Any) -> int | None:
     """The PostgreSQL type a numeric column arrives as (its processor depends on it)."""
     if isinstance(type_, Float):
@@ -77,9 +135,10 @@ class Compiled:
 
     def __init__(self, statement: ClauseElement) -> None:
         compiled = cast(SQLCompiler, statement.compile(dialect=_DIALECT))
-        if compiled.post_compile_params:
+        per_call = compiled.post_compile_params | compiled.literal_execute_params
+        if per_call:
             # Expanding lists and literal-execute values change the SQL with each call.
-            rendered = sorted(param.key for param in compiled.post_compile_params)
+            rendered = sorted(param.key for param in per_call)
             raise ValueError(f"not compilable once: {rendered} are rendered per call")
         self.sql = str(compiled)
         names: Sequence[str] = compiled.positiontup or ()
@@ -132,6 +191,8 @@ async def _run(
     direct: Direct, compiled: Compiled, params: Mapping[str, Any], method: str, retry: bool
 ) -> Any:
     arguments = tuple(compiled.arguments(params))  # positional, as SQLAlchemy passes them
+    if direct.pool is not None:
+        return await _on_pool(direct, compiled, arguments, method, retry)
     for attempt in (1, 2):
         async with direct.connection() as connection:
             sync, driver = _driver(connection)
@@ -148,6 +209,26 @@ async def _run(
                 raise _wrapped(error, compiled, dead=False) from error
             dispatch.after_cursor_execute(sync, None, compiled.sql, arguments, None, False)
             return result
+    raise AssertionError("unreachable")
+
+
+async def _on_pool(
+    direct: Direct, compiled: Compiled, arguments: tuple[Any, ...], method: str, retry: bool
+) -> Any:
+    assert direct.pool is not None
+    for attempt in (1, 2):
+        try:
+            async with direct.pool.acquire(timeout=direct.acquire_timeout) as connection:
+                return await getattr(connection, method)(compiled.sql, *arguments)
+        except _DEAD as error:
+            # The pool closes a connection that died instead of taking it back.
+            if retry and attempt == 1:
+                continue
+            raise _wrapped(error, compiled, dead=True) from error
+        except TimeoutError as error:  # every connection busy, or the server unreachable
+            raise _wrapped(error, compiled, dead=True) from error
+        except asyncpg.PostgresError as error:
+            raise _wrapped(error, compiled, dead=False) from error
     raise AssertionError("unreachable")
 
 
