@@ -28,8 +28,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import SessionMaker
@@ -44,6 +46,7 @@ from app.repositories.stats import (
     overdue_counts,
     service_id,
 )
+from app.schemas.statistics import Indicators, MonthIndicators, RankedAdministration, StatisticsOut
 
 __all__ = [
     "COUNTERS",
@@ -56,6 +59,8 @@ __all__ = [
     "on_event",
     "on_submitted",
     "overdue_counts",
+    "public_json",
+    "render",
     "service_id",
 ]
 
@@ -126,6 +131,24 @@ async def on_event(session: AsyncSession, request: Request, event: RequestEvent)
         await _bump(session, *key, received=1)
 
 
+async def render(session: AsyncSession) -> None:
+    """Render the entries of the whole portal's answer that the last fold changed (or that were
+    never rendered), in the session's transaction: per administration its indicators and the
+    processed share the ranking sorts by, per month its monthly entry, exactly as the answer
+    writes them (pydantic's JSON)."""
+    administrations, months = await repository.unrendered(session)
+    ranked = []
+    for row in administrations:
+        entry = _ranked(row)
+        rendered = _RANKED.dump_json(RankedAdministration.model_validate(entry)).decode()
+        ranked.append((row.administration_id, rendered, entry["processed_pct"]))
+    dated = [
+        (row.month, _MONTH.dump_json(MonthIndicators.model_validate(_month(row))).decode())
+        for row in months
+    ]
+    await repository.store_rendered(session, ranked, dated)
+
+
 async def fold(sessionmaker: SessionMaker, batch: int = FOLD_BATCH) -> int:
     """Fold every slot no writer holds into its cohort's folded row and the rollups, `batch`
     slots per transaction (each one exact on its own: a read sees all of it or none). Slots a
@@ -135,6 +158,7 @@ async def fold(sessionmaker: SessionMaker, batch: int = FOLD_BATCH) -> int:
     while True:
         async with sessionmaker() as session:
             moved = await repository.fold(session, batch)
+            await render(session)  # with the counters it renders: a read sees both or neither
             await session.commit()
         total += moved
         if moved < batch:
@@ -164,6 +188,83 @@ def indicators(row: Any) -> dict[str, Any]:
     }
 
 
+def _ranked(row: Any) -> dict[str, Any]:
+    return {"administration": row.code, "name": row.name, **indicators(row)}
+
+
+def _month(row: Any) -> dict[str, Any]:
+    return {"month": row.month.strftime("%Y-%m"), **indicators(row)}
+
+
+def _ranking_key(entry: dict[str, Any]) -> tuple[float, int, str]:
+    """The most responsive first: processed share, then volume."""
+    return (-(entry["processed_pct"] or 0), -entry["received"], entry["administration"])
+
+
+async def public_json(session: AsyncSession, scope: Scope) -> bytes:
+    """The public answer (`StatisticsOut`) as JSON bytes, as pydantic writes it. The whole
+    portal's comes from the entries the fold rendered and joined (`render`), taken as they
+    are, but for the few entries written to since the last fold, computed here and put in
+    their place: the work grows with the entries written to since the last fold, not with
+    administrations, months or requests."""
+    if scope != _WHOLE_PORTAL:
+        return _STATISTICS.dump_json(StatisticsOut.model_validate(await compute(session, scope)))
+    rows = await repository.portal(session)
+    first = rows[0]
+    total = _INDICATORS.dump_json(Indicators.model_validate(indicators(first)))
+    ranking: bytes = first.ranking or b""
+    monthly: bytes = first.monthly or b""
+    live_ranked = [
+        {"administration_id": row.administration_id, **_ranked(row)}
+        for row in rows
+        if row.grouping == repository.ADMINISTRATION
+    ]
+    live_months = [row for row in rows if row.grouping == repository.MONTH]
+    if live_ranked:  # their rendered entries out, their entries now in, in the ranking's order
+        stale = {entry["administration_id"] for entry in live_ranked}
+        entries = [
+            ((-pct, -received, code), entry)
+            for administration_id, pct, received, code, entry in zip(
+                first.ranking_ids or [],
+                first.ranking_pct or [],
+                first.ranking_received or [],
+                first.ranking_codes or [],
+                _split(ranking, first.ranking_ends or []),
+                strict=True,
+            )
+            if administration_id not in stale
+        ]
+        for live in live_ranked:
+            del live["administration_id"]
+            rendered = _RANKED.dump_json(RankedAdministration.model_validate(live))
+            entries.append((_ranking_key(live), rendered))
+        entries.sort(key=itemgetter(0))
+        ranking = b",".join(entry for _key, entry in entries)
+    if live_months:
+        months = {row.month for row in live_months}
+        dated = [
+            (month, entry)
+            for month, entry in zip(
+                first.monthly_months or [], _split(monthly, first.monthly_ends or []), strict=True
+            )
+            if month not in months
+        ]
+        for row in live_months:
+            live = _month(row)
+            dated.append((row.month, _MONTH.dump_json(MonthIndicators.model_validate(live))))
+        dated.sort(key=itemgetter(0))
+        monthly = b",".join(entry for _key, entry in dated)
+    return b"".join(
+        (b'{"indicators":', total, b',"ranking":[', ranking, b'],"monthly":[', monthly, b"]}")
+    )
+
+
+def _split(joined: bytes, ends: list[int]) -> list[bytes]:
+    """The entries of `joined` (separated by commas), each ending at its offset in `ends`."""
+    starts = [0, *(end + 1 for end in ends)]
+    return [joined[start:end] for start, end in zip(starts, ends, strict=False)]
+
+
 async def compute(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     """Totals, a ranking of administrations and a monthly series, for one scope: one
     statement (`repositories.stats.totals`)."""
@@ -174,12 +275,11 @@ async def compute(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         if row.grouping == repository.TOTAL:
             total = row
         elif row.grouping == repository.ADMINISTRATION:
-            ranking.append({"administration": row.code, "name": row.name, **indicators(row)})
+            ranking.append(_ranked(row))
         else:
-            monthly.append({"month": row.month.strftime("%Y-%m"), **indicators(row)})
+            monthly.append(_month(row))
     monthly.sort(key=lambda m: m["month"])
-    # The most responsive first: processed share, then volume.
-    ranking.sort(key=lambda r: (-(r["processed_pct"] or 0), -r["received"], r["administration"]))
+    ranking.sort(key=_ranking_key)
     return {
         "indicators": indicators(total) if total else indicators(_ZERO),
         "ranking": ranking,
@@ -208,3 +308,8 @@ class _Zero:
 
 
 _ZERO = _Zero()
+_WHOLE_PORTAL = Scope()
+_STATISTICS = TypeAdapter(StatisticsOut)
+_INDICATORS = TypeAdapter(Indicators)
+_RANKED = TypeAdapter(RankedAdministration)
+_MONTH = TypeAdapter(MonthIndicators)
