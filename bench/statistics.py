@@ -11,7 +11,7 @@ right after a fold and with a few requests filed since. `BENCH_ADMINISTRATIONS` 
 `BENCH_MONTHS` (120) and `BENCH_PER_COHORT` (100 requests a cohort row) size it. The same
 measures are taken first over a small portal (5 administrations × 6 months × 20: 9,600
 requests), and the ratio big/small of the whole portal's answer is printed with the rows each
-plan reads (EXPLAIN ANALYZE). Prints numbers; asserts nothing.
+plan reads (EXPLAIN ANALYZE), timed in turns on both. Prints numbers; asserts nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import re
 import statistics as stats_module
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -54,8 +55,12 @@ FILL = [
 ]
 # The nodes of a plan that read a table's rows: "Seq Scan on t (actual rows=120 loops=1)".
 _READ = re.compile(
-    r"(?:Seq|Index|Index Only|Bitmap Heap) Scan (?:using \S+ )?on .*rows=(\d+) loops=(\d+)"
+    r"(?<!Bitmap )(?:Seq|Index|Index Only|Bitmap Heap) Scan (?:using \S+ )?on "
+    r".*rows=(\d+) loops=(\d+)"
 )
+
+
+_REMOVED = re.compile(r"Rows Removed by Filter: (\d+)")
 
 
 async def timed(label: str, call: Callable[[], Awaitable[object]]) -> float:
@@ -84,104 +89,124 @@ async def explain(session: AsyncSession, label: str) -> int:
         print("   ", line)
         if found := _READ.search(line):
             read += int(found[1]) * int(found[2])
+        elif found := _REMOVED.search(line):  # read, then left out by a filter
+            read += int(found[1])
     print(f"    -> table rows read: {read}")
     return read
 
 
 @dataclass
-class Measure:
+class Portal:
+    label: str
     requests: int
-    answer_ms: float
-    answer_rows: int
-    live_ms: float
-    live_rows: int
+    session: AsyncSession
+    some: int  # an administration's id
 
 
-async def measure(administrations: int, months: int, per_cohort: int) -> Measure:
-    print(f"--- {administrations} administrations x {months} months x {per_cohort}")
-    async with scratch_database("chikaya_bench") as url:
-        engine = create_async_engine(url)
-        sizes = {"administrations": administrations, "months": months, "n": per_cohort}
-        async with engine.begin() as conn:
-            for statement in FILL:
-                await conn.execute(text(statement), sizes)
-            rows = (
-                await conn.execute(text("SELECT count(*), sum(received) FROM request_stats"))
-            ).one()
-        print(f"{rows[0]} cohort rows standing for {rows[1]:,} requests")
-        sessionmaker = async_sessionmaker(engine)
-        async with sessionmaker() as session:
-            some = await session.scalar(text("SELECT id FROM administrations WHERE code = 'B1'"))
-            await timed(
-                "unfolded: whole portal (compute)", lambda: stats.compute(session, stats.Scope())
-            )
-            await timed(
-                "unfolded: one administration",
-                lambda: stats.compute(session, stats.Scope(administration_id=some)),
-            )
-            await timed(
-                "unfolded: one kind, one year",
-                lambda: stats.compute(
-                    session,
-                    stats.Scope(
-                        kind=Kind.complaint, from_month=date(2025, 1, 1), to_month=date(2025, 12, 1)
-                    ),
+async def prepare(stack: AsyncExitStack, administrations: int, months: int, n: int) -> Portal:
+    """A scratch database filled with `administrations` x `months` x 4 x 4 cohorts of `n`
+    requests; the questions timed before and after the fold; a session on it, left open."""
+    print(f"--- {administrations} administrations x {months} months x {n}")
+    url = await stack.enter_async_context(scratch_database("chikaya_bench"))
+    engine = create_async_engine(url)
+    stack.push_async_callback(engine.dispose)
+    sizes = {"administrations": administrations, "months": months, "n": n}
+    async with engine.begin() as conn:
+        for statement in FILL:
+            await conn.execute(text(statement), sizes)
+        rows = (await conn.execute(text("SELECT count(*), sum(received) FROM request_stats"))).one()
+    print(f"{rows[0]} cohort rows standing for {rows[1]:,} requests")
+    sessionmaker = async_sessionmaker(engine)
+    async with sessionmaker() as session:
+        some = await session.scalar(text("SELECT id FROM administrations WHERE code = 'B1'"))
+        await timed("unfolded: whole portal", lambda: stats.public_json(session, stats.Scope()))
+        await timed(
+            "unfolded: one administration",
+            lambda: stats.compute(session, stats.Scope(administration_id=some)),
+        )
+        await timed(
+            "unfolded: one kind, one year",
+            lambda: stats.compute(
+                session,
+                stats.Scope(
+                    kind=Kind.complaint, from_month=date(2025, 1, 1), to_month=date(2025, 12, 1)
                 ),
-            )
-            await session.rollback()
-        # The fold of the periodic work (which renders the whole portal's entries), then the
-        # same questions from the rollups.
-        moved = await stats.fold(sessionmaker)
-        async with sessionmaker() as session:
-            await session.execute(text("ANALYZE"))
-            await session.commit()
-        print(f"folded {moved} slots into their rollups")
-        async with sessionmaker() as session:
-            answer_rows = await explain(session, "folded")
-            await timed(
-                "folded: whole portal (compute, dicts)",
-                lambda: stats.compute(session, stats.Scope()),
-            )
-            answer_ms = await timed(
-                "folded: whole portal, public answer (bytes)",
-                lambda: stats.public_json(session, stats.Scope()),
-            )
-            await timed(
-                "folded: one administration, public answer",
-                lambda: stats.public_json(session, stats.Scope(administration_id=some)),
-            )
-            # A few requests filed since the fold, to three administrations this month: their
-            # entries and this month's are computed at read, the others taken as rendered.
-            now = datetime.now(UTC)
-            month = datetime(now.year, now.month, 1, tzinfo=UTC)
-            for administration in range(3):
-                await stats_repository.bump(
-                    session, some + administration, 1, "complaint", month, {"received": 1}
-                )
-            live_rows = await explain(session, "3 administrations written to since the fold")
-            live_ms = await timed(
-                "written to since: whole portal, public answer",
-                lambda: stats.public_json(session, stats.Scope()),
-            )
-            await session.rollback()
-        await engine.dispose()
-    return Measure(int(rows[1]), answer_ms, answer_rows, live_ms, live_rows)
+            ),
+        )
+    # The fold of the periodic work (which renders the whole portal's entries), then the same
+    # questions from the rollups.
+    moved = await stats.fold(sessionmaker)
+    async with sessionmaker() as session:
+        await session.execute(text("ANALYZE"))
+        await session.commit()
+    print(f"folded {moved} slots into their rollups")
+    session = await stack.enter_async_context(sessionmaker())
+    await timed(
+        "folded: whole portal (compute: dicts, as before)",
+        lambda: stats.compute(session, stats.Scope()),
+    )
+    await timed(
+        "folded: whole portal, public answer (bytes)",
+        lambda: stats.public_json(session, stats.Scope()),
+    )
+    await timed(
+        "folded: one administration, public answer",
+        lambda: stats.public_json(session, stats.Scope(administration_id=some)),
+    )
+    return Portal(f"{rows[1]:,} requests", int(rows[1]), session, some)
+
+
+async def compare(small: Portal, big: Portal, state: str) -> None:
+    """The whole portal's public answer on both, timed in turns (so that the machine's load
+    weighs on both alike): wall and CPU per call, their ratios, and the rows the plans read."""
+    rows = {
+        portal.label: await explain(portal.session, f"{portal.label}, {state}")
+        for portal in (small, big)
+    }
+    wall: dict[str, list[float]] = {small.label: [], big.label: []}
+    cpu = dict.fromkeys(wall, 0.0)
+    for portal in (small, big):  # warm up
+        for _ in range(5):
+            await stats.public_json(portal.session, stats.Scope())
+    for _ in range(RUNS * 4):
+        for portal in (small, big):
+            start, started = time.perf_counter(), time.process_time()
+            await stats.public_json(portal.session, stats.Scope())
+            cpu[portal.label] += time.process_time() - started
+            wall[portal.label].append((time.perf_counter() - start) * 1000)
+    p50 = {label: stats_module.median(samples) for label, samples in wall.items()}
+    cpu = {label: 1000 * total / (RUNS * 4) for label, total in cpu.items()}
+    print(
+        f"whole portal, public answer, {state}: {p50[big.label]:.2f} ms over {big.label} vs "
+        f"{p50[small.label]:.2f} ms over {small.label}: ratio {p50[big.label] / p50[small.label]:.2f} "
+        f"(CPU {cpu[big.label]:.2f} vs {cpu[small.label]:.2f} ms: ratio "
+        f"{cpu[big.label] / cpu[small.label]:.2f}; table rows read {rows[big.label]} vs "
+        f"{rows[small.label]})"
+    )
 
 
 async def main() -> None:
-    small = await measure(*SMALL)
-    big = await measure(ADMINISTRATIONS, MONTHS, PER_COHORT)
-    print(
-        f"whole portal, public answer, folded: {big.answer_ms:.2f} ms over {big.requests:,} "
-        f"requests vs {small.answer_ms:.2f} ms over {small.requests:,}: ratio "
-        f"{big.answer_ms / small.answer_ms:.2f} (table rows read {big.answer_rows} vs "
-        f"{small.answer_rows})"
-    )
-    print(
-        f"whole portal, public answer, 3 written to since the fold: {big.live_ms:.2f} ms vs "
-        f"{small.live_ms:.2f} ms: ratio {big.live_ms / small.live_ms:.2f} (table rows read "
-        f"{big.live_rows} vs {small.live_rows})"
-    )
+    async with AsyncExitStack() as stack:
+        small = await prepare(stack, *SMALL)
+        big = await prepare(stack, ADMINISTRATIONS, MONTHS, PER_COHORT)
+        await compare(small, big, "right after a fold")
+        # A few requests filed since the fold, to three administrations this month: their
+        # entries and this month's are computed at read, the others taken as rendered.
+        now = datetime.now(UTC)
+        month = datetime(now.year, now.month, 1, tzinfo=UTC)
+        for portal in (small, big):
+            for administration in range(3):
+                await stats_repository.bump(
+                    portal.session,
+                    portal.some + administration,
+                    1,
+                    "complaint",
+                    month,
+                    {"received": 1},
+                )
+        await compare(small, big, "3 administrations written to since the fold")
+        for portal in (small, big):
+            await portal.session.rollback()
 
 
 if __name__ == "__main__":

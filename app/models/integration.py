@@ -142,11 +142,18 @@ class StatsByAdministrationMonth(RollupCounters, Base):
     month: Mapped[datetime] = mapped_column(primary_key=True)
 
 
+# The rollup rows to render (or whose entry is stale): few, found by partial indexes.
+_UNRENDERED = text("rendered IS NULL")
+
+
 class StatsByMonth(RollupCounters, Base):
     """The folded counters of the whole portal for one month of receipt, and its entry of the
     public answer's monthly series as the fold rendered it (NULL: to render)."""
 
     __tablename__ = "request_stats_by_month"
+    __table_args__ = (
+        Index("ix_request_stats_by_month_unrendered", "month", postgresql_where=_UNRENDERED),
+    )
 
     month: Mapped[datetime] = mapped_column(primary_key=True)
     rendered: Mapped[str | None] = mapped_column(Text)
@@ -158,6 +165,13 @@ class StatsByAdministration(RollupCounters, Base):
     ranking sorts by."""
 
     __tablename__ = "request_stats_by_administration"
+    __table_args__ = (
+        Index(
+            "ix_request_stats_by_administration_unrendered",
+            "administration_id",
+            postgresql_where=_UNRENDERED,
+        ),
+    )
 
     administration_id: Mapped[int] = mapped_column(
         ForeignKey("administrations.id"), primary_key=True
@@ -166,11 +180,12 @@ class StatsByAdministration(RollupCounters, Base):
     processed_pct: Mapped[float | None] = mapped_column(Double)
 
 
-class StatsAnswer(Base):
+class StatsAnswer(RollupCounters, Base):
     """The whole portal's rendered entries (`rendered` of the two rollups above) joined in the
     answer's order by the fold, one row: the ranking's, with each entry's administration, end
-    offset and sort keys, and the months', with each one's month and end offset. A read takes
-    them as they are, but for the entries written to since (see `app.repositories.stats`)."""
+    offset and sort keys, and the months', with each one's month and end offset; and the
+    portal's folded total. A read takes them as they are, but for the entries written to since
+    (see `app.repositories.stats`)."""
 
     __tablename__ = "request_stats_answer"
     __table_args__ = (CheckConstraint("id", name="one_row"),)

@@ -411,15 +411,16 @@ def _joined(name: str, rows: str, order: str, extra: dict[str, str]) -> str:
         ) AS numbered"""
 
 
-# The one row of `request_stats_answer`, from every rendered rollup row (the fold's last step).
+# The one row of `request_stats_answer`, from every rendered rollup row, with the portal's
+# total as folded (the fold's last step, whenever it changed a rollup row).
 _ANSWER = text(
     f"""
     INSERT INTO request_stats_answer (
         id, ranking, ranking_ends, ranking_ids, ranking_pct, ranking_received, ranking_codes,
-        monthly, monthly_ends, monthly_months
+        monthly, monthly_ends, monthly_months, {_LIST}
     )
-    SELECT true, ranking.*, monthly.*
-    FROM ({
+    SELECT true, ranking.*, monthly.*, total.*
+    FROM (SELECT {_SUMMED} FROM request_stats_by_month) AS total, ({
         _joined(
             "ranking",
             '''SELECT r.administration_id, coalesce(r.processed_pct, 0) AS processed_pct,
@@ -456,6 +457,7 @@ _ANSWER = text(
                 "monthly",
                 "monthly_months",
                 "monthly_ends",
+                *COUNTERS,
             )
         )
     }
@@ -493,45 +495,64 @@ async def store_rendered(
         await connection.execute(_ANSWER)
 
 
-# Rollup rows whose rendered entry answers for them: rendered since their last change (and
-# their administration's last renaming), and no slot written since the last fold adds to them.
-_ANSWERED = (
-    "r.rendered IS NOT NULL AND NOT EXISTS (SELECT FROM unfolded AS u WHERE u.{key} = r.{key})"
-)
-
-
 def _live(key: str, table: str) -> str:
-    """Per `key`, the rollup rows the rendered entries do not answer for, plus the unfolded
-    slots: the entries to compute now."""
+    """Per `key`, the rollup rows the rendered entries do not answer for (unrendered: a partial
+    index finds them; written to since the last fold: their keys), plus the unfolded slots: the
+    entries to compute now."""
     return f"""
         SELECT {key}, {_SUMMED} FROM (
-            SELECT {key}, {_LIST} FROM {table} AS r
-            WHERE NOT ({_ANSWERED.format(key=key)})
+            SELECT {key}, {_LIST} FROM {table} WHERE rendered IS NULL
+            UNION ALL
+            SELECT {key}, {_LIST} FROM {table}
+            WHERE rendered IS NOT NULL AND {key} IN (SELECT {key} FROM unfolded)
             UNION ALL
             SELECT {key}, {_LIST} FROM unfolded
         ) AS parts
         GROUP BY {key}"""
 
 
-# The whole portal in one statement, reading one row per month (the total), the answer's
-# row and the rollup rows that the rendered entries do not answer for (with the slots written
-# since the last fold), whatever the number of requests. The first row (TOTAL) has the grand
-# total's counters and the answer's row. The other rows are the entries to compute
+# The whole portal in one statement, reading the answer's row and the rollup rows that the
+# rendered entries do not answer for (with the slots written since the last fold), whatever
+# the number of requests. The first row (TOTAL) has the grand total's counters (the answer's
+# plus the unfolded slots) and the answer's row (the arrays to place entries by only when
+# there are entries to place). The other rows are the entries to compute
 # (ADMINISTRATION, with code and name; MONTH), as the other questions' rows: their rendered
 # entries, if any, are stale.
 _PORTAL = text(
     f"""
     WITH unfolded AS MATERIALIZED (
         SELECT administration_id, month, {_LIST} FROM request_stats WHERE slot >= 0
+    ), live_administrations AS MATERIALIZED (
+        {_live("administration_id", "request_stats_by_administration")}
+    ), live_months AS MATERIALIZED ({_live("month", "request_stats_by_month")}
     )
     SELECT {TOTAL} AS grouping, NULL::integer AS administration_id, NULL::timestamptz AS month,
-           NULL::text AS code, NULL::jsonb AS name, total.*,
-           answer.ranking, answer.ranking_ids, answer.ranking_ends, answer.ranking_pct,
-           answer.ranking_received, answer.ranking_codes, answer.monthly, answer.monthly_months,
-           answer.monthly_ends
+           NULL::text AS code, NULL::jsonb AS name, total.*, answer.ranking, {
+        ", ".join(
+            f"CASE WHEN EXISTS (SELECT FROM live_administrations) THEN answer.{column} END "
+            f"AS {column}"
+            for column in (
+                "ranking_ids",
+                "ranking_ends",
+                "ranking_pct",
+                "ranking_received",
+                "ranking_codes",
+            )
+        )
+    }, answer.monthly, {
+        ", ".join(
+            f"CASE WHEN EXISTS (SELECT FROM live_months) THEN answer.{column} END AS {column}"
+            for column in ("monthly_months", "monthly_ends")
+        )
+    }
     FROM (
         SELECT {_SUMMED} FROM (
-            SELECT {_LIST} FROM request_stats_by_month UNION ALL SELECT {_LIST} FROM unfolded
+            SELECT {_LIST} FROM request_stats_answer
+            UNION ALL  -- (only before the first fold renders the answer's row)
+            SELECT {_LIST} FROM request_stats_by_month
+            WHERE NOT EXISTS (SELECT FROM request_stats_answer)
+            UNION ALL
+            SELECT {_LIST} FROM unfolded
         ) AS parts
     ) AS total
     LEFT JOIN request_stats_answer AS answer ON true
@@ -539,12 +560,11 @@ _PORTAL = text(
     SELECT {ADMINISTRATION}, l.administration_id, NULL, a.code, a.name, {
         ", ".join(f"l.{name}" for name in COUNTERS)
     }, {", ".join(["NULL"] * 9)}
-    FROM ({_live("administration_id", "request_stats_by_administration")}) AS l
-    JOIN administrations AS a ON a.id = l.administration_id
+    FROM live_administrations AS l JOIN administrations AS a ON a.id = l.administration_id
     UNION ALL
     SELECT {MONTH}, NULL, l.month, NULL, NULL, {", ".join(f"l.{name}" for name in COUNTERS)},
            {", ".join(["NULL"] * 9)}
-    FROM ({_live("month", "request_stats_by_month")}) AS l
+    FROM live_months AS l
     """
 ).columns(name=JSONB)
 

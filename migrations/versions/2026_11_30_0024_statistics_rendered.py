@@ -9,7 +9,8 @@ fold last rendered it (`rendered`, NULL: to render) and, per administration, the
 share the ranking sorts by. The rows start unrendered: reads compute them as before until the
 next fold renders them, so the figures stay exact. An administration's entry names it (code
 and name): a trigger sends it back to render when either changes. `request_stats_answer` (one
-row) keeps the entries joined in the answer's order, with where each ends and what it is.
+row) keeps the entries joined in the answer's order, with where each ends and what it is, and
+the portal's folded total; until the first fold writes it, reads sum the month rollup.
 """
 
 from collections.abc import Sequence
@@ -23,6 +24,23 @@ down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+UNRENDERED = sa.text("rendered IS NULL")
+COUNTERS = (
+    "received",
+    "processed",
+    "processing_seconds",
+    "reopened",
+    "rated",
+    "rating_sum",
+    "satisfied",
+    "escalated",
+    *(
+        f"{dimension}_{part}"
+        for dimension in ("speed", "clarity", "courtesy", "outcome")
+        for part in ("sum", "count")
+    ),
+)
+
 
 def upgrade() -> None:
     for table in ("request_stats_by_administration", "request_stats_by_month"):
@@ -31,6 +49,11 @@ def upgrade() -> None:
         "request_stats_by_administration",
         sa.Column("processed_pct", sa.Double(), nullable=True),
     )
+    for table, key in (
+        ("request_stats_by_administration", "administration_id"),
+        ("request_stats_by_month", "month"),
+    ):
+        op.create_index(f"ix_{table}_unrendered", table, [key], postgresql_where=UNRENDERED)
     op.create_table(
         "request_stats_answer",
         sa.Column("id", sa.Boolean(), server_default=sa.true(), nullable=False),
@@ -43,6 +66,7 @@ def upgrade() -> None:
         sa.Column("monthly", sa.LargeBinary(), nullable=False),
         sa.Column("monthly_months", postgresql.ARRAY(sa.DateTime(timezone=True)), nullable=False),
         sa.Column("monthly_ends", postgresql.ARRAY(sa.Integer()), nullable=False),
+        *(sa.Column(name, sa.BigInteger(), nullable=False) for name in COUNTERS),
         sa.CheckConstraint("id", name=op.f("ck_request_stats_answer_one_row")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_request_stats_answer")),
     )
@@ -69,6 +93,8 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER administrations_ranking_entry ON administrations")
     op.execute("DROP FUNCTION unrender_ranking_entry()")
     op.drop_table("request_stats_answer")
+    for table in ("request_stats_by_administration", "request_stats_by_month"):
+        op.drop_index(f"ix_{table}_unrendered", table_name=table, postgresql_where=UNRENDERED)
     op.drop_column("request_stats_by_administration", "processed_pct")
     for table in ("request_stats_by_administration", "request_stats_by_month"):
         op.drop_column(table, "rendered")
