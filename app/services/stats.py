@@ -26,6 +26,7 @@ filters by period select cohorts. Definitions (also in the OpenAPI description):
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -221,48 +222,60 @@ async def public_json(session: AsyncSession, scope: Scope) -> bytes:
     ]
     live_months = [row for row in rows if row.grouping == repository.MONTH]
     if live_ranked:  # their rendered entries out, their entries now in, in the ranking's order
-        stale = {entry["administration_id"] for entry in live_ranked}
-        entries = [
-            ((-pct, -received, code), entry)
-            for administration_id, pct, received, code, entry in zip(
-                first.ranking_ids or [],
-                first.ranking_pct or [],
-                first.ranking_received or [],
-                first.ranking_codes or [],
-                _split(ranking, first.ranking_ends or []),
-                strict=True,
-            )
-            if administration_id not in stale
-        ]
+        ids: list[int] = first.ranking_ids or []  # (none before the first fold)
+        pct, received, codes = first.ranking_pct, first.ranking_received, first.ranking_codes
+
+        def key_at(index: int) -> tuple[float, int, str]:
+            return (-pct[index], -received[index], codes[index])
+
+        stale, placed = set(), []
         for live in live_ranked:
-            del live["administration_id"]
-            rendered = _RANKED.dump_json(RankedAdministration.model_validate(live))
-            entries.append((_ranking_key(live), rendered))
-        entries.sort(key=itemgetter(0))
-        ranking = b",".join(entry for _key, entry in entries)
+            if (found := _index(ids, live.pop("administration_id"))) is not None:
+                stale.add(found)
+            key = _ranking_key(live)
+            entry = _RANKED.dump_json(RankedAdministration.model_validate(live))
+            placed.append((bisect_left(range(len(ids)), key, key=key_at), key, entry))
+        ranking = _placed(ranking, first.ranking_ends or [], stale, placed)
     if live_months:
-        months = {row.month for row in live_months}
-        dated = [
-            (month, entry)
-            for month, entry in zip(
-                first.monthly_months or [], _split(monthly, first.monthly_ends or []), strict=True
-            )
-            if month not in months
-        ]
+        months: list[datetime] = first.monthly_months or []
+        stale, placed = set(), []
         for row in live_months:
-            live = _month(row)
-            dated.append((row.month, _MONTH.dump_json(MonthIndicators.model_validate(live))))
-        dated.sort(key=itemgetter(0))
-        monthly = b",".join(entry for _key, entry in dated)
+            if (found := _index(months, row.month)) is not None:
+                stale.add(found)
+            entry = _MONTH.dump_json(MonthIndicators.model_validate(_month(row)))
+            placed.append((bisect_left(months, row.month), row.month, entry))
+        monthly = _placed(monthly, first.monthly_ends or [], stale, placed)
     return b"".join(
         (b'{"indicators":', total, b',"ranking":[', ranking, b'],"monthly":[', monthly, b"]}")
     )
 
 
-def _split(joined: bytes, ends: list[int]) -> list[bytes]:
-    """The entries of `joined` (separated by commas), each ending at its offset in `ends`."""
-    starts = [0, *(end + 1 for end in ends)]
-    return [joined[start:end] for start, end in zip(starts, ends, strict=False)]
+def _index(values: list[Any], value: Any) -> int | None:
+    try:
+        return values.index(value)
+    except ValueError:
+        return None
+
+
+def _placed(
+    joined: bytes, ends: list[int], stale: set[int], placed: list[tuple[int, Any, bytes]]
+) -> bytes:
+    """The entries of `joined` (separated by commas, each ending at its offset in `ends`) but
+    those at the `stale` indices, with the `placed` ones (the index to go before, the sort key,
+    the entry) put in: runs of untouched entries are copied whole, never split one by one."""
+    inserted: dict[int, list[bytes]] = {}
+    for index, _key, entry in sorted(placed, key=itemgetter(0, 1)):
+        inserted.setdefault(index, []).append(entry)
+    pieces: list[bytes] = []
+    run = 0  # the first entry not copied yet
+    for index in sorted({*stale, *inserted}):
+        if index > run:
+            pieces.append(joined[ends[run - 1] + 1 if run else 0 : ends[index - 1]])
+        pieces.extend(inserted.get(index, ()))
+        run = index + 1 if index in stale else index
+    if len(ends) > run:
+        pieces.append(joined[ends[run - 1] + 1 if run else 0 : ends[-1]])
+    return b",".join(pieces)
 
 
 async def compute(session: AsyncSession, scope: Scope) -> dict[str, Any]:
