@@ -41,7 +41,6 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.catalogue import Administration, Service
@@ -371,7 +370,7 @@ _UNRENDERED_ADMINISTRATIONS = text(
     JOIN administrations AS a ON a.id = r.administration_id
     WHERE r.rendered IS NULL
     """
-).columns(name=JSONB)
+)
 _UNRENDERED_MONTHS = text(
     f"SELECT month, {_LIST} FROM request_stats_by_month WHERE rendered IS NULL"
 )
@@ -566,7 +565,7 @@ _PORTAL = text(
            {", ".join(["NULL"] * 9)}
     FROM live_months AS l
     """
-).columns(name=JSONB)
+)
 
 
 async def portal(session: AsyncSession) -> Sequence[Row[Any]]:
