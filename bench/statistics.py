@@ -81,7 +81,7 @@ async def timed(label: str, call: Callable[[], Awaitable[object]]) -> float:
 async def explain(session: AsyncSession, label: str) -> int:
     """Print the plan of the whole portal's statement; return the table rows it reads."""
     plan = await session.execute(
-        text(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {stats_repository._PORTAL.element.text}")
+        text(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {stats_repository._PORTAL.text}")
     )
     read = 0
     print(f"EXPLAIN whole portal, {label}:")
