@@ -284,3 +284,51 @@ async def test_every_read_is_exact_while_writers_file_and_folds_run(live, settin
     for params in ({}, {"administration": admin.code}):
         answer = (await live.client.get("/api/v1/statistics", params=params)).json()
         assert _consistent(answer, admin.code) == sum(filed) == writers * each
+
+
+async def _computed(session) -> bytes:  # type: ignore[no-untyped-def]
+    """The whole portal's answer computed from the counters, entry by entry, as pydantic
+    writes it."""
+    from pydantic import TypeAdapter
+
+    from app.schemas.statistics import StatisticsOut
+
+    answer = StatisticsOut.model_validate(await stats.compute(session, stats.Scope()))
+    return TypeAdapter(StatisticsOut).dump_json(answer)
+
+
+async def test_the_whole_portal_answer_from_rendered_entries_is_the_computed_one(
+    session, sessionmaker
+):
+    """The whole portal's public answer, from the entries the fold rendered, is byte for byte
+    the answer computed from the counters: before any fold, right after one, with requests
+    filed since, and after an administration is renamed (its name with every character JSON
+    escapes), before and after the next fold."""
+    first = await make_administration(session)
+    second = await make_administration(session)
+    now = clock.now()
+    for admin, days in ((first, 0), (first, 40), (second, 0), (second, 75)):
+        for state in (State.answered, State.submitted, State.rejected):
+            await create_request(
+                session, administration=admin, state=state, now=now - timedelta(days=days)
+            )
+    assert await stats.public_json(session, stats.Scope()) == await _computed(session)
+    await stats.fold(sessionmaker)
+    rendered = await stats.repository.portal(session)
+    assert [row.grouping for row in rendered] == [stats.repository.TOTAL]  # nothing live
+    assert await stats.public_json(session, stats.Scope()) == await _computed(session)
+    await create_request(session, administration=second, state=State.answered, now=now)
+    live = await stats.repository.portal(session)
+    assert len(live) == 3  # the total, `second` and this month computed now
+    assert await stats.public_json(session, stats.Scope()) == await _computed(session)
+    first.name = {
+        "ar": 'q"\\ \b\f\r\n\t\x01\x1f\x7f',
+        "fr": "é 😀 \u2028 / <>&",
+        "en": "Renamed",
+    }
+    await session.flush()
+    assert await stats.public_json(session, stats.Scope()) == await _computed(session)
+    await stats.fold(sessionmaker)
+    assert await stats.public_json(session, stats.Scope()) == await _computed(session)
+    answer = (await stats.public_json(session, stats.Scope())).decode()
+    assert "Renamed" in answer

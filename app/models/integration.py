@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, CreatedAt
@@ -129,19 +142,61 @@ class StatsByAdministrationMonth(RollupCounters, Base):
     month: Mapped[datetime] = mapped_column(primary_key=True)
 
 
+# The rollup rows to render (or whose entry is stale): few, found by partial indexes.
+_UNRENDERED = text("rendered IS NULL")
+
+
 class StatsByMonth(RollupCounters, Base):
-    """The folded counters of the whole portal for one month of receipt."""
+    """The folded counters of the whole portal for one month of receipt, and its entry of the
+    public answer's monthly series as the fold rendered it (NULL: to render)."""
 
     __tablename__ = "request_stats_by_month"
+    __table_args__ = (
+        Index("ix_request_stats_by_month_unrendered", "month", postgresql_where=_UNRENDERED),
+    )
 
     month: Mapped[datetime] = mapped_column(primary_key=True)
+    rendered: Mapped[str | None] = mapped_column(Text)
 
 
 class StatsByAdministration(RollupCounters, Base):
-    """The folded counters of one administration over all time."""
+    """The folded counters of one administration over all time, and its indicators as the fold
+    rendered them for the public ranking (JSON; NULL: to render) with the processed share the
+    ranking sorts by."""
 
     __tablename__ = "request_stats_by_administration"
+    __table_args__ = (
+        Index(
+            "ix_request_stats_by_administration_unrendered",
+            "administration_id",
+            postgresql_where=_UNRENDERED,
+        ),
+    )
 
     administration_id: Mapped[int] = mapped_column(
         ForeignKey("administrations.id"), primary_key=True
     )
+    rendered: Mapped[str | None] = mapped_column(Text)
+    processed_pct: Mapped[float | None] = mapped_column(Double)
+
+
+class StatsAnswer(RollupCounters, Base):
+    """The whole portal's rendered entries (`rendered` of the two rollups above) joined in the
+    answer's order by the fold, one row: the ranking's, with each entry's administration, end
+    offset and sort keys, and the months', with each one's month and end offset; and the
+    portal's folded total. A read takes them as they are, but for the entries written to since
+    (see `app.repositories.stats`)."""
+
+    __tablename__ = "request_stats_answer"
+    __table_args__ = (CheckConstraint("id", name="one_row"),)
+
+    id: Mapped[bool] = mapped_column(primary_key=True, server_default=true())
+    ranking: Mapped[bytes] = mapped_column(LargeBinary)
+    ranking_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    ranking_ends: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    ranking_pct: Mapped[list[float]] = mapped_column(ARRAY(Double))
+    ranking_received: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    ranking_codes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    monthly: Mapped[bytes] = mapped_column(LargeBinary)
+    monthly_months: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)))
+    monthly_ends: Mapped[list[int]] = mapped_column(ARRAY(Integer))

@@ -299,10 +299,19 @@ _LIST = ", ".join(COUNTERS)
 _SUMS = ", ".join(f"sum({name})" for name in COUNTERS)
 
 
-def _upsert(table: str, keys: str, grouped: str | None = None, values: str | None = None) -> str:
+def _upsert(
+    table: str,
+    keys: str,
+    grouped: str | None = None,
+    values: str | None = None,
+    rendered: bool = False,
+) -> str:
     """Add the moved slots' sums, grouped by `grouped` (`keys`), to `table`'s rows of `keys`
-    (taking the values `values`)."""
+    (taking the values `values`); with `rendered`, the rows' rendered entries go stale (NULL)
+    with their counters."""
     added = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in COUNTERS)
+    if rendered:
+        added += ", rendered = NULL"
     return f"""
         INSERT INTO {table} ({keys}, {_LIST})
         SELECT {values or keys}, {_SUMS} FROM moved GROUP BY {grouped or keys}
@@ -327,8 +336,10 @@ _FOLD = text(
     ), per_administration_month AS ({
         _upsert("request_stats_by_administration_month", "administration_id, month")
     }
-    ), per_month AS ({_upsert("request_stats_by_month", "month")}
-    ), per_administration AS ({_upsert("request_stats_by_administration", "administration_id")}
+    ), per_month AS ({_upsert("request_stats_by_month", "month", rendered=True)}
+    ), per_administration AS ({
+        _upsert("request_stats_by_administration", "administration_id", rendered=True)
+    }
     )
     SELECT count(*) FROM moved
     """
@@ -347,6 +358,222 @@ async def fold(session: AsyncSession, batch: int) -> int:
     connection = await session.connection()
     await connection.execute(_FOLD_LOCK, {"space": FOLD_LOCK[0], "key": FOLD_LOCK[1]})
     return int((await connection.execute(_FOLD, {"batch": batch})).scalar_one())
+
+
+# --- the whole portal's answer, from the entries the fold rendered
+
+_SUMMED = ", ".join(f"coalesce(sum({name}), 0)::bigint AS {name}" for name in COUNTERS)
+_UNRENDERED_ADMINISTRATIONS = text(
+    f"""
+    SELECT r.administration_id, a.code, a.name, {", ".join(f"r.{name}" for name in COUNTERS)}
+    FROM request_stats_by_administration AS r
+    JOIN administrations AS a ON a.id = r.administration_id
+    WHERE r.rendered IS NULL
+    """
+)
+_UNRENDERED_MONTHS = text(
+    f"SELECT month, {_LIST} FROM request_stats_by_month WHERE rendered IS NULL"
+)
+_RENDER_ADMINISTRATIONS = text(
+    """
+    UPDATE request_stats_by_administration AS r
+    SET rendered = v.rendered, processed_pct = v.processed_pct
+    FROM unnest(CAST(:ids AS integer[]), CAST(:rendered AS text[]),
+                CAST(:processed_pct AS double precision[])) AS v (id, rendered, processed_pct)
+    WHERE r.administration_id = v.id
+    """
+)
+_RENDER_MONTHS = text(
+    """
+    UPDATE request_stats_by_month AS r SET rendered = v.rendered
+    FROM unnest(CAST(:months AS timestamptz[]), CAST(:rendered AS text[])) AS v (month, rendered)
+    WHERE r.month = v.month
+    """
+)
+
+
+def _joined(name: str, rows: str, order: str, extra: dict[str, str]) -> str:
+    """The rendered entries of `rows` joined by commas in `order` (`<name>`), each one's end
+    offset in bytes (`<name>_ends`) and the `extra` arrays, in the same order."""
+    arrays = "".join(
+        f", coalesce(array_agg({value} ORDER BY n), '{{}}') AS {name}_{key}"
+        for key, value in extra.items()
+    )
+    return f"""
+        SELECT convert_to(coalesce(string_agg(rendered, ',' ORDER BY n), ''), 'UTF8') AS {name},
+               coalesce(array_agg(ends ORDER BY n), '{{}}') AS {name}_ends{arrays}
+        FROM (
+            SELECT *, row_number() OVER w AS n,
+                   (sum(octet_length(rendered) + 1) OVER w - 1)::integer AS ends
+            FROM ({rows}) AS rows
+            WINDOW w AS (ORDER BY {order})
+        ) AS numbered"""
+
+
+# The one row of `request_stats_answer`, from every rendered rollup row, with the portal's
+# total as folded (the fold's last step, whenever it changed a rollup row).
+_ANSWER = text(
+    f"""
+    INSERT INTO request_stats_answer (
+        id, ranking, ranking_ends, ranking_ids, ranking_pct, ranking_received, ranking_codes,
+        monthly, monthly_ends, monthly_months, {_LIST}
+    )
+    SELECT true, ranking.*, monthly.*, total.*
+    FROM (SELECT {_SUMMED} FROM request_stats_by_month) AS total, ({
+        _joined(
+            "ranking",
+            '''SELECT r.administration_id, coalesce(r.processed_pct, 0) AS processed_pct,
+                      r.received, a.code COLLATE "C" AS code, r.rendered
+               FROM request_stats_by_administration AS r
+               JOIN administrations AS a ON a.id = r.administration_id
+               WHERE r.rendered IS NOT NULL''',
+            "processed_pct DESC, received DESC, code",
+            {
+                "ids": "administration_id",
+                "pct": "processed_pct",
+                "received": "received",
+                "codes": "code",
+            },
+        )
+    }) AS ranking, ({
+        _joined(
+            "monthly",
+            "SELECT month, rendered FROM request_stats_by_month WHERE rendered IS NOT NULL",
+            "month",
+            {"months": "month"},
+        )
+    }) AS monthly
+    ON CONFLICT (id) DO UPDATE SET {
+        ", ".join(
+            f"{column} = excluded.{column}"
+            for column in (
+                "ranking",
+                "ranking_ids",
+                "ranking_ends",
+                "ranking_pct",
+                "ranking_received",
+                "ranking_codes",
+                "monthly",
+                "monthly_months",
+                "monthly_ends",
+                *COUNTERS,
+            )
+        )
+    }
+    """
+)
+
+
+async def unrendered(session: AsyncSession) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]]]:
+    """The administration and month rollup rows whose entry is to render (changed by a fold
+    since, or never rendered), with their counters."""
+    connection = await session.connection()
+    administrations = (await connection.execute(_UNRENDERED_ADMINISTRATIONS)).all()
+    months = (await connection.execute(_UNRENDERED_MONTHS)).all()
+    return administrations, months
+
+
+async def store_rendered(
+    session: AsyncSession,
+    administrations: Sequence[tuple[int, str, float | None]],
+    months: Sequence[tuple[datetime, str]],
+) -> None:
+    """Keep the rendered entries, (administration id, ranking entry JSON, processed share) and
+    (month, monthly entry JSON), and join them all again into the answer's row."""
+    connection = await session.connection()
+    if administrations:
+        ids, rendered, processed_pct = zip(*administrations, strict=True)
+        await connection.execute(
+            _RENDER_ADMINISTRATIONS,
+            {"ids": list(ids), "rendered": list(rendered), "processed_pct": list(processed_pct)},
+        )
+    if months:
+        keys, rendered = zip(*months, strict=True)
+        await connection.execute(_RENDER_MONTHS, {"months": list(keys), "rendered": list(rendered)})
+    if administrations or months:
+        await connection.execute(_ANSWER)
+
+
+def _live(key: str, table: str) -> str:
+    """Per `key`, the rollup rows the rendered entries do not answer for (unrendered: a partial
+    index finds them; written to since the last fold: their keys), plus the unfolded slots: the
+    entries to compute now."""
+    return f"""
+        SELECT {key}, {_SUMMED} FROM (
+            SELECT {key}, {_LIST} FROM {table} WHERE rendered IS NULL
+            UNION ALL
+            SELECT {key}, {_LIST} FROM {table}
+            WHERE rendered IS NOT NULL AND {key} IN (SELECT {key} FROM unfolded)
+            UNION ALL
+            SELECT {key}, {_LIST} FROM unfolded
+        ) AS parts
+        GROUP BY {key}"""
+
+
+# The whole portal in one statement, reading the answer's row and the rollup rows that the
+# rendered entries do not answer for (with the slots written since the last fold), whatever
+# the number of requests. The first row (TOTAL) has the grand total's counters (the answer's
+# plus the unfolded slots) and the answer's row (the arrays to place entries by only when
+# there are entries to place). The other rows are the entries to compute
+# (ADMINISTRATION, with code and name; MONTH), as the other questions' rows: their rendered
+# entries, if any, are stale.
+_PORTAL = text(
+    f"""
+    WITH unfolded AS MATERIALIZED (
+        SELECT administration_id, month, {_LIST} FROM request_stats WHERE slot >= 0
+    ), live_administrations AS MATERIALIZED (
+        {_live("administration_id", "request_stats_by_administration")}
+    ), live_months AS MATERIALIZED ({_live("month", "request_stats_by_month")}
+    )
+    SELECT {TOTAL} AS grouping, NULL::integer AS administration_id, NULL::timestamptz AS month,
+           NULL::text AS code, NULL::jsonb AS name, total.*, answer.ranking, {
+        ", ".join(
+            f"CASE WHEN EXISTS (SELECT FROM live_administrations) THEN answer.{column} END "
+            f"AS {column}"
+            for column in (
+                "ranking_ids",
+                "ranking_ends",
+                "ranking_pct",
+                "ranking_received",
+                "ranking_codes",
+            )
+        )
+    }, answer.monthly, {
+        ", ".join(
+            f"CASE WHEN EXISTS (SELECT FROM live_months) THEN answer.{column} END AS {column}"
+            for column in ("monthly_months", "monthly_ends")
+        )
+    }
+    FROM (
+        SELECT {_SUMMED} FROM (
+            SELECT {_LIST} FROM request_stats_answer
+            UNION ALL  -- (only before the first fold renders the answer's row)
+            SELECT {_LIST} FROM request_stats_by_month
+            WHERE NOT EXISTS (SELECT FROM request_stats_answer)
+            UNION ALL
+            SELECT {_LIST} FROM unfolded
+        ) AS parts
+    ) AS total
+    LEFT JOIN request_stats_answer AS answer ON true
+    UNION ALL
+    SELECT {ADMINISTRATION}, l.administration_id, NULL, a.code, a.name, {
+        ", ".join(f"l.{name}" for name in COUNTERS)
+    }, {", ".join(["NULL"] * 9)}
+    FROM live_administrations AS l JOIN administrations AS a ON a.id = l.administration_id
+    UNION ALL
+    SELECT {MONTH}, NULL, l.month, NULL, NULL, {", ".join(f"l.{name}" for name in COUNTERS)},
+           {", ".join(["NULL"] * 9)}
+    FROM live_months AS l
+    """
+)
+
+
+async def portal(session: AsyncSession) -> Sequence[Row[Any]]:
+    """The whole portal's rows (`_PORTAL`): the first has the total and the rendered entries,
+    the others the entries to compute."""
+    connection = await session.connection()
+    rows: Sequence[Row[Any]] = (await connection.execute(_PORTAL)).all()
+    return rows
 
 
 # --- live counts of the open requests, per administration (the back office's dashboard)

@@ -26,10 +26,13 @@ filters by period select cohorts. Definitions (also in the OpenAPI description):
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import SessionMaker
@@ -44,6 +47,7 @@ from app.repositories.stats import (
     overdue_counts,
     service_id,
 )
+from app.schemas.statistics import Indicators, MonthIndicators, RankedAdministration, StatisticsOut
 
 __all__ = [
     "COUNTERS",
@@ -56,6 +60,8 @@ __all__ = [
     "on_event",
     "on_submitted",
     "overdue_counts",
+    "public_json",
+    "render",
     "service_id",
 ]
 
@@ -126,6 +132,24 @@ async def on_event(session: AsyncSession, request: Request, event: RequestEvent)
         await _bump(session, *key, received=1)
 
 
+async def render(session: AsyncSession) -> None:
+    """Render the entries of the whole portal's answer that the last fold changed (or that were
+    never rendered), in the session's transaction: per administration its indicators and the
+    processed share the ranking sorts by, per month its monthly entry, exactly as the answer
+    writes them (pydantic's JSON)."""
+    administrations, months = await repository.unrendered(session)
+    ranked = []
+    for row in administrations:
+        entry = _ranked(row)
+        rendered = _RANKED.dump_json(RankedAdministration.model_validate(entry)).decode()
+        ranked.append((row.administration_id, rendered, entry["processed_pct"]))
+    dated = [
+        (row.month, _MONTH.dump_json(MonthIndicators.model_validate(_month(row))).decode())
+        for row in months
+    ]
+    await repository.store_rendered(session, ranked, dated)
+
+
 async def fold(sessionmaker: SessionMaker, batch: int = FOLD_BATCH) -> int:
     """Fold every slot no writer holds into its cohort's folded row and the rollups, `batch`
     slots per transaction (each one exact on its own: a read sees all of it or none). Slots a
@@ -135,6 +159,7 @@ async def fold(sessionmaker: SessionMaker, batch: int = FOLD_BATCH) -> int:
     while True:
         async with sessionmaker() as session:
             moved = await repository.fold(session, batch)
+            await render(session)  # with the counters it renders: a read sees both or neither
             await session.commit()
         total += moved
         if moved < batch:
@@ -164,6 +189,95 @@ def indicators(row: Any) -> dict[str, Any]:
     }
 
 
+def _ranked(row: Any) -> dict[str, Any]:
+    return {"administration": row.code, "name": row.name, **indicators(row)}
+
+
+def _month(row: Any) -> dict[str, Any]:
+    return {"month": row.month.strftime("%Y-%m"), **indicators(row)}
+
+
+def _ranking_key(entry: dict[str, Any]) -> tuple[float, int, str]:
+    """The most responsive first: processed share, then volume."""
+    return (-(entry["processed_pct"] or 0), -entry["received"], entry["administration"])
+
+
+async def public_json(session: AsyncSession, scope: Scope) -> bytes:
+    """The public answer (`StatisticsOut`) as JSON bytes, as pydantic writes it. The whole
+    portal's comes from the entries the fold rendered and joined (`render`), taken as they
+    are, but for the few entries written to since the last fold, computed here and put in
+    their place: the work grows with the entries written to since the last fold, not with
+    administrations, months or requests."""
+    if scope != _WHOLE_PORTAL:
+        return _STATISTICS.dump_json(StatisticsOut.model_validate(await compute(session, scope)))
+    rows = await repository.portal(session)
+    first = rows[0]
+    total = _INDICATORS.dump_json(Indicators.model_validate(indicators(first)))
+    ranking: bytes = first.ranking or b""
+    monthly: bytes = first.monthly or b""
+    live_ranked = [
+        {"administration_id": row.administration_id, **_ranked(row)}
+        for row in rows
+        if row.grouping == repository.ADMINISTRATION
+    ]
+    live_months = [row for row in rows if row.grouping == repository.MONTH]
+    if live_ranked:  # their rendered entries out, their entries now in, in the ranking's order
+        ids: list[int] = first.ranking_ids or []  # (none before the first fold)
+        pct, received, codes = first.ranking_pct, first.ranking_received, first.ranking_codes
+
+        def key_at(index: int) -> tuple[float, int, str]:
+            return (-pct[index], -received[index], codes[index])
+
+        stale, placed = set(), []
+        for live in live_ranked:
+            if (found := _index(ids, live.pop("administration_id"))) is not None:
+                stale.add(found)
+            key = _ranking_key(live)
+            entry = _RANKED.dump_json(RankedAdministration.model_validate(live))
+            placed.append((bisect_left(range(len(ids)), key, key=key_at), key, entry))
+        ranking = _placed(ranking, first.ranking_ends or [], stale, placed)
+    if live_months:
+        months: list[datetime] = first.monthly_months or []
+        stale, placed = set(), []
+        for row in live_months:
+            if (found := _index(months, row.month)) is not None:
+                stale.add(found)
+            entry = _MONTH.dump_json(MonthIndicators.model_validate(_month(row)))
+            placed.append((bisect_left(months, row.month), row.month, entry))
+        monthly = _placed(monthly, first.monthly_ends or [], stale, placed)
+    return b"".join(
+        (b'{"indicators":', total, b',"ranking":[', ranking, b'],"monthly":[', monthly, b"]}")
+    )
+
+
+def _index(values: list[Any], value: Any) -> int | None:
+    try:
+        return values.index(value)
+    except ValueError:
+        return None
+
+
+def _placed(
+    joined: bytes, ends: list[int], stale: set[int], placed: list[tuple[int, Any, bytes]]
+) -> bytes:
+    """The entries of `joined` (separated by commas, each ending at its offset in `ends`) but
+    those at the `stale` indices, with the `placed` ones (the index to go before, the sort key,
+    the entry) put in: runs of untouched entries are copied whole, never split one by one."""
+    inserted: dict[int, list[bytes]] = {}
+    for index, _key, entry in sorted(placed, key=itemgetter(0, 1)):
+        inserted.setdefault(index, []).append(entry)
+    pieces: list[bytes] = []
+    run = 0  # the first entry not copied yet
+    for index in sorted({*stale, *inserted}):
+        if index > run:
+            pieces.append(joined[ends[run - 1] + 1 if run else 0 : ends[index - 1]])
+        pieces.extend(inserted.get(index, ()))
+        run = index + 1 if index in stale else index
+    if len(ends) > run:
+        pieces.append(joined[ends[run - 1] + 1 if run else 0 : ends[-1]])
+    return b",".join(pieces)
+
+
 async def compute(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     """Totals, a ranking of administrations and a monthly series, for one scope: one
     statement (`repositories.stats.totals`)."""
@@ -174,12 +288,11 @@ async def compute(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         if row.grouping == repository.TOTAL:
             total = row
         elif row.grouping == repository.ADMINISTRATION:
-            ranking.append({"administration": row.code, "name": row.name, **indicators(row)})
+            ranking.append(_ranked(row))
         else:
-            monthly.append({"month": row.month.strftime("%Y-%m"), **indicators(row)})
+            monthly.append(_month(row))
     monthly.sort(key=lambda m: m["month"])
-    # The most responsive first: processed share, then volume.
-    ranking.sort(key=lambda r: (-(r["processed_pct"] or 0), -r["received"], r["administration"]))
+    ranking.sort(key=_ranking_key)
     return {
         "indicators": indicators(total) if total else indicators(_ZERO),
         "ranking": ranking,
@@ -208,3 +321,8 @@ class _Zero:
 
 
 _ZERO = _Zero()
+_WHOLE_PORTAL = Scope()
+_STATISTICS = TypeAdapter(StatisticsOut)
+_INDICATORS = TypeAdapter(Indicators)
+_RANKED = TypeAdapter(RankedAdministration)
+_MONTH = TypeAdapter(MonthIndicators)
