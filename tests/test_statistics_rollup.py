@@ -332,3 +332,11 @@ async def test_the_whole_portal_answer_from_rendered_entries_is_the_computed_one
     assert await stats.public_json(session, stats.Scope()) == await _computed(session)
     answer = (await stats.public_json(session, stats.Scope())).decode()
     assert "Renamed" in answer
+
+
+def test_the_rendered_entries_format_is_pinned():
+    """The fold keeps the entries it rendered: if their schema or the way they are computed
+    changes, the stored ones keep the old form until a migration sends them back to render.
+    Changed on purpose? Add that migration (see `stats.rendered_format`), then pin the new
+    value here."""
+    assert stats.rendered_format() == "ca64b5841c03c8f8"

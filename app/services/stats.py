@@ -26,6 +26,9 @@ filters by period select cohorts. Definitions (also in the OpenAPI description):
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -326,3 +329,17 @@ _STATISTICS = TypeAdapter(StatisticsOut)
 _INDICATORS = TypeAdapter(Indicators)
 _RANKED = TypeAdapter(RankedAdministration)
 _MONTH = TypeAdapter(MonthIndicators)
+
+
+def rendered_format() -> str:
+    """A fingerprint of what a rendered entry holds and how it is computed: the entries'
+    schemas and the functions that fill them. The fold keeps entries it rendered; a change of
+    either would leave them in the old form, so `tests/test_statistics_rollup.py` pins this
+    value: whoever changes it adds a migration that sends every entry back to render
+    (`UPDATE request_stats_by_administration SET rendered = NULL`, the same for
+    `request_stats_by_month`, and `DELETE FROM request_stats_answer`) and pins the new one."""
+    parts = [json.dumps(adapter.json_schema(), sort_keys=True) for adapter in (_RANKED, _MONTH)] + [
+        inspect.getsource(function) for function in (indicators, _ranked, _month)
+    ]
+    parts.append(repr(DIMENSIONS))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
