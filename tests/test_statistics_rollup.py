@@ -19,6 +19,7 @@ from app.models.integration import (
     StatsByAdministrationMonth,
     StatsByMonth,
 )
+from app.repositories import driver
 from app.schemas.requests import RequestIn
 from app.services import clock, stats
 from app.services import requests as requests_service
@@ -314,11 +315,11 @@ async def test_the_whole_portal_answer_from_rendered_entries_is_the_computed_one
             )
     assert await stats.public_json(session, stats.Scope()) == await _computed(session)
     await stats.fold(sessionmaker)
-    rendered = await stats.repository.portal(session)
+    rendered = await stats.repository.portal(driver.Direct(session.bind))
     assert [row.grouping for row in rendered] == [stats.repository.TOTAL]  # nothing live
     assert await stats.public_json(session, stats.Scope()) == await _computed(session)
     await create_request(session, administration=second, state=State.answered, now=now)
-    live = await stats.repository.portal(session)
+    live = await stats.repository.portal(driver.Direct(session.bind))
     assert len(live) == 3  # the total, `second` and this month computed now
     assert await stats.public_json(session, stats.Scope()) == await _computed(session)
     first.name = {

@@ -52,6 +52,7 @@ from app.models.integration import (
     StatsByMonth,
 )
 from app.models.request import Request
+from app.repositories import driver
 from app.repositories.requests import escalated
 
 # The survey's dimensions, each rated 1-5 apart from the overall score.
@@ -568,12 +569,13 @@ _PORTAL = text(
 )
 
 
-async def portal(session: AsyncSession) -> Sequence[Row[Any]]:
+_PORTAL_ON_DRIVER = driver.Compiled(_PORTAL)
+
+
+async def portal(direct: driver.Direct) -> Sequence[Any]:
     """The whole portal's rows (`_PORTAL`): the first has the total and the rendered entries,
-    the others the entries to compute."""
-    connection = await session.connection()
-    rows: Sequence[Row[Any]] = (await connection.execute(_PORTAL)).all()
-    return rows
+    the others the entries to compute. On the driver: the public statistics' hot question."""
+    return await driver.fetch_all(direct, _PORTAL_ON_DRIVER, {})
 
 
 # --- live counts of the open requests, per administration (the back office's dashboard)

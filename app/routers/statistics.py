@@ -115,7 +115,7 @@ async def public_statistics(
     sum over a small table, never a scan of requests. Cached for a minute; `ETag` supported."""
     scope = await _scope(session, administration, service, kind, from_month, to_month)
     # The JSON bytes as pydantic-core writes them (fields in a fixed order: a stable ETag).
-    raw = await stats.public_json(session, scope)
+    raw = await stats.public_json(session, scope, request.app.state.direct)
     etag = '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
     if _not_modified(request.headers.get("if-none-match"), etag):

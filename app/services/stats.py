@@ -42,6 +42,7 @@ from app.db import SessionMaker
 from app.models.enums import Action
 from app.models.request import Request, RequestEvent
 from app.repositories import stats as repository
+from app.repositories.driver import Direct
 from app.repositories.stats import (
     COUNTERS,
     DIMENSIONS,
@@ -205,7 +206,7 @@ def _ranking_key(entry: dict[str, Any]) -> tuple[float, int, str]:
     return (-(entry["processed_pct"] or 0), -entry["received"], entry["administration"])
 
 
-async def public_json(session: AsyncSession, scope: Scope) -> bytes:
+async def public_json(session: AsyncSession, scope: Scope, direct: Direct | None = None) -> bytes:
     """The public answer (`StatisticsOut`) as JSON bytes, as pydantic writes it. The whole
     portal's comes from the entries the fold rendered and joined (`render`), taken as they
     are, but for the few entries written to since the last fold, computed here and put in
@@ -213,7 +214,12 @@ async def public_json(session: AsyncSession, scope: Scope) -> bytes:
     administrations, months or requests."""
     if scope != _WHOLE_PORTAL:
         return _STATISTICS.dump_json(StatisticsOut.model_validate(await compute(session, scope)))
-    rows = await repository.portal(session)
+    # The whole portal's one statement on the driver (the serving process's reads pool), or
+    # on the session's own bind.
+    if direct is None:
+        assert session.bind is not None
+        direct = Direct(session.bind)
+    rows = await repository.portal(direct)
     first = rows[0]
     total = _INDICATORS.dump_json(Indicators.model_validate(indicators(first)))
     ranking: bytes = first.ranking or b""
