@@ -54,6 +54,14 @@ async def test_the_serving_pool_answers_the_hot_reads_and_outlives_a_dropped_con
             queue = await http.get("/api/v1/backoffice/requests", headers=live.staff)
             assert queue.status_code == 200, queue.text
             assert number in [item["tracking_number"] for item in queue.json()["items"]]
+            # With a filter the statement is built per call: SQLAlchemy runs it, in autocommit.
+            filtered = await http.get(
+                "/api/v1/backoffice/requests",
+                params={"state": "submitted", "q": number},
+                headers=live.staff,
+            )
+            assert filtered.status_code == 200, filtered.text
+            assert [item["tracking_number"] for item in filtered.json()["items"]] == [number]
             async with engine.connect() as connection:
                 ended = await connection.scalar(
                     text(

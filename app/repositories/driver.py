@@ -38,6 +38,19 @@ _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 # The driver's errors that mean the connection itself is gone (not the statement's fault).
 _DEAD = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError, OSError)
+# The server ending the session (shutdown, an administrator's pg_terminate_backend) or the
+# connection failing: SQLSTATE class 08 and 57P01-57P03.
+_GONE_STATES = ("57P01", "57P02", "57P03")
+
+
+def _broken(error: Exception) -> bool:
+    """Whether `error` says the connection is unusable, not that the statement failed. (On the
+    pool, where each statement has its connection to itself, asyncpg's internal state errors
+    say the same: a connection the server ended while it sat idle.)"""
+    if isinstance(error, (*_DEAD, asyncpg.exceptions.InternalClientError)):
+        return True
+    state = getattr(error, "sqlstate", None) or ""
+    return state.startswith("08") or state in _GONE_STATES
 
 
 class Direct:
@@ -219,16 +232,22 @@ async def _on_pool(
     for attempt in (1, 2):
         try:
             async with direct.pool.acquire(timeout=direct.acquire_timeout) as connection:
-                return await getattr(connection, method)(compiled.sql, *arguments)
-        except _DEAD as error:
-            # The pool closes a connection that died instead of taking it back.
+                try:
+                    return await getattr(connection, method)(compiled.sql, *arguments)
+                except Exception as error:
+                    if _broken(error):
+                        connection.terminate()  # the pool opens a new one in its place
+                    raise
+        except TimeoutError as error:  # every connection busy, or the server unreachable
+            raise _wrapped(error, compiled, dead=True) from error
+        except Exception as error:
+            if not _broken(error):
+                if isinstance(error, asyncpg.PostgresError):
+                    raise _wrapped(error, compiled, dead=False) from error
+                raise
             if retry and attempt == 1:
                 continue
             raise _wrapped(error, compiled, dead=True) from error
-        except TimeoutError as error:  # every connection busy, or the server unreachable
-            raise _wrapped(error, compiled, dead=True) from error
-        except asyncpg.PostgresError as error:
-            raise _wrapped(error, compiled, dead=False) from error
     raise AssertionError("unreachable")
 
 
