@@ -27,6 +27,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import (
@@ -65,9 +66,21 @@ HTTP_DURATION = Histogram(
 )
 
 
+# Each (method, route template, status)'s counter and histogram, looked up once: the label
+# values are bounded (templates, not paths), and `labels()` takes a lock and builds a key.
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    HTTP_REQUESTS.labels(method, route, str(status)).inc()
-    HTTP_DURATION.labels(method, route).observe(seconds)
+    series = _SERIES.get((method, route, status))
+    if series is None:
+        series = (
+            HTTP_REQUESTS.labels(method, route, str(status)),
+            HTTP_DURATION.labels(method, route),
+        )
+        _SERIES[(method, route, status)] = series
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 @dataclass
