@@ -12,6 +12,7 @@ first, idle while the other is measured). Prints Markdown tables; asserts nothin
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import secrets
 import shutil
@@ -51,6 +52,18 @@ def warm_up(server: servers.Process, plan: wrk.Plan) -> None:
 Side = tuple[servers.Process, list[wrk.Plan]]  # a server and its plan for each round
 
 
+def measured(server: servers.Process, plan: wrk.Plan) -> wrk.Result:
+    """One wrk round, with the server's CPU per request over it: steadier than req/s on a
+    shared machine, where wrk, PostgreSQL and the other side compete for the same cores."""
+    before = server.cpu_seconds()
+    result = wrk.run(server.url, plan, SECONDS, DATA / "wrk")
+    after = server.cpu_seconds()
+    if before is None or after is None or not result.rate:
+        return result
+    per_request = 1000 * (after - before) / (result.rate * SECONDS)
+    return dataclasses.replace(result, cpu_ms=per_request)
+
+
 def paired(label: str, first: Side, second: Side) -> tuple[report.Summary, report.Summary]:
     """ROUNDS rounds of each side, taking turns (who goes first alternates), after a warm-up."""
     results: tuple[list[wrk.Result], list[wrk.Result]] = ([], [])
@@ -59,7 +72,7 @@ def paired(label: str, first: Side, second: Side) -> tuple[report.Summary, repor
         warm_up(server, plans[0])
     for n in range(ROUNDS):
         for server, plans, into in sides if n % 2 == 0 else reversed(sides):
-            into.append(wrk.run(server.url, plans[n], SECONDS, DATA / "wrk"))
+            into.append(measured(server, plans[n]))
         say(f"{label} round {n + 1}: {results[0][-1].rate:.0f} and {results[1][-1].rate:.0f} req/s")
     return report.Summary.of(results[0]), report.Summary.of(results[1])
 

@@ -75,6 +75,14 @@ class Process:
         """The server's process (with one worker, the one that serves)."""
         return self._process.pid
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) of the server and its direct children (uvicorn's workers)
+        so far, from `/proc`; None where there is no `/proc`."""
+        try:
+            return sum(_cpu(pid) for pid in (self.pid, *_children(self.pid)))
+        except OSError:
+            return None
+
     def wait_ready(self, path: str) -> None:
         """Returns once `path` answers 200; stops the server and raises if it never does."""
         try:
@@ -106,6 +114,31 @@ class Process:
                 os.killpg(self._process.pid, signal.SIGKILL)
                 self._process.wait(STOP_SECONDS)
         self._log.close()
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> list[str]:
+    # The fields after the command name (which may hold spaces and parentheses).
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _cpu(pid: int) -> float:
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat(int(entry.name))[1]) == pid:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
 def start_project(database: str, data_dir: Path, workers: int, secret: str) -> Process:

@@ -38,6 +38,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     non2xx: int  # answers outside 2xx plus socket errors
+    cpu_ms: float | None = None  # the server's CPU per request (its process tree), if known
 
     @property
     def tail(self) -> float:
