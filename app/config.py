@@ -32,13 +32,15 @@ class Settings(BaseSettings):
         description="PostgreSQL URL; unset means an embedded server under .data/postgres.",
     )
     embedded_db_dir: Path = DATA_DIR / "postgres"
-    # Kept connections: as many as requests a busy process has in the database at once. An
-    # overflow connection is closed when it comes back to a full pool, so a pool smaller than
-    # the usual concurrency opens and closes a connection (a server process, its prepared
-    # statements) on every few requests: none by default, a request waits for one instead.
+    # The sessions' connections: kept, and opened beyond them in a burst. An overflow
+    # connection is closed when it comes back to a full pool: under a steady load above the
+    # pool, every few requests open one (a server process, its prepared statements), so keep
+    # the pool at the usual number of transactions in progress. (An export with personal data
+    # holds two at once: its stream's and its access log's.)
     db_pool_size: int = 10
-    db_max_overflow: int = 0
-    # The hot reads' own pool (`app.repositories.driver`): a request's detail, the queue.
+    db_max_overflow: int = 10
+    # The hot reads' own pool (`app.repositories.driver`): a request's detail, the queue, the
+    # whole portal's statistics. asyncpg's: no overflow, a read waits for a free connection.
     db_read_pool_size: int = 10
     # Bounded waits, so that an outage answers a quick 503 rather than holding clients:
     # for a pooled connection when all are busy, and for a new one to the server.
