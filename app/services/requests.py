@@ -222,7 +222,8 @@ async def submit(
     # Its statistics ride in the insert: the cohort of the month it was filed in.
     month = stats.cohort_month(request.created_at)
     await _insert_with_tracking_number(session, request, submitted, outbox, now, month)
-    await session.flush()
+    if session.new or session.dirty or session.deleted:  # whatever else filing changed (rare)
+        await session.flush()
     return Submitted(request, administration, service)
 
 
