@@ -557,6 +557,8 @@ class _Compiled:
     @classmethod
     def of(cls, statement: Any, dialect: Dialect) -> _Compiled:
         compiled = statement.compile(dialect=dialect)
+        if any(bind.expanding or bind.literal_execute for bind in compiled.binds.values()):
+            raise ValueError("parameters rendered at execution (IN lists) need SQLAlchemy's path")
         names = tuple(compiled.positiontup or ())
         processors = compiled._bind_processors
         constants = {
