@@ -111,8 +111,9 @@ class EdgeMiddleware:
             nonlocal received, complete
             if complete:  # after the body only a disconnect comes, whenever it comes
                 return await receive()
-            try:
-                message = await asyncio.wait_for(receive(), self.read_timeout)
+            try:  # `timeout`, not `wait_for`: no task of its own for every read
+                async with asyncio.timeout(self.read_timeout):
+                    message = await receive()
             except TimeoutError:
                 raise BodyReadTimeout() from None
             if message["type"] == "http.request":

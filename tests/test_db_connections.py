@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker
+from app.db import create_engine, create_sessionmaker, json_text
 from app.main import create_app
 
 
@@ -102,5 +105,35 @@ async def test_a_submission_on_a_killed_connection_is_filed_once(
             )
             await conn.execute(text("DELETE FROM request_stats"))  # as the `live` fixture does
             await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_the_app_engine_writes_jsonb_as_json_would(
+    database_url: str, settings: Settings
+) -> None:
+    """JSONB parameters are written by orjson, and what orjson refuses (integers past 64 bits,
+    keys that are no strings) by `json`: the database holds the same values either way."""
+    values = [
+        {"text": 'Réclamation — شكاية\n\t"quoted" \\ \u2028', "n": [1, 2.5, -3e-7, None, True]},
+        {"big": 2**70, "list": [2**65]},
+        {1: "int key", "nested": {"k": [{"a": 1}]}},
+        [],
+        "plain",
+    ]
+    engine = create_engine(database_url, settings)
+    try:
+        async with engine.connect() as conn:
+            for value in values:
+                stored = await conn.scalar(
+                    text("SELECT CAST(:v AS jsonb)::text").bindparams(bindparam("v", type_=JSONB)),
+                    {"v": value},
+                )
+                expected = await conn.scalar(
+                    text("SELECT CAST(CAST(:v AS text) AS jsonb)::text"),
+                    {"v": json.dumps(value)},
+                )
+                assert stored == expected, value
+                assert json.loads(json_text(value)) == json.loads(json.dumps(value))
     finally:
         await engine.dispose()

@@ -82,13 +82,14 @@ async def test_a_submission_writes_its_messages_in_its_own_insert(
     await file(client, complaint(admin.code))  # the catalogue is read once, then kept
     with recorded(engine.sync_engine) as sent:
         created = await file(client, complaint(admin.code, complainant=CONTACTS))
-    # The request (its event and messages in the same statement) and its statistics slot,
-    # besides the anonymous ceilings' counters (the submission's and each acknowledgement's)
-    # the test's savepoint (the app's transaction, inside the test's) and the catalogue
-    # cache's version checks (the tests' settings check at every use).
+    # The request, its event, its messages and its statistics slot in one statement, besides
+    # the anonymous ceilings' counters (the submission's and each acknowledgement's), the
+    # test's savepoint (the app's transaction, inside the test's) and the catalogue cache's
+    # version checks (the tests' settings check at every use).
     skipped = ("throttle", "SAVEPOINT", "catalogue_changes")
     own = [s for s in sent if not any(word in s for word in skipped)]
-    assert len(own) == 2, own
+    assert len(own) == 1, own
+    assert "INSERT INTO request_stats" in own[0]
     outbox = [s for s in sent if "INSERT INTO outbox" in s]
     assert len(outbox) == 1
     assert "INSERT INTO requests " in outbox[0]
@@ -112,3 +113,67 @@ async def test_a_submission_writes_its_messages_in_its_own_insert(
             ("webhook", "request.created", "https://created.example.ma/h"),
         ]
     )
+
+
+async def test_the_compiled_insert_writes_what_its_statement_writes(
+    client, session, settings, monkeypatch
+):
+    """The insert runs as SQL compiled once: every row it writes (the request, its event, its
+    messages, its statistics) is what the statement run by SQLAlchemy writes with the same
+    parameters (JSON's None included: 'null', not NULL)."""
+    from sqlalchemy import text
+
+    from app.repositories import requests as repository
+
+    admin = await make_administration(session)
+    await make_staff(session, settings, Role.supervisor, admin)
+    given: list[dict] = []
+    parameters = repository._Compiled.parameters
+
+    def spy(self, params):
+        given.append(dict(params))
+        return parameters(self, params)
+
+    monkeypatch.setattr(repository._Compiled, "parameters", spy)
+    body = complaint(admin.code, complainant=CONTACTS, location={"lat": 33.5, "long": -7.6})
+    compiled = await file(client, body)
+    twin = {
+        **given[0],
+        "tracking_number": tracking_numbers.generate(),
+        "receipt_code": tracking_numbers.receipt_code(),
+        "public_id": tracking_numbers.public_id(),
+    }
+    connection = await session.connection()
+    twin_id = (await connection.execute(repository._INSERT_NEW, twin)).scalar_one()
+    compiled_id = await session.scalar(
+        select(Request.id).where(Request.tracking_number == compiled["tracking_number"])
+    )
+
+    async def rows(table: str, key: str, request_id: int, leave_out: str) -> list[dict]:
+        found = await connection.execute(
+            text(f"SELECT to_jsonb(t) - ARRAY[{leave_out}] FROM {table} t WHERE {key} = :id"),
+            {"id": request_id},
+        )
+        return sorted((row[0] for row in found), key=str)
+
+    mine = "'id', 'tracking_number', 'receipt_code', 'public_id', 'search_text', 'search_vector'"
+    other = "'id', 'request_id', 'message_id', 'payload'"
+    for table, key, leave_out in (
+        ("requests", "id", mine),
+        ("request_events", "request_id", other),
+        ("outbox", "request_id", other),
+    ):
+        assert await rows(table, key, compiled_id, leave_out) == await rows(
+            table, key, twin_id, leave_out
+        ), table
+    payloads = text("SELECT jsonb_typeof(payload) FROM outbox WHERE request_id = :id")
+    assert len((await connection.execute(payloads, {"id": compiled_id})).all()) == 3
+    nulls = text("SELECT rating_dimensions IS NULL, attributes FROM requests WHERE id = :id")
+    assert (await connection.execute(nulls, {"id": compiled_id})).one() == (
+        await connection.execute(nulls, {"id": twin_id})
+    ).one()
+    received = await session.scalar(
+        text("SELECT sum(received) FROM request_stats WHERE administration_id = :a"),
+        {"a": admin.id},
+    )
+    assert received == 2

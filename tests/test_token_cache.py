@@ -45,3 +45,23 @@ def test_callers_cannot_change_what_is_remembered(settings: Settings) -> None:
     token = auth.tracking_token(7, "K7MDQ2ZX9PT", settings)
     auth.decode(token, settings)["sub"] = "8"
     assert auth.decode(token, settings)["sub"] == "7"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"typ": "tracking", "sub": "7", "trk": "K7MD-Q2ZX-9PT"},
+        {"typ": "tracking", "sub": "7", "trk": "K7MD-Q2ZX-9PT", "op": 3, "opv": 2},
+        {"typ": "citizen", "sub": "email:fatima.zahra@example.ma"},
+        {"typ": "staff", "sub": "12", "ver": 0, "name": "Zineb é ب"},
+    ],
+)
+def test_tokens_are_signed_as_pyjwt_signs_them(settings: Settings, claims: dict) -> None:
+    """The signing shortcut writes, byte for byte, the token PyJWT would."""
+    import jwt
+
+    token = auth._encode(claims, 600, settings)
+    decoded = jwt.decode(token, settings.signing_key(), algorithms=["HS256"])
+    assert decoded == {**claims, "iat": decoded["iat"], "exp": decoded["iat"] + 600}
+    again = {**claims, "iat": decoded["iat"], "exp": decoded["exp"]}
+    assert token == jwt.encode(again, settings.signing_key(), algorithm="HS256")

@@ -8,18 +8,20 @@ parameters and decoding the row. Who may see a request rides on the same stateme
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Row,
     Select,
     Table,
     and_,
     bindparam,
+    exists,
     false,
     func,
     inspect,
@@ -32,7 +34,9 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -40,6 +44,7 @@ from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from app.models.catalogue import Administration, Service
 from app.models.enums import CLOCK_RUNNING, Channel, Kind, Role, State
+from app.models.integration import RequestStats
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
 from app.repositories import driver, notifications
@@ -510,7 +515,100 @@ _FIRST_EVENT = (
 # Its outbox messages too (acknowledgement, supervisors, webhooks), theirs found by the same
 # statement (`notifications.outbox_insert`).
 _NEW_OUTBOX = notifications.outbox_insert(_NEW_REQUEST).cte("new_outbox")
-_INSERT_NEW = select(_NEW_REQUEST.c.id).add_cte(_FIRST_EVENT).add_cte(_NEW_OUTBOX)
+# And its cohort's statistics (`received` + 1), added as `repositories.stats.bump` adds (its
+# `_BUMP`): to a slot of the cohort that no other transaction holds, else to a new slot
+# numbered after this transaction's id; only when the request is inserted. Here one upsert
+# does both: the free slot, when there is one, is the conflict whose row it updates (locked
+# already, by this statement). The cohort is bound as `stats_<key>` (service 0 for none, the
+# month of `stats.cohort_month`).
+_STATS = cast(Table, RequestStats.__table__)
+_STATS_KEY = ("administration_id", "service_id", "kind", "month")
+_STATS_COUNTERS = tuple(
+    column.key for column in _STATS.columns if column.key not in (*_STATS_KEY, "slot")
+)
+_STATS_COHORT = tuple(bindparam(f"stats_{key}", type_=_STATS.c[key].type) for key in _STATS_KEY)
+_FILED = exists(select(_NEW_REQUEST.c.id))
+_FREE_SLOT = (
+    select(_STATS.c.slot)
+    .where(
+        *(_STATS.c[key] == bound for key, bound in zip(_STATS_KEY, _STATS_COHORT, strict=True)),
+        _STATS.c.slot >= literal_column("0"),
+        _FILED,
+    )
+    .limit(1)
+    .with_for_update(skip_locked=True)
+    .cte("stats_free")
+)
+_NEW_SLOT = cast_(func.txid_current() % literal_column("2147483647"), Integer)
+_STATS_ADDED = (
+    insert(_STATS)
+    .from_select(
+        [*_STATS_KEY, "slot", *_STATS_COUNTERS],
+        select(
+            *_STATS_COHORT,
+            func.coalesce(select(_FREE_SLOT.c.slot).scalar_subquery(), _NEW_SLOT),
+            *(literal_column("1" if name == "received" else "0") for name in _STATS_COUNTERS),
+        ).where(_FILED),
+    )
+    .on_conflict_do_update(
+        index_elements=[*_STATS_KEY, "slot"],
+        set_={"received": _STATS.c.received + literal_column("1")},
+    )
+    .cte("stats_added")
+)
+_INSERT_NEW = (
+    select(_NEW_REQUEST.c.id).add_cte(_FIRST_EVENT).add_cte(_NEW_OUTBOX).add_cte(_STATS_ADDED)
+)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A statement compiled once for a dialect, run as its SQL text (`exec_driver_sql`): no
+    cache key computed over its tree, no parameter dictionary rebuilt by SQLAlchemy per call.
+    The engine's events see it as any other statement (the tests' statement recorder, the
+    dead-checkout watch), and its errors are SQLAlchemy's as usual."""
+
+    sql: str
+    names: tuple[str, ...]  # the parameters, in their positional order ($1, $2, …)
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    constants: dict[str, Any]  # the values of the statement's own literal parameters
+
+    @classmethod
+    def of(cls, statement: Any, dialect: Dialect) -> _Compiled:
+        compiled = statement.compile(dialect=dialect)
+        if any(bind.expanding or bind.literal_execute for bind in compiled.binds.values()):
+            raise ValueError("parameters rendered at execution (IN lists) need SQLAlchemy's path")
+        names = tuple(compiled.positiontup or ())
+        processors = compiled._bind_processors
+        constants = {
+            name: bind.effective_value
+            for name, bind in ((name, compiled.binds[name]) for name in names)
+            if bind.value is not None or bind.callable is not None
+        }
+        return cls(compiled.string, names, tuple(processors.get(n) for n in names), constants)
+
+    def parameters(self, given: dict[str, Any]) -> tuple[Any, ...]:
+        values = {**self.constants, **given}
+        return tuple(
+            value if process is None else process(value)  # None too: JSON's is 'null'
+            for value, process in zip(
+                (values[name] for name in self.names), self.processors, strict=True
+            )
+        )
+
+
+_INSERT_NEW_COMPILED: dict[Dialect, _Compiled] = {}
+_NEW_INSTANCE = inspect(Request).class_manager.new_instance
+
+
+def new_request(**columns: Any) -> Request:
+    """A request about to be filed, held in memory with `columns` (`kind` and `state` their
+    members), for `insert_new`. Built without the ORM's attribute events (no history to keep
+    for a row whose insert is written by hand): a plain `Request(**columns)` costs a tracked
+    assignment per column, then `insert_new` would assign each again."""
+    request = _NEW_INSTANCE()
+    request.__dict__.update(columns)
+    return request
 
 
 async def insert_new(
@@ -519,28 +617,38 @@ async def insert_new(
     first_event: dict[str, Any],
     outbox: notifications.Outbox,
     now: datetime,
+    stats_month: datetime,
 ) -> bool:
-    """Insert a new request built in memory, with its first event (`FIRST_EVENT_COLUMNS`) and
-    its outbox messages, unless its tracking number is taken (False: then none is inserted).
+    """Insert a new request built in memory (`new_request`), with its first event
+    (`FIRST_EVENT_COLUMNS`), its outbox messages and its cohort's statistics (`received`,
+    month `stats_month`), unless its tracking number is taken (False: then none is inserted).
 
     Inserted, the request joins the session as a loaded row (no second read), its unset
-    columns None; the event is in the database only (nothing in this transaction holds it)."""
+    columns None (or the model's scalar default); the event is in the database only (nothing
+    in this transaction holds it)."""
     given = request.__dict__
-    values: dict[str, Any] = {
-        key: given[key] if key in given else _SCALAR_DEFAULTS.get(key) for key in _WRITTEN
-    }
-    params = {
-        **values,
-        **{f"event_{key}": first_event.get(key) for key in FIRST_EVENT_COLUMNS},
-        **outbox.params(now),
-    }
+    for key in _WRITTEN:
+        if key not in given:
+            given[key] = _SCALAR_DEFAULTS.get(key)
+    params = {key: given[key] for key in _WRITTEN}
+    for key in FIRST_EVENT_COLUMNS:
+        params[f"event_{key}"] = first_event.get(key)
+    params.update(outbox.params(now))
+    params["stats_administration_id"] = given["administration_id"]
+    params["stats_service_id"] = given["service_id"] or 0
+    params["stats_kind"] = given["kind"].value
+    params["stats_month"] = stats_month
     connection = await session.connection()
-    request_id = (await connection.execute(_INSERT_NEW, params)).scalar_one_or_none()
+    compiled = _INSERT_NEW_COMPILED.get(connection.dialect)
+    if compiled is None:
+        compiled = _INSERT_NEW_COMPILED[connection.dialect] = _Compiled.of(
+            _INSERT_NEW, connection.dialect
+        )
+    result = await connection.exec_driver_sql(compiled.sql, compiled.parameters(params))
+    request_id = result.scalar_one_or_none()
     if request_id is None:
         return False
-    for key, value in values.items():
-        setattr(request, key, value)
-    request.id = request_id
+    given["id"] = request_id
     make_transient_to_detached(request)
     session.add(request)
     return True

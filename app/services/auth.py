@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import json
 import time
+from calendar import timegm
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,8 +43,9 @@ class _KeyCheckedOnce(HMACAlgorithm):
 
 # Claims are checked as by `jwt.decode`; only the signing layer's HS256 is the one above.
 _jwt = jwt.PyJWT()
+_HS256 = _KeyCheckedOnce()
 _jwt._jws.unregister_algorithm(ALGORITHM)
-_jwt._jws.register_algorithm(ALGORITHM, _KeyCheckedOnce())
+_jwt._jws.register_algorithm(ALGORITHM, _HS256)
 _hasher = PasswordHasher()
 # Verified against when an account does not exist, so both cases cost the same time.
 _DUMMY_HASH = _hasher.hash("an account that does not exist")
@@ -71,8 +77,26 @@ def _encode(
     expires = now + timedelta(seconds=ttl_seconds)
     if not_after is not None:
         expires = min(expires, not_after)
-    payload = {**claims, "iat": now, "exp": expires}
-    return _jwt.encode(payload, settings.signing_key(), algorithm=ALGORITHM)
+    payload = {**claims, "iat": timegm(now.utctimetuple()), "exp": timegm(expires.utctimetuple())}
+    return _sign(payload, settings.signing_key())
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+# The header of every token, as PyJWT writes it (keys sorted, no spaces).
+_HEADER = _b64(json.dumps({"alg": ALGORITHM, "typ": "JWT"}, separators=(",", ":")).encode())
+
+
+def _sign(payload: dict[str, Any], key: str) -> str:
+    """The HS256 token of `payload`, byte for byte what `jwt.encode` makes of it (its claims
+    already JSON: the times as integers), without its generic layers (headers merged and
+    validated, the algorithm looked up, a key object per call): a token per submission."""
+    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+    signing_input = _HEADER + b"." + body
+    signature = hmac.new(_HS256.prepare_key(key), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + _b64(signature)).decode()
 
 
 def staff_token(user_id: int, settings: Settings, *, version: int) -> str:

@@ -166,7 +166,7 @@ async def submit(
     policy = catalogue.policy_for(
         administration, service, settings, kind=payload.kind, urgent=payload.urgent
     )
-    request = Request(
+    request = repository.new_request(
         kind=payload.kind,
         state=lifecycle.INITIAL_STATE,
         version=1,
@@ -220,9 +220,11 @@ async def submit(
     def outbox() -> notifications.Outbox:  # its messages quote the tracking number drawn
         return notifications.on_submitted(request, administration, settings, now, reach=reach)
 
-    await _insert_with_tracking_number(session, request, submitted, outbox, now)
-    await stats.on_submitted(session, request)
-    await session.flush()
+    # Its statistics ride in the insert: the cohort of the month it was filed in.
+    month = stats.cohort_month(request.created_at)
+    await _insert_with_tracking_number(session, request, submitted, outbox, now, month)
+    if session.new or session.dirty or session.deleted:  # whatever else filing changed (rare)
+        await session.flush()
     return Submitted(request, administration, service)
 
 
@@ -232,13 +234,15 @@ async def _insert_with_tracking_number(
     first_event: dict[str, Any],
     outbox: Callable[[], notifications.Outbox],
     now: datetime,
+    stats_month: datetime,
 ) -> None:
-    """Insert the request with its first event and its outbox messages, in one statement."""
+    """Insert the request with its first event, its outbox messages and its statistics, in
+    one statement."""
     # 50 random bits make a collision very unlikely; when one happens, draw again.
     for _ in range(5):
         request.tracking_number = tracking_numbers.generate()
         request.search_text = search.search_text(request)
-        if await repository.insert_new(session, request, first_event, outbox(), now):
+        if await repository.insert_new(session, request, first_event, outbox(), now, stats_month):
             return
     raise RuntimeError("could not draw a free tracking number")
 

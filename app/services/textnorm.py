@@ -25,22 +25,43 @@ _ARABIC_FOLD = str.maketrans(
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 # Arabic letters glued to digits (ع12345) are two words to search: PostgreSQL would keep one.
 _SCRIPT_BOUNDARY = re.compile(r"(?<=[\u0600-\u06ff])(?=\d)|(?<=\d)(?=[\u0600-\u06ff])")
-_SPACES = re.compile(r"\s+")
+# What either table changes, found first: most text (Latin) has none of it, and a translation
+# by a table of non-Latin letters costs a look-up per character.
+_FOLDED = re.compile("[" + "".join(map(chr, {**_ARABIC_FOLD, **_DIGITS})) + "]")
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 # Light stemming of Arabic articles and proclitics (as Lucene's Arabic analyzer does), so that
 # "الضمان" finds "للضمان" and "والضمان".
 _ARTICLE = re.compile(r"(?<!\S)(?:وال|بال|كال|فال|لل|ال)(?=\S{2,})")
 
 
+class _NoCombining(dict[int, int | None]):
+    """A `str.translate` table dropping combining characters (`unicodedata.combining`), each
+    character judged once: a translation in C, not a Python test per character."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        if len(self) < 20_000:  # the characters people write; any others are judged anew
+            self[code] = kept
+        return kept
+
+
+_NO_COMBINING = _NoCombining()
+
+
 def fold(text: str) -> str:
     """Lower-case, strip Latin accents and Arabic marks, unify hamza forms and digits, squeeze
     spaces."""
-    text = _ARABIC_MARKS.sub("", text.translate(_ARABIC_FOLD).translate(_DIGITS))
+    if _FOLDED.search(text):
+        text = text.translate(_ARABIC_FOLD).translate(_DIGITS)
+    text = _ARABIC_MARKS.sub("", text)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     # Drop combining marks left by decomposition (é -> e) but keep Arabic letters intact.
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    stripped = unicodedata.normalize("NFKC", stripped).translate(_ARABIC_FOLD)
-    stripped = _SCRIPT_BOUNDARY.sub(" ", stripped)
-    return _ARTICLE.sub("", _SPACES.sub(" ", stripped).strip())
+    stripped = decomposed if decomposed.isascii() else decomposed.translate(_NO_COMBINING)
+    stripped = unicodedata.normalize("NFKC", stripped)
+    if _ARABIC_LETTER.search(stripped):
+        stripped = _SCRIPT_BOUNDARY.sub(" ", stripped.translate(_ARABIC_FOLD))
+    # Whitespace squeezed (`split` splits where the pattern `\s+` matches).
+    return _ARTICLE.sub("", " ".join(stripped.split()))
 
 
 def like_pattern(query: str) -> str:
