@@ -905,6 +905,12 @@ async def test_a_dismissed_appeal_is_final(client, session, settings, document):
         action="decide_appeal",
     )
     assert dismissed.json()["state"] == "closed"
+    # The detail view offers what the action would take: not a second appeal.
+    detail = await walk.call(
+        "GET", "/api/v1/requests/{tracking_number}", citizen, tracking_number=number
+    )
+    assert detail.status_code == 200, detail.text
+    assert "appeal" not in detail.json()["allowed_actions"]
     again = await walk.call("POST", APPEAL, citizen, json=APPEAL_BODY, tracking_number=number)
     problem(again, 409, "appeal_already_made")
 

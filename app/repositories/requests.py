@@ -184,6 +184,10 @@ _DETAIL_REQUEST_COLUMNS = (
     Request.rating_comment,
     Request.rating_dimensions,
     Request.rated_at,
+    # Read by the lifecycle's guards for `allowed_actions` (once per answer, not anonymized).
+    Request.appealed_at,
+    Request.anonymized_at,
+    Request.due_soon_alerted_at,
 )
 DETAIL_FIELDS = tuple(column.key for column in _DETAIL_REQUEST_COLUMNS)
 _DETAIL_COLUMNS = (
