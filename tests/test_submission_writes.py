@@ -123,18 +123,20 @@ async def test_the_compiled_insert_writes_what_its_statement_writes(
     parameters (JSON's None included: 'null', not NULL)."""
     from sqlalchemy import text
 
+    from app.repositories import driver
     from app.repositories import requests as repository
 
     admin = await make_administration(session)
     await make_staff(session, settings, Role.supervisor, admin)
     given: list[dict] = []
-    parameters = repository._Compiled.parameters
+    arguments = driver.Compiled.arguments
 
     def spy(self, params):
-        given.append(dict(params))
-        return parameters(self, params)
+        if self is repository._INSERT_NEW_COMPILED:
+            given.append(dict(params))
+        return arguments(self, params)
 
-    monkeypatch.setattr(repository._Compiled, "parameters", spy)
+    monkeypatch.setattr(driver.Compiled, "arguments", spy)
     body = complaint(admin.code, complainant=CONTACTS, location={"lat": 33.5, "long": -7.6})
     compiled = await file(client, body)
     twin = {

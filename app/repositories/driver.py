@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import namedtuple
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, cast
 
 import asyncpg
@@ -144,7 +144,11 @@ def _oid(type_: Any) -> int | None:
 
 
 class Compiled:
-    """A Core statement compiled for asyncpg once: SQL text, parameter order, processors."""
+    """A Core statement compiled for asyncpg once: its SQL text, its parameters' positional
+    order, bind processors and own literal values, and its columns' result processors. Run
+    here on the driver, or by SQLAlchemy as SQL text (`exec_driver_sql(compiled.sql,
+    compiled.arguments(params))`, in a session's transaction): either way no cache key is
+    computed over the statement's tree and no parameter dictionary rebuilt per call."""
 
     def __init__(self, statement: ClauseElement) -> None:
         compiled = cast(SQLCompiler, statement.compile(dialect=_DIALECT))
@@ -154,16 +158,16 @@ class Compiled:
             rendered = sorted(param.key for param in per_call)
             raise ValueError(f"not compilable once: {rendered} are rendered per call")
         self.sql = str(compiled)
-        names: Sequence[str] = compiled.positiontup or ()
-        defaults = compiled.params  # the statement's own literals
-        self._slots: list[tuple[str, Any, Callable[[Any], Any] | None]] = [
-            (
-                name,
-                defaults.get(name),
-                compiled.binds[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT),
-            )
-            for name in names
-        ]
+        self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        binds = [compiled.binds[name] for name in self._names]
+        self._constants = {  # the statement's own literals, by their compiled names
+            name: bind.effective_value
+            for name, bind in zip(self._names, binds, strict=True)
+            if bind.value is not None or bind.callable is not None
+        }
+        self._processors_in: tuple[Callable[[Any], Any] | None, ...] = tuple(
+            bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT) for bind in binds
+        )
         columns = list(getattr(statement, "selected_columns", ()))
         processors = [
             column.type.dialect_impl(_DIALECT).result_processor(_DIALECT, _oid(column.type))
@@ -172,12 +176,17 @@ class Compiled:
         self._processors = [(i, p) for i, p in enumerate(processors) if p is not None]
         self._row: type[tuple[Any, ...]] | None = None
 
-    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
-        values = []
-        for name, default, process in self._slots:
-            value = params.get(name, default)
-            values.append(process(value) if process is not None and value is not None else value)
-        return values
+    def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The positional values for `params` (every parameter the statement has no value of;
+        a missing one is a KeyError), processed as SQLAlchemy processes them, None included
+        (a JSON column's None is JSON's `null`)."""
+        values = {**self._constants, **params}
+        return tuple(
+            value if process is None else process(value)
+            for value, process in zip(
+                (values[name] for name in self._names), self._processors_in, strict=True
+            )
+        )
 
     def row(self, record: asyncpg.Record) -> Any:
         """The record as a named tuple: `row.name`, like SQLAlchemy's rows."""
@@ -203,7 +212,7 @@ def _wrapped(error: Exception, compiled: Compiled, dead: bool) -> DBAPIError:
 async def _run(
     direct: Direct, compiled: Compiled, params: Mapping[str, Any], method: str, retry: bool
 ) -> Any:
-    arguments = tuple(compiled.arguments(params))  # positional, as SQLAlchemy passes them
+    arguments = compiled.arguments(params)  # positional, as SQLAlchemy passes them
     if direct.pool is not None:
         return await _on_pool(direct, compiled, arguments, method, retry)
     for attempt in (1, 2):

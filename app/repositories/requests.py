@@ -8,7 +8,7 @@ parameters and decoding the row. Who may see a request rides on the same stateme
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -36,7 +36,6 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -565,43 +564,9 @@ _INSERT_NEW = (
 )
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    """A statement compiled once for a dialect, run as its SQL text (`exec_driver_sql`): no
-    cache key computed over its tree, no parameter dictionary rebuilt by SQLAlchemy per call.
-    The engine's events see it as any other statement (the tests' statement recorder, the
-    dead-checkout watch), and its errors are SQLAlchemy's as usual."""
-
-    sql: str
-    names: tuple[str, ...]  # the parameters, in their positional order ($1, $2, …)
-    processors: tuple[Callable[[Any], Any] | None, ...]
-    constants: dict[str, Any]  # the values of the statement's own literal parameters
-
-    @classmethod
-    def of(cls, statement: Any, dialect: Dialect) -> _Compiled:
-        compiled = statement.compile(dialect=dialect)
-        if any(bind.expanding or bind.literal_execute for bind in compiled.binds.values()):
-            raise ValueError("parameters rendered at execution (IN lists) need SQLAlchemy's path")
-        names = tuple(compiled.positiontup or ())
-        processors = compiled._bind_processors
-        constants = {
-            name: bind.effective_value
-            for name, bind in ((name, compiled.binds[name]) for name in names)
-            if bind.value is not None or bind.callable is not None
-        }
-        return cls(compiled.string, names, tuple(processors.get(n) for n in names), constants)
-
-    def parameters(self, given: dict[str, Any]) -> tuple[Any, ...]:
-        values = {**self.constants, **given}
-        return tuple(
-            value if process is None else process(value)  # None too: JSON's is 'null'
-            for value, process in zip(
-                (values[name] for name in self.names), self.processors, strict=True
-            )
-        )
-
-
-_INSERT_NEW_COMPILED: dict[Dialect, _Compiled] = {}
+# Compiled once: SQLAlchemy would compute a cache key over the whole tree and rebuild its
+# eighty parameters at every submission. Run as SQL text in the session's transaction.
+_INSERT_NEW_COMPILED = driver.Compiled(_INSERT_NEW)
 _NEW_INSTANCE = inspect(Request).class_manager.new_instance
 
 
@@ -643,12 +608,8 @@ async def insert_new(
     params["stats_kind"] = given["kind"].value
     params["stats_month"] = stats_month
     connection = await session.connection()
-    compiled = _INSERT_NEW_COMPILED.get(connection.dialect)
-    if compiled is None:
-        compiled = _INSERT_NEW_COMPILED[connection.dialect] = _Compiled.of(
-            _INSERT_NEW, connection.dialect
-        )
-    result = await connection.exec_driver_sql(compiled.sql, compiled.parameters(params))
+    compiled = _INSERT_NEW_COMPILED
+    result = await connection.exec_driver_sql(compiled.sql, compiled.arguments(params))
     request_id = result.scalar_one_or_none()
     if request_id is None:
         return False

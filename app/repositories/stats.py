@@ -256,6 +256,9 @@ _COHORT = (
     "AND kind = :kind AND month = :month"
 )
 _ADD = ", ".join(f"{name} = request_stats.{name} + :{name}" for name in COUNTERS)
+# A slot of the cohort no other transaction holds, else a new one numbered after this
+# transaction's id. A submission adds its `received` the same way inside its own insert
+# (`repositories/requests.py`, `_STATS_ADDED`): a change of the slot scheme changes both.
 _BUMP = text(
     f"""
     WITH free AS (
