@@ -32,13 +32,14 @@ class Settings(BaseSettings):
         description="PostgreSQL URL; unset means an embedded server under .data/postgres.",
     )
     embedded_db_dir: Path = DATA_DIR / "postgres"
-    # The sessions' connections: kept, and opened beyond them in a burst. An overflow
-    # connection is closed when it comes back to a full pool: under a steady load above the
-    # pool, every few requests open one (a server process, its prepared statements), so keep
-    # the pool at the usual number of transactions in progress. (An export with personal data
-    # holds two at once: its stream's and its access log's.)
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # The sessions' connections, and how many more may be opened in a burst. An overflow
+    # connection is closed as soon as it comes back to a full pool: under a steady load above
+    # the pool every few requests would open one (a server process, the dialect's set-up
+    # queries, prepared statements anew), slow enough on a busy server to miss the connect
+    # timeout. None by default: a request waits for a free connection (at most
+    # `db_pool_timeout_seconds`). No request holds two of these at once.
+    db_pool_size: int = 20
+    db_max_overflow: int = 0
     # The hot reads' own pool (`app.repositories.driver`): a request's detail, the queue, the
     # whole portal's statistics. asyncpg's: no overflow, a read waits for a free connection.
     db_read_pool_size: int = 10

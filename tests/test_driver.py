@@ -7,12 +7,17 @@ import asyncio
 
 import httpx
 import pytest
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, func, select, text
 
+from app.db import create_engine, create_sessionmaker
+from app.domain.actors import Actor
 from app.main import create_app
+from app.models.access_log import AccessLogEntry
+from app.models.enums import Role
 from app.models.request import Request
 from app.repositories import driver
-from tests.factories import complaint, file
+from app.services import clock, exports
+from tests.factories import complaint, create_request, file
 from tests.servers import ApiServer
 
 
@@ -77,3 +82,53 @@ async def test_the_serving_pool_answers_the_hot_reads_and_outlives_a_dropped_con
             assert again.headers["ETag"] == first.headers["ETag"]
     finally:
         await asyncio.to_thread(server.stop)
+
+
+async def test_an_export_with_personal_data_holds_one_connection_of_the_sessions_pool(
+    live, settings, database_url
+):
+    """A CSV export streams on its own session while each chunk's requests go to the access
+    log before the chunk leaves. That write runs on the reads' pool: with one session
+    connection and no overflow, the export still finishes (a second session would wait for
+    the first, which waits on the stream)."""
+    async with live.sessionmaker() as session:
+        for _ in range(600):  # a few 64 KB chunks
+            await create_request(
+                session, administration=live.administration, full_name="Amina El Idrissi"
+            )
+        await session.commit()
+    tight = settings.model_copy(
+        update={"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 3}
+    )
+    engine = create_engine(database_url, tight)
+    direct = await driver.open_pool(
+        engine, size=1, acquire_timeout=3, connect_timeout=5, recycle=60
+    )
+    reader = Actor(role=Role.supervisor, administration_id=live.administration.id, user_id=1)
+    try:
+        chunks = [
+            chunk
+            async for chunk in exports.rows(
+                create_sessionmaker(engine),
+                direct,
+                administration_id=live.administration.id,
+                personal=True,
+                now=clock.now(),
+                reader=reader,
+            )
+        ]
+    finally:
+        assert direct.pool is not None
+        await direct.pool.close()
+        await engine.dispose()
+    assert len(chunks) >= 2
+    assert sum(chunk.count("Amina El Idrissi") for chunk in chunks) == 600
+    async with live.sessionmaker() as session:
+        logged = await session.scalar(
+            select(func.count())
+            .select_from(AccessLogEntry)
+            .join(Request, Request.id == AccessLogEntry.request_id)
+            .where(Request.administration_id == live.administration.id)
+            .where(AccessLogEntry.what == "export")
+        )
+    assert logged == 600

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, tuple_
+from sqlalchemy import BigInteger, Table, bindparam, func, insert, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.access_log import AccessLogEntry
@@ -20,6 +21,16 @@ _TABLE = cast(Table, AccessLogEntry.__table__)
 _RECORD = insert(_TABLE)
 _COLUMNS = ("request_id", "at", "role", "administration_id", "user_id", "api_key_id", "what")
 _RECORD_ONE = driver.Compiled(insert(_TABLE).values({name: bindparam(name) for name in _COLUMNS}))
+# The same entry for each of `request_ids`: one statement, whatever their number.
+_RECORD_EACH = driver.Compiled(
+    insert(_TABLE).from_select(
+        list(_COLUMNS),
+        select(
+            func.unnest(bindparam("request_ids", type_=ARRAY(BigInteger))),
+            *(bindparam(name, type_=_TABLE.c[name].type) for name in _COLUMNS[1:]),
+        ),
+    )
+)
 _ENTRIES = (
     select(AccessLogEntry, Administration, User, ApiKey.name.label("key_name"))
     .outerjoin(Administration, Administration.id == AccessLogEntry.administration_id)
@@ -39,6 +50,12 @@ async def record_one(direct: driver.Direct, row: dict[str, Any]) -> None:
     """One entry on the driver: one INSERT that commits by itself (the hot reads have no
     session nor transaction)."""
     await driver.execute(direct, _RECORD_ONE, row)
+
+
+async def record_each(direct: driver.Direct, request_ids: list[int], row: dict[str, Any]) -> None:
+    """The entry `row` (all columns but the request) for each of `request_ids`, on the driver:
+    one INSERT that commits by itself."""
+    await driver.execute(direct, _RECORD_EACH, {**row, "request_ids": request_ids})
 
 
 async def entries(

@@ -220,6 +220,7 @@ async def export_requests(
         raise Forbidden()
     body = exports.rows(
         request.app.state.sessionmaker,
+        request.app.state.direct,
         administration_id=administration_id,
         personal=personal,
         now=clock.now(),

@@ -86,6 +86,16 @@ async def record_staff_read(
         await record(session, request_id, actor, what, now)
 
 
+async def record_many_on_driver(
+    direct: Direct, request_ids: Sequence[int], actor: Actor, what: str, now: datetime
+) -> None:
+    """`record_many` on the driver, committed by itself: for a CSV export's chunk, written
+    while the export's own session streams (a second session would hold a second connection
+    of the same pool)."""
+    if request_ids:
+        await repository.record_each(direct, list(request_ids), _row(actor, what, now, None))
+
+
 async def record_staff_read_direct(
     direct: Direct, request_id: int, actor: Actor, what: str, now: datetime
 ) -> None:

@@ -10,6 +10,7 @@ from datetime import datetime
 from app.db import SessionMaker
 from app.domain.actors import Actor
 from app.repositories import exports as repository
+from app.repositories.driver import Direct
 from app.services import access_log
 from app.services.requests import is_overdue
 
@@ -46,16 +47,16 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-async def _log(sessionmaker: SessionMaker, reader: Actor, ids: list[int], now: datetime) -> None:
-    """The chunk's requests in the access log, committed before the chunk leaves."""
-    async with sessionmaker() as session:
-        await access_log.record_many(session, ids, reader, "export", now)
-        await session.commit()
+async def _log(direct: Direct, reader: Actor, ids: list[int], now: datetime) -> None:
+    """The chunk's requests in the access log, committed before the chunk leaves (one
+    statement on the driver, beside the stream's session)."""
+    await access_log.record_many_on_driver(direct, ids, reader, "export", now)
     ids.clear()
 
 
 async def rows(
     sessionmaker: SessionMaker,
+    direct: Direct,
     *,
     administration_id: int | None,
     personal: bool,
@@ -93,10 +94,10 @@ async def rows(
             writer.writerow([_cell(values[name]) for name in columns])
             if buffer.tell() > 64 * 1024:
                 if logged and reader is not None:
-                    await _log(sessionmaker, reader, logged, now)
+                    await _log(direct, reader, logged, now)
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
     if logged and reader is not None:
-        await _log(sessionmaker, reader, logged, now)
+        await _log(direct, reader, logged, now)
     yield buffer.getvalue()
