@@ -61,6 +61,7 @@ class Outcome:
     content_type: str | None = None
     retry_after: str | None = None
     tracking_number: str | None = None
+    access_token: str | None = None
 
 
 @pytest.fixture
@@ -105,6 +106,7 @@ async def test_a_database_outage_answers_503_and_loses_no_acknowledged_request(
                         content_type=response.headers.get("content-type"),
                         retry_after=response.headers.get("retry-after"),
                         tracking_number=body.get("tracking_number"),
+                        access_token=body.get("access_token"),
                     )
                 )
                 if response.status_code >= 400:
@@ -113,23 +115,47 @@ async def test_a_database_outage_answers_503_and_loses_no_acknowledged_request(
     def count(phase: str, status: int | None) -> int:
         return sum(1 for o in outcomes if o.phase == phase and o.status == status)
 
+    reads: dict[str, httpx.Response] = {}
+
+    async def read(when: str) -> None:
+        """The tracked read (its own pool of connections, on the driver) of a request filed
+        before the outage."""
+        filed = next(o for o in outcomes if o.phase == "before" and o.status == 201)
+        async with httpx.AsyncClient(base_url=api.url, timeout=CLIENT_TIMEOUT) as client:
+            reads[when] = await client.get(
+                f"/api/v1/requests/{filed.tracking_number}",
+                headers={"Authorization": f"Bearer {filed.access_token}"},
+            )
+
     try:
         await asyncio.to_thread(api.wait_ready)
         writers = [asyncio.create_task(writer()) for _ in range(WRITERS)]
         try:
             await until(lambda: count("before", 201) >= 2 * WRITERS, "submissions before")
+            await read("before")
             phase = "outage"
             await asyncio.to_thread(own_postgres.stop)
             await until(lambda: count("outage", 503) >= 2 * WRITERS, "503s during the outage")
+            await read("outage")
             phase = "restarted"
             await asyncio.to_thread(own_postgres.start)
             await until(lambda: count("restarted", 201) >= WRITERS, "service resumed")
+            await read("restarted")
         finally:
             stop.set()
             await asyncio.gather(*writers)
     finally:
         api.stop()
 
+    # The reads' pool too: a 503 problem while the server is down, its connections renewed
+    # once it is back.
+    assert reads["before"].status_code == 200, reads["before"].text
+    outage = reads["outage"]
+    assert outage.status_code == 503, outage.text
+    assert outage.headers["content-type"] == "application/problem+json"
+    assert outage.headers["retry-after"].isdigit()
+    assert reads["restarted"].status_code == 200, reads["restarted"].text
+    assert reads["restarted"].json() == reads["before"].json()
     # Never a hang, never a dropped connection, never a 500: a 201 or a 503 problem.
     assert [o for o in outcomes if o.status is None] == []
     assert {o.status for o in outcomes} <= {201, 503}, api.output()[-5000:]
