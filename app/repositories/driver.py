@@ -1,19 +1,20 @@
 """Core statements compiled once, at import, and run straight on the asyncpg connection.
 
-The hot reads (a request's detail, the actor behind a staff token, the access-log line of a
-staff read) are one statement each with nothing for the ORM to do. Through an `AsyncSession`
-each call still pays for the session, its transaction bookkeeping, a greenlet hop, the
-compiled-cache look-up, the execution context and the result's row processing: most of the CPU
-of such a request. Here a statement is compiled once into its SQL text, the order of its
-positional parameters and their bind processors; a call binds the values, sends the text
-(asyncpg prepares it once per connection and keeps it) and reads the record.
+The hottest statements (a request's detail, the account behind a staff token, the queue page,
+the whole portal's statistics, an access-log line) are one statement each with nothing for the
+ORM to do. Through an `AsyncSession` each call still pays for the session, its transaction
+bookkeeping, a greenlet hop, the compiled-cache look-up, the execution context and the result's
+row processing: most of the CPU of such a request. Here a statement is compiled once into its
+SQL text, the order of its positional parameters, their bind processors and its columns'
+result processors; a call binds the values, sends the text (asyncpg prepares it once per
+connection and keeps it) and reads the record.
 
-The connection is checked out of the application's own SQLAlchemy pool (`Direct`), so
-recycling, sizing, the tests' rolled-back connection and the `before_cursor_execute` /
-`after_cursor_execute` events (statement counting, the dead-checkout mark) work as for every
-other statement. A connection found dead is invalidated and a read runs once more on a fresh
-one; driver errors come out as SQLAlchemy's `DBAPIError`, which the error handlers turn into
-the same problems as elsewhere (503 for an outage).
+Serving, they run on the process's own asyncpg pool (`open_pool`), without asyncpg's reset
+query after each one. In the tests they run on the engine or on the test's connection, where
+SQLAlchemy's `before_cursor_execute` / `after_cursor_execute` events see them (statement
+counting, the dead-checkout mark). A connection found dead is dropped and a read runs once more
+on a fresh one; driver errors come out as SQLAlchemy's `DBAPIError`, which the error handlers
+turn into the same problems as elsewhere (503 with `Retry-After` for an outage).
 """
 
 from __future__ import annotations
