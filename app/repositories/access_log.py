@@ -20,8 +20,8 @@ from app.repositories import driver
 _TABLE = cast(Table, AccessLogEntry.__table__)
 _RECORD = insert(_TABLE)
 _COLUMNS = ("request_id", "at", "role", "administration_id", "user_id", "api_key_id", "what")
-_RECORD_ONE = driver.Compiled(insert(_TABLE).values({name: bindparam(name) for name in _COLUMNS}))
-# The same entry for each of `request_ids`: one statement, whatever their number.
+# The same entry for each of `request_ids`: one statement, whatever their number (a staff
+# read's one, a CSV export chunk's many).
 _RECORD_EACH = driver.Compiled(
     insert(_TABLE).from_select(
         list(_COLUMNS),
@@ -44,12 +44,6 @@ async def record(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """One INSERT of one or many entries (columns: request_id, at, role, administration_id,
     user_id, api_key_id, what)."""
     await session.execute(_RECORD, rows)
-
-
-async def record_one(direct: driver.Direct, row: dict[str, Any]) -> None:
-    """One entry on the driver: one INSERT that commits by itself (the hot reads have no
-    session nor transaction)."""
-    await driver.execute(direct, _RECORD_ONE, row)
 
 
 async def record_each(direct: driver.Direct, request_ids: list[int], row: dict[str, Any]) -> None:

@@ -89,9 +89,9 @@ async def record_staff_read(
 async def record_many_on_driver(
     direct: Direct, request_ids: Sequence[int], actor: Actor, what: str, now: datetime
 ) -> None:
-    """`record_many` on the driver, committed by itself: for a CSV export's chunk, written
-    while the export's own session streams (a second session would hold a second connection
-    of the same pool)."""
+    """`record_many` on the driver, one INSERT committed by itself: for the reads that run
+    without a session, and for a CSV export's chunk, written while the export's own session
+    streams (a second session would hold a second connection of the same pool)."""
     if request_ids:
         await repository.record_each(direct, list(request_ids), _row(actor, what, now, None))
 
@@ -101,9 +101,7 @@ async def record_staff_read_direct(
 ) -> None:
     """`record_staff_read` for the reads that run on the driver, without a session."""
     if logged(actor):
-        await repository.record_one(
-            direct, {**_row(actor, what, now, None), "request_id": request_id}
-        )
+        await record_many_on_driver(direct, [request_id], actor, what, now)
 
 
 async def _page(
