@@ -374,32 +374,34 @@ class DriverReader:
     actor: Actor
 
 
+async def _driver_reader(request: Request, token: str | None) -> DriverReader:
+    """The caller of a token, a staff token's account looked up on the driver."""
+    direct: Direct = request.app.state.direct
+    settings: Settings = request.app.state.settings
+    lookup = functools.partial(users.active_actor_on_driver, direct)
+    return DriverReader(direct, settings, _required(await _actor(token, settings, lookup)))
+
+
 async def require_reader(
     request: Request,
     token: Annotated[str | None, Depends(staff_oauth2)],
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(tracking_bearer)],
 ) -> DriverReader:
     """A token required, staff or citizen; nothing read but the account of a staff token."""
-    direct: Direct = request.app.state.direct
-    settings: Settings = request.app.state.settings
-    actor = _required(
-        await _actor(token, settings, functools.partial(users.active_actor_on_driver, direct))
-    )
-    return DriverReader(direct, settings, actor)
+    return await _driver_reader(request, token)
 
 
 async def require_staff_reader(
     request: Request, token: Annotated[str | None, Depends(staff_oauth2)]
 ) -> DriverReader:
     """A staff token required (`CurrentStaff`), its account looked up on the driver."""
-    direct: Direct = request.app.state.direct
-    settings: Settings = request.app.state.settings
-    lookup = functools.partial(users.active_actor_on_driver, direct)
-    actor = await require_staff(_required(await _actor(token, settings, lookup)))
-    return DriverReader(direct, settings, actor)
+    reader = await _driver_reader(request, token)
+    await require_staff(reader.actor)
+    return reader
 
 
 ActorReader = Annotated[DriverReader, Depends(require_reader)]
 StaffReader = Annotated[DriverReader, Depends(require_staff_reader)]
-# They take the session from the request themselves: the document's 503 follows them too.
-SESSION_READERS = {require_reader, require_staff_reader}
+# They read the database without the request's session (on the driver): the document's 503
+# follows them too.
+DRIVER_READERS = {require_reader, require_staff_reader}
