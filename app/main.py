@@ -189,8 +189,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             if engine is not None:
-                if app.state.direct.pool is not None:
-                    await app.state.direct.pool.close()
+                await app.state.direct.close()
                 await engine.dispose()
 
     app = ChikayaAPI(

@@ -118,8 +118,7 @@ async def test_an_export_with_personal_data_holds_one_connection_of_the_sessions
             )
         ]
     finally:
-        assert direct.pool is not None
-        await direct.pool.close()
+        await direct.close()
         await engine.dispose()
     assert len(chunks) >= 2
     assert sum(chunk.count("Amina El Idrissi") for chunk in chunks) == 600

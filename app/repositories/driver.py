@@ -77,6 +77,11 @@ class Direct:
             else bind
         )
 
+    async def close(self) -> None:
+        """Close the pool of its own, if it has one (the engine is its owner's to dispose)."""
+        if self.pool is not None:
+            await self.pool.close()
+
     @contextlib.asynccontextmanager
     async def connection(self, *, autocommit: bool = False) -> AsyncIterator[AsyncConnection]:
         bind = self._autocommit if autocommit else self._bind
