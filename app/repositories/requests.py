@@ -41,6 +41,7 @@ from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
+from app.models.base import loaded
 from app.models.catalogue import Administration, Service
 from app.models.enums import CLOCK_RUNNING, Channel, Kind, Role, State
 from app.models.integration import RequestStats
@@ -567,7 +568,6 @@ _INSERT_NEW = (
 # Compiled once: SQLAlchemy would compute a cache key over the whole tree and rebuild its
 # eighty parameters at every submission. Run as SQL text in the session's transaction.
 _INSERT_NEW_COMPILED = driver.Compiled(_INSERT_NEW)
-_NEW_INSTANCE = inspect(Request).class_manager.new_instance
 
 
 def new_request(**columns: Any) -> Request:
@@ -575,9 +575,7 @@ def new_request(**columns: Any) -> Request:
     members), for `insert_new`. Built without the ORM's attribute events (no history to keep
     for a row whose insert is written by hand): a plain `Request(**columns)` costs a tracked
     assignment per column, then `insert_new` would assign each again."""
-    request = _NEW_INSTANCE()
-    request.__dict__.update(columns)
-    return request
+    return loaded(Request, columns)
 
 
 async def insert_new(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.domain.actors import Actor
+from app.models.base import loaded
 from app.models.catalogue import Administration, Service
 from app.models.request import Message, Request
 from app.models.user import User
@@ -60,9 +61,6 @@ def message_out(message: Message, name: str | None, actor: Actor) -> MessageOut:
         internal=message.internal,
         created_at=message.created_at,
     )
-
-
-_M = TypeVar("_M", Request, Administration, Service)
 
 
 def _render(
@@ -171,16 +169,6 @@ async def detail(
     )
 
 
-def _loaded(model: type[_M], values: dict[str, Any]) -> _M:
-    """A detached instance holding `values` as if the ORM had loaded them (what its loader
-    does: straight into the instance's dict), for the lifecycle's guards and the policy to
-    read. The mapped constructor, which tracks each assignment as a change, costs 15 times more.
-    """
-    instance: _M = model.__mapper__.class_manager.new_instance()
-    instance.__dict__.update(values)
-    return instance
-
-
 def _ref(user_id: int | None, name: str | None, role: str | None) -> StaffRef | None:
     if user_id is None or name is None or role is None:
         return None
@@ -192,7 +180,7 @@ def detail_of(row: Row[Any], actor: Actor, settings: Settings, now: datetime) ->
     # The row holds the request's columns by name (`DETAIL_FIELDS`): the lifecycle's guards
     # and the rendering read it as they read a loaded request, at a tuple's cost.
     request = cast(Request, row)
-    administration = _loaded(
+    administration = loaded(
         Administration,
         {
             "answer_days": row.administration_answer_days,
@@ -201,7 +189,7 @@ def detail_of(row: Row[Any], actor: Actor, settings: Settings, now: datetime) ->
         },
     )
     service = (
-        _loaded(
+        loaded(
             Service,
             {
                 "answer_days": row.service_answer_days,
