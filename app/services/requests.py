@@ -373,6 +373,18 @@ async def perform(
     return event
 
 
+def _message(request: Request, actor: Actor, body: str, internal: bool, now: datetime) -> Message:
+    """A message of `actor` on `request` (internal: staff only)."""
+    return Message(
+        request_id=request.id,
+        author_role=actor.role.value,
+        author_id=actor.user_id,
+        body=body,
+        internal=internal,
+        created_at=now,
+    )
+
+
 async def post_message(
     session: AsyncSession,
     request: Request,
@@ -409,14 +421,7 @@ async def post_message(
         now=now,
         if_match=if_match,
     )
-    message = Message(
-        request_id=request.id,
-        author_role=actor.role.value,
-        author_id=actor.user_id,
-        body=body,
-        internal=internal,
-        created_at=now,
-    )
+    message = _message(request, actor, body, internal, now)
     session.add(message)
     if awaiting and actor.role is Role.citizen:
         await act(session, request, Action.resume, actor, ActionInput(), settings=settings, now=now)
@@ -591,16 +596,7 @@ async def staff_action(
     written.append((body.message if action in SPEAKING_ACTIONS else None, False))
     for text, internal in written:
         if text:
-            session.add(
-                Message(
-                    request_id=request.id,
-                    author_role=actor.role.value,
-                    author_id=actor.user_id,
-                    body=text,
-                    internal=internal,
-                    created_at=now,
-                )
-            )
+            session.add(_message(request, actor, text, internal, now))
             await session.flush()
     return request
 
