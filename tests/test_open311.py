@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from xml.etree import ElementTree
 
 import pytest
@@ -530,6 +530,11 @@ class TestRequests:
         assert item["address"] is None
         assert item["tracking_number"] is None
         assert item["agency_responsible"] == admin.name["en"]  # the default language
+        [arabic] = (
+            await client.get(f"{BASE}/requests/{public_id}.json", headers={"Accept-Language": "ar"})
+        ).json()
+        assert arabic["agency_responsible"] == admin.name["ar"]
+        assert arabic["service_name"] == "خدمة"  # the service's Arabic name
         for name in ("requested_datetime", "updated_datetime", "expected_datetime"):
             assert re.match(W3C, item[name]), item[name]
 
@@ -595,6 +600,12 @@ class TestRequests:
         assert await ids(service_code=both, status="open") == [public_id]
         assert await ids(service_code=both, status="closed") == [second_id]
         assert await ids(service_code=both, status="open,closed") == [second_id, public_id]
+        # a status without services (a page shape of its own)
+        closed, open_ = await ids(status="closed"), await ids(status="open")
+        assert second_id in closed
+        assert public_id not in closed
+        assert public_id in open_
+        assert second_id not in open_
         # ids override every other filter, even a status that excludes them
         assert await ids(service_request_id=f"{public_id},{second_id}", status="closed") == [
             second_id,
@@ -707,3 +718,9 @@ class TestDiscovery:
             "text/xml",
             "application/json",
         ]
+
+
+def test_w3c_datetimes_are_utc_to_the_second():
+    moment = datetime(2026, 3, 1, 12, 30, 15, 999_999, tzinfo=timezone(timedelta(hours=1)))
+    assert w3c(moment) == "2026-03-01T11:30:15Z"
+    assert w3c(moment.astimezone(UTC).replace(microsecond=0)) == "2026-03-01T11:30:15Z"

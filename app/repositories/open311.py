@@ -1,19 +1,23 @@
 """Reads of the Open311 facade: the active services, a page of requests in one statement with
-only the columns shown, and the token lookup."""
+only the columns shown (on the driver, no session), and the token lookup."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Integer, Row, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Integer, String, all_, any_, bindparam, case, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.catalogue import Administration, Service
 from app.models.enums import Role
 from app.models.request import Message, Request, RequestEvent
+from app.repositories import driver
+from app.repositories.driver import Direct
 
 # When each request last changed in a way its citizen sees: staff's internal work (notes,
 # assignments) must not show through `updated_datetime`. `ix_request_events_request` serves it.
@@ -37,6 +41,8 @@ _LAST_PUBLIC_REPLY = (
     .scalar_subquery()
 )
 _OWNER = bindparam("owner", type_=Integer)
+# Names in the caller's language only: PostgreSQL picks it out, no name is decoded whole.
+_LANGUAGE = bindparam("language", type_=String)
 
 _PAGE = (
     select(
@@ -62,9 +68,9 @@ _PAGE = (
         ),
         _LAST_PUBLIC_CHANGE.label("last_public_change"),
         Administration.code.label("administration_code"),
-        Administration.name.label("administration_name"),
+        Administration.name.op("->>")(_LANGUAGE).label("administration_name"),
         Service.code.label("service_code"),
-        Service.name.label("service_name"),
+        Service.name.op("->>")(_LANGUAGE).label("service_name"),
     )
     .select_from(Request)
     .join(Administration, Administration.id == Request.administration_id)
@@ -102,6 +108,7 @@ class RequestFilter:
     `received_at` with optional services and states."""
 
     public_ids: Sequence[str] | None = None
+    # A range has both ends (the facade always sets them: 90 days at most).
     received_from: datetime | None = None
     received_to: datetime | None = None
     service_ids: Sequence[int] | None = None
@@ -109,40 +116,79 @@ class RequestFilter:
     not_states: Sequence[str] | None = None  # all but these
 
 
-def _conditions(found: RequestFilter) -> list[ColumnElement[bool]]:
-    if found.public_ids is not None:
-        return [Request.public_id.in_(found.public_ids)]
-    conditions: list[ColumnElement[bool]] = []
-    if found.received_from is not None:
-        conditions.append(Request.received_at >= found.received_from)
-    if found.received_to is not None:
-        conditions.append(Request.received_at <= found.received_to)
-    if found.service_ids is not None:
-        conditions.append(Request.service_id.in_(found.service_ids))
-    if found.states is not None:
-        conditions.append(Request.state.in_(found.states))
-    if found.not_states is not None:
-        conditions.append(Request.state.not_in(found.not_states))
+# Each filter compares with an array parameter (`= ANY`, not an expanding `IN` list), so that a
+# page's SQL depends only on which filters it has: one statement per shape, compiled at import.
+_IDS = Request.public_id == any_(bindparam("public_ids", type_=ARRAY(String)))
+_RANGE = (
+    Request.received_at >= bindparam("received_from", type_=Request.received_at.type),
+    Request.received_at <= bindparam("received_to", type_=Request.received_at.type),
+)
+_SERVICES = Request.service_id == any_(bindparam("service_ids", type_=ARRAY(Integer)))
+_STATES = {
+    "in": Request.state == any_(bindparam("states", type_=ARRAY(String))),
+    "not_in": Request.state != all_(bindparam("states", type_=ARRAY(String))),
+}
+States = Literal["in", "not_in"] | None
+Shape = tuple[bool, bool, States]  # by ids; by services; by states (in, not in)
+
+
+def _conditions(shape: Shape) -> list[ColumnElement[bool]]:
+    by_ids, by_services, states = shape
+    if by_ids:
+        return [_IDS]
+    conditions: list[ColumnElement[bool]] = list(_RANGE)
+    if by_services:
+        conditions.append(_SERVICES)
+    if states is not None:
+        conditions.append(_STATES[states])
     return conditions
 
 
+def _page(shape: Shape) -> driver.Compiled:
+    return driver.Compiled(
+        _PAGE.where(*_conditions(shape))
+        .order_by(Request.received_at.desc(), Request.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+
+
+_SHAPES: tuple[Shape, ...] = (
+    (True, False, None),
+    *itertools.product((False,), (False, True), (None, "in", "not_in")),
+)
+_PAGES = {shape: _page(shape) for shape in _SHAPES}
+
+
 async def request_page(
-    session: AsyncSession,
+    direct: Direct,
     found: RequestFilter,
     *,
     owner: int | None,
+    language: str,
     limit: int,
     offset: int,
-) -> Sequence[Row[Any]]:
+) -> list[Any]:
     """Requests matching `found`, newest first (by `received_at`, which
-    `ix_requests_received (received_at, id)` serves with the date range); the full fields only
-    for the administration `owner` (the integration key's)."""
-    stmt = (
-        _PAGE.where(*_conditions(found))
-        .order_by(Request.received_at.desc(), Request.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    connection = await session.connection()
-    result = await connection.execute(stmt, {"owner": owner})
-    return cast("Sequence[Row[Any]]", result.all())  # rows read by name
+    `ix_requests_received (received_at, id)` serves with the date range), names in `language`;
+    the full fields only for the administration `owner` (the integration key's). Rows read by
+    name, on the driver."""
+    params: dict[str, Any] = {"owner": owner, "language": language, "limit": limit}
+    params["offset"] = offset
+    states: States = None
+    if found.public_ids is not None:
+        shape: Shape = (True, False, None)
+        params["public_ids"] = list(found.public_ids)
+    else:
+        if found.received_from is None or found.received_to is None:
+            raise ValueError("a range of requests needs both its ends")
+        params["received_from"] = found.received_from
+        params["received_to"] = found.received_to
+        if found.service_ids is not None:
+            params["service_ids"] = list(found.service_ids)
+        if found.states is not None:
+            states, params["states"] = "in", list(found.states)
+        elif found.not_states is not None:
+            states, params["states"] = "not_in", list(found.not_states)
+        shape = (False, found.service_ids is not None, states)
+    return await driver.fetch_all(direct, _PAGES[shape], params)

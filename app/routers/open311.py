@@ -215,6 +215,7 @@ async def service_definition(
     ),
 )
 async def list_requests(
+    request: Request,
     fmt: GeoFormat,
     session: Session,
     api_key: ApiKeyParam = None,
@@ -257,7 +258,7 @@ async def list_requests(
         page_size=page_size or None,
     )
     found = await open311.request_list(
-        session, query, language=_language(), key=key, now=clock.now()
+        session, request.app.state.direct, query, language=_language(), key=key, now=clock.now()
     )
     return render(fmt, "service_requests", found)
 
@@ -275,6 +276,7 @@ async def list_requests(
     ),
 )
 async def get_request(
+    request: Request,
     service_request_id: Annotated[str, Path(examples=["R4K7MDQ2ZX9PTA"])],
     fmt: GeoFormat,
     session: Session,
@@ -282,7 +284,9 @@ async def get_request(
 ) -> Response:
     """One request as a one-element list, with the same privacy rule as the list."""
     key = await open311.authenticate(session, api_key)
-    found = await open311.one_request(session, service_request_id, language=_language(), key=key)
+    found = await open311.one_request(
+        session, request.app.state.direct, service_request_id, language=_language(), key=key
+    )
     return render(fmt, "service_requests", found)
 
 

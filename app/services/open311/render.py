@@ -10,7 +10,6 @@ from typing import Any
 from xml.etree import ElementTree
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import Row
 
 from app.i18n import Language, translate
 from app.models.catalogue import Administration, Service
@@ -53,7 +52,7 @@ PLURALS = {
 
 def w3c(moment: datetime) -> str:
     """A W3C datetime in UTC, to the second, with its `Z`: what every GeoReport client parses."""
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def code_of(administration: Administration, service: Service) -> str:
@@ -112,37 +111,42 @@ def service_definition(
 # --- requests
 
 
-def request_item(row: Row[Any], language: Language) -> RequestItem:
-    """The specification's request object, from a row of `repositories.open311.request_page`.
+def request_item(row: Any, language: Language) -> RequestItem:
+    """The specification's request object, from a row of `repositories.open311.request_page`
+    (its names in `language` already).
     Anonymous callers get only what identifies nobody: the public id, the service, the status,
     the dates, the agency and a fixed label of the state as `status_notes`."""
     status = status_of(row.state)
     closed = status == "closed"
     full = bool(row.owned)  # the owning administration's own system sees its requests in full
     changed = row.updated_at if full else (row.last_public_change or row.created_at)
-    item = RequestItem(
-        service_request_id=row.public_id or "",
-        status=status,
-        service_name=row.service_name[language] if row.service_code else None,
-        service_code=f"{row.administration_code}-{row.service_code}" if row.service_code else None,
-        agency_responsible=row.administration_name[language],
-        # When the person made it: a letter's or a call's date, not its registration.
-        requested_datetime=w3c(row.received_at),
-        updated_datetime=w3c(row.closed_at if closed and row.closed_at else changed),
-        expected_datetime=w3c(row.due_at),
-    )
     # A fixed label of the state for everyone; the administration's own words (its latest
     # public reply) only for its own key, which sees the request in full.
     label = translate(f"open311.status_notes.{row.state}", language)
-    item.status_notes = (row.status_notes or label) if full else label
+    fields: dict[str, Any] = {
+        "service_request_id": row.public_id or "",
+        "status": status,
+        "status_notes": (row.status_notes or label) if full else label,
+        "service_name": row.service_name if row.service_code else None,
+        "service_code": f"{row.administration_code}-{row.service_code}"
+        if row.service_code
+        else None,
+        "agency_responsible": row.administration_name,
+        # When the person made it: a letter's or a call's date, not its registration.
+        "requested_datetime": w3c(row.received_at),
+        "updated_datetime": w3c(row.closed_at if closed and row.closed_at else changed),
+        "expected_datetime": w3c(row.due_at),
+    }
     if full:
-        item.description = row.description
-        item.service_notice = notice(row.due_at, language)
-        item.address = row.address
-        item.lat = row.latitude
-        item.long = row.longitude
-        item.tracking_number = row.tracking_number  # what its actions name
-    return item
+        fields["description"] = row.description
+        fields["service_notice"] = notice(row.due_at, language)
+        fields["address"] = row.address
+        fields["lat"] = row.latitude
+        fields["long"] = row.longitude
+        fields["tracking_number"] = row.tracking_number  # what its actions name
+    # Every value is of its field's type already (strings and floats from the row, a page of
+    # up to 1000): built without validating each again.
+    return RequestItem.model_construct(**fields)
 
 
 def discovery(base_url: str) -> Discovery:

@@ -17,6 +17,7 @@ from app.models.catalogue import Administration, Service
 from app.models.enums import Role
 from app.models.integration import ApiKey
 from app.repositories import open311 as repository
+from app.repositories.driver import Direct
 from app.repositories.open311 import RequestFilter
 from app.schemas.open311 import (
     PostedRequest,
@@ -77,6 +78,7 @@ async def service_definition(
 
 async def _items(
     session: AsyncSession,
+    direct: Direct,
     found: RequestFilter,
     language: Language,
     key: ApiKey | None,
@@ -84,8 +86,15 @@ async def _items(
     limit: int,
     offset: int,
 ) -> list[RequestItem]:
+    """The page read on the driver (no session: an anonymous caller's page opens none); the
+    owning key's access-log rows written in the session, committed with the answer."""
     rows = await repository.request_page(
-        session, found, owner=key.administration_id if key else None, limit=limit, offset=offset
+        direct,
+        found,
+        owner=key.administration_id if key else None,
+        language=language,
+        limit=limit,
+        offset=offset,
     )
     owned = [row.id for row in rows if row.owned]
     if key is not None and owned:  # the owning key read their personal fields
@@ -95,6 +104,7 @@ async def _items(
 
 async def request_list(
     session: AsyncSession,
+    direct: Direct,
     query: forms.RequestQuery,
     *,
     language: Language,
@@ -106,7 +116,7 @@ async def request_list(
     limit, offset = forms.page_of(query)
     if query.ids is not None:
         found = RequestFilter(public_ids=forms.ids_of(query))
-        return await _items(session, found, language, key, limit=limit, offset=offset)
+        return await _items(session, direct, found, language, key, limit=limit, offset=offset)
     start, end = forms.period_of(query, now)
     service_ids = None
     if query.service_codes:
@@ -126,16 +136,22 @@ async def request_list(
         states=open_values if wanted == {"open"} else None,
         not_states=open_values if wanted == {"closed"} else None,
     )
-    return await _items(session, found, language, key, limit=limit, offset=offset)
+    return await _items(session, direct, found, language, key, limit=limit, offset=offset)
 
 
 async def one_request(
-    session: AsyncSession, public_id: str, *, language: Language, key: ApiKey | None
+    session: AsyncSession,
+    direct: Direct,
+    public_id: str,
+    *,
+    language: Language,
+    key: ApiKey | None,
 ) -> list[RequestItem]:
     rows = await repository.request_page(
-        session,
+        direct,
         RequestFilter(public_ids=[public_id]),
         owner=key.administration_id if key else None,
+        language=language,
         limit=1,
         offset=0,
     )
