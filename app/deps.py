@@ -357,6 +357,15 @@ async def require_staff_or_integration(
 StaffOrIntegration = Annotated[Actor, Depends(require_staff_or_integration)]
 
 
+async def get_direct(request: Request) -> Direct:
+    """Where statements run without the request's session (`app.repositories.driver`)."""
+    direct: Direct = request.app.state.direct
+    return direct
+
+
+Driver = Annotated[Direct, Depends(get_direct)]
+
+
 # The hot reads (a request's detail, the queue): one dependency instead of the seven nodes
 # `ReadOnly` + `Session` + `AppSettings` + `CurrentActor` resolve to (FastAPI's dependency
 # solving was a sixth of a read's CPU). The security schemes stay sub-dependencies, so the

@@ -16,6 +16,7 @@ from app.deps import (
     ClientAddress,
     CurrentActor,
     CurrentCitizen,
+    Driver,
     OptionalActor,
     ReadOnly,
     Session,
@@ -173,6 +174,7 @@ async def submit_request(
     actor: OptionalActor,
     client: ClientAddress,
     challenge_key: ChallengeKey,
+    direct: Driver,
     idempotency_key: IdempotencyKey = None,
     altcha: Altcha = None,
 ) -> JSONResponse:
@@ -198,6 +200,7 @@ async def submit_request(
         settings=settings,
         now=clock.now(),
         origin=submissions.Origin(client, altcha, challenge_key),
+        direct=direct,
     )
     headers = {"Location": outcome.location}
     if outcome.replayed:

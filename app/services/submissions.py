@@ -13,6 +13,7 @@ from app.domain.actors import Actor
 from app.models.enums import Action, Role
 from app.models.request import Request
 from app.repositories import requests as requests_repository
+from app.repositories.driver import Direct
 from app.schemas.requests import (
     ActionIn,
     AdministrationRef,
@@ -90,23 +91,37 @@ async def submit_once(
     settings: Settings,
     now: datetime,
     origin: Origin,
+    direct: Direct,
 ) -> Outcome:
     """File the request, or replay the first answer to a retry of the same key (a replay is
-    never counted nor refused by the ceiling: the request was filed already)."""
+    never counted nor refused by the ceiling: the request was filed already).
+
+    An ordinary filing is one statement on the driver (`direct`), in autocommit: the ceilings'
+    counters ride in it, and so does everything it writes. A proof of work to spend, a
+    verification code to spend or an `Idempotency-Key` to claim must commit with the filing:
+    those filings run in the session's transaction."""
     counted = _under_ceiling(actor)
+    altcha = origin.altcha if counted else None  # a proof of work files past the ceiling
+    client = None
+    if counted and altcha is None:
+        client = throttle.submission_counter(origin.client, settings, now)
+    code = payload.complainant.verification_code
+    alone = altcha is None and code is None and not idempotency_key
     filed: list[int] = []  # the new request's id (none on a replay)
 
     async def work() -> idempotency.Answer:
-        if counted and origin.altcha is not None:
-            await challenges.spend(session, origin.altcha, origin.challenge_key, now)
-        elif counted:
-            await throttle.ensure_submission_allowed(session, origin.client, settings, now)
+        if altcha is not None:
+            await challenges.spend(session, altcha, origin.challenge_key, now)
         submitted = await requests_service.submit(
-            session, payload, actor, language=language, settings=settings, now=now
+            session,
+            payload,
+            actor,
+            language=language,
+            settings=settings,
+            now=now,
+            on=direct if alone else None,
+            client=client,
         )
-        if counted and origin.altcha is None:
-            # Last, so the counter's row stays locked only until the commit right after.
-            await throttle.count_submission(session, origin.client, settings, now)
         request = submitted.request
         filed.append(request.id)
         created = RequestCreated(
