@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -48,7 +49,7 @@ from app.models.enums import CLOCK_RUNNING, Channel, Kind, Role, State
 from app.models.integration import RequestStats
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
-from app.repositories import driver, notifications, throttle
+from app.repositories import driver, idempotency, notifications, throttle
 
 OPERATOR_CHANNELS = (Channel.call_center.value, Channel.mail.value)
 # A timestamp as the API writes it (UTC, microseconds, `Z`), whatever the server's TimeZone.
@@ -512,17 +513,25 @@ FIRST_EVENT_COLUMNS = (
     "data",
     "created_at",
 )
+#
+# An `Idempotency-Key` (bound as `idem_*`, NULL without one) is claimed by the same statement:
+# its lock taken without waiting and no record of it found, else nothing is written (the
+# caller answers 409, or replays through the session); its record, the answer, is inserted
+# with the request (`repositories.idempotency`).
+_CLAIMED = idempotency.claimed()
+_UNCLAIMED = exists(select(_CLAIMED.c.locked).where(_CLAIMED.c.locked, not_(_CLAIMED.c.known)))
 _COUNTERS_NOW = bindparam("counters_now", type_=DateTime(timezone=True))
-_CLIENT_COUNTED = throttle.counted_under_limit("client", _COUNTERS_NOW)
+_CLIENT_COUNTED = throttle.counted_under_limit("client", _COUNTERS_NOW, when=_UNCLAIMED)
 _NEW_REQUEST = (
     insert(_REQUESTS)
     .from_select(
         _WRITTEN,
         select(*(bindparam(key, type_=_REQUESTS.c[key].type) for key in _WRITTEN)).where(
+            _UNCLAIMED,
             or_(
                 bindparam("client_limit", type_=Integer) == literal_column("0"),
                 exists(select(_CLIENT_COUNTED.c.key)),
-            )
+            ),
         ),
     )
     .on_conflict_do_nothing(index_elements=[_REQUESTS.c.tracking_number])
@@ -590,10 +599,13 @@ _STATS_ADDED = (
     )
     .cte("stats_added")
 )
+_RECORDED = idempotency.recorded_after(_NEW_REQUEST)
 _INSERT_NEW = select(
     select(_NEW_REQUEST.c.id).scalar_subquery().label("id"),
     exists(select(_CLIENT_COUNTED.c.key)).label("counted"),
-).add_cte(_FIRST_EVENT, *_ACKNOWLEDGEMENTS_COUNTED, _NEW_OUTBOX, _STATS_ADDED)
+    select(_CLAIMED.c.locked).scalar_subquery().label("locked"),
+    select(_CLAIMED.c.known).scalar_subquery().label("known"),
+).add_cte(_FIRST_EVENT, *_ACKNOWLEDGEMENTS_COUNTED, _NEW_OUTBOX, _STATS_ADDED, _RECORDED)
 
 
 # Compiled once: SQLAlchemy would compute a cache key over the whole tree and rebuild its
@@ -623,11 +635,14 @@ class Ceilings:
 @dataclass(frozen=True)
 class Filing:
     """What `insert_new` did: the new request's id, None when nothing was inserted (its
-    tracking number was taken, or the client's counter was full); whether the client's
-    counter counted it."""
+    tracking number was taken, the client's counter was full, or its key was taken); whether
+    the client's counter counted it; whether its key's lock was free (`locked`) and whether
+    its key had a record already (`known`)."""
 
     request_id: int | None
     counted: bool
+    locked: bool
+    known: bool
 
 
 def _counter_params(name: str, counter: throttle.Counter | None) -> dict[str, Any]:
@@ -646,12 +661,15 @@ async def insert_new(
     now: datetime,
     stats_month: datetime,
     ceilings: Ceilings,
+    record: idempotency.Record | None = None,
 ) -> Filing:
     """Insert a new request built in memory (`new_request`), with its first event
     (`FIRST_EVENT_COLUMNS`), its outbox messages, its cohort's statistics (`received`, month
     `stats_month`) and the `ceilings`' counters, unless its tracking number is taken or the
-    client's counter is full (then none is inserted): one statement, in the session's
-    transaction, or on the driver on its own (committed when it returns).
+    client's counter is full, or the key of `record` is held or known (then none is
+    inserted; else `record` is inserted too): one statement, in the session's transaction,
+    or on the driver on its own (committed when it returns). A key recorded meanwhile by
+    another statement fails this one (`idempotency.raced`), undone whole.
 
     Inserted in a session, the request joins it as a loaded row (no second read), its unset
     columns None (or the model's scalar default); the event is in the database only."""
@@ -671,9 +689,15 @@ async def insert_new(
     params.update(_counter_params("client", ceilings.client))
     params.update(_counter_params("ack_email", ceilings.ack_email))
     params.update(_counter_params("ack_sms", ceilings.ack_sms))
-    row = await driver.run_one(on, _INSERT_NEW_COMPILED, params)
+    params.update(idempotency.record_params(record))
+    try:
+        row = await driver.run_one(on, _INSERT_NEW_COMPILED, params)
+    except DBAPIError as error:
+        if record is not None and idempotency.raced(error):
+            return Filing(None, counted=False, locked=True, known=True)
+        raise
     assert row is not None  # its main select is one row, whatever was inserted
-    filing = Filing(row.id, bool(row.counted))
+    filing = Filing(row.id, bool(row.counted), bool(row.locked), bool(row.known))
     if filing.request_id is not None:
         given["id"] = filing.request_id
         if isinstance(on, AsyncSession):

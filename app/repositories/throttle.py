@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     CTE,
+    ColumnElement,
     DateTime,
     FromClause,
     Integer,
@@ -80,12 +81,18 @@ class Counter:
     ends: datetime
 
 
-def counted_under_limit(name: str, now: Any, after: FromClause | None = None) -> CTE:
+def counted_under_limit(
+    name: str,
+    now: Any,
+    after: FromClause | None = None,
+    when: ColumnElement[bool] | None = None,
+) -> CTE:
     """A CTE counting one against the counter bound as `<name>_key`, only while it is under
     its limit `<name>_limit` (or its window ended by `now`: then a new one, ending at
     `<name>_ends`); it returns the key when it counted, no row when the counter was full. A
     limit of 0 counts nothing (no ceiling, or a caller exempt from it). With `after`, it
-    counts only if `after` (a CTE that wrote what is counted) has a row.
+    counts only if `after` (a CTE that wrote what is counted) has a row; with `when`, only if
+    that holds.
 
     The full counter's row is locked and left as it is: a refusal is not counted. Concurrent
     statements counting one key take that lock one after the other, and the condition is
@@ -101,7 +108,7 @@ def counted_under_limit(name: str, now: Any, after: FromClause | None = None) ->
             ends.label("window_ends_at"),
         )
         .select_from(*(() if after is None else (after,)))
-        .where(limit > literal_column("0"))
+        .where(limit > literal_column("0"), *(() if when is None else (when,)))
     )
     return (
         insert(table)

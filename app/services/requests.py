@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -12,18 +13,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.domain.actors import Actor
-from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, ValidationFailed
+from app.errors import (
+    FieldError,
+    Forbidden,
+    IdempotencyInProgress,
+    RequestNotFound,
+    UnknownAction,
+    ValidationFailed,
+)
 from app.models.catalogue import Administration, Service
 from app.models.enums import CLOCK_RUNNING, Action, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.repositories import requests as repository
 from app.repositories.driver import Direct
+from app.repositories.idempotency import Record
 from app.repositories.throttle import Counter
 from app.schemas.catalogue import AttributeDefinition
 from app.schemas.requests import ActionIn, ContactIn, RequestIn
 from app.services import (
     canned_responses,
     catalogue,
+    idempotency,
     lifecycle,
     notifications,
     otp,
@@ -139,12 +149,15 @@ async def submit(
     now: datetime,
     on: AsyncSession | Direct | None = None,
     client: Counter | None = None,
+    record: Callable[[Submitted], Record] | None = None,
 ) -> Submitted:
     """Validate a new request against the catalogue and file it, with its first history event,
     in one statement: in the session's transaction, or `on` the driver on its own (when
     nothing else of the call must commit with it; the catalogue's version is read there too).
     `client`: the counter of its client's ceiling, which must count it (else 429, nothing
-    filed)."""
+    filed). `record`: the `Idempotency-Key` record of the filing, claimed and inserted by the
+    same statement (409 while the key is held elsewhere, `idempotency.Known` when it has a
+    record already: nothing filed either way)."""
     errors = _check_channel(payload, actor)
     direct = on if isinstance(on, Direct) else None
     administration, service, attributes, catalogue_errors = await _resolve_catalogue(
@@ -243,10 +256,14 @@ async def submit(
         # not cached yet) holds a connection in a transaction: the filing joins it, rather
         # than take a second connection while holding one, and commits with it.
         on = session
-    await _insert_with_tracking_number(on, request, submitted, outbox, now, month, ceilings)
+    result = Submitted(request, administration, service)
+    recorded = None if record is None else functools.partial(record, result)
+    await _insert_with_tracking_number(
+        on, request, submitted, outbox, now, month, ceilings, recorded
+    )
     if session.new or session.dirty or session.deleted:  # whatever else filing changed (rare)
         await session.flush()
-    return Submitted(request, administration, service)
+    return result
 
 
 async def _insert_with_tracking_number(
@@ -257,18 +274,25 @@ async def _insert_with_tracking_number(
     now: datetime,
     stats_month: datetime,
     ceilings: repository.Ceilings,
+    record: Callable[[], Record] | None,
 ) -> None:
-    """Insert the request with its first event, its outbox messages, its statistics and its
-    ceilings' counters, in one statement; 429 when its client's counter is full."""
+    """Insert the request with its first event, its outbox messages, its statistics, its
+    ceilings' counters and its key's `record` (its answer, which quotes the tracking number
+    drawn), in one statement; 429 when its client's counter is full."""
     # 50 random bits make a collision very unlikely; when one happens, draw again.
     for _ in range(5):
         request.tracking_number = tracking_numbers.generate()
         request.search_text = search.search_text(request)
+        answer = None if record is None else record()
         filing = await repository.insert_new(
-            on, request, first_event, outbox(), now, stats_month, ceilings
+            on, request, first_event, outbox(), now, stats_month, ceilings, answer
         )
         if filing.request_id is not None:
             return
+        if not filing.locked:
+            raise IdempotencyInProgress(headers={"Retry-After": "1"})
+        if filing.known:
+            raise idempotency.Known()
         if ceilings.client is not None:
             if not filing.counted:
                 await throttle.refuse_submission(on, ceilings.client, now)
