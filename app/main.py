@@ -26,7 +26,7 @@ from app.db import (
     get_session,
     resolve_database_url,
 )
-from app.deps import DRIVER_READERS, anonymous_allowed
+from app.deps import DRIVER_READERS, SESSION_OPENERS, anonymous_allowed
 from app.errors import BadRequest, ServiceUnavailable, error_responses, install_error_handlers
 from app.i18n import Language
 from app.middleware import EdgeMiddleware, refuse_too_large
@@ -132,7 +132,10 @@ def uses_database(dependant: Dependant) -> bool:
     """Whether an operation reads or writes the database, through the session or on the
     driver (and so may meet an outage)."""
     return any(
-        sub.call is get_session or sub.call in DRIVER_READERS or uses_database(sub)
+        sub.call is get_session
+        or sub.call in DRIVER_READERS
+        or sub.call in SESSION_OPENERS
+        or uses_database(sub)
         for sub in dependant.dependencies
     )
 

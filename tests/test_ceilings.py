@@ -18,9 +18,9 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from app.config import Settings
-from app.models import OutboxMessage, Request
+from app.models import OutboxMessage, Request, ThrottleCounter
 from app.models.enums import Role
-from app.services import api_keys, throttle
+from app.services import api_keys, throttle, tracking_numbers
 from tests.factories import complaint, make_administration, make_staff
 
 CEILING = 20  # the default of SUBMISSIONS_PER_CLIENT_PER_HOUR
@@ -101,6 +101,87 @@ async def test_one_address_files_up_to_the_ceiling_then_gets_429(
     frozen_clock.advance(seconds=int(refused.headers["Retry-After"]))
     again = await here.post("/api/v1/requests", json=body_for(admin.code, 101))
     assert again.status_code == 201
+
+
+async def _count(session, counter: str) -> int | None:
+    return await session.scalar(select(ThrottleCounter.count).where(ThrottleCounter.key == counter))
+
+
+def _client_key(address: str) -> str:
+    return throttle.key("submit:client", throttle.client_bucket(address))
+
+
+async def test_a_refused_submission_is_not_counted_nor_are_its_acknowledgements(
+    client_at, session, settings
+):
+    """The client's counter counts a submission only under its ceiling, and the request is
+    filed only if it counted; a refused one writes nothing: neither its request nor its
+    acknowledgements' counters, so the victim of a refused filing still gets their own."""
+    admin = await make_administration(session)
+    tight = settings.model_copy(
+        update={"submissions_per_client_per_hour": 1, "acknowledgements_per_recipient_per_day": 1}
+    )
+    here = client_at("127.0.0.21", tight)
+    assert (await here.post("/api/v1/requests", json=body_for(admin.code, 1))).status_code == 201
+    for _ in range(3):
+        refused = await here.post(
+            "/api/v1/requests", json=body_for(admin.code, 2, email="victim@example.ma")
+        )
+        assert refused.status_code == 429
+        assert 3590 <= int(refused.headers["Retry-After"]) <= 3600
+    assert await _count(session, _client_key("127.0.0.21")) == 1
+    victim = throttle.key("ack:email", "victim@example.ma")
+    assert await _count(session, victim) is None
+    elsewhere = client_at("127.0.0.22", tight)
+    filed = await elsewhere.post(
+        "/api/v1/requests", json=body_for(admin.code, 3, email="victim@example.ma")
+    )
+    assert filed.status_code == 201
+    assert await _outbox(session, "acknowledgement", "victim@example.ma") == 1
+
+
+async def test_a_tracking_number_drawn_again_counts_the_submission_once(
+    client_at, session, settings, monkeypatch
+):
+    """A tracking number already taken files nothing and is drawn again: the client's counter,
+    which counted the first draw, is not counted again (else the last submission under the
+    ceiling would be refused), nor is the acknowledgement's, counted only with a request."""
+    admin = await make_administration(session)
+    two = settings.model_copy(update={"submissions_per_client_per_hour": 2})
+    here = client_at("127.0.0.23", two)
+    first = await here.post("/api/v1/requests", json=body_for(admin.code, 1))
+    assert first.status_code == 201
+    fresh = tracking_numbers.generate()
+    draws = iter([first.json()["tracking_number"], fresh])
+    monkeypatch.setattr(tracking_numbers, "generate", lambda: next(draws))
+    second = await here.post("/api/v1/requests", json=body_for(admin.code, 2))
+    monkeypatch.undo()
+    assert second.status_code == 201, second.text
+    assert second.json()["tracking_number"] == fresh
+    assert await _count(session, _client_key("127.0.0.23")) == 2
+    assert await _count(session, throttle.key("ack:email", "c2@example.ma")) == 1
+    assert await _outbox(session, "acknowledgement", "c2@example.ma") == 1
+    third = await here.post("/api/v1/requests", json=body_for(admin.code, 3))
+    assert third.status_code == 429
+
+
+async def test_the_ceiling_holds_in_a_transaction_too(client_at, session, settings):
+    """A filing with an `Idempotency-Key` (claimed in the filing's transaction) passes the
+    same ceiling, in the same statement."""
+    admin = await make_administration(session)
+    here = client_at(
+        "127.0.0.24", settings.model_copy(update={"submissions_per_client_per_hour": 1})
+    )
+    for n, expected in ((1, 201), (2, 429)):
+        response = await here.post(
+            "/api/v1/requests",
+            json=body_for(admin.code, n),
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert response.status_code == expected, response.text
+    assert 0 < int(response.headers["Retry-After"]) <= 3600
+    assert await _count(session, _client_key("127.0.0.24")) == 1
+    assert await _outbox(session, "acknowledgement", "c2@example.ma") == 0
 
 
 async def test_staff_operators_and_integration_keys_are_exempt(client_at, session, settings):

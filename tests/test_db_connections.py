@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 from sqlalchemy import bindparam, text
@@ -107,6 +108,65 @@ async def test_a_submission_on_a_killed_connection_is_filed_once(
             await conn.commit()
     finally:
         await engine.dispose()
+
+
+async def test_a_submission_whose_insert_meets_a_killed_connection_is_filed_once(
+    database_url: str, settings: Settings
+) -> None:
+    """An ordinary submission is one write on its own (on the driver, in autocommit), never
+    run twice since it may have committed; but one the driver refused to start on a
+    connection the server had ended never left, and runs once more on a fresh connection."""
+    one = settings.model_copy(
+        update={
+            "db_pool_size": 1,
+            "db_max_overflow": 0,
+            "catalogue_refresh_seconds": 3600.0,  # the insert is the first statement
+        }
+    )
+    engine = create_engine(database_url, one)
+    app = create_app(settings=one, sessionmaker=create_sessionmaker(engine))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    email = "killed.insert@example.ma"
+    body = {
+        "kind": "complaint",
+        "administration": "ACAPS",
+        "subject": "Connexion coupée",
+        "description": "Une réclamation déposée pendant une coupure de la base.",
+        "channel": "web",
+        "complainant": {"full_name": "Nadia Amrani", "email": email},
+    }
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            warm = {**body, "complainant": {"full_name": "N A", "email": "warm@example.ma"}}
+            assert (await client.post("/api/v1/requests", json=warm)).status_code == 201
+            async with engine.connect() as conn:
+                pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await _terminate(database_url, pid)
+
+            answer = await client.post("/api/v1/requests", json=body)
+            assert answer.status_code == 201, answer.text
+        async with engine.connect() as conn:
+            filed = await conn.execute(
+                text("SELECT count(*) FROM requests WHERE email = :e"), {"e": email}
+            )
+            assert filed.scalar_one() == 1
+            await _forget(conn, email, "warm@example.ma")
+    finally:
+        await engine.dispose()
+
+
+async def _forget(conn: Any, *emails: str) -> None:
+    """Delete what the submissions from `emails` wrote (as the `live` fixture does)."""
+    for email in emails:
+        ids = "SELECT id FROM requests WHERE email = :e"
+        for table in ("outbox", "request_events"):
+            await conn.execute(
+                text(f"DELETE FROM {table} WHERE request_id IN ({ids})"), {"e": email}
+            )
+        await conn.execute(text("DELETE FROM requests WHERE email = :e"), {"e": email})
+    await conn.execute(text("DELETE FROM request_stats"))
+    await conn.execute(text("DELETE FROM throttle_counters"))
+    await conn.commit()
 
 
 async def test_the_app_engine_writes_jsonb_as_json_would(

@@ -84,6 +84,49 @@ async def test_the_serving_pool_answers_the_hot_reads_and_outlives_a_dropped_con
         await asyncio.to_thread(server.stop)
 
 
+async def test_a_submission_on_a_dropped_connection_of_the_pool_is_filed_once(
+    live, settings, database_url, engine
+):
+    """A served submission is one write on the serving pool (the process's own asyncpg
+    pool), committed when it answers; after the pool's only connection was ended by the
+    server, the next one is filed once, without a 5xx (a connection known closed is replaced
+    at checkout; a statement asyncpg refuses to start on it runs on a fresh one)."""
+    app = create_app(
+        settings.model_copy(
+            update={
+                "database_url": database_url,
+                "db_read_pool_size": 1,
+                "catalogue_refresh_seconds": 3600.0,  # the insert is the first statement
+            }
+        )
+    )
+    server = await asyncio.to_thread(lambda: ApiServer(app).start())
+    email = "dropped.connection@example.ma"
+    body = complaint(live.administration.code, complainant={"full_name": "N A", "email": email})
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
+            first = await http.post("/api/v1/requests", json=complaint(live.administration.code))
+            assert first.status_code == 201, first.text
+            async with engine.connect() as connection:
+                ended = await connection.scalar(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE application_name = :name AND datname = current_database()"
+                    ),
+                    {"name": driver.APPLICATION_NAME},
+                )
+            assert ended == 1
+            filed = await http.post("/api/v1/requests", json=body)
+            assert filed.status_code == 201, filed.text
+    finally:
+        await asyncio.to_thread(server.stop)
+    async with engine.connect() as connection:
+        count = await connection.scalar(
+            select(func.count()).select_from(Request).where(Request.email == email)
+        )
+    assert count == 1
+
+
 async def test_an_export_with_personal_data_holds_one_connection_of_the_sessions_pool(
     live, settings, database_url
 ):

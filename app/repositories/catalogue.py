@@ -11,6 +11,7 @@ from app.models.request import Request
 from app.repositories import driver
 
 _VERSION = select(func.max(CatalogueChange.version))
+_VERSION_ON_DRIVER = driver.Compiled(select(func.max(CatalogueChange.version).label("version")))
 _ADMINISTRATION = select(Administration).where(Administration.code == bindparam("code"))
 _ADMINISTRATION_ID = driver.Compiled(
     select(Administration.id).where(Administration.code == bindparam("code"))
@@ -27,10 +28,14 @@ _ADMINISTRATIONS = select(Administration).options(selectinload(Administration.pa
 _WITH_SERVICES = select(Administration).options(selectinload(Administration.services))
 
 
-async def version(session: AsyncSession) -> int:
+async def version(on: AsyncSession | driver.Direct) -> int:
     """The catalogue's version: it changes with every committed change of administrations or
-    services (triggers of migration 0011)."""
-    return int(await session.scalar(_VERSION) or 0)
+    services (triggers of migration 0011). On the session, or on the driver (a submission
+    that may file on the driver reads nothing through its session)."""
+    if isinstance(on, driver.Direct):
+        row = await driver.fetch_one(on, _VERSION_ON_DRIVER, {})
+        return int(row.version or 0) if row is not None else 0
+    return int(await on.scalar(_VERSION) or 0)
 
 
 async def administration_by_code(session: AsyncSession, code: str) -> Administration | None:

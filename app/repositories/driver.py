@@ -30,18 +30,29 @@ from sqlalchemy import Float, Numeric
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from app.db import json_text
+
 APPLICATION_NAME = "chikaya-reads"
-_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+# JSON parameters written as the engine writes them (orjson: a submission binds a few
+# kilobytes of its messages; the stdlib's encoder was a twentieth of its CPU).
+_DIALECT = PGDialect_asyncpg(json_serializer=json_text)  # type: ignore[no-untyped-call]
 
 # The driver's errors that mean the connection itself is gone (not the statement's fault).
 _DEAD = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError, OSError)
 # The server ending the session (shutdown, an administrator's pg_terminate_backend) or the
 # connection failing: SQLSTATE class 08 and 57P01-57P03.
 _GONE_STATES = ("57P01", "57P02", "57P03")
+
+
+def _unsent(error: Exception) -> bool:
+    """Whether asyncpg refused to start the statement (on a connection it knows is closed, or
+    whose protocol takes no new statement): nothing of it reached the server, so even a write
+    may run once more on a fresh connection."""
+    return isinstance(error, (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError))
 
 
 def _broken(error: Exception) -> bool:
@@ -221,6 +232,10 @@ async def _run(
     arguments = compiled.arguments(params)  # positional, as SQLAlchemy passes them
     if direct.pool is not None:
         return await _on_pool(direct, compiled, arguments, method, retry)
+    # A connection of its own per statement (the engine's), where asyncpg's internal state
+    # errors too say the connection is dead; on a connection the caller holds, only the
+    # driver's errors of a gone connection do.
+    own = isinstance(direct._bind, AsyncEngine)
     for attempt in (1, 2):
         async with direct.connection() as connection:
             sync, driver = _driver(connection)
@@ -228,13 +243,15 @@ async def _run(
             dispatch.before_cursor_execute(sync, None, compiled.sql, arguments, None, False)
             try:
                 result = await getattr(driver, method)(compiled.sql, *arguments)
-            except _DEAD as error:
+            except Exception as error:
+                if not (_broken(error) if own else isinstance(error, _DEAD)):
+                    if isinstance(error, asyncpg.PostgresError):
+                        raise _wrapped(error, compiled, dead=False) from error
+                    raise
                 await connection.invalidate()
-                if retry and attempt == 1 and isinstance(direct._bind, AsyncEngine):
+                if own and attempt == 1 and (retry or _unsent(error)):
                     continue
                 raise _wrapped(error, compiled, dead=True) from error
-            except asyncpg.PostgresError as error:
-                raise _wrapped(error, compiled, dead=False) from error
             dispatch.after_cursor_execute(sync, None, compiled.sql, arguments, None, False)
             return result
     raise AssertionError("unreachable")
@@ -260,7 +277,7 @@ async def _on_pool(
                 if isinstance(error, asyncpg.PostgresError):
                     raise _wrapped(error, compiled, dead=False) from error
                 raise
-            if retry and attempt == 1:
+            if attempt == 1 and (retry or _unsent(error)):
                 continue
             raise _wrapped(error, compiled, dead=True) from error
     raise AssertionError("unreachable")
@@ -268,7 +285,8 @@ async def _on_pool(
 
 async def fetch_one(direct: Direct, compiled: Compiled, params: Mapping[str, Any]) -> Any | None:
     """The statement's first row (a named tuple), or None. A read: run again once on a fresh
-    connection if the pooled one was dead."""
+    connection if the pooled one was dead. (A write runs again only if it never left:
+    `_unsent`.)"""
     record = await _run(direct, compiled, params, "fetchrow", retry=True)
     return None if record is None else compiled.row(record)
 
@@ -281,6 +299,21 @@ async def fetch_all(direct: Direct, compiled: Compiled, params: Mapping[str, Any
 async def execute(direct: Direct, compiled: Compiled, params: Mapping[str, Any]) -> None:
     """A write that commits by itself (one statement, autocommit). Never run twice."""
     await _run(direct, compiled, params, "execute", retry=False)
+
+
+async def run_one(
+    on: AsyncSession | Direct, compiled: Compiled, params: Mapping[str, Any]
+) -> Any | None:
+    """The first row of a statement (a write, or a read beside one), or None: in the
+    session's transaction, or on the driver on its own (one statement in autocommit:
+    committed when it returns). Never run twice: a write whose connection died may have
+    committed."""
+    if isinstance(on, AsyncSession):
+        connection = await on.connection()
+        result = await connection.exec_driver_sql(compiled.sql, compiled.arguments(params))
+        return result.one_or_none()
+    record = await _run(on, compiled, params, "fetchrow", retry=False)
+    return None if record is None else compiled.row(record)
 
 
 async def select_all(direct: Direct, statement: Executable, params: Mapping[str, Any]) -> list[Any]:

@@ -5,6 +5,7 @@ request, and the answered complaints whose reopen window closes soon."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -73,10 +74,12 @@ def _recordset(name: str, *columns: tuple[str, Any]) -> TableValuedAlias:
     )
 
 
-def outbox_insert(request: FromClause | None = None) -> Insert:
+def outbox_insert(request: FromClause | None = None, gates: Sequence[FromClause] = ()) -> Insert:
     """The statement writing an `Outbox` (bound by `Outbox.params`). With `request` (a CTE
     inserting a request, `id` its column), every message belongs to that request and none is
-    written when it inserts nothing."""
+    written when it inserts nothing. With `gates` (CTEs returning the `key` of each counter
+    that counted, `throttle.counted_under_limit`), a message given a `gate` is written only
+    if the counter of that key counted it."""
     now = bindparam("outbox_now", type_=DateTime(timezone=True))
     messages = _recordset(
         "messages",
@@ -85,6 +88,7 @@ def outbox_insert(request: FromClause | None = None) -> Insert:
         ("event", String),
         ("recipient", String),
         ("payload", JSONB),
+        ("gate", String),
     )
     fanouts = {
         name: _recordset(
@@ -117,10 +121,12 @@ def outbox_insert(request: FromClause | None = None) -> Insert:
 
     no_webhook = cast(null(), Integer)
     supervisors, webhooks = fanouts["to_supervisors"], fanouts["to_webhooks"]
+    own = select(*row(messages, messages.c.channel, messages.c.recipient, no_webhook))
+    if gates:
+        opened = union_all(*(select(gate.c.key) for gate in gates))
+        own = own.where(or_(messages.c.gate.is_(None), messages.c.gate.in_(opened)))
     parts = [
-        select(*row(messages, messages.c.channel, messages.c.recipient, no_webhook)).select_from(
-            messages
-        ),
+        own.select_from(messages),
         select(*row(supervisors, literal("email"), User.email, no_webhook))
         .select_from(supervisors)
         .join(
@@ -169,16 +175,20 @@ class Outbox:
         recipient: str,
         payload: dict[str, Any],
         request_id: int | None,
+        gate: str | None = None,
     ) -> None:
-        self.messages.append(
-            {
-                "request_id": request_id,
-                "channel": channel,
-                "event": event,
-                "recipient": recipient,
-                "payload": payload,
-            }
-        )
+        """`gate`: the key of a counter that must count this message for it to be written
+        (in a statement whose outbox has that counter's gate, `outbox_insert`)."""
+        message = {
+            "request_id": request_id,
+            "channel": channel,
+            "event": event,
+            "recipient": recipient,
+            "payload": payload,
+        }
+        if gate is not None:
+            message["gate"] = gate
+        self.messages.append(message)
 
     def fanout(
         self,

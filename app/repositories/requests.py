@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     Integer,
     Row,
     Select,
@@ -36,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -47,7 +49,7 @@ from app.models.enums import CLOCK_RUNNING, Channel, Kind, Role, State
 from app.models.integration import RequestStats
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
-from app.repositories import driver, notifications
+from app.repositories import driver, idempotency, notifications, throttle
 
 OPERATOR_CHANNELS = (Channel.call_center.value, Channel.mail.value)
 # A timestamp as the API writes it (UTC, microseconds, `Z`), whatever the server's TimeZone.
@@ -465,10 +467,23 @@ async def queue_page(
     return await driver.select_all(direct, stmt.where(*conditions), params)
 
 
-# A tracking number already taken inserts nothing (and returns no id): the caller draws
-# again, with no savepoint round trips around the insert. The request's first event (its
-# submission) rides in the same statement, inserted only if the request was: one round trip.
-# On the tables, executed on the connection: Core's path, not the ORM's bulk-insert machinery.
+# A submission is one statement: the anonymous ceilings' counters, the request, its first
+# event, its outbox messages and its statistics, each part written only if what it depends on
+# was (a data-modifying CTE's rows are the next one's condition). One statement is atomic, so
+# it runs in the session's transaction or on its own in autocommit alike (`insert_new`).
+#
+# The counters (`throttle.counted_under_limit`), bound as `client_*`, `ack_email_*` and
+# `ack_sms_*`: the client's hourly ceiling first, the request inserted only if it counted; the
+# acknowledgements' daily ceilings per recipient after, counted only for a request inserted,
+# and each acknowledgement written only if its counter counted it (a message's `gate`), the
+# request filed all the same. A limit of 0 leaves a counter out. One statement whose ceilings
+# are switched off by their parameters, rather than a variant per combination of ceilings:
+# one text to compile and for each connection to prepare, and a switched-off counter costs
+# PostgreSQL a one-time filter on a constant.
+#
+# A tracking number already taken inserts nothing (no id) and counts no acknowledgement: the
+# caller draws again, with no savepoint round trips around the insert, and without the
+# client's counter, which counted this submission already (`Filing.counted`).
 _REQUESTS = cast(Table, Request.__table__)
 _EVENTS = cast(Table, RequestEvent.__table__)
 _ID_BY_TRACKING_NUMBER = select(Request.id).where(
@@ -498,12 +513,34 @@ FIRST_EVENT_COLUMNS = (
     "data",
     "created_at",
 )
+#
+# An `Idempotency-Key` (bound as `idem_*`, NULL without one) is claimed by the same statement:
+# its lock taken without waiting and no record of it found, else nothing is written (the
+# caller answers 409, or replays through the session); its record, the answer, is inserted
+# with the request (`repositories.idempotency`).
+_CLAIMED = idempotency.claimed()
+_UNCLAIMED = exists(select(_CLAIMED.c.locked).where(_CLAIMED.c.locked, not_(_CLAIMED.c.known)))
+_COUNTERS_NOW = bindparam("counters_now", type_=DateTime(timezone=True))
+_CLIENT_COUNTED = throttle.counted_under_limit("client", _COUNTERS_NOW, when=_UNCLAIMED)
 _NEW_REQUEST = (
     insert(_REQUESTS)
-    .values({key: bindparam(key, type_=_REQUESTS.c[key].type) for key in _WRITTEN})
+    .from_select(
+        _WRITTEN,
+        select(*(bindparam(key, type_=_REQUESTS.c[key].type) for key in _WRITTEN)).where(
+            _UNCLAIMED,
+            or_(
+                bindparam("client_limit", type_=Integer) == literal_column("0"),
+                exists(select(_CLIENT_COUNTED.c.key)),
+            ),
+        ),
+    )
     .on_conflict_do_nothing(index_elements=[_REQUESTS.c.tracking_number])
     .returning(_REQUESTS.c.id)
     .cte("new_request")
+)
+_ACKNOWLEDGEMENTS_COUNTED = tuple(
+    throttle.counted_under_limit(name, _COUNTERS_NOW, after=_NEW_REQUEST)
+    for name in ("ack_email", "ack_sms")
 )
 _FIRST_EVENT = (
     insert(_EVENTS)
@@ -516,9 +553,11 @@ _FIRST_EVENT = (
     )
     .cte("first_event")
 )
-# Its outbox messages too (acknowledgement, supervisors, webhooks), theirs found by the same
+# Its outbox messages too (acknowledgements, supervisors, webhooks), theirs found by the same
 # statement (`notifications.outbox_insert`).
-_NEW_OUTBOX = notifications.outbox_insert(_NEW_REQUEST).cte("new_outbox")
+_NEW_OUTBOX = notifications.outbox_insert(_NEW_REQUEST, gates=_ACKNOWLEDGEMENTS_COUNTED).cte(
+    "new_outbox"
+)
 # And its cohort's statistics (`received` + 1), added as `repositories.stats.bump` adds (its
 # `_BUMP`): to a slot of the cohort that no other transaction holds, else to a new slot
 # numbered after this transaction's id; only when the request is inserted. Here one upsert
@@ -560,13 +599,17 @@ _STATS_ADDED = (
     )
     .cte("stats_added")
 )
-_INSERT_NEW = (
-    select(_NEW_REQUEST.c.id).add_cte(_FIRST_EVENT).add_cte(_NEW_OUTBOX).add_cte(_STATS_ADDED)
-)
+_RECORDED = idempotency.recorded_after(_NEW_REQUEST)
+_INSERT_NEW = select(
+    select(_NEW_REQUEST.c.id).scalar_subquery().label("id"),
+    exists(select(_CLIENT_COUNTED.c.key)).label("counted"),
+    select(_CLAIMED.c.locked).scalar_subquery().label("locked"),
+    select(_CLAIMED.c.known).scalar_subquery().label("known"),
+).add_cte(_FIRST_EVENT, *_ACKNOWLEDGEMENTS_COUNTED, _NEW_OUTBOX, _STATS_ADDED, _RECORDED)
 
 
 # Compiled once: SQLAlchemy would compute a cache key over the whole tree and rebuild its
-# eighty parameters at every submission. Run as SQL text in the session's transaction.
+# ninety parameters at every submission.
 _INSERT_NEW_COMPILED = driver.Compiled(_INSERT_NEW)
 
 
@@ -578,21 +621,58 @@ def new_request(**columns: Any) -> Request:
     return loaded(Request, columns)
 
 
+@dataclass(frozen=True)
+class Ceilings:
+    """The counters a filing passes: the client's (the request is filed only if it counts),
+    and its acknowledgements' by email and by SMS (each sent only if its counter counts,
+    the request filed all the same). None: no such ceiling for this filing."""
+
+    client: throttle.Counter | None = None
+    ack_email: throttle.Counter | None = None
+    ack_sms: throttle.Counter | None = None
+
+
+@dataclass(frozen=True)
+class Filing:
+    """What `insert_new` did: the new request's id, None when nothing was inserted (its
+    tracking number was taken, the client's counter was full, or its key was taken); whether
+    the client's counter counted it; whether its key's lock was free (`locked`) and whether
+    its key had a record already (`known`)."""
+
+    request_id: int | None
+    counted: bool
+    locked: bool
+    known: bool
+
+
+def _counter_params(name: str, counter: throttle.Counter | None) -> dict[str, Any]:
+    """A limit of 0 leaves the counter out of the statement."""
+    if counter is None:
+        return {f"{name}_key": None, f"{name}_limit": 0, f"{name}_ends": None}
+    key, limit, ends = counter.key, counter.limit, counter.ends
+    return {f"{name}_key": key, f"{name}_limit": limit, f"{name}_ends": ends}
+
+
 async def insert_new(
-    session: AsyncSession,
+    on: AsyncSession | driver.Direct,
     request: Request,
     first_event: dict[str, Any],
     outbox: notifications.Outbox,
     now: datetime,
     stats_month: datetime,
-) -> bool:
+    ceilings: Ceilings,
+    record: idempotency.Record | None = None,
+) -> Filing:
     """Insert a new request built in memory (`new_request`), with its first event
-    (`FIRST_EVENT_COLUMNS`), its outbox messages and its cohort's statistics (`received`,
-    month `stats_month`), unless its tracking number is taken (False: then none is inserted).
+    (`FIRST_EVENT_COLUMNS`), its outbox messages, its cohort's statistics (`received`, month
+    `stats_month`) and the `ceilings`' counters, unless its tracking number is taken or the
+    client's counter is full, or the key of `record` is held or known (then none is
+    inserted; else `record` is inserted too): one statement, in the session's transaction,
+    or on the driver on its own (committed when it returns). A key recorded meanwhile by
+    another statement fails this one (`idempotency.raced`), undone whole.
 
-    Inserted, the request joins the session as a loaded row (no second read), its unset
-    columns None (or the model's scalar default); the event is in the database only (nothing
-    in this transaction holds it)."""
+    Inserted in a session, the request joins it as a loaded row (no second read), its unset
+    columns None (or the model's scalar default); the event is in the database only."""
     given = request.__dict__
     for key in _WRITTEN:
         if key not in given:
@@ -605,16 +685,25 @@ async def insert_new(
     params["stats_service_id"] = given["service_id"] or 0
     params["stats_kind"] = given["kind"].value
     params["stats_month"] = stats_month
-    connection = await session.connection()
-    compiled = _INSERT_NEW_COMPILED
-    result = await connection.exec_driver_sql(compiled.sql, compiled.arguments(params))
-    request_id = result.scalar_one_or_none()
-    if request_id is None:
-        return False
-    given["id"] = request_id
-    make_transient_to_detached(request)
-    session.add(request)
-    return True
+    params["counters_now"] = now
+    params.update(_counter_params("client", ceilings.client))
+    params.update(_counter_params("ack_email", ceilings.ack_email))
+    params.update(_counter_params("ack_sms", ceilings.ack_sms))
+    params.update(idempotency.record_params(record))
+    try:
+        row = await driver.run_one(on, _INSERT_NEW_COMPILED, params)
+    except DBAPIError as error:
+        if record is not None and idempotency.raced(error):
+            return Filing(None, counted=False, locked=True, known=True)
+        raise
+    assert row is not None  # its main select is one row, whatever was inserted
+    filing = Filing(row.id, bool(row.counted), bool(row.locked), bool(row.known))
+    if filing.request_id is not None:
+        given["id"] = filing.request_id
+        if isinstance(on, AsyncSession):
+            make_transient_to_detached(request)
+            on.add(request)
+    return filing
 
 
 async def id_by_tracking_number(session: AsyncSession, tracking_number: str) -> int | None:

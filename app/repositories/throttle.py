@@ -1,17 +1,35 @@
 """Statements on the fixed-window throttle counters: reading live windows, counting one (a new
-window where the old one ended), holding a key until a moment."""
+window where the old one ended), counting one only under a limit (a CTE for a statement that
+writes what the counter guards), holding a key until a moment."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    DateTime,
+    FromClause,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.support import ThrottleCounter
+from app.repositories import driver
 
 
 async def live(
@@ -24,20 +42,6 @@ async def live(
         )
     )
     return [(counter, count, ends) for counter, count, ends in rows.all()]
-
-
-async def live_one(
-    session: AsyncSession, counter: str, now: datetime
-) -> tuple[int, datetime] | None:
-    """(count, window end) of one key when its window is still open at `now`."""
-    row = (
-        await session.execute(
-            select(ThrottleCounter.count, ThrottleCounter.window_ends_at).where(
-                ThrottleCounter.key == counter, ThrottleCounter.window_ends_at > now
-            )
-        )
-    ).one_or_none()
-    return None if row is None else (row[0], row[1])
 
 
 def _count_one(counter: str, ends: datetime, **on_conflict: Any) -> Insert:
@@ -65,6 +69,72 @@ async def bump(
     ).returning(ThrottleCounter.count, ThrottleCounter.window_ends_at)
     count, window_ends_at = (await session.execute(stmt)).one()
     return int(count), window_ends_at
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A ceiling's counter, for a statement counting it (`counted_under_limit`): its key, its
+    limit, and where a new window of it would end."""
+
+    key: str
+    limit: int
+    ends: datetime
+
+
+def counted_under_limit(
+    name: str,
+    now: Any,
+    after: FromClause | None = None,
+    when: ColumnElement[bool] | None = None,
+) -> CTE:
+    """A CTE counting one against the counter bound as `<name>_key`, only while it is under
+    its limit `<name>_limit` (or its window ended by `now`: then a new one, ending at
+    `<name>_ends`); it returns the key when it counted, no row when the counter was full. A
+    limit of 0 counts nothing (no ceiling, or a caller exempt from it). With `after`, it
+    counts only if `after` (a CTE that wrote what is counted) has a row; with `when`, only if
+    that holds.
+
+    The full counter's row is locked and left as it is: a refusal is not counted. Concurrent
+    statements counting one key take that lock one after the other, and the condition is
+    judged on the row as the previous one left it, so exactly `limit` get through a window."""
+    table = cast(Table, ThrottleCounter.__table__)
+    limit = bindparam(f"{name}_limit", type_=Integer)
+    ends = bindparam(f"{name}_ends", type_=DateTime(timezone=True))
+    expired = table.c.window_ends_at <= now
+    source = (
+        select(
+            bindparam(f"{name}_key", type_=String).label("key"),
+            literal_column("1", Integer).label("count"),
+            ends.label("window_ends_at"),
+        )
+        .select_from(*(() if after is None else (after,)))
+        .where(limit > literal_column("0"), *(() if when is None else (when,)))
+    )
+    return (
+        insert(table)
+        .from_select(["key", "count", "window_ends_at"], source)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": case((expired, 1), else_=table.c.count + 1),
+                "window_ends_at": case((expired, ends), else_=table.c.window_ends_at),
+            },
+            where=or_(expired, table.c.count < limit),
+        )
+        .returning(table.c.key)
+        .cte(f"{name}_counted")
+    )
+
+
+_WINDOW_ENDS = select(ThrottleCounter.window_ends_at).where(ThrottleCounter.key == bindparam("key"))
+_WINDOW_ENDS_COMPILED = driver.Compiled(_WINDOW_ENDS)
+
+
+async def window_ends(on: AsyncSession | driver.Direct, counter: str) -> datetime | None:
+    """When the window of `counter` ends, if it has one (to tell a refused caller when to
+    come back): one statement, in the session's transaction or on the driver."""
+    row = await driver.run_one(on, _WINDOW_ENDS_COMPILED, {"key": counter})
+    return None if row is None else row.window_ends_at
 
 
 async def hold(session: AsyncSession, counter: str, until: datetime) -> None:

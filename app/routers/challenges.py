@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from app.deps import AppSettings
+from app.deps import AppSettings, challenge_key_of
 from app.routers import make_router
 from app.schemas.challenges import ChallengeOut
 from app.services import challenges, clock
@@ -14,11 +14,7 @@ router = make_router(prefix="/api/v1/challenges", tags=["requests"])
 
 async def challenge_key(request: Request, settings: AppSettings) -> str:
     """The challenges' HMAC key, derived from the app's secret once per app."""
-    key: str | None = getattr(request.app.state, "challenge_key", None)
-    if key is None:
-        key = challenges.hmac_key(settings)
-        request.app.state.challenge_key = key
-    return key
+    return challenge_key_of(request, settings)
 
 
 ChallengeKey = Annotated[str, Depends(challenge_key)]

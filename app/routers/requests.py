@@ -13,10 +13,9 @@ from app.config import Settings
 from app.deps import (
     ActorReader,
     AppSettings,
-    ClientAddress,
     CurrentActor,
     CurrentCitizen,
-    OptionalActor,
+    OptionalFiler,
     ReadOnly,
     Session,
 )
@@ -47,7 +46,6 @@ from app.i18n import current_language
 from app.models.enums import Action, Role
 from app.models.request import Request
 from app.routers import json_response, make_router
-from app.routers.challenges import ChallengeKey
 from app.routers.params import Cursor, Limit
 from app.schemas.access_log import AccessLogPage
 from app.schemas.requests import (
@@ -168,11 +166,7 @@ CitizenCall = Annotated[_CitizenCall, Depends(_citizen_call)]
 )
 async def submit_request(
     payload: RequestIn,
-    session: Session,
-    settings: AppSettings,
-    actor: OptionalActor,
-    client: ClientAddress,
-    challenge_key: ChallengeKey,
+    filer: OptionalFiler,
     idempotency_key: IdempotencyKey = None,
     altcha: Altcha = None,
 ) -> JSONResponse:
@@ -190,14 +184,15 @@ async def submit_request(
     still filed, only its acknowledgement is not sent. Staff and integrations are exempt.
     """
     outcome = await submissions.submit_once(
-        session,
+        filer.session,
         payload,
-        actor,
+        filer.actor,
         idempotency_key=idempotency_key,
         language=current_language.get(),
-        settings=settings,
+        settings=filer.settings,
         now=clock.now(),
-        origin=submissions.Origin(client, altcha, challenge_key),
+        origin=submissions.Origin(filer.client, altcha, filer.challenge_key),
+        direct=filer.direct,
     )
     headers = {"Location": outcome.location}
     if outcome.replayed:

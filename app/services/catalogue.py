@@ -130,12 +130,14 @@ class CatalogueCache:
         # stays in `_services`, so the id is not reused while the entry lives).
         self._definitions: dict[int, list[AttributeDefinition]] = {}
 
-    async def _check(self, session: AsyncSession) -> None:
+    async def _check(self, session: AsyncSession, direct: Direct | None) -> None:
         now = self._monotonic()
         if self._version is not None and now - self._checked_at < self.refresh_seconds:
             return
-        # Read before any row: rows read after it are at least as new as this version.
-        version = await repository.version(session)
+        # Read before any row: rows read after it are at least as new as this version. On
+        # the driver only while the session holds no connection (never two at once).
+        on = session if direct is None or session.in_transaction() else direct
+        version = await repository.version(on)
         if version != self._version:
             self._administrations.clear()
             self._services.clear()
@@ -143,8 +145,12 @@ class CatalogueCache:
             self._version = version
         self._checked_at = now
 
-    async def administration(self, session: AsyncSession, code: str) -> Administration | None:
-        await self._check(session)
+    async def administration(
+        self, session: AsyncSession, code: str, direct: Direct | None = None
+    ) -> Administration | None:
+        """The administration `code`; the version checked on `direct` when given, so that a
+        look-up that hits the cache uses no connection of the session."""
+        await self._check(session, direct)
         key = code.upper()
         cached = self._administrations.get(key)
         if cached is None:
@@ -155,9 +161,9 @@ class CatalogueCache:
         return cached
 
     async def service(
-        self, session: AsyncSession, administration_id: int, code: str
+        self, session: AsyncSession, administration_id: int, code: str, direct: Direct | None = None
     ) -> Service | None:
-        await self._check(session)
+        await self._check(session, direct)
         key = (administration_id, code)
         cached = self._services.get(key)
         if cached is None:
@@ -175,13 +181,17 @@ class CatalogueCache:
         return self._definitions.get(id(service)) or service.attributes
 
 
-async def administration_for_filing(session: AsyncSession, code: str) -> Administration | None:
+async def administration_for_filing(
+    session: AsyncSession, code: str, direct: Direct | None = None
+) -> Administration | None:
     """An administration by code, for reading only (filing, transfers): from the app's cache
-    when the session has one (HTTP requests), else from the database."""
+    when the session has one (HTTP requests), else from the database. With `direct`, the
+    cache's version is checked there: a look-up that hits the cache leaves the session
+    unused."""
     cache: CatalogueCache | None = session.info.get(SESSION_KEY)
     if cache is None:
         return await repository.administration_by_code(session, code)
-    return await cache.administration(session, code)
+    return await cache.administration(session, code, direct)
 
 
 def attribute_definitions(
@@ -193,13 +203,13 @@ def attribute_definitions(
 
 
 async def service_for_filing(
-    session: AsyncSession, administration_id: int, code: str
+    session: AsyncSession, administration_id: int, code: str, direct: Direct | None = None
 ) -> Service | None:
     """An active service of an administration, for reading only (see above)."""
     cache: CatalogueCache | None = session.info.get(SESSION_KEY)
     if cache is None:
         return await repository.active_service(session, administration_id, code)
-    return await cache.service(session, administration_id, code)
+    return await cache.service(session, administration_id, code, direct)
 
 
 async def missing_service_code(session: AsyncSession, administration_id: int, code: str) -> str:

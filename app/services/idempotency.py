@@ -48,6 +48,28 @@ def _lock_id(scope: str, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+class Known(Exception):
+    """A key claimed in the work's own statement had a record already (or got one from
+    another statement meanwhile): nothing was written; answer through `once`."""
+
+
+def record(claim: Claim, answer: Answer, now: datetime, ttl_hours: int) -> repository.Record:
+    """The record of `claim` answered by `answer`, for the statement doing the work to claim
+    the key and insert it (`repositories.idempotency.claimed` and `recorded_after`): the
+    same lock as `claim`'s, the same record as `store`'s."""
+    return repository.Record(
+        scope=claim.scope,
+        key=claim.key,
+        lock_id=_lock_id(claim.scope, claim.key),
+        request_hash=claim.request_hash,
+        status_code=answer.status_code,
+        body=answer.body,
+        headers=answer.headers,
+        expires_at=now + timedelta(hours=ttl_hours),
+        created_at=now,
+    )
+
+
 async def claim(session: AsyncSession, claim: Claim, now: datetime) -> IdempotencyRecord | None:
     """Take the key for this transaction; return the stored answer if the work was done before."""
     if not await repository.try_lock(session, _lock_id(claim.scope, claim.key)):

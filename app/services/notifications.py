@@ -15,6 +15,7 @@ from app.models.enums import Action, Channel, Kind, Role, State
 from app.models.request import Request, RequestEvent
 from app.repositories import notifications as repository
 from app.repositories.notifications import Outbox as Outbox  # re-exported: submissions build one
+from app.repositories.throttle import Counter
 from app.services import templates, throttle
 
 # Channels of anonymous citizens; operators and integrations file on the others.
@@ -99,17 +100,17 @@ def _citizen(
     *,
     quoted: str | None = None,
     sms_too: bool = False,
-    to_email: bool = True,
-    to_phone: bool = True,
+    gates: tuple[str | None, str | None] = (None, None),
     **params: str,
 ) -> None:
-    """Email the citizen; SMS when there is no email (or always, with `sms_too`). `to_email`
-    and `to_phone` false leave that contact out."""
+    """Email the citizen; SMS when there is no email (or always, with `sms_too`). `gates`: the
+    keys of the counters that must count the email and the SMS (`Outbox.message`)."""
     language = _language(request)
     params = {**_about(request, administration, language), **params}
-    for channel, recipient, wanted in (
-        ("email", request.email, to_email),
-        ("sms", request.phone, to_phone and (sms_too or not request.email)),
+    email_gate, sms_gate = gates
+    for channel, recipient, wanted, gate in (
+        ("email", request.email, True, email_gate),
+        ("sms", request.phone, sms_too or not request.email, sms_gate),
     ):
         if recipient and wanted:
             outbox.message(
@@ -118,6 +119,7 @@ def _citizen(
                 recipient=recipient,
                 payload=_payload(channel, kind, language, quoted, **params),
                 request_id=request.id,
+                gate=gate,
             )
 
 
@@ -200,26 +202,24 @@ async def _tell_national_admins(
     _email_staff(outbox, request, template, payload, to)
 
 
-async def acknowledgement_reach(
-    session: AsyncSession, request: Request, settings: Settings, now: datetime
-) -> tuple[bool, bool]:
-    """Whether a new request's acknowledgement goes to its email and to its phone (counted).
+def acknowledgement_ceilings(
+    request: Request, settings: Settings, now: datetime
+) -> tuple[Counter | None, Counter | None]:
+    """The counters a new request's acknowledgements pass, by email and by SMS (None: not
+    counted), counted by the statement filing it.
 
     Anyone may file with anyone's contact: past a daily ceiling per email or phone, the
     request is filed all the same and only its acknowledgement to that contact is skipped,
     so nobody can flood a stranger's inbox or phone, nor stop anyone from filing. (The
     supervisors' notices are bounded by the per-address submission ceiling.)"""
-    to_email = to_phone = True
-    if request.channel in ANONYMOUS_CHANNELS:
-        if request.email:
-            to_email = await throttle.acknowledgement_allowed(
-                session, "email", _mailbox(request.email), settings, now
-            )
-        if request.phone:
-            to_phone = await throttle.acknowledgement_allowed(
-                session, "sms", request.phone, settings, now
-            )
-    return to_email, to_phone
+    if request.channel not in ANONYMOUS_CHANNELS:
+        return None, None
+    email = phone = None
+    if request.email:
+        email = throttle.acknowledgement_counter("email", _mailbox(request.email), settings, now)
+    if request.phone:
+        phone = throttle.acknowledgement_counter("sms", request.phone, settings, now)
+    return email, phone
 
 
 def on_submitted(
@@ -228,13 +228,14 @@ def on_submitted(
     settings: Settings,
     now: datetime,
     *,
-    reach: tuple[bool, bool],
+    ceilings: tuple[Counter | None, Counter | None],
 ) -> Outbox:
     """The messages of a new request (its tracking number drawn, its id not yet known: they
     are written by the statement inserting it): acknowledge at once (decree 2-17-265) by email
-    and SMS (`reach`: `acknowledgement_reach`), and tell the administration."""
+    and SMS, each only if its counter of `ceilings` (`acknowledgement_ceilings`) counts it,
+    and tell the administration."""
     outbox = Outbox()
-    to_email, to_phone = reach
+    email, sms = ceilings
     _citizen(
         outbox,
         request,
@@ -242,8 +243,7 @@ def on_submitted(
         "acknowledgement",
         now,
         sms_too=True,
-        to_email=to_email,
-        to_phone=to_phone,
+        gates=(email.key if email else None, sms.key if sms else None),
         date=templates.day(request.received_at),
         due=templates.day(request.due_at),
         portal=settings.portal_url,

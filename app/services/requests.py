@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,22 +13,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.domain.actors import Actor
-from app.errors import FieldError, Forbidden, RequestNotFound, UnknownAction, ValidationFailed
+from app.errors import (
+    FieldError,
+    Forbidden,
+    IdempotencyInProgress,
+    RequestNotFound,
+    UnknownAction,
+    ValidationFailed,
+)
 from app.models.catalogue import Administration, Service
 from app.models.enums import CLOCK_RUNNING, Action, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.repositories import requests as repository
 from app.repositories.driver import Direct
+from app.repositories.idempotency import Record
+from app.repositories.throttle import Counter
 from app.schemas.catalogue import AttributeDefinition
 from app.schemas.requests import ActionIn, ContactIn, RequestIn
 from app.services import (
     canned_responses,
     catalogue,
+    idempotency,
     lifecycle,
     notifications,
     otp,
     search,
     stats,
+    throttle,
     tracking_numbers,
 )
 from app.services.attributes import validate_attributes
@@ -99,16 +111,20 @@ _CODE_FIELD = "complainant.verification_code"
 
 
 async def _resolve_catalogue(
-    session: AsyncSession, payload: RequestIn
+    session: AsyncSession, payload: RequestIn, direct: Direct | None
 ) -> tuple[Administration | None, Service | None, dict[str, object], list[FieldError]]:
-    administration = await catalogue.administration_for_filing(session, payload.administration)
+    administration = await catalogue.administration_for_filing(
+        session, payload.administration, direct
+    )
     if administration is None:
         return None, None, {}, [FieldError("administration", "unknown_administration")]
     service = None
     errors: list[FieldError] = []
     definitions: Sequence[Mapping[str, Any] | AttributeDefinition] = []
     if payload.service:
-        service = await catalogue.service_for_filing(session, administration.id, payload.service)
+        service = await catalogue.service_for_filing(
+            session, administration.id, payload.service, direct
+        )
         if service is None:  # its attributes cannot be judged without it: one clear error
             code = await catalogue.missing_service_code(session, administration.id, payload.service)
             return administration, None, {}, [FieldError("service", code)]
@@ -131,11 +147,21 @@ async def submit(
     language: str,
     settings: Settings,
     now: datetime,
+    on: AsyncSession | Direct | None = None,
+    client: Counter | None = None,
+    record: Callable[[Submitted], Record] | None = None,
 ) -> Submitted:
-    """Validate a new request against the catalogue and file it, with its first history event."""
+    """Validate a new request against the catalogue and file it, with its first history event,
+    in one statement: in the session's transaction, or `on` the driver on its own (when
+    nothing else of the call must commit with it; the catalogue's version is read there too).
+    `client`: the counter of its client's ceiling, which must count it (else 429, nothing
+    filed). `record`: the `Idempotency-Key` record of the filing, claimed and inserted by the
+    same statement (409 while the key is held elsewhere, `idempotency.Known` when it has a
+    record already: nothing filed either way)."""
     errors = _check_channel(payload, actor)
+    direct = on if isinstance(on, Direct) else None
     administration, service, attributes, catalogue_errors = await _resolve_catalogue(
-        session, payload
+        session, payload, direct
     )
     errors += catalogue_errors
     received_at = payload.received_at or now
@@ -215,35 +241,64 @@ async def submit(
         },
         "created_at": now,
     }
-    reach = await notifications.acknowledgement_reach(session, request, settings, now)
+    acknowledgements = notifications.acknowledgement_ceilings(request, settings, now)
+    ceilings = repository.Ceilings(client, *acknowledgements)
 
     def outbox() -> notifications.Outbox:  # its messages quote the tracking number drawn
-        return notifications.on_submitted(request, administration, settings, now, reach=reach)
+        return notifications.on_submitted(
+            request, administration, settings, now, ceilings=acknowledgements
+        )
 
     # Its statistics ride in the insert: the cohort of the month it was filed in.
     month = stats.cohort_month(request.created_at)
-    await _insert_with_tracking_number(session, request, submitted, outbox, now, month)
+    if on is None or session.in_transaction():
+        # What the call read through the session (a staff token's account, a catalogue row
+        # not cached yet) holds a connection in a transaction: the filing joins it, rather
+        # than take a second connection while holding one, and commits with it.
+        on = session
+    result = Submitted(request, administration, service)
+    recorded = None if record is None else functools.partial(record, result)
+    await _insert_with_tracking_number(
+        on, request, submitted, outbox, now, month, ceilings, recorded
+    )
     if session.new or session.dirty or session.deleted:  # whatever else filing changed (rare)
         await session.flush()
-    return Submitted(request, administration, service)
+    return result
 
 
 async def _insert_with_tracking_number(
-    session: AsyncSession,
+    on: AsyncSession | Direct,
     request: Request,
     first_event: dict[str, Any],
     outbox: Callable[[], notifications.Outbox],
     now: datetime,
     stats_month: datetime,
+    ceilings: repository.Ceilings,
+    record: Callable[[], Record] | None,
 ) -> None:
-    """Insert the request with its first event, its outbox messages and its statistics, in
-    one statement."""
+    """Insert the request with its first event, its outbox messages, its statistics, its
+    ceilings' counters and its key's `record` (its answer, which quotes the tracking number
+    drawn), in one statement; 429 when its client's counter is full."""
     # 50 random bits make a collision very unlikely; when one happens, draw again.
     for _ in range(5):
         request.tracking_number = tracking_numbers.generate()
         request.search_text = search.search_text(request)
-        if await repository.insert_new(session, request, first_event, outbox(), now, stats_month):
+        answer = None if record is None else record()
+        filing = await repository.insert_new(
+            on, request, first_event, outbox(), now, stats_month, ceilings, answer
+        )
+        if filing.request_id is not None:
             return
+        if not filing.locked:
+            raise IdempotencyInProgress(headers={"Retry-After": "1"})
+        if filing.known:
+            raise idempotency.Known()
+        if ceilings.client is not None:
+            if not filing.counted:
+                await throttle.refuse_submission(on, ceilings.client, now)
+            # A taken number: the client's counter counted this submission already (that
+            # statement's writes stand), so the next draw leaves it out: counted once.
+            ceilings = replace(ceilings, client=None)
     raise RuntimeError("could not draw a free tracking number")
 
 

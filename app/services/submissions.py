@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,8 @@ from app.domain.actors import Actor
 from app.models.enums import Action, Role
 from app.models.request import Request
 from app.repositories import requests as requests_repository
+from app.repositories.driver import Direct
+from app.repositories.idempotency import Record
 from app.schemas.requests import (
     ActionIn,
     AdministrationRef,
@@ -24,6 +27,7 @@ from app.schemas.requests import (
 )
 from app.services import access_log, auth, challenges, idempotency, lifecycle, throttle, views
 from app.services import requests as requests_service
+from app.services.requests import Submitted
 
 PATH = "/api/v1/requests"
 
@@ -90,56 +94,99 @@ async def submit_once(
     settings: Settings,
     now: datetime,
     origin: Origin,
+    direct: Direct,
 ) -> Outcome:
     """File the request, or replay the first answer to a retry of the same key (a replay is
-    never counted nor refused by the ceiling: the request was filed already)."""
+    never counted nor refused by the ceiling: the request was filed already).
+
+    An ordinary filing is one statement on the driver (`direct`), in autocommit: the ceilings'
+    counters ride in it, and so does everything it writes, its `Idempotency-Key` included (the
+    key's lock and record: its answer is known before the insert). A proof of work or a
+    verification code to spend must commit with the filing: those filings run in the
+    session's transaction, and so does a retry of a key that has a record (a replay, or 422
+    for another body)."""
     counted = _under_ceiling(actor)
+    altcha = origin.altcha if counted else None  # a proof of work files past the ceiling
+    client = None
+    if counted and altcha is None:
+        client = throttle.submission_counter(origin.client, settings, now)
+    alone = altcha is None and payload.complainant.verification_code is None
+    key_scope = scope(actor, f"POST {PATH}")
+    # Only a key's claim compares bodies: no dump without one.
+    dumped = payload.model_dump(mode="json") if idempotency_key else None
     filed: list[int] = []  # the new request's id (none on a replay)
 
-    async def work() -> idempotency.Answer:
-        if counted and origin.altcha is not None:
-            await challenges.spend(session, origin.altcha, origin.challenge_key, now)
-        elif counted:
-            await throttle.ensure_submission_allowed(session, origin.client, settings, now)
+    async def work(
+        on: Direct | None = None, record: Callable[[Submitted], Record] | None = None
+    ) -> idempotency.Answer:
+        if altcha is not None:
+            await challenges.spend(session, altcha, origin.challenge_key, now)
         submitted = await requests_service.submit(
-            session, payload, actor, language=language, settings=settings, now=now
+            session,
+            payload,
+            actor,
+            language=language,
+            settings=settings,
+            now=now,
+            on=on,
+            client=client,
+            record=record,
         )
-        if counted and origin.altcha is None:
-            # Last, so the counter's row stays locked only until the commit right after.
-            await throttle.count_submission(session, origin.client, settings, now)
-        request = submitted.request
-        filed.append(request.id)
-        created = RequestCreated(
-            tracking_number=request.tracking_number,
-            kind=request.kind,
-            state=request.state,
-            administration=AdministrationRef(
-                code=submitted.administration.code, name=submitted.administration.name
-            ),
-            service=ServiceRef(code=submitted.service.code, name=submitted.service.name)
-            if submitted.service
-            else None,
-            created_at=request.created_at,
-            due_at=request.due_at,
-            access_token="",
-            expires_in=0,
-        )
-        # Tokens are never stored with the answer: each reply gets a freshly minted one.
-        body = created.model_dump(mode="json", exclude={"access_token", "expires_in"})
-        return idempotency.Answer(201, body, {"Location": f"{PATH}/{request.tracking_number}"})
+        filed.append(submitted.request.id)
+        return _created(submitted)
 
-    answer, replayed = await idempotency.once(
-        session,
-        scope=scope(actor, f"POST {PATH}"),
-        key=idempotency_key,
-        # Only a key's claim compares bodies: no dump without one.
-        payload=payload.model_dump(mode="json") if idempotency_key else None,
-        now=now,
-        ttl_hours=settings.idempotency_ttl_hours,
-        work=work,
-    )
+    async def in_transaction() -> tuple[idempotency.Answer, bool]:
+        """The key claimed, replayed or stored in the session's transaction, with the work."""
+        return await idempotency.once(
+            session,
+            scope=key_scope,
+            key=idempotency_key,
+            payload=dumped,
+            now=now,
+            ttl_hours=settings.idempotency_ttl_hours,
+            work=work,
+        )
+
+    if not alone:
+        answer, replayed = await in_transaction()
+    elif not idempotency_key:
+        answer, replayed = await work(direct), False
+    else:
+        claim = idempotency.Claim(key_scope, idempotency_key, idempotency.body_hash(dumped))
+        ttl = settings.idempotency_ttl_hours
+
+        def record(submitted: Submitted) -> Record:
+            return idempotency.record(claim, _created(submitted), now, ttl)
+
+        try:
+            answer, replayed = await work(direct, record), False
+        except idempotency.Known:  # a retry: replayed (or refused) in a transaction
+            answer, replayed = await in_transaction()
     body = await _with_token(session, answer.body, filed[0] if filed else None, settings)
     return Outcome(body, answer.headers["Location"], replayed)
+
+
+def _created(submitted: Submitted) -> idempotency.Answer:
+    """A filing's answer, as stored for its key's retries (tokens are never stored with it:
+    each reply gets a freshly minted one)."""
+    request = submitted.request
+    created = RequestCreated(
+        tracking_number=request.tracking_number,
+        kind=request.kind,
+        state=request.state,
+        administration=AdministrationRef(
+            code=submitted.administration.code, name=submitted.administration.name
+        ),
+        service=ServiceRef(code=submitted.service.code, name=submitted.service.name)
+        if submitted.service
+        else None,
+        created_at=request.created_at,
+        due_at=request.due_at,
+        access_token="",
+        expires_in=0,
+    )
+    body = created.model_dump(mode="json", exclude={"access_token", "expires_in"})
+    return idempotency.Answer(201, body, {"Location": f"{PATH}/{request.tracking_number}"})
 
 
 async def post_message_once(

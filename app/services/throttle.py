@@ -19,12 +19,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.errors import TooManyAttempts, TooManySubmissions
 from app.repositories import throttle as repository
+from app.repositories.driver import Direct
+from app.repositories.throttle import Counter
 
 
 def client_bucket(address: str) -> str:
@@ -179,47 +182,36 @@ async def record_failed_attempt(session: AsyncSession, attempts: Attempts, now: 
 # --- anonymous submissions and their acknowledgements
 
 
-async def count_submission(
-    session: AsyncSession, client: str, settings: Settings, now: datetime
-) -> None:
-    """Count an anonymous submission against its client's hourly ceiling; 429 past it."""
+def submission_counter(client: str, settings: Settings, now: datetime) -> Counter | None:
+    """The counter of an anonymous submission from `client` against its hourly ceiling, for
+    the statement filing it (the request is filed only if it counts); None without a ceiling."""
     limit = settings.submissions_per_client_per_hour
     if limit <= 0:
-        return
-    count, ends = await bump(session, key("submit:client", client_bucket(client)), now, 3600)
-    if count > limit:
-        retry_after = _retry_after(ends, now)
-        raise TooManySubmissions(
-            params={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
-        )
-
-
-async def ensure_submission_allowed(
-    session: AsyncSession, client: str, settings: Settings, now: datetime
-) -> None:
-    """A cheap early refusal (no lock, no work done) for a client already past its ceiling;
-    `count_submission` at the end of the filing decides for certain."""
-    limit = settings.submissions_per_client_per_hour
-    if limit <= 0:
-        return
+        return None
     counter = key("submit:client", client_bucket(client))
-    row = await repository.live_one(session, counter, now)
-    if row is not None and row[0] >= limit:
-        retry_after = _retry_after(row[1], now)
-        raise TooManySubmissions(
-            params={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
-        )
+    return Counter(counter, limit, now + timedelta(seconds=3600))
 
 
-async def acknowledgement_allowed(
-    session: AsyncSession, channel: str, recipient: str, settings: Settings, now: datetime
-) -> bool:
-    """Count an acknowledgement to `recipient`; False past its daily ceiling."""
+async def refuse_submission(on: AsyncSession | Direct, counter: Counter, now: datetime) -> NoReturn:
+    """429 with `Retry-After` for a submission its client's counter did not count (full): the
+    end of that counter's window, read afresh (a statement on refusals only)."""
+    ends = await repository.window_ends(on, counter.key)
+    retry_after = _retry_after(ends or now, now)
+    raise TooManySubmissions(
+        params={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
+    )
+
+
+def acknowledgement_counter(
+    channel: str, recipient: str, settings: Settings, now: datetime
+) -> Counter | None:
+    """The counter of an acknowledgement to `recipient` against its daily ceiling, for the
+    statement filing its request (the message is written only if it counts); None without a
+    ceiling."""
     limit = settings.acknowledgements_per_recipient_per_day
     if limit <= 0:
-        return True
-    count, _ = await bump(session, key(f"ack:{channel}", recipient), now, 86400)
-    return count <= limit
+        return None
+    return Counter(key(f"ack:{channel}", recipient), limit, now + timedelta(seconds=86400))
 
 
 async def purge_expired(session: AsyncSession, now: datetime) -> None:
