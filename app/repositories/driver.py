@@ -243,10 +243,15 @@ async def _run(
 async def _on_pool(
     direct: Direct, compiled: Compiled, arguments: tuple[Any, ...], method: str, retry: bool
 ) -> Any:
-    assert direct.pool is not None
+    pool = direct.pool
+    assert pool is not None
     for attempt in (1, 2):
+        # An idle connection is handed out at once: the acquire timeout (a timer armed and
+        # cancelled on the way in, and again on the way back) only matters when every
+        # connection is busy.
+        timeout = None if pool.get_idle_size() else direct.acquire_timeout
         try:
-            async with direct.pool.acquire(timeout=direct.acquire_timeout) as connection:
+            async with pool.acquire(timeout=timeout) as connection:
                 try:
                     return await getattr(connection, method)(compiled.sql, *arguments)
                 except Exception as error:
