@@ -174,6 +174,7 @@ class Compiled:
         self._processors_in: tuple[Callable[[Any], Any] | None, ...] = tuple(
             bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT) for bind in binds
         )
+        self._binds = tuple(zip(self._names, self._processors_in, strict=True))
         columns = list(getattr(statement, "selected_columns", ()))
         processors = [
             column.type.dialect_impl(_DIALECT).result_processor(_DIALECT, _oid(column.type))
@@ -186,12 +187,12 @@ class Compiled:
         """The positional values for `params` (every parameter the statement has no value of;
         a missing one is a KeyError), processed as SQLAlchemy processes them, None included
         (a JSON column's None is JSON's `null`)."""
-        values = {**self._constants, **params}
+        values = {**self._constants, **params} if self._constants else params
         return tuple(
-            value if process is None else process(value)
-            for value, process in zip(
-                (values[name] for name in self._names), self._processors_in, strict=True
-            )
+            [
+                values[name] if process is None else process(values[name])
+                for name, process in self._binds
+            ]
         )
 
     def row(self, record: asyncpg.Record) -> Any:
