@@ -74,6 +74,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+# The parts of an access line that only depend on (method, route template, status), already
+# JSON: a bounded set (templates, never paths), so each is formatted and redacted once.
+_ACCESS_PARTS: dict[tuple[str, str, int], tuple[str, str]] = {}
+
+
+def access_line(
+    method: str, route: str, status: int, duration_ms: float, rid: str | None, created: float
+) -> str:
+    """The line `JsonFormatter` writes for the access record of `app.observability.record`
+    (same keys, same order, same text), built without a `LogRecord`: the access line is
+    written once per HTTP request."""
+    parts = _ACCESS_PARTS.get((method, route, status))
+    if parts is None:
+        message = redact(f"{method} {route} {status}")
+        head = json.dumps(
+            {"level": "INFO", "logger": "app.access", "message": message}, ensure_ascii=False
+        )[1:-1]
+        tail = json.dumps({"method": method, "route": route, "status": status})[1:-1]
+        parts = _ACCESS_PARTS[(method, route, status)] = (head, tail)
+    head, tail = parts
+    time = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    # The request id is a plain token (`observability.valid_request_id`) or a UUID's hex.
+    rid_field = f', "request_id": {json.dumps(rid)}' if rid else ""
+    return f'{{"time": "{time}", {head}{rid_field}, {tail}, "duration_ms": {duration_ms!r}}}'
+
+
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever `sys.stderr` is now (test runners swap it)."""
 
@@ -88,6 +114,41 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, _value: Any) -> None:
         pass
+
+    def write_line(self, line: str) -> None:
+        """What `emit` does with a formatted line: written and flushed under the lock."""
+        self.acquire()
+        try:
+            stream = self.stream
+            stream.write(line + self.terminator)
+            self.flush()
+        finally:
+            self.release()
+
+
+def sole_json_handler(logger: logging.Logger, level: int) -> StderrHandler | None:
+    """The handler a line of `logger` at `level` reaches, when that is exactly one of ours
+    (`StderrHandler`, `JsonFormatter`, no filter) and nothing else sees the line: neither a
+    filter nor another handler (a test runner's capture, a host's own configuration), so that
+    writing the formatted line there is what logging would do. Otherwise None."""
+    if logger.disabled or logger.filters or not logger.isEnabledFor(level):
+        return None
+    found: StderrHandler | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if level < handler.level:
+                continue
+            if (
+                found is not None
+                or type(handler) is not StderrHandler
+                or type(handler.formatter) is not JsonFormatter
+                or handler.filters
+            ):
+                return None
+            found = handler
+        current = current.parent if current.propagate else None
+    return found
 
 
 class DropQueryStrings(logging.Filter):

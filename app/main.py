@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
+from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from fastapi.security.base import SecurityBase
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match
 from starlette.types import ASGIApp, Scope
@@ -26,7 +28,7 @@ from app.db import (
     get_session,
     resolve_database_url,
 )
-from app.deps import DRIVER_READERS, SESSION_OPENERS, anonymous_allowed
+from app.deps import DRIVER_READERS, SESSION_OPENERS, anonymous_allowed, reader_schemes
 from app.errors import BadRequest, ServiceUnavailable, error_responses, install_error_handlers
 from app.i18n import Language
 from app.middleware import EdgeMiddleware, refuse_too_large
@@ -138,6 +140,22 @@ def uses_database(dependant: Dependant) -> bool:
         or uses_database(sub)
         for sub in dependant.dependencies
     )
+
+
+def with_security(operation: dict[str, Any], schemes: Sequence[SecurityBase]) -> dict[str, Any]:
+    """`operation` listing `schemes` first in its `security`, where FastAPI writes that key
+    (after the operation's id, before its parameters): for the readers, which read their
+    scheme themselves instead of through a dependency FastAPI would find (`READER_SCHEMES`)."""
+    security: list[dict[str, list[str]]] = [{scheme.scheme_name: []} for scheme in schemes]
+    security += [entry for entry in operation.get("security", []) if entry not in security]
+    after = "deprecated" if "deprecated" in operation else "operationId"
+    declared: dict[str, Any] = {}
+    for key, value in operation.items():
+        if key != "security":
+            declared[key] = value
+        if key == after:
+            declared["security"] = security
+    return declared
 
 
 # Any operation that reads or writes the database answers this while it cannot be reached.
@@ -282,8 +300,23 @@ def create_app(
         schemas.pop("ValidationError", None)
         anonymous = operations_where(anonymous_allowed)
         with_database = operations_where(uses_database)
+        read_schemes = {
+            (route.path_format, method.lower()): reader_schemes(route.dependant)
+            for module in modules
+            for route in module.router.routes
+            if isinstance(route, APIRoute) and reader_schemes(route.dependant)
+            for method in route.methods or ()
+        }
+        security_schemes = schema["components"].setdefault("securitySchemes", {})
         for route, path in schema.get("paths", {}).items():
             for method, operation in path.items():
+                if schemes := read_schemes.get((route, method)):
+                    operation = path[method] = with_security(operation, schemes)
+                    for scheme in schemes:
+                        security_schemes.setdefault(
+                            scheme.scheme_name,
+                            jsonable_encoder(scheme.model, by_alias=True, exclude_none=True),
+                        )
                 if (route, method) in anonymous and operation.get("security"):
                     # A token is optional here: say so, or typed clients demand one.
                     operation["security"] = [{}, *operation["security"]]

@@ -8,7 +8,6 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import logging as app_logging
 from app import observability
 from app.errors import BodyReadTimeout, BodyTooLarge, PayloadTooLarge, problem_response
-from app.headers import secure
+from app.headers import secured
 from app.i18n import Language, current_language, negotiate, translate
 from app.routers import open311
 from app.schemas.open311 import ErrorItem
@@ -85,9 +84,7 @@ class EdgeMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                secure(headers, https)
-                headers["X-Request-ID"] = rid
+                message["headers"] = secured(message.get("headers", ()), https, rid)
             await send(message)
 
         upload = scope["method"] == "POST" and scope["path"].endswith("/attachments")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any, cast
@@ -72,6 +73,20 @@ def record(method: str, route: str, status: int, duration: float) -> None:
     """The request's metrics and its access log line (route template, never the path)."""
     method = method if method in _METHODS else "OTHER"
     metrics.observe_request(method, route, status, duration)
+    duration_ms = round(duration * 1000, 1)
+    # Served as configured (`app.logging.install`), the line goes to one JSON handler: it is
+    # formatted straight into its text, without a `LogRecord` nor the caller's frame looked
+    # up (a tenth of a light request's CPU). Any other configuration gets the record.
+    handler = app_logging.sole_json_handler(access_log, logging.INFO)
+    if handler is not None:
+        line = app_logging.access_line(
+            method, route, status, duration_ms, app_logging.request_id.get(), time.time()
+        )
+        try:
+            handler.write_line(line)
+            return
+        except Exception:  # a broken stream: logging's own error handling, as before
+            pass
     access_log.info(
         "%s %s %d",
         method,
@@ -81,7 +96,7 @@ def record(method: str, route: str, status: int, duration: float) -> None:
             "method": method,
             "route": route,
             "status": status,
-            "duration_ms": round(duration * 1000, 1),
+            "duration_ms": duration_ms,
         },
     )
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import Request
+from starlette.datastructures import MutableHeaders
 
 from app.deps import ClientAddress
+from app.headers import secure, secured
 from app.main import create_app
 from app.models.enums import Role
 from tests.factories import complaint, make_administration, make_staff
@@ -221,3 +223,27 @@ async def test_security_headers_on_public_answers(client, path):
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["referrer-policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("https", [False, True])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [],
+        [(b"content-type", b"application/json"), (b"etag", b'"v1"')],
+        [(b"cache-control", b"public, max-age=60"), (b"content-length", b"2")],
+        [(b"cache-control", b"private"), (b"pragma", b"x")],
+        [(b"cache-control", b"no-store")],
+        [(b"x-frame-options", b"SAMEORIGIN"), (b"x-request-id", b"theirs")],
+        [(b"referrer-policy", b"origin"), (b"strict-transport-security", b"max-age=1")],
+    ],
+)
+def test_the_security_headers_are_what_setting_them_one_by_one_gives(raw, https):
+    """`secured` (one pass over the raw list) adds exactly what `secure` and the request id
+    set through `MutableHeaders` do, in the same order, whatever the answer set itself."""
+    expected = MutableHeaders(raw=list(raw))
+    secure(expected, https)
+    expected["X-Request-ID"] = "req-0001-abcd"
+    given = list(raw)
+    assert secured(given, https, "req-0001-abcd") == expected.raw
+    assert given == raw  # the answer's own list is left as it was

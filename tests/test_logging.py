@@ -10,8 +10,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from app import observability
 from app.db import create_engine
-from app.logging import JsonFormatter, redact, request_id
+from app.logging import (
+    JsonFormatter,
+    StderrHandler,
+    access_line,
+    redact,
+    request_id,
+    sole_json_handler,
+)
 
 
 async def test_statement_parameters_never_reach_an_exception_message(database_url, settings):
@@ -95,3 +103,81 @@ def test_a_traceback_stays_on_one_line_and_loses_personal_data():
 )
 def test_redaction_is_the_last_line_of_defence(raw, kept):
     assert (redact(raw) == raw) is kept
+
+
+@pytest.mark.parametrize("rid", ["req-0001-abcd", None])
+@pytest.mark.parametrize(
+    ("method", "route", "status", "duration_ms"),
+    [
+        ("GET", "/api/v1/requests/{tracking_number}", 200, 3.5),
+        ("POST", "/api/v1/requests", 201, 1234.0),
+        ("OTHER", "unmatched", 404, 0.1),
+    ],
+)
+def test_an_access_line_is_written_as_the_formatter_writes_its_record(
+    rid, method, route, status, duration_ms
+):
+    """`access_line` (the served fast path) and the formatter give the same text."""
+    record = logging.LogRecord("app.access", logging.INFO, __file__, 1, "%s %s %d",
+                               (method, route, status), None)  # fmt: skip
+    record.method, record.route, record.status, record.duration_ms = (
+        method,
+        route,
+        status,
+        duration_ms,
+    )
+    token = request_id.set(rid)
+    try:
+        expected = JsonFormatter().format(record)
+    finally:
+        request_id.reset(token)
+    assert access_line(method, route, status, duration_ms, rid, record.created) == expected
+
+
+def test_an_access_line_goes_straight_to_the_handler_only_when_it_is_the_only_one():
+    logger = logging.getLogger("test.access.fast")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    ours = StderrHandler()
+    logger.addHandler(ours)
+    try:
+        assert sole_json_handler(logger, logging.INFO) is ours
+        # Another handler (a capture, a host's configuration) must see the record itself.
+        other = logging.Handler()
+        logger.addHandler(other)
+        assert sole_json_handler(logger, logging.INFO) is None
+        logger.removeHandler(other)
+        # A parent's handler sees propagated lines too.
+        logger.propagate = True
+        logging.getLogger("test.access").addHandler(other)
+        assert sole_json_handler(logger, logging.INFO) is None
+        logging.getLogger("test.access").removeHandler(other)
+        logger.propagate = False
+        # Filters and levels are logging's to apply.
+        ours.addFilter(logging.Filter("elsewhere"))
+        assert sole_json_handler(logger, logging.INFO) is None
+        ours.filters.clear()
+        logger.setLevel(logging.WARNING)
+        assert sole_json_handler(logger, logging.INFO) is None
+        logger.setLevel(logging.INFO)
+        ours.setFormatter(logging.Formatter())
+        assert sole_json_handler(logger, logging.INFO) is None
+    finally:
+        logger.removeHandler(ours)
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
+
+
+def test_an_access_record_reaches_other_handlers(caplog):
+    """Under any configuration but the served one (here pytest's capture), the access line
+    is a record like any other, with its fields."""
+    with caplog.at_level(logging.INFO, logger="app.access"):
+        observability.record("GET", "/api/v1/requests/{tracking_number}", 200, 0.0123)
+    (entry,) = [r for r in caplog.records if r.name == "app.access"]
+    assert entry.getMessage() == "GET /api/v1/requests/{tracking_number} 200"
+    assert (entry.method, entry.route, entry.status, entry.duration_ms) == (  # type: ignore[attr-defined]
+        "GET",
+        "/api/v1/requests/{tracking_number}",
+        200,
+        12.3,
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.models.enums import Role
+from app.models.enums import STAFF_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Actor:
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.agent, Role.supervisor, Role.operator, Role.national_admin)
+        return self.role in STAFF_ROLES
 
 
 SYSTEM = Actor(role=Role.system)

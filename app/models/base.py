@@ -72,9 +72,14 @@ class EnumString(TypeDecorator[E]):
         super().__init__(length)
         self.enum = enum
         self.length = length
+        # Every row read converts its values: a dict look-up, not the enum's constructor.
+        self._members: dict[str, E] = {str(member): member for member in enum}
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         return None if value is None else str(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
-        return None if value is None else self.enum(value)
+        if value is None:
+            return None
+        member = self._members.get(value)
+        return member if member is not None else self.enum(value)  # unknown: its ValueError

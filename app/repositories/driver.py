@@ -185,6 +185,7 @@ class Compiled:
         self._processors_in: tuple[Callable[[Any], Any] | None, ...] = tuple(
             bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT) for bind in binds
         )
+        self._binds = tuple(zip(self._names, self._processors_in, strict=True))
         columns = list(getattr(statement, "selected_columns", ()))
         processors = [
             column.type.dialect_impl(_DIALECT).result_processor(_DIALECT, _oid(column.type))
@@ -197,12 +198,12 @@ class Compiled:
         """The positional values for `params` (every parameter the statement has no value of;
         a missing one is a KeyError), processed as SQLAlchemy processes them, None included
         (a JSON column's None is JSON's `null`)."""
-        values = {**self._constants, **params}
+        values = {**self._constants, **params} if self._constants else params
         return tuple(
-            value if process is None else process(value)
-            for value, process in zip(
-                (values[name] for name in self._names), self._processors_in, strict=True
-            )
+            [
+                values[name] if process is None else process(values[name])
+                for name, process in self._binds
+            ]
         )
 
     def row(self, record: asyncpg.Record) -> Any:
@@ -260,10 +261,15 @@ async def _run(
 async def _on_pool(
     direct: Direct, compiled: Compiled, arguments: tuple[Any, ...], method: str, retry: bool
 ) -> Any:
-    assert direct.pool is not None
+    pool = direct.pool
+    assert pool is not None
     for attempt in (1, 2):
+        # An idle connection is handed out at once: the acquire timeout (a timer armed and
+        # cancelled on the way in, and again on the way back) only matters when every
+        # connection is busy.
+        timeout = None if pool.get_idle_size() else direct.acquire_timeout
         try:
-            async with direct.pool.acquire(timeout=direct.acquire_timeout) as connection:
+            async with pool.acquire(timeout=timeout) as connection:
                 try:
                     return await getattr(connection, method)(compiled.sql, *arguments)
                 except Exception as error:

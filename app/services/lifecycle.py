@@ -8,6 +8,7 @@ appends a history event and bumps the version, all in the caller's transaction.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -1123,8 +1124,14 @@ def states_of(kind: Kind) -> list[State]:
 
 
 def transitions_for(kind: Kind, state: State, role: Role) -> list[Transition]:
-    role = table_role(role)
-    return [t for t in TABLES[kind] if state in t.sources and role in t.roles]
+    return list(_transitions_for(kind, state, table_role(role)))
+
+
+@functools.cache
+def _transitions_for(kind: Kind, state: State, role: Role) -> tuple[Transition, ...]:
+    # The tables are constants: each (kind, state, role)'s rows are picked once, not on
+    # every view's `allowed_actions` and every action.
+    return tuple(t for t in TABLES[kind] if state in t.sources and role in t.roles)
 
 
 def find(kind: Kind, state: State, action: Action, role: Role) -> Transition | None:

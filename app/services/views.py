@@ -91,6 +91,7 @@ def _render(
         else None
     )
     internal = service_module.sees_internal(actor)
+    staff = actor.is_staff
     return RequestDetail(
         tracking_number=request.tracking_number,
         kind=request.kind,
@@ -121,8 +122,8 @@ def _render(
         due_at=request.due_at,
         clock_paused=request.paused_at is not None,
         overdue=service_module.is_overdue(request, now),
-        escalation_level=request.escalation_level if actor.is_staff else None,
-        escalated_at=request.escalated_at if actor.is_staff else None,
+        escalation_level=request.escalation_level if staff else None,
+        escalated_at=request.escalated_at if staff else None,
         answered_at=request.answered_at,
         closed_at=request.closed_at,
         reopen_count=request.reopen_count,
@@ -134,9 +135,9 @@ def _render(
         legal_ground=request.refusal_ground,
         rating=rating,
         assignee=assignee if internal else None,
-        operator=operator if actor.is_staff else None,
-        duplicate_of=duplicate_of if actor.is_staff else None,
-        duplicates=duplicates if actor.is_staff else None,
+        operator=operator if staff else None,
+        duplicate_of=duplicate_of if staff else None,
+        duplicates=duplicates if staff else None,
         # After a transfer the request has left the actor's queue: nothing more to offer.
         allowed_actions=lifecycle.allowed_actions(request, actor, policy, now) if visible else [],
         history=history,
