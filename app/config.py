@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     # `db_pool_timeout_seconds`). No request holds two of these at once.
     db_pool_size: int = 20
     db_max_overflow: int = 0
-    # The hot reads' own pool (`app.repositories.driver`): a request's detail, the queue, the
-    # whole portal's statistics. asyncpg's: no overflow, a read waits for a free connection.
+    # The driver's own pool (`app.repositories.driver`): the hot reads (a request's detail, the
+    # queue, the whole portal's statistics, Open311 pages) and an ordinary submission's one
+    # statement. asyncpg's: no overflow, a call waits for a free connection.
     db_read_pool_size: int = 10
     # Bounded waits, so that an outage answers a quick 503 rather than holding clients:
     # for a pooled connection when all are busy, and for a new one to the server.
