@@ -163,6 +163,13 @@ class ValidationFailed(DomainError):
     status, code = 422, "validation_failed"
 
 
+class VerificationFailed(ValidationFailed):
+    """A filing refused for its wrong verification code: the same 422 as any invalid field,
+    but the failed attempt it counted is kept (`otp.spend_for_filing`)."""
+
+    keep_changes = True
+
+
 class UnknownAction(DomainError):
     status, code = 404, "unknown_action"
 

@@ -7,7 +7,12 @@ from sqlalchemy import update
 
 from app.models.catalogue import Service
 from tests.factories import complaint
-from tests.test_citizens import ask_code, mail, unique_email  # noqa: F401 (fixtures)
+from tests.test_citizens import (  # noqa: F401 (fixtures)
+    ask_code,
+    client_sessionmaker,
+    mail,
+    unique_email,
+)
 
 REQUESTS = "/api/v1/requests"
 
@@ -93,3 +98,34 @@ async def test_any_filing_may_carry_a_code_and_none_is_needed_elsewhere(
         f"{REQUESTS}/{proved.json()['tracking_number']}", headers=live.staff
     )
     assert view.json()["complainant"]["contact_verified"] is True
+
+
+async def test_wrong_codes_through_filings_lock_that_client_only(
+    live,
+    mail,  # noqa: F811
+    smtp,
+    client_at,
+):
+    """Guessing a contact's code by filing again and again is bounded as signing in is: the
+    same failures per (contact, client) count, whichever door they come through."""
+    await _require_verification(live)
+    email = unique_email()
+    guesser, owner = client_at("127.0.0.7"), client_at("127.0.0.8")
+    code = await ask_code(owner, live, mail, smtp, email)
+    body = complaint(live.administration.code)
+    body["complainant"] = {"full_name": "Amina Test", "email": email}
+    body["complainant"]["verification_code"] = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(mail.otp_failures_per_contact):
+        wrong = await guesser.post(REQUESTS, json=body)
+        assert wrong.status_code == 422, wrong.text
+        assert _errors(wrong) == [("complainant.verification_code", "code_invalid")]
+    body["complainant"]["verification_code"] = code
+    refused = await guesser.post(REQUESTS, json=body)
+    assert (refused.status_code, refused.json()["code"]) == (429, "too_many_attempts")
+    assert int(refused.headers["Retry-After"]) > 0
+    # Nor may the guesser try at the sign-in door instead.
+    session = await guesser.post("/api/v1/citizens/session", json={"email": email, "code": code})
+    assert session.status_code == 429
+    # The owner, from another address, files with the code all the same.
+    filed = await owner.post(REQUESTS, json=body)
+    assert filed.status_code == 201, filed.text

@@ -36,6 +36,7 @@ from app.errors import (
     ReopenLimitReached,
     ReopenWindowExpired,
     RequestNotFound,
+    TooManyAttempts,
     TooManySubmissions,
     TransitionNotAllowed,
     Unauthorized,
@@ -158,6 +159,7 @@ CitizenCall = Annotated[_CitizenCall, Depends(_citizen_call)]
             Forbidden,
             InvalidToken,
             TooManySubmissions,
+            TooManyAttempts,
             ChallengeInvalid,
             ChallengeExpired,
             ChallengeUsed,
@@ -182,6 +184,8 @@ async def submit_request(
     past the ceiling); a solution of `GET /api/v1/challenges` in `X-Altcha` files past it.
     Acknowledgements to one email or phone are limited per day: past that, the request is
     still filed, only its acknowledgement is not sent. Staff and integrations are exempt.
+    A `complainant.verification_code` counts as a try at that contact's code, as signing in
+    does: past the wrong codes allowed to one client, `429 too_many_attempts`.
     """
     outcome = await submissions.submit_once(
         filer.session,

@@ -189,16 +189,18 @@ async def spend_for_filing(
     phone: str | None,
     code: str,
     *,
+    client: str,
     settings: Settings,
     now: datetime,
 ) -> str | None:
     """Which of the complainant's contacts (`email` or `phone`) `code` proves, spending that
-    contact's live codes, or None. A failure rolls the filing back, so it is not counted
-    here: guesses are bounded by the submission ceiling per client (`X-Altcha` aside, a
-    challenge per guess).
+    contact's live codes, or None. Tries are bounded as `verify` bounds them, with the same
+    counters (a guesser cannot switch doors): 429 past the failures allowed to this `client`
+    on a contact, and a failure counted for each contact given (the caller refuses the filing
+    and keeps that count: `errors.VerificationFailed`).
 
-    One statement on success: a filing stays a few round trips. A concurrent filing with the
-    same code finds the rows spent when it gets their lock, so a code serves once."""
+    A concurrent filing with the same code finds the rows spent when it gets their lock, so a
+    code serves once."""
     contacts = {
         name: contact_of(value if name == "email" else None, value if name == "phone" else None)
         for name, value in (("email", email), ("phone", phone))
@@ -207,8 +209,13 @@ async def spend_for_filing(
     keys = {name: _contact_key(contact, settings) for name, contact in contacts.items()}
     if not keys:
         return None
+    attempts = [_attempts(contact, client, settings) for contact in contacts.values()]
+    for each in attempts:
+        await throttle.check_attempt(session, each, now)
     hashes = [_code_hash(key, code.strip(), settings) for key in keys.values()]
     proved = await repository.spend_matching(session, list(keys.values()), hashes, now)
     if proved is None:
+        for each in attempts:
+            await throttle.record_failed_attempt(session, each, now)
         return None
     return next(name for name, key in keys.items() if key == proved)

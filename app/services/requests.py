@@ -20,6 +20,7 @@ from app.errors import (
     RequestNotFound,
     UnknownAction,
     ValidationFailed,
+    VerificationFailed,
 )
 from app.models.catalogue import Administration, Service
 from app.models.enums import CLOCK_RUNNING, Action, Channel, Kind, Role, State
@@ -150,6 +151,7 @@ async def submit(
     on: AsyncSession | Direct | None = None,
     client: Counter | None = None,
     record: Callable[[Submitted], Record] | None = None,
+    address: str = "",
 ) -> Submitted:
     """Validate a new request against the catalogue and file it, with its first history event,
     in one statement: in the session's transaction, or `on` the driver on its own (when
@@ -157,7 +159,8 @@ async def submit(
     `client`: the counter of its client's ceiling, which must count it (else 429, nothing
     filed). `record`: the `Idempotency-Key` record of the filing, claimed and inserted by the
     same statement (409 while the key is held elsewhere, `idempotency.Known` when it has a
-    record already: nothing filed either way)."""
+    record already: nothing filed either way). `address`: the caller's, against which its
+    tries at a verification code count."""
     errors = _check_channel(payload, actor)
     direct = on if isinstance(on, Direct) else None
     administration, service, attributes, catalogue_errors = await _resolve_catalogue(
@@ -180,11 +183,12 @@ async def submit(
             complainant.email,
             complainant.phone,
             complainant.verification_code,
+            client=address,
             settings=settings,
             now=now,
         )
-        if verified_contact is None:
-            errors.append(FieldError(_CODE_FIELD, "code_invalid"))
+        if verified_contact is None:  # the only error: its failed attempt stays counted
+            raise VerificationFailed(errors=[FieldError(_CODE_FIELD, "code_invalid")])
     if errors or administration is None:
         raise ValidationFailed(errors=errors)
     received_at = received_at.astimezone(UTC)  # every timestamp leaves in UTC

@@ -131,6 +131,7 @@ async def submit_once(
             on=on,
             client=client,
             record=record,
+            address=origin.client,
         )
         filed.append(submitted.request.id)
         return _created(submitted)

@@ -201,7 +201,13 @@ async def submit(
     async def work() -> idempotency.Answer:
         try:
             submitted = await requests_service.submit(
-                session, payload, actor, language=language, settings=settings, now=now
+                session,
+                payload,
+                actor,
+                language=language,
+                settings=settings,
+                now=now,
+                address=f"api_key:{key.id}",  # a system's tries count against its key
             )
         except ValidationFailed as invalid:
             raise Open311Error(400, *(forms.describe(e) for e in invalid.errors)) from None
