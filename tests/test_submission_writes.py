@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event, func, insert, select, text
 
 from app.models import Request
@@ -267,26 +268,40 @@ async def test_a_submission_with_a_key_claims_and_records_it_in_its_one_statemen
     assert filed == 2  # the catalogue's warm-up and the keyed one
 
 
-async def test_a_key_recorded_by_another_statement_meanwhile_undoes_the_filing(live, engine):
+@pytest.mark.parametrize("caller", ["anonymous", "operator"])
+async def test_a_key_recorded_by_another_statement_meanwhile_undoes_the_filing(
+    live, engine, settings, caller
+):
     """Between the statement's snapshot (no record of the key) and its own record, another
     writer records the key (without its lock): the statement fails whole, its request with
-    it, and the retry is answered from that record, as a replay."""
+    it, and the retry is answered from that record, as a replay. Anonymous, the statement
+    runs on the driver on its own; an operator's runs in the session's transaction (opened by
+    the look-up of the operator's account), which must outlive the failed statement."""
     from app.models.support import IdempotencyRecord
     from app.schemas.requests import RequestIn
     from app.services import clock, idempotency
 
     first = await file(live.client, complaint(live.administration.code))
     answer = {k: v for k, v in first.items() if k not in ("access_token", "expires_in", "auth")}
-    key = "7d1c1a52-0000-4000-8000-0000000000a2"
+    key = f"7d1c1a52-0000-4000-8000-0000000000a{len(caller)}"
     body = complaint(live.administration.code)
+    headers = {"Idempotency-Key": key}
+    scope = "public"
+    if caller == "operator":
+        async with live.sessionmaker() as session:
+            operator, authorization = await make_staff(session, settings, Role.operator)
+            await session.commit()
+        headers |= authorization
+        scope = f"user:{operator.id}"
+        body["channel"] = "call_center"
     parsed = RequestIn.model_validate(body)  # what the app hashes: the body as it reads it
-    sent = live.client.post("/api/v1/requests", json=body, headers={"Idempotency-Key": key})
+    sent = live.client.post("/api/v1/requests", json=body, headers=headers)
     watching = engine.execution_options(isolation_level="AUTOCOMMIT")  # a fresh view each time
     async with engine.connect() as writer, watching.connect() as watcher:
         transaction = await writer.begin()
         await writer.execute(
             insert(IdempotencyRecord).values(
-                scope="public:POST /api/v1/requests",
+                scope=f"{scope}:POST /api/v1/requests",
                 key=key,
                 request_hash=idempotency.body_hash(parsed.model_dump(mode="json")),
                 status_code=201,

@@ -134,7 +134,11 @@ def record_params(record: Record | None) -> dict[str, Any]:
 
 def raced(error: DBAPIError) -> bool:
     """Whether `error` is a statement's record of a key meeting another's (`recorded_after`)."""
+    # On the driver, asyncpg's own error; through a session, SQLAlchemy's adaptation of it,
+    # which holds it as its cause.
     cause = error.orig
+    if not isinstance(cause, asyncpg.UniqueViolationError):
+        cause = getattr(cause, "__cause__", None)
     return (
         isinstance(cause, asyncpg.UniqueViolationError)
         and getattr(cause, "table_name", None) == _RECORDS.name

@@ -691,7 +691,13 @@ async def insert_new(
     params.update(_counter_params("ack_sms", ceilings.ack_sms))
     params.update(idempotency.record_params(record))
     try:
-        row = await driver.run_one(on, _INSERT_NEW_COMPILED, params)
+        if record is not None and isinstance(on, AsyncSession):
+            # A race fails the statement: in a savepoint, the transaction outlives it and
+            # answers the retry (`idempotency.once`) instead of being aborted.
+            async with on.begin_nested():
+                row = await driver.run_one(on, _INSERT_NEW_COMPILED, params)
+        else:
+            row = await driver.run_one(on, _INSERT_NEW_COMPILED, params)
     except DBAPIError as error:
         if record is not None and idempotency.raced(error):
             return Filing(None, counted=False, locked=True, known=True)
