@@ -17,6 +17,18 @@ from app.db import create_engine, create_sessionmaker, json_text
 from app.main import create_app
 
 
+def _complaint(email: str) -> dict[str, object]:
+    """A web complaint to ACAPS from `email`, filed while the database connection is cut."""
+    return {
+        "kind": "complaint",
+        "administration": "ACAPS",
+        "subject": "Connexion coupée",
+        "description": "Une réclamation déposée pendant une coupure de la base.",
+        "channel": "web",
+        "complainant": {"full_name": "Nadia Amrani", "email": email},
+    }
+
+
 async def _terminate(database_url: str, pid: int) -> None:
     killer = create_async_engine(database_url, poolclass=NullPool)
     async with killer.connect() as conn:
@@ -64,14 +76,7 @@ async def test_a_submission_on_a_killed_connection_is_filed_once(
     engine = create_engine(database_url, one)
     app = create_app(settings=one, sessionmaker=create_sessionmaker(engine))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    body = {
-        "kind": "complaint",
-        "administration": "ACAPS",
-        "subject": "Connexion coupée",
-        "description": "Une réclamation déposée pendant une coupure de la base.",
-        "channel": "web",
-        "complainant": {"full_name": "Nadia Amrani", "email": "nadia.retry@example.ma"},
-    }
+    body = _complaint("nadia.retry@example.ma")
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             assert (await client.get("/api/v1/administrations")).status_code == 200
@@ -127,14 +132,7 @@ async def test_a_submission_whose_insert_meets_a_killed_connection_is_filed_once
     app = create_app(settings=one, sessionmaker=create_sessionmaker(engine))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     email = "killed.insert@example.ma"
-    body = {
-        "kind": "complaint",
-        "administration": "ACAPS",
-        "subject": "Connexion coupée",
-        "description": "Une réclamation déposée pendant une coupure de la base.",
-        "channel": "web",
-        "complainant": {"full_name": "Nadia Amrani", "email": email},
-    }
+    body = _complaint(email)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             warm = {**body, "complainant": {"full_name": "N A", "email": "warm@example.ma"}}

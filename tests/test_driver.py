@@ -42,6 +42,19 @@ def test_a_compiled_statement_binds_its_parameters_in_order_with_its_own_literal
     assert compiled.arguments({"number": "K7MD-Q2ZX-9PT"})[0] == "K7MD-Q2ZX-9PT"
 
 
+async def _end_serving_connections(engine) -> int:
+    """The server ends the serving pool's connections (to this database); how many it ended."""
+    async with engine.connect() as connection:
+        ended: int = await connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = :name AND datname = current_database()"
+            ),
+            {"name": driver.APPLICATION_NAME},
+        )
+    return ended
+
+
 async def test_the_serving_pool_answers_the_hot_reads_and_outlives_a_dropped_connection(
     live, settings, database_url, engine
 ):
@@ -67,15 +80,7 @@ async def test_the_serving_pool_answers_the_hot_reads_and_outlives_a_dropped_con
             )
             assert filtered.status_code == 200, filtered.text
             assert [item["tracking_number"] for item in filtered.json()["items"]] == [number]
-            async with engine.connect() as connection:
-                ended = await connection.scalar(
-                    text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                        "WHERE application_name = :name AND datname = current_database()"
-                    ),
-                    {"name": driver.APPLICATION_NAME},
-                )
-            assert ended == 1
+            assert await _end_serving_connections(engine) == 1
             again = await http.get(f"/api/v1/requests/{number}", headers=created["auth"])
             assert again.status_code == 200, again.text
             assert again.json() == first.json()
@@ -107,15 +112,7 @@ async def test_a_submission_on_a_dropped_connection_of_the_pool_is_filed_once(
         async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
             first = await http.post("/api/v1/requests", json=complaint(live.administration.code))
             assert first.status_code == 201, first.text
-            async with engine.connect() as connection:
-                ended = await connection.scalar(
-                    text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                        "WHERE application_name = :name AND datname = current_database()"
-                    ),
-                    {"name": driver.APPLICATION_NAME},
-                )
-            assert ended == 1
+            assert await _end_serving_connections(engine) == 1
             filed = await http.post("/api/v1/requests", json=body)
             assert filed.status_code == 201, filed.text
     finally:
