@@ -175,17 +175,18 @@ class Compiled:
             rendered = sorted(param.key for param in per_call)
             raise ValueError(f"not compilable once: {rendered} are rendered per call")
         self.sql = str(compiled)
-        self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
-        binds = [compiled.binds[name] for name in self._names]
+        names = tuple(compiled.positiontup or ())
+        binds = [compiled.binds[name] for name in names]
         self._constants = {  # the statement's own literals, by their compiled names
             name: bind.effective_value
-            for name, bind in zip(self._names, binds, strict=True)
+            for name, bind in zip(names, binds, strict=True)
             if bind.value is not None or bind.callable is not None
         }
-        self._processors_in: tuple[Callable[[Any], Any] | None, ...] = tuple(
-            bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT) for bind in binds
+        # Each positional parameter's name and bind processor, in order.
+        self._binds: tuple[tuple[str, Callable[[Any], Any] | None], ...] = tuple(
+            (name, bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT))
+            for name, bind in zip(names, binds, strict=True)
         )
-        self._binds = tuple(zip(self._names, self._processors_in, strict=True))
         columns = list(getattr(statement, "selected_columns", ()))
         processors = [
             column.type.dialect_impl(_DIALECT).result_processor(_DIALECT, _oid(column.type))
@@ -227,6 +228,22 @@ def _wrapped(error: Exception, compiled: Compiled, dead: bool) -> DBAPIError:
     return kind(compiled.sql, None, error, hide_parameters=True, connection_invalidated=dead)
 
 
+def _try_again(
+    error: Exception, compiled: Compiled, *, broken: bool, attempt: int, retry: bool
+) -> None:
+    """What a failed statement's `error` means, on either path: returns when it may run once
+    more on a fresh connection (its connection was `broken`, on the first attempt, and it is
+    a read that may be `retry`ed or it never left); raises otherwise: the statement's own
+    error (the server's wrapped as `DBAPIError`), or the connection's loss as an outage."""
+    if not broken:
+        if isinstance(error, asyncpg.PostgresError):
+            raise _wrapped(error, compiled, dead=False) from error
+        raise error
+    if attempt == 1 and (retry or _unsent(error)):
+        return
+    raise _wrapped(error, compiled, dead=True) from error
+
+
 async def _run(
     direct: Direct, compiled: Compiled, params: Mapping[str, Any], method: str, retry: bool
 ) -> Any:
@@ -245,14 +262,14 @@ async def _run(
             try:
                 result = await getattr(driver, method)(compiled.sql, *arguments)
             except Exception as error:
-                if not (_broken(error) if own else isinstance(error, _DEAD)):
-                    if isinstance(error, asyncpg.PostgresError):
-                        raise _wrapped(error, compiled, dead=False) from error
-                    raise
-                await connection.invalidate()
-                if own and attempt == 1 and (retry or _unsent(error)):
-                    continue
-                raise _wrapped(error, compiled, dead=True) from error
+                broken = _broken(error) if own else isinstance(error, _DEAD)
+                if broken:
+                    await connection.invalidate()
+                # Only a connection of its own is taken afresh; the caller's is gone for good.
+                _try_again(
+                    error, compiled, broken=broken, attempt=attempt if own else 2, retry=retry
+                )
+                continue
             dispatch.after_cursor_execute(sync, None, compiled.sql, arguments, None, False)
             return result
     raise AssertionError("unreachable")
@@ -279,13 +296,7 @@ async def _on_pool(
         except TimeoutError as error:  # every connection busy, or the server unreachable
             raise _wrapped(error, compiled, dead=True) from error
         except Exception as error:
-            if not _broken(error):
-                if isinstance(error, asyncpg.PostgresError):
-                    raise _wrapped(error, compiled, dead=False) from error
-                raise
-            if attempt == 1 and (retry or _unsent(error)):
-                continue
-            raise _wrapped(error, compiled, dead=True) from error
+            _try_again(error, compiled, broken=_broken(error), attempt=attempt, retry=retry)
     raise AssertionError("unreachable")
 
 
