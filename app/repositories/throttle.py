@@ -54,6 +54,15 @@ def _count_one(counter: str, ends: datetime, **on_conflict: Any) -> Insert:
     )
 
 
+def _one_more(expired: ColumnElement[bool], ends: Any) -> dict[str, Any]:
+    """What an existing counter becomes when it counts one: one in a new window ending at
+    `ends` where its window has `expired`, else one more in its window."""
+    return {
+        "count": case((expired, 1), else_=ThrottleCounter.count + 1),
+        "window_ends_at": case((expired, ends), else_=ThrottleCounter.window_ends_at),
+    }
+
+
 async def bump(
     session: AsyncSession, counter: str, now: datetime, ends: datetime
 ) -> tuple[int, datetime]:
@@ -61,12 +70,9 @@ async def bump(
     by `now`; the count and the window's end after it. The row stays locked until the
     transaction ends, so concurrent bumps of one key are counted one after the other."""
     expired = ThrottleCounter.window_ends_at <= now
-    stmt = _count_one(
-        counter,
-        ends,
-        count=case((expired, 1), else_=ThrottleCounter.count + 1),
-        window_ends_at=case((expired, ends), else_=ThrottleCounter.window_ends_at),
-    ).returning(ThrottleCounter.count, ThrottleCounter.window_ends_at)
+    stmt = _count_one(counter, ends, **_one_more(expired, ends)).returning(
+        ThrottleCounter.count, ThrottleCounter.window_ends_at
+    )
     count, window_ends_at = (await session.execute(stmt)).one()
     return int(count), window_ends_at
 
@@ -115,10 +121,7 @@ def counted_under_limit(
         .from_select(["key", "count", "window_ends_at"], source)
         .on_conflict_do_update(
             index_elements=[table.c.key],
-            set_={
-                "count": case((expired, 1), else_=table.c.count + 1),
-                "window_ends_at": case((expired, ends), else_=table.c.window_ends_at),
-            },
+            set_=_one_more(expired, ends),
             where=or_(expired, table.c.count < limit),
         )
         .returning(table.c.key)
