@@ -10,8 +10,7 @@ from app.models.catalogue import Administration, CatalogueChange, Service
 from app.models.request import Request
 from app.repositories import driver
 
-_VERSION = select(func.max(CatalogueChange.version))
-_VERSION_ON_DRIVER = driver.Compiled(select(func.max(CatalogueChange.version).label("version")))
+_VERSION = driver.Compiled(select(func.max(CatalogueChange.version).label("version")))
 _ADMINISTRATION = select(Administration).where(Administration.code == bindparam("code"))
 _ADMINISTRATION_ID = driver.Compiled(
     select(Administration.id).where(Administration.code == bindparam("code"))
@@ -33,9 +32,10 @@ async def version(on: AsyncSession | driver.Direct) -> int:
     services (triggers of migration 0011). On the session, or on the driver (a submission
     that may file on the driver reads nothing through its session)."""
     if isinstance(on, driver.Direct):
-        row = await driver.fetch_one(on, _VERSION_ON_DRIVER, {})
-        return int(row.version or 0) if row is not None else 0
-    return int(await on.scalar(_VERSION) or 0)
+        row = await driver.fetch_one(on, _VERSION, {})  # a read: again on a dead connection
+    else:
+        row = await driver.run_one(on, _VERSION, {})
+    return int(row.version or 0) if row is not None else 0
 
 
 async def administration_by_code(session: AsyncSession, code: str) -> Administration | None:
