@@ -301,10 +301,10 @@ def create_app(
         anonymous = operations_where(anonymous_allowed)
         with_database = operations_where(uses_database)
         read_schemes = {
-            (route.path_format, method.lower()): reader_schemes(route.dependant)
+            (route.path_format, method.lower()): found
             for module in modules
             for route in module.router.routes
-            if isinstance(route, APIRoute) and reader_schemes(route.dependant)
+            if isinstance(route, APIRoute) and (found := reader_schemes(route.dependant))
             for method in route.methods or ()
         }
         security_schemes = schema["components"].setdefault("securitySchemes", {})

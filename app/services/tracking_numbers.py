@@ -69,5 +69,4 @@ def public_id() -> str:
 
 def receipt_code() -> str:
     """A code printed on a receipt so anyone can check it is genuine: 60 random bits."""
-    symbols = _random_symbols(12)
-    return f"{symbols[:4]}-{symbols[4:8]}-{symbols[8:]}"
+    return _format(_random_symbols(12))
