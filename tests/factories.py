@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.domain.actors import Actor
@@ -488,3 +489,16 @@ AGENT_ON_SUBMITTED = [
     "note",
     "attach",
 ]
+
+
+async def filed_count(
+    sessionmaker: async_sessionmaker[AsyncSession], administration_id: int
+) -> int:
+    """How many requests an administration holds, read afresh (what was committed)."""
+    async with sessionmaker() as session:
+        found = await session.scalar(
+            select(func.count())
+            .select_from(Request)
+            .where(Request.administration_id == administration_id)
+        )
+    return int(found or 0)

@@ -21,7 +21,7 @@ from app.config import Settings
 from app.models import OutboxMessage, Request, ThrottleCounter
 from app.models.enums import Role
 from app.services import api_keys, throttle, tracking_numbers
-from tests.factories import complaint, make_administration, make_staff
+from tests.factories import complaint, filed_count, make_administration, make_staff
 
 CEILING = 20  # the default of SUBMISSIONS_PER_CLIENT_PER_HOUR
 
@@ -246,12 +246,7 @@ async def test_the_ceiling_is_shared_by_every_api_process(live, settings):
         )
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] * 7 + [429] * 23, [r.text for r in responses if r.status_code >= 500]
-    async with live.sessionmaker() as session:
-        filed = await session.scalar(
-            select(func.count())
-            .select_from(Request)
-            .where(Request.administration_id == live.administration.id)
-        )
+    filed = await filed_count(live.sessionmaker, live.administration.id)
     assert filed == 7
 
 

@@ -12,7 +12,7 @@ from app.models import Request
 from app.models.enums import Role
 from app.models.outbox import OutboxMessage, Webhook
 from app.services import clock, tracking_numbers
-from tests.factories import complaint, file, make_administration, make_staff
+from tests.factories import complaint, file, filed_count, make_administration, make_staff
 from tests.statements import recorded
 
 
@@ -186,6 +186,24 @@ async def test_the_compiled_insert_writes_what_its_statement_writes(
     assert received == 2
 
 
+async def _filed_watched(live, client, body, **headers):
+    """File `body`, watching the app's engine: the answer, every statement sent while filing,
+    and every transaction begun (`BEGIN`)."""
+    engine = live.sessionmaker.kw["bind"].sync_engine
+    began: list[str] = []
+
+    def begin(*_: object) -> None:
+        began.append("BEGIN")
+
+    event.listen(engine, "begin", begin)
+    try:
+        with recorded(engine) as sent:
+            created = await file(client, body, **headers)
+    finally:
+        event.remove(engine, "begin", begin)
+    return created, sent, began
+
+
 async def test_an_ordinary_submission_is_one_statement_in_no_transaction(live, settings):
     """With the anonymous ceilings on (their defaults), a citizen's submission with an email
     and a phone is one statement, run on its own: no BEGIN and no COMMIT round trip (one
@@ -193,22 +211,10 @@ async def test_an_ordinary_submission_is_one_statement_in_no_transaction(live, s
     assert settings.submissions_per_client_per_hour > 0
     assert settings.acknowledgements_per_recipient_per_day > 0
     cached = settings.model_copy(update={"catalogue_refresh_seconds": 3600.0})
-    engine = live.sessionmaker.kw["bind"].sync_engine
-    began: list[str] = []
-
-    def begin(*_: object) -> None:
-        began.append("BEGIN")
-
     async with live.client_for(cached) as client:
         await file(client, complaint(live.administration.code))  # the catalogue, then kept
-        event.listen(engine, "begin", begin)
-        try:
-            with recorded(engine) as sent:
-                created = await file(
-                    client, complaint(live.administration.code, complainant=CONTACTS)
-                )
-        finally:
-            event.remove(engine, "begin", begin)
+        body = complaint(live.administration.code, complainant=CONTACTS)
+        created, sent, began = await _filed_watched(live, client, body)
     assert len(sent) == 1, sent
     assert "INSERT INTO requests " in sent[0]
     assert "INSERT INTO throttle_counters" in sent[0]
@@ -230,22 +236,11 @@ async def test_a_submission_with_a_key_claims_and_records_it_in_its_one_statemen
     answer, known before the insert) and the filing are still one statement, no BEGIN; a
     retry with the key replays that record, another body with it is refused."""
     cached = settings.model_copy(update={"catalogue_refresh_seconds": 3600.0})
-    engine = live.sessionmaker.kw["bind"].sync_engine
-    began: list[str] = []
-
-    def begin(*_: object) -> None:
-        began.append("BEGIN")
-
     key = {"Idempotency-Key": "7d1c1a52-0000-4000-8000-0000000000a1"}
     body = complaint(live.administration.code, complainant=CONTACTS)
     async with live.client_for(cached) as client:
         await file(client, complaint(live.administration.code))  # the catalogue, then kept
-        event.listen(engine, "begin", begin)
-        try:
-            with recorded(engine) as sent:
-                created = await file(client, body, **key)
-        finally:
-            event.remove(engine, "begin", begin)
+        created, sent, began = await _filed_watched(live, client, body, **key)
         assert len(sent) == 1, sent
         assert "INSERT INTO idempotency_records" in sent[0]
         assert "pg_try_advisory_xact_lock" in sent[0]
@@ -259,12 +254,7 @@ async def test_a_submission_with_a_key_claims_and_records_it_in_its_one_statemen
     assert retry.json()["tracking_number"] == created["tracking_number"]
     assert other.status_code == 422
     assert other.json()["code"] == "idempotency_key_reused"
-    async with live.sessionmaker() as session:
-        filed = await session.scalar(
-            select(func.count())
-            .select_from(Request)
-            .where(Request.administration_id == live.administration.id)
-        )
+    filed = await filed_count(live.sessionmaker, live.administration.id)
     assert filed == 2  # the catalogue's warm-up and the keyed one
 
 
@@ -327,12 +317,7 @@ async def test_a_key_recorded_by_another_statement_meanwhile_undoes_the_filing(
     assert response.status_code == 201, response.text
     assert response.headers["Idempotent-Replayed"] == "true"
     assert response.json()["tracking_number"] == first["tracking_number"]
-    async with live.sessionmaker() as session:
-        filed = await session.scalar(
-            select(func.count())
-            .select_from(Request)
-            .where(Request.administration_id == live.administration.id)
-        )
+    filed = await filed_count(live.sessionmaker, live.administration.id)
     assert filed == 1
 
 
