@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import queue
 import re
 import sys
+import threading
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -100,12 +103,92 @@ def access_line(
     return f'{{"time": "{time}", {head}{rid_field}, {tail}, "duration_ms": {duration_ms!r}}}'
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever `sys.stderr` is now (test runners swap it)."""
+class LineWriter:
+    """Writes lines to whatever `sys.stderr` is now from a thread of its own, so that a slow
+    stream (a file on a disk PostgreSQL is checkpointing to, a pipe a log collector reads late)
+    never stalls the event loop: the caller only queues the line.
 
-    def __init__(self) -> None:
+    Nothing is dropped: at `limit` waiting lines `put` waits, as a direct write would. The
+    thread writes what waits in one `write` and one flush, starts with the first line (and again
+    in a forked child), and `close` writes what is left before returning (logging's shutdown,
+    at exit or when logging is configured again). A line put after `close` is written at once.
+    """
+
+    def __init__(self, limit: int = 10_000, batch: int = 512) -> None:
+        self._queue: queue.Queue[str | None] = queue.Queue(limit)
+        self._batch = batch
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._closed = False
+
+    def put(self, line: str) -> None:
+        if self._closed:
+            _write(sys.stderr, [line])
+            return
+        if self._pid != os.getpid():
+            self._start()
+        self._queue.put(line)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            if self._pid:  # a forked child: the parent's thread and queued lines are not ours
+                self._queue = queue.Queue(self._queue.maxsize)
+            self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+            self._thread.start()
+            self._pid = os.getpid()
+
+    def _run(self) -> None:
+        waiting = self._queue
+        while True:
+            lines = [waiting.get()]
+            while len(lines) < self._batch:
+                try:
+                    lines.append(waiting.get_nowait())
+                except queue.Empty:
+                    break
+            done = None in lines
+            try:
+                _write(sys.stderr, [line for line in lines if line is not None])
+            except Exception:  # a broken stream: nothing better to do from here
+                pass
+            finally:
+                for _ in lines:
+                    waiting.task_done()
+            if done:
+                return
+
+    def flush(self) -> None:
+        """Returns once every line queued so far is written."""
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            self._queue.join()
+
+    def close(self) -> None:
+        """Writes what waits, stops the thread; later lines are written directly."""
+        thread, self._closed = self._thread, True
+        if thread is not None and self._pid == os.getpid() and thread.is_alive():
+            self._queue.put(None)
+            thread.join()
+        self._thread = None
+
+
+def _write(stream: Any, lines: list[str]) -> None:
+    if lines:
+        stream.write("".join(line + "\n" for line in lines))
+        stream.flush()
+
+
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is now (test runners swap it). With `background`
+    (served processes: `LOG_CONFIG`, `install(force=True)`), lines are formatted by the caller
+    (the request id is the caller's context) and written by a `LineWriter`."""
+
+    def __init__(self, background: bool = False) -> None:
         super().__init__()
         self.setFormatter(JsonFormatter())
+        self._writer = LineWriter() if background else None
 
     @property
     def stream(self) -> Any:
@@ -115,8 +198,20 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def stream(self, _value: Any) -> None:
         pass
 
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._writer is None:
+            super().emit(record)
+            return
+        try:
+            self._writer.put(self.format(record))
+        except Exception:
+            self.handleError(record)
+
     def write_line(self, line: str) -> None:
-        """What `emit` does with a formatted line: written and flushed under the lock."""
+        """What `emit` does with a formatted line."""
+        if self._writer is not None:
+            self._writer.put(line)
+            return
         self.acquire()
         try:
             stream = self.stream
@@ -124,6 +219,16 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.flush()
         finally:
             self.release()
+
+    def flush(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+        super().flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        super().close()
 
 
 def sole_json_handler(logger: logging.Logger, level: int) -> StderrHandler | None:
@@ -176,7 +281,7 @@ def install(*, force: bool = False) -> None:
             root.removeHandler(handler)
         logging.captureWarnings(True)  # warnings become JSON lines too
     if not root.handlers:
-        root.addHandler(StderrHandler())
+        root.addHandler(StderrHandler(background=force))
         root.setLevel(logging.INFO)
     for name in ("uvicorn", "uvicorn.error"):
         for handler in logging.getLogger(name).handlers:
@@ -198,7 +303,8 @@ LOG_CONFIG: dict[str, Any] = {
     "handlers": {
         # Resolves `sys.stderr` when it writes, not when logging is configured: a stream
         # captured then (a test runner's) may be closed by the time atexit handlers log.
-        "default": {"()": "app.logging.StderrHandler"}
+        # Written from a thread of its own: a slow stream never stalls the event loop.
+        "default": {"()": "app.logging.StderrHandler", "background": True}
     },
     "root": {"handlers": ["default"], "level": "INFO"},
     "loggers": {

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import sys
+import threading
 
 import pytest
 from sqlalchemy import text
@@ -14,6 +16,7 @@ from app import observability
 from app.db import create_engine
 from app.logging import (
     JsonFormatter,
+    LineWriter,
     StderrHandler,
     access_line,
     redact,
@@ -181,3 +184,58 @@ def test_an_access_record_reaches_other_handlers(caplog):
         200,
         12.3,
     )
+
+
+class _SlowStream:
+    """A stream whose writes wait until `release` is set (a disk or a pipe that stalls)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.text = ""
+        self.writers: set[str] = set()
+
+    def write(self, text: str) -> int:
+        self.writers.add(threading.current_thread().name)
+        assert self.release.wait(10), "the stream was never released"
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_served_line_is_written_by_the_writer_thread_and_never_lost(monkeypatch):
+    slow = _SlowStream()
+    monkeypatch.setattr(sys, "stderr", slow)
+    writer = LineWriter(limit=3)
+    # The caller only queues: with the stream stalled, the first lines return at once.
+    writer.put("one")
+    writer.put("two")
+    assert slow.text == ""
+    # Past the limit, putting waits for room instead of dropping a line.
+    late = threading.Thread(target=lambda: [writer.put(f"late {n}") for n in range(10)])
+    late.start()
+    slow.release.set()
+    late.join(10)
+    writer.flush()
+    assert slow.text.splitlines() == ["one", "two", *(f"late {n}" for n in range(10))]
+    assert slow.writers == {"log-writer"}
+    writer.close()
+    writer.put("after close")  # written directly, not queued to a stopped thread
+    assert slow.text.endswith("after close\n")
+
+
+def test_a_served_process_writes_its_last_lines_before_it_exits():
+    """Lines still queued at exit are written by logging's shutdown (the handler's close)."""
+    script = (
+        "import logging\n"
+        "from app.logging import install\n"
+        "install(force=True)\n"
+        "for n in range(2000):\n"
+        "    logging.getLogger('app').info('line %d', n)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    messages = [json.loads(line)["message"] for line in done.stderr.splitlines()]
+    assert messages == [f"line {n}" for n in range(2000)]
