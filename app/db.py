@@ -169,6 +169,21 @@ class _RequestSession:
                 self.session.info["catalogue_cache"] = self._cache
         return self.session
 
+    def begun(self) -> AsyncSession | None:
+        """The session if it began a transaction (a statement, or an object added: both
+        begin one), else None: a session opened and never used (a submission filed on the
+        driver) has nothing to commit or roll back, and committing it anyway cost a twentieth
+        of a submission's CPU."""
+        session = self.session
+        return session if session is not None and session.in_transaction() else None
+
+    def holds_objects(self) -> bool:
+        return self.session is not None and len(self.session.identity_map) > 0
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+
 
 def session_of(request: Request) -> AsyncSession:
     """The session of the HTTP request being served (`TransactionalRoute`), opened now if
@@ -223,16 +238,17 @@ class TransactionalRoute(APIRoute):
                     if error.keep_changes and holder.session is not None:
                         await holder.session.commit()
                     raise
+                session = holder.begun()
                 if response.status_code < 400:
-                    if holder.session is not None:
-                        await holder.session.commit()
+                    if session is not None:
+                        await session.commit()
                     committed = True
-                elif holder.session is not None:
-                    await holder.session.rollback()
+                elif session is not None:
+                    await session.rollback()
                 return response
             finally:
-                if holder.session is not None:
-                    await holder.session.close()
+                if holder.begun() is not None or holder.holds_objects():
+                    await holder.close()
                 if not committed:
                     for undo in reversed(request.state.on_rollback):
                         await undo()

@@ -7,9 +7,10 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from app.domain import moroccan_phones, plain_emails
 from app.domain.errors import FieldCodeError
 
-DEFAULT_REGION = "MA"
+DEFAULT_REGION = moroccan_phones.REGION
 # CIN (carte nationale d'identité électronique): one or two letters then up to six digits.
 _CIN = re.compile(r"^[A-Z]{1,2}[0-9]{1,6}$")
 
@@ -19,6 +20,9 @@ def normalize_phone(raw: str) -> str:
 
     Foreign numbers are welcome in international form (Moroccans abroad, foreign residents).
     """
+    common = moroccan_phones.e164(raw)  # what phonenumbers gives, without parsing (most calls)
+    if common is not None:
+        return common
     try:
         number = phonenumbers.parse(raw, DEFAULT_REGION)
     except phonenumbers.NumberParseException as exc:
@@ -37,8 +41,12 @@ def phone_forms(phone: str) -> list[str]:
 
 def normalize_email(raw: str) -> str:
     """The normalized address (domain lower-cased, IDNA); the local part keeps its case."""
+    address = raw.strip()
+    plain = plain_emails.normalized(address)  # what email_validator gives, cheaper (most calls)
+    if plain is not None:
+        return plain
     try:
-        result = validate_email(raw.strip(), check_deliverability=False)
+        result = validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:
         raise FieldCodeError("invalid_email") from exc
     return str(result.normalized)
