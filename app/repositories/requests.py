@@ -481,7 +481,7 @@ async def queue_page(
 # A part that has nothing to do is left out of the statement rather than switched off by its
 # parameters: PostgreSQL sets up every part of a statement at each execution (a data-modifying
 # CTE opens its table and every index of it even when a one-time filter makes it write
-# nothing), which was a sixth of the statement's work for an ordinary filing. So there is one
+# nothing), which was a tenth of the statement's work for an ordinary filing. So there is one
 # statement per shape (`_Shape`: the client's ceiling, the acknowledgements' ceilings, an
 # Idempotency-Key, each there or not), eight in all, each compiled once at import and
 # prepared once per connection.
