@@ -133,25 +133,28 @@ async def test_the_compiled_insert_writes_what_its_statement_writes(
 
     admin = await make_administration(session)
     await make_staff(session, settings, Role.supervisor, admin)
-    given: list[dict] = []
+    given: list[tuple[object, dict]] = []
     arguments = driver.Compiled.arguments
+    shapes = {id(compiled): shape for shape, compiled in repository.INSERT_NEW.items()}
 
     def spy(self, params):
-        if self is repository._INSERT_NEW_COMPILED:
-            given.append(dict(params))
+        if id(self) in shapes:
+            given.append((shapes[id(self)], dict(params)))
         return arguments(self, params)
 
     monkeypatch.setattr(driver.Compiled, "arguments", spy)
     body = complaint(admin.code, complainant=CONTACTS, location={"lat": 33.5, "long": -7.6})
     compiled = await file(client, body)
+    shape, params = given[0]
     twin = {
-        **given[0],
+        **params,
         "tracking_number": tracking_numbers.generate(),
         "receipt_code": tracking_numbers.receipt_code(),
         "public_id": tracking_numbers.public_id(),
     }
     connection = await session.connection()
-    twin_id = (await connection.execute(repository._INSERT_NEW, twin)).scalar_one()
+    statement = repository._insert_new(shape)
+    twin_id = (await connection.execute(statement, twin)).scalar_one()
     compiled_id = await session.scalar(
         select(Request.id).where(Request.tracking_number == compiled["tracking_number"])
     )

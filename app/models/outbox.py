@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, CreatedAt
+from app.models.base import Base, CreatedAt, one_of
 
 
 class OutboxMessage(CreatedAt, Base):
@@ -34,8 +34,8 @@ class OutboxMessage(CreatedAt, Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint("channel IN ('email', 'sms', 'webhook')", name="channel"),
-        CheckConstraint("status IN ('pending', 'sent', 'parked', 'expired')", name="status"),
+        CheckConstraint(one_of("channel", ("email", "sms", "webhook")), name="channel"),
+        CheckConstraint(one_of("status", ("pending", "sent", "parked", "expired")), name="status"),
         # The dispatcher's claim: pending rows of one channel, due first.
         Index(
             "ix_outbox_due",

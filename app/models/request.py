@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.models.base import Base, CreatedAt, EnumString, enum_check
+from app.models.base import Base, CreatedAt, EnumString, enum_check, one_of
 from app.models.catalogue import Administration, Service
 from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, Role, State
 from app.models.user import User
@@ -39,11 +39,11 @@ class Request(CreatedAt, Base):
             name="rejection_reason",
         ),
         CheckConstraint("rating_score IS NULL OR rating_score BETWEEN 1 AND 5", name="rating"),
-        CheckConstraint("language IN ('ar', 'fr', 'en')", name="language"),
+        CheckConstraint(one_of("language", ("ar", "fr", "en")), name="language"),
         CheckConstraint(
             "(latitude IS NULL) = (longitude IS NULL) "
-            "AND (latitude IS NULL OR latitude BETWEEN -90 AND 90) "
-            "AND (longitude IS NULL OR longitude BETWEEN -180 AND 180)",
+            "AND (latitude IS NULL OR latitude BETWEEN '-90'::float8 AND '90'::float8) "
+            "AND (longitude IS NULL OR longitude BETWEEN '-180'::float8 AND '180'::float8)",
             name="coordinates",
         ),
         CheckConstraint(f"outcome IS NULL OR {enum_check('outcome', Outcome)}", name="outcome"),
@@ -51,8 +51,8 @@ class Request(CreatedAt, Base):
         # A request nobody can track is allowed only when keyed in from paper or a phone call
         # (or once anonymized: nobody tracks it any more).
         CheckConstraint(
-            "email IS NOT NULL OR phone IS NOT NULL OR channel IN ('mail', 'call_center') "
-            "OR anonymized_at IS NOT NULL",
+            "email IS NOT NULL OR phone IS NOT NULL OR "
+            f"{one_of('channel', ('mail', 'call_center'))} OR anonymized_at IS NOT NULL",
             name="contact",
         ),
         # The back-office queue: one administration, sorted by due date (default) or creation.

@@ -476,10 +476,15 @@ async def queue_page(
 # `ack_sms_*`: the client's hourly ceiling first, the request inserted only if it counted; the
 # acknowledgements' daily ceilings per recipient after, counted only for a request inserted,
 # and each acknowledgement written only if its counter counted it (a message's `gate`), the
-# request filed all the same. A limit of 0 leaves a counter out. One statement whose ceilings
-# are switched off by their parameters, rather than a variant per combination of ceilings:
-# one text to compile and for each connection to prepare, and a switched-off counter costs
-# PostgreSQL a one-time filter on a constant.
+# request filed all the same. A limit of 0 leaves a counter out.
+#
+# A part that has nothing to do is left out of the statement rather than switched off by its
+# parameters: PostgreSQL sets up every part of a statement at each execution (a data-modifying
+# CTE opens its table and every index of it even when a one-time filter makes it write
+# nothing), which was a tenth of the statement's work for an ordinary filing. So there is one
+# statement per shape (`_Shape`: the client's ceiling, the acknowledgements' ceilings, an
+# Idempotency-Key, each there or not), eight in all, each compiled once at import and
+# prepared once per connection.
 #
 # A tracking number already taken inserts nothing (no id) and counts no acknowledgement: the
 # caller draws again, with no savepoint round trips around the insert, and without the
@@ -513,52 +518,8 @@ FIRST_EVENT_COLUMNS = (
     "data",
     "created_at",
 )
-#
-# An `Idempotency-Key` (bound as `idem_*`, NULL without one) is claimed by the same statement:
-# its lock taken without waiting and no record of it found, else nothing is written (the
-# caller answers 409, or replays through the session); its record, the answer, is inserted
-# with the request (`repositories.idempotency`).
-_CLAIMED = idempotency.claimed()
-_UNCLAIMED = exists(select(_CLAIMED.c.locked).where(_CLAIMED.c.locked, not_(_CLAIMED.c.known)))
 _COUNTERS_NOW = bindparam("counters_now", type_=DateTime(timezone=True))
-_CLIENT_COUNTED = throttle.counted_under_limit("client", _COUNTERS_NOW, when=_UNCLAIMED)
-_NEW_REQUEST = (
-    insert(_REQUESTS)
-    .from_select(
-        _WRITTEN,
-        select(*(bindparam(key, type_=_REQUESTS.c[key].type) for key in _WRITTEN)).where(
-            _UNCLAIMED,
-            or_(
-                bindparam("client_limit", type_=Integer) == literal_column("0"),
-                exists(select(_CLIENT_COUNTED.c.key)),
-            ),
-        ),
-    )
-    .on_conflict_do_nothing(index_elements=[_REQUESTS.c.tracking_number])
-    .returning(_REQUESTS.c.id)
-    .cte("new_request")
-)
-_ACKNOWLEDGEMENTS_COUNTED = tuple(
-    throttle.counted_under_limit(name, _COUNTERS_NOW, after=_NEW_REQUEST)
-    for name in ("ack_email", "ack_sms")
-)
-_FIRST_EVENT = (
-    insert(_EVENTS)
-    .from_select(
-        ["request_id", *FIRST_EVENT_COLUMNS],
-        select(
-            _NEW_REQUEST.c.id,
-            *(bindparam(f"event_{key}", type_=_EVENTS.c[key].type) for key in FIRST_EVENT_COLUMNS),
-        ),
-    )
-    .cte("first_event")
-)
-# Its outbox messages too (acknowledgements, supervisors, webhooks), theirs found by the same
-# statement (`notifications.outbox_insert`).
-_NEW_OUTBOX = notifications.outbox_insert(_NEW_REQUEST, gates=_ACKNOWLEDGEMENTS_COUNTED).cte(
-    "new_outbox"
-)
-# And its cohort's statistics (`received` + 1), added as `repositories.stats.bump` adds (its
+# Its cohort's statistics (`received` + 1), added as `repositories.stats.bump` adds (its
 # `_BUMP`): to a slot of the cohort that no other transaction holds, else to a new slot
 # numbered after this transaction's id; only when the request is inserted. Here one upsert
 # does both: the free slot, when there is one, is the conflict whose row it updates (locked
@@ -570,47 +531,132 @@ _STATS_COUNTERS = tuple(
     column.key for column in _STATS.columns if column.key not in (*_STATS_KEY, "slot")
 )
 _STATS_COHORT = tuple(bindparam(f"stats_{key}", type_=_STATS.c[key].type) for key in _STATS_KEY)
-_FILED = exists(select(_NEW_REQUEST.c.id))
-_FREE_SLOT = (
-    select(_STATS.c.slot)
-    .where(
-        *(_STATS.c[key] == bound for key, bound in zip(_STATS_KEY, _STATS_COHORT, strict=True)),
-        _STATS.c.slot >= literal_column("0"),
-        _FILED,
-    )
-    .limit(1)
-    .with_for_update(skip_locked=True)
-    .cte("stats_free")
-)
 _NEW_SLOT = cast_(func.txid_current() % literal_column("2147483647"), Integer)
-_STATS_ADDED = (
-    insert(_STATS)
-    .from_select(
-        [*_STATS_KEY, "slot", *_STATS_COUNTERS],
-        select(
-            *_STATS_COHORT,
-            func.coalesce(select(_FREE_SLOT.c.slot).scalar_subquery(), _NEW_SLOT),
-            *(literal_column("1" if name == "received" else "0") for name in _STATS_COUNTERS),
-        ).where(_FILED),
-    )
-    .on_conflict_do_update(
-        index_elements=[*_STATS_KEY, "slot"],
-        set_={"received": _STATS.c.received + literal_column("1")},
-    )
-    .cte("stats_added")
-)
-_RECORDED = idempotency.recorded_after(_NEW_REQUEST)
-_INSERT_NEW = select(
-    select(_NEW_REQUEST.c.id).scalar_subquery().label("id"),
-    exists(select(_CLIENT_COUNTED.c.key)).label("counted"),
-    select(_CLAIMED.c.locked).scalar_subquery().label("locked"),
-    select(_CLAIMED.c.known).scalar_subquery().label("known"),
-).add_cte(_FIRST_EVENT, *_ACKNOWLEDGEMENTS_COUNTED, _NEW_OUTBOX, _STATS_ADDED, _RECORDED)
 
 
-# Compiled once: SQLAlchemy would compute a cache key over the whole tree and rebuild its
-# ninety parameters at every submission.
-_INSERT_NEW_COMPILED = driver.Compiled(_INSERT_NEW)
+@dataclass(frozen=True)
+class _Shape:
+    """Which optional parts a filing's statement has: the client's counter (`client`), the
+    acknowledgements' counters (`acknowledgements`), an Idempotency-Key's claim and record
+    (`keyed`)."""
+
+    client: bool
+    acknowledgements: bool
+    keyed: bool
+
+
+def _insert_new(shape: _Shape) -> Select[Any]:
+    """The filing statement of `shape`: its result is one row (`id`, `counted`, `locked`,
+    `known`) whatever it inserted."""
+    conditions: list[ColumnElement[bool]] = []
+    ctes: list[Any] = []
+    claimed = None
+    if shape.keyed:
+        # An `Idempotency-Key` (bound as `idem_*`) is claimed by the same statement: its lock
+        # taken without waiting and no record of it found, else nothing is written (the
+        # caller answers 409, or replays through the session); its record, the answer, is
+        # inserted with the request (`repositories.idempotency`).
+        claimed = idempotency.claimed()
+        conditions.append(
+            exists(select(claimed.c.locked).where(claimed.c.locked, not_(claimed.c.known)))
+        )
+    client_counted = None
+    if shape.client:
+        client_counted = throttle.counted_under_limit(
+            "client", _COUNTERS_NOW, when=conditions[0] if conditions else None
+        )
+        conditions.append(exists(select(client_counted.c.key)))
+    new_request = (
+        insert(_REQUESTS)
+        .from_select(
+            _WRITTEN,
+            select(*(bindparam(key, type_=_REQUESTS.c[key].type) for key in _WRITTEN)).where(
+                *conditions
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=[_REQUESTS.c.tracking_number])
+        .returning(_REQUESTS.c.id)
+        .cte("new_request")
+    )
+    ctes.append(
+        insert(_EVENTS)
+        .from_select(
+            ["request_id", *FIRST_EVENT_COLUMNS],
+            select(
+                new_request.c.id,
+                *(
+                    bindparam(f"event_{key}", type_=_EVENTS.c[key].type)
+                    for key in FIRST_EVENT_COLUMNS
+                ),
+            ),
+        )
+        .cte("first_event")
+    )
+    gates: tuple[Any, ...] = ()
+    if shape.acknowledgements:
+        gates = tuple(
+            throttle.counted_under_limit(name, _COUNTERS_NOW, after=new_request)
+            for name in ("ack_email", "ack_sms")
+        )
+        ctes.extend(gates)
+    # Its outbox messages too (acknowledgements, supervisors, webhooks), theirs found by the
+    # same statement (`notifications.outbox_insert`).
+    ctes.append(notifications.outbox_insert(new_request, gates=gates).cte("new_outbox"))
+    filed = exists(select(new_request.c.id))
+    free_slot = (
+        select(_STATS.c.slot)
+        .where(
+            *(_STATS.c[key] == bound for key, bound in zip(_STATS_KEY, _STATS_COHORT, strict=True)),
+            _STATS.c.slot >= literal_column("0"),
+            filed,
+        )
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .cte("stats_free")
+    )
+    ctes.append(
+        insert(_STATS)
+        .from_select(
+            [*_STATS_KEY, "slot", *_STATS_COUNTERS],
+            select(
+                *_STATS_COHORT,
+                func.coalesce(select(free_slot.c.slot).scalar_subquery(), _NEW_SLOT),
+                *(literal_column("1" if name == "received" else "0") for name in _STATS_COUNTERS),
+            ).where(filed),
+        )
+        .on_conflict_do_update(
+            index_elements=[*_STATS_KEY, "slot"],
+            set_={"received": _STATS.c.received + literal_column("1")},
+        )
+        .cte("stats_added")
+    )
+    if shape.keyed:
+        ctes.append(idempotency.recorded_after(new_request))
+    return select(
+        select(new_request.c.id).scalar_subquery().label("id"),
+        (exists(select(client_counted.c.key)) if client_counted is not None else false()).label(
+            "counted"
+        ),
+        (select(claimed.c.locked).scalar_subquery() if claimed is not None else true()).label(
+            "locked"
+        ),
+        (select(claimed.c.known).scalar_subquery() if claimed is not None else false()).label(
+            "known"
+        ),
+    ).add_cte(*ctes)
+
+
+# Compiled once each, at import: SQLAlchemy would compute a cache key over the whole tree and
+# rebuild its ninety parameters at every submission.
+INSERT_NEW = {
+    shape: driver.Compiled(_insert_new(shape))
+    for shape in (
+        _Shape(client, acknowledgements, keyed)
+        for client in (False, True)
+        for acknowledgements in (False, True)
+        for keyed in (False, True)
+    )
+}
 
 
 def new_request(**columns: Any) -> Request:
@@ -646,7 +692,7 @@ class Filing:
 
 
 def _counter_params(name: str, counter: throttle.Counter | None) -> dict[str, Any]:
-    """A limit of 0 leaves the counter out of the statement."""
+    """A limit of 0 counts nothing (one acknowledgement's counter without the other's)."""
     if counter is None:
         return {f"{name}_key": None, f"{name}_limit": 0, f"{name}_ends": None}
     key, limit, ends = counter.key, counter.limit, counter.ends
@@ -685,19 +731,26 @@ async def insert_new(
     params["stats_service_id"] = given["service_id"] or 0
     params["stats_kind"] = given["kind"].value
     params["stats_month"] = stats_month
-    params["counters_now"] = now
-    params.update(_counter_params("client", ceilings.client))
-    params.update(_counter_params("ack_email", ceilings.ack_email))
-    params.update(_counter_params("ack_sms", ceilings.ack_sms))
-    params.update(idempotency.record_params(record))
+    acknowledged = ceilings.ack_email is not None or ceilings.ack_sms is not None
+    shape = _Shape(ceilings.client is not None, acknowledged, record is not None)
+    if shape.client or shape.acknowledgements:
+        params["counters_now"] = now
+    if shape.client:
+        params.update(_counter_params("client", ceilings.client))
+    if shape.acknowledgements:
+        params.update(_counter_params("ack_email", ceilings.ack_email))
+        params.update(_counter_params("ack_sms", ceilings.ack_sms))
+    if shape.keyed:
+        params.update(idempotency.record_params(record))
+    compiled = INSERT_NEW[shape]
     try:
         if record is not None and isinstance(on, AsyncSession):
             # A race fails the statement: in a savepoint, the transaction outlives it and
             # answers the retry (`idempotency.once`) instead of being aborted.
             async with on.begin_nested():
-                row = await driver.run_one(on, _INSERT_NEW_COMPILED, params)
+                row = await driver.run_one(on, compiled, params)
         else:
-            row = await driver.run_one(on, _INSERT_NEW_COMPILED, params)
+            row = await driver.run_one(on, compiled, params)
     except DBAPIError as error:
         if record is not None and idempotency.raced(error):
             return Filing(None, counted=False, locked=True, known=True)
