@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.models.outbox import OutboxMessage
 from app.services import auth, clock
 from app.services.dispatcher import drain
+from app.services.templates import render
 from tests.factories import act, complaint, file, pdf, upload
 from tests.servers import SmtpServer
 from tests.test_ceilings import solved
@@ -138,7 +139,7 @@ async def test_phone_session_sees_only_requests_with_that_phone(live, mail, smtp
             )
         ).all()
     assert (message.channel, message.recipient, message.priority) == ("sms", "+212612345678", 1)
-    code = re.search(r"([0-9]{6})", message.payload["text"]).group(1)
+    code = re.search(r"([0-9]{6})", render(message.channel, message.payload)["text"]).group(1)
     token = (await live.client.post(SESSION, json={"phone": "0612345678", "code": code})).json()[
         "access_token"
     ]

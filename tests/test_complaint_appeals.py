@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.models import OutboxMessage
 from app.models.enums import Kind, Role, State
 from app.services import clock
+from app.services.templates import render
 from tests.factories import act, citizen_auth, create_request, make_administration, make_staff
 
 
@@ -174,7 +175,8 @@ async def test_an_appeal_is_announced_to_the_national_admins_without_the_citizen
     assert inactive.email not in recipients
     assert all(message.channel == "email" for message in sent)
     for message in sent:
-        text = message.payload["text"] + message.payload["subject"]
+        said = render(message.channel, message.payload)
+        text = said["text"] + said["subject"]
         assert request.tracking_number in text
         assert "Karim" not in text
         assert "06 12" not in text

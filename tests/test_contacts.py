@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.models.enums import Role
 from app.models.outbox import OutboxMessage
 from app.services.dispatcher import drain
+from app.services.templates import render
 from tests.factories import complaint, make_administration, make_staff
 
 
@@ -89,13 +90,13 @@ async def test_a_supervisor_replaces_it_with_a_reason_and_the_old_contact_is_tol
         ("sms", "+212612345678"),
     }
     for message in told:
-        text = str(message.payload["text"])
+        text = render(message.channel, message.payload)["text"]
         assert "n***@g***.com" in text
         assert "new.address" not in text
         assert "gmail.com" not in text
         assert number in text
     assert "Les coordonnées de votre demande" in str(
-        next(m for m in told if m.channel == "email").payload["subject"]
+        render("email", next(m for m in told if m.channel == "email").payload)["subject"]
     )
 
 

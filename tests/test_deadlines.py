@@ -25,6 +25,7 @@ from app.models.user import User
 from app.services import clock, clockwork, lifecycle
 from app.services.dispatcher import drain
 from app.services.lifecycle import ActionInput, Policy
+from app.services.templates import render
 from tests.factories import (
     act,
     citizen_auth,
@@ -251,8 +252,9 @@ async def test_interim_reply_tells_the_citizen_and_keeps_due_date_and_level(
         )
     ).all()
     assert [m.recipient for m in notices] == ["fatima@example.ma"]
-    assert expected.strftime("%d/%m/%Y") in notices[0].payload["text"]
-    assert "Nous attendons l'avis du service technique." in notices[0].payload["text"]
+    text = render("email", notices[0].payload)["text"]
+    assert expected.strftime("%d/%m/%Y") in text
+    assert "Nous attendons l'avis du service technique." in text
 
     # Once answered, the interim reply is no longer offered.
     answered = await act(client, number, "answer", staff, message="Voici la réponse.")

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.models import OutboxMessage
 from app.models.enums import Role, State
+from app.services.templates import render
 from tests.factories import act, citizen_auth, create_request, make_administration, make_staff
 
 
@@ -77,7 +78,7 @@ async def test_the_duplicates_citizen_is_told_when_the_original_is_answered(clie
         )
     ).all()
     assert len(told) == 1
-    payload = str(told[0].payload)
+    payload = str(render(told[0].channel, told[0].payload))
     assert duplicate.tracking_number in payload
     for secret in (original.tracking_number, answer_text, "Bennani", "Tiznit", "karim"):
         assert secret not in payload

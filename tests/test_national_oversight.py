@@ -12,6 +12,7 @@ from app.models.access_log import AccessLogEntry
 from app.models.enums import Kind, Role, State
 from app.models.request import Request
 from app.services import api_keys, clock
+from app.services.templates import render
 from tests import documents
 from tests.factories import (
     act,
@@ -239,8 +240,9 @@ async def test_decline_transfer_goes_to_the_national_queue_until_a_national_admi
         )
     ).all()
     assert len(told) == 1
-    assert number in told[0].payload["subject"]
-    assert "Hors de notre compétence" in told[0].payload["text"]
+    said = render("email", told[0].payload)
+    assert number in said["subject"]
+    assert "Hors de notre compétence" in said["text"]
     # The national admin sees the reason; the citizen sees neither the event nor the reason.
     national_view = (await client.get(f"{REQUESTS}/{number}", headers=national)).json()
     assert national_view["history"][-1]["note"] == "Hors de notre compétence"

@@ -36,7 +36,7 @@ import idna
 from app.config import Settings
 from app.db import SessionMaker
 from app.repositories import dispatcher as repository
-from app.services import clock, netguard
+from app.services import clock, netguard, templates
 
 log = logging.getLogger("app.dispatcher")
 
@@ -84,19 +84,20 @@ def smtp_address(address: str) -> str:
 
 async def send_email(message: Claimed, settings: Settings) -> None:
     assert settings.smtp_host is not None
+    content = templates.render("email", message.payload)
     email = EmailMessage()
     email["From"] = settings.smtp_from
     email["To"] = smtp_address(message.recipient)
-    email["Subject"] = str(message.payload["subject"])
+    email["Subject"] = content["subject"]
     # When it was written, not when a retry sent it: mail clients sort by this date.
     email["Date"] = format_datetime(message.created_at.astimezone(UTC), usegmt=True)
     domain = parseaddr(settings.smtp_from)[1].partition("@")[2] or "chikaya.ma"
     # Stable across retries: mail systems and people can recognize a duplicate.
     email["Message-ID"] = f"<{message.message_id}@{domain}>"
-    email.set_content(str(message.payload["text"]))
-    email.add_alternative(str(message.payload["html"]), subtype="html")
+    email.set_content(content["text"])
+    email.add_alternative(content["html"], subtype="html")
     # After the content: set_content() drops any Content-* header set before it.
-    email["Content-Language"] = str(message.payload.get("language", "ar"))
+    email["Content-Language"] = content.get("language", "ar")
     try:
         await aiosmtplib.send(
             email,
@@ -120,7 +121,7 @@ async def send_sms(message: Claimed, settings: Settings, client: httpx.AsyncClie
         headers["Authorization"] = f"Bearer {settings.sms_gateway_token.get_secret_value()}"
     body = {
         "to": message.recipient,
-        "text": message.payload["text"],
+        "text": templates.render("sms", message.payload)["text"],
         "sender": settings.sms_sender,
         "reference": message.message_id,
     }

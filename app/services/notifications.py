@@ -70,11 +70,9 @@ def _for_staff(
 def _payload(
     channel: str, template: str, language: Language, quoted: str | None = None, **params: str
 ) -> dict[str, Any]:
-    """What an email (subject, text, html) or an SMS (text) from `template` carries."""
-    if channel == "email":
-        mail = templates.email(template, language, quoted, **params)
-        return {"subject": mail.subject, "text": mail.text, "html": mail.html, "language": language}
-    return {"text": templates.sms(template, language, **params), "language": language}
+    """What an email or an SMS from `template` keeps in the outbox: its template, language and
+    parameters, rendered by the dispatcher when it sends it (`templates.render`)."""
+    return templates.message(channel, template, language, quoted, **params)
 
 
 def _email_staff(

@@ -3,13 +3,21 @@
 The words live in the one catalogue (`app.i18n`): `email.<template>.subject`,
 `email.<template>.body` and `sms.<template>`. Emails get a plain-text part and an HTML part
 (right-to-left for Arabic).
+
+An outbox message keeps what renders it (`message`: the template, the language, the
+parameters, the quoted words), and the dispatcher renders it just before sending (`render`):
+a change writes a few short strings instead of three bodies, and does no rendering in the
+request that causes it. Rows written whole (before rendering moved to send time, and the
+password resets, which render themselves) are sent as they are.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from app.i18n import Language, translate
 
@@ -44,3 +52,29 @@ def email(template: str, language: Language, quoted: str | None = None, **params
 
 def sms(template: str, language: Language, **params: str) -> str:
     return translate(f"sms.{template}", language, **params)
+
+
+def message(
+    channel: str, template: str, language: Language, quoted: str | None = None, **params: str
+) -> dict[str, Any]:
+    """The outbox payload of an email (or an SMS) `template`: what `render` makes it from at
+    send time. An SMS quotes nobody: `quoted` is kept for emails only."""
+    payload: dict[str, Any] = {"template": template, "language": language, "params": params}
+    if quoted and channel == "email":
+        payload["quoted"] = quoted
+    return payload
+
+
+def render(channel: str, payload: Mapping[str, Any]) -> dict[str, str]:
+    """What an outbox message says: an email's `subject`, `text`, `html` and `language`, an
+    SMS's `text` and `language` — rendered now from a payload of `message`, or read as they
+    are from a payload written whole (the older form, and password resets)."""
+    template = payload.get("template")
+    if template is None:
+        return {key: str(value) for key, value in payload.items()}
+    language = cast(Language, payload["language"])
+    params: dict[str, str] = payload["params"]
+    if channel == "email":
+        mail = email(template, language, payload.get("quoted"), **params)
+        return {"subject": mail.subject, "text": mail.text, "html": mail.html, "language": language}
+    return {"text": sms(template, language, **params), "language": language}
