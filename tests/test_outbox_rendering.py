@@ -102,9 +102,13 @@ def test_a_message_rendered_at_send_time_is_the_one_rendered_at_filing_before():
         "quoted": QUOTED,
     }
     assert templates.render("email", kept) == STATE_CHANGED_FR
-    # An SMS quotes nobody: the words are not even kept.
+    # An SMS quotes nobody, nor names the administration: neither is kept.
     sms = templates.message("sms", "state_changed", "fr", QUOTED, **params)
-    assert "quoted" not in sms
+    assert sms == {
+        "template": "state_changed",
+        "language": "fr",
+        "params": {"number": "K7M-2QX-9TB", "state": "répondue"},
+    }
     assert templates.render("sms", sms) == {
         "text": "Chikaya: votre demande K7M-2QX-9TB est répondue.",
         "language": "fr",

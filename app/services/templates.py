@@ -14,12 +14,14 @@ password resets, which render themselves) are sent as they are.
 from __future__ import annotations
 
 import html
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
-from app.i18n import Language, translate
+from app.i18n import MESSAGES, Language, translate
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,31 @@ def message(
     channel: str, template: str, language: Language, quoted: str | None = None, **params: str
 ) -> dict[str, Any]:
     """The outbox payload of an email (or an SMS) `template`: what `render` makes it from at
-    send time. An SMS quotes nobody: `quoted` is kept for emails only."""
-    payload: dict[str, Any] = {"template": template, "language": language, "params": params}
+    send time. Only the parameters its words use are kept (an SMS says less than an email),
+    and an SMS quotes nobody: `quoted` is kept for emails only."""
+    used = _placeholders(channel, template)
+    kept = {name: value for name, value in params.items() if name in used}
+    payload: dict[str, Any] = {"template": template, "language": language, "params": kept}
     if quoted and channel == "email":
         payload["quoted"] = quoted
     return payload
+
+
+@cache
+def _placeholders(channel: str, template: str) -> frozenset[str]:
+    """The names that the words of `template` on `channel` use, in any language."""
+    keys = (
+        [f"email.{template}.subject", f"email.{template}.body"]
+        if channel == "email"
+        else [f"sms.{template}"]
+    )
+    return frozenset(
+        name
+        for key in keys
+        for text in MESSAGES.get(key, {}).values()
+        for _, name, _, _ in string.Formatter().parse(text)
+        if name
+    )
 
 
 def render(channel: str, payload: Mapping[str, Any]) -> dict[str, str]:
