@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from app.models.enums import Role, State
+from app.schemas.common import Page
+from app.schemas.requests import RequestSummary
 from tests.factories import (
     act,
     citizen_auth,
@@ -171,3 +175,40 @@ async def test_reindexing_rebuilds_the_search_text_of_older_requests(client, ses
 async def _search(client, headers, query):
     found = await client.get("/api/v1/backoffice/requests", params={"q": query}, headers=headers)
     return [item["tracking_number"] for item in found.json()["items"]]
+
+
+async def test_the_queue_is_written_as_its_schema_writes_it(client, session, settings):
+    # The page is written from the rows, not through the schema: it must be the very bytes
+    # the schema writes of what it holds (keys and their order, `Z` times, whole and
+    # fractional seconds, text as it is, an assignee or none).
+    admin = await make_administration(session)
+    agent_user, agent = await make_staff(session, settings, Role.agent, admin)
+    moment = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    subjects = ['Sinistre « auto » : "refus" \\ أجل', "Twice\tspaced\nline", "😀 </b>"]
+    for n, subject in enumerate(subjects):
+        await create_request(
+            session,
+            administration=admin,
+            subject=subject,
+            now=moment + timedelta(microseconds=120_000 * n),
+            state=State.in_progress if n else State.submitted,
+            staff=agent_user,
+        )
+    pages = [
+        await client.get("/api/v1/backoffice/requests", headers=agent),
+        await client.get("/api/v1/backoffice/requests?limit=2", headers=agent),
+    ]
+    cursor = pages[1].json()["next_cursor"]
+    pages.append(
+        await client.get(f"/api/v1/backoffice/requests?limit=2&cursor={cursor}", headers=agent)
+    )
+    for page in pages:
+        assert page.status_code == 200, page.text
+        assert page.headers["content-type"] == "application/json"
+        schema = Page[RequestSummary].model_validate_json(page.content)
+        assert schema.model_dump_json(by_alias=True).encode() == page.content
+    items = pages[0].json()["items"]
+    assert {item["subject"] for item in items} == set(subjects)
+    assert any(item["assignee"] for item in items)
+    assert any(item["assignee"] is None for item in items)
+    assert any(item["created_at"].endswith(":00Z") for item in items)

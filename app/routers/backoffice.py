@@ -38,7 +38,7 @@ from app.errors import (
     error_responses,
 )
 from app.models.enums import Kind, Role, State
-from app.routers import json_response, make_router
+from app.routers import make_router
 from app.routers.params import Cursor, Limit
 from app.schemas.access_log import StaffAccessLogPage
 from app.schemas.auth import StaffOut
@@ -141,10 +141,7 @@ async def list_queue(
         cursor=cursor,
         now=now,
     )
-    page = Page[RequestSummary](
-        items=[views.summary_of(r, now) for r in rows], next_cursor=next_cursor
-    )
-    return json_response(page)
+    return Response(views.queue_page_json(rows, now, next_cursor), media_type="application/json")
 
 
 @router.post(

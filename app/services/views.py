@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +25,6 @@ from app.schemas.requests import (
     Rating,
     RatingDimensions,
     RequestDetail,
-    RequestSummary,
     ServiceRef,
     StaffRef,
 )
@@ -228,19 +229,32 @@ def detail_of(row: Row[Any], actor: Actor, settings: Settings, now: datetime) ->
     )
 
 
-def summary_of(row: Row[Any], now: datetime) -> RequestSummary:
-    """A line of the queue, from a row of `repositories.requests.queue_page`."""
-    return RequestSummary(
-        tracking_number=row.tracking_number,
-        kind=row.kind,
-        state=row.state,
-        administration=row.administration_code,
-        service=row.service_code,
-        subject=row.subject,
-        channel=row.channel,
-        created_at=row.created_at,
-        due_at=row.due_at,
-        overdue=service_module.overdue(row.state, row.due_at, now),
-        escalation_level=row.escalation_level,
-        assignee=_ref(row.assignee_id, row.assignee_name, row.assignee_role),
-    )
+def queue_page_json(rows: Sequence[Row[Any]], now: datetime, next_cursor: str | None) -> bytes:
+    """A page of the queue from rows of `repositories.requests.queue_page`: the JSON of
+    `Page[RequestSummary]` (the route's documented response), byte for byte what pydantic
+    writes of it, written by orjson straight from the rows (twenty summaries validated only to
+    be serialized were a sixth of the page's CPU). The columns arrive typed (enum members,
+    aware datetimes, which orjson writes as pydantic does: UTC as `Z`); the keys are the
+    schema's, in its order."""
+    page = {"items": [_summary(row, now) for row in rows], "next_cursor": next_cursor}
+    return orjson.dumps(page, option=orjson.OPT_UTC_Z)
+
+
+def _summary(row: Row[Any], now: datetime) -> dict[str, Any]:
+    """A `RequestSummary` of one row, as a dict of its fields."""
+    return {
+        "tracking_number": row.tracking_number,
+        "kind": row.kind,
+        "state": row.state,
+        "administration": row.administration_code,
+        "service": row.service_code,
+        "subject": row.subject,
+        "channel": row.channel,
+        "created_at": row.created_at,
+        "due_at": row.due_at,
+        "overdue": service_module.overdue(row.state, row.due_at, now),
+        "escalation_level": row.escalation_level,
+        "assignee": None
+        if row.assignee_id is None or row.assignee_name is None or row.assignee_role is None
+        else {"id": row.assignee_id, "full_name": row.assignee_name, "role": row.assignee_role},
+    }
