@@ -10,7 +10,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -18,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from app.__main__ import migrate
 from app.config import Environment, Settings
 from app.db import async_url, start_embedded_postgres
+from bench.http_load.prepare import candidate_services, complaint
 
 
 @asynccontextmanager
@@ -67,3 +70,16 @@ async def timed(label: str, call: Callable[[], Awaitable[object]], runs: int) ->
     samples.sort()
     p50, p95 = statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
     print(f"{label:<44} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   ({runs} runs)")
+
+
+async def file_complaint(client: httpx.AsyncClient, n: int) -> dict[str, Any]:
+    """File the benchmark's complaint number `n` (email and phone, to ACAPS `insurance`)
+    through `client` (the app in process); its answer's body."""
+    answer = await client.post(
+        "/api/v1/requests",
+        content=complaint(*candidate_services()[0], n),
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 201, answer.text
+    body: dict[str, Any] = answer.json()
+    return body

@@ -25,8 +25,7 @@ from app.main import create_app
 from app.models.catalogue import Administration
 from app.models.enums import Role
 from app.services.catalogue import load_sample
-from bench.harness import quiet_settings, scratch_database
-from bench.http_load.prepare import candidate_services, complaint
+from bench.harness import file_complaint, quiet_settings, scratch_database
 from tests.factories import make_staff
 
 try:
@@ -90,16 +89,9 @@ async def _run(url: str, profile: str | None, explain: bool = False) -> None:
     app = create_app(settings=settings, sessionmaker=maker)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-        insurance = candidate_services()[0]
         tracked: list[tuple[str, dict[str, str]]] = []
         for n in range(SEED):
-            answer = await client.post(
-                "/api/v1/requests",
-                content=complaint(*insurance, n),
-                headers={"Content-Type": "application/json"},
-            )
-            answer.raise_for_status()
-            body = answer.json()
+            body = await file_complaint(client, n)
             tracked.append(
                 (body["tracking_number"], {"Authorization": f"Bearer {body['access_token']}"})
             )

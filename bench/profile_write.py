@@ -35,8 +35,7 @@ from app.models.enums import Role
 from app.models.user import User
 from app.services import auth
 from app.services.catalogue import load_sample
-from bench.harness import quiet_settings, scratch_database
-from bench.http_load.prepare import candidate_services, complaint
+from bench.harness import file_complaint, quiet_settings, scratch_database
 
 WARM = 30
 CALLS = 200
@@ -122,18 +121,12 @@ async def main(profile: str | None) -> None:
             lambda *args: statements(None, None, "(pool checkout" + ping + ")"),
         )
         app = create_app(settings=settings, sessionmaker=create_sessionmaker(engine))
-        administration, service, attributes = candidate_services()[0]
         numbers: list[str] = []
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
 
             async def submit(n: int) -> None:
-                body = complaint(administration, service, attributes, n)
-                answer = await client.post(
-                    "/api/v1/requests", content=body, headers={"Content-Type": "application/json"}
-                )
-                assert answer.status_code == 201, answer.text
-                numbers.append(answer.json()["tracking_number"])
+                numbers.append((await file_complaint(client, n))["tracking_number"])
 
             async def action(n: int) -> None:
                 number = numbers[n]

@@ -42,8 +42,7 @@ from app.models.user import User
 from app.repositories import driver, idempotency
 from app.repositories import requests as requests_repository
 from app.services.catalogue import load_sample
-from bench.harness import quiet_settings, scratch_database
-from bench.http_load.prepare import candidate_services, complaint
+from bench.harness import file_complaint, quiet_settings, scratch_database
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -137,16 +136,11 @@ async def measure_app(
     app.state.direct = await driver.open_pool(
         engine, size=4, acquire_timeout=5, connect_timeout=5, recycle=1800
     )
-    administration, service, attributes = candidate_services()[0]
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
 
         async def submit(n: int) -> None:
-            body = complaint(administration, service, attributes, n)
-            answer = await client.post(
-                "/api/v1/requests", content=body, headers={"Content-Type": "application/json"}
-            )
-            assert answer.status_code == 201, answer.text
+            await file_complaint(client, n)
 
         await _timed(server, database, "through the app", submit, calls, warm)
     await app.state.direct.close()

@@ -50,7 +50,7 @@ from app.models import (
 from app.models.enums import Role
 from app.services.catalogue import load_sample
 from tests.factories import make_administration, make_staff
-from tests.servers import SmtpServer, free_port
+from tests.servers import HttpReceiver, SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -281,6 +281,15 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def smtp() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) on a free port, for the tests that read the mail sent."""
     server = SmtpServer(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[HttpReceiver]:
+    """A real HTTP server on a free port standing in for the SMS gateway or a webhook's
+    receiver; it records what it is sent."""
+    server = HttpReceiver().start()
     yield server
     server.stop()
 

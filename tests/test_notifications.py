@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
 from datetime import timedelta
 from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
@@ -17,14 +16,7 @@ from app.models.outbox import OutboxMessage
 from app.services import clock, dispatcher, notifications
 from app.services.dispatcher import dispatch_once, drain
 from tests.factories import act, complaint, file
-from tests.servers import HttpReceiver, SmtpServer, free_port
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    server = HttpReceiver().start()
-    yield server
-    server.stop()
+from tests.servers import SmtpServer, free_port
 
 
 def subject(message) -> str:

@@ -13,11 +13,12 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from app.config import Settings
 from app.models.outbox import OutboxMessage
 from app.services import clock, templates
 from app.services.dispatcher import drain
 from tests.factories import complaint
-from tests.servers import HttpReceiver
+from tests.servers import HttpReceiver, SmtpServer
 
 # What the code rendered at filing, before rendering moved to send time, for the same
 # parameters (`{…}`: the request's own values, filled in by the test): the golden examples.
@@ -115,100 +116,93 @@ def test_a_message_rendered_at_send_time_is_the_one_rendered_at_filing_before():
     }
 
 
-async def test_a_filing_keeps_parameters_and_sends_the_same_messages(live, settings, smtp):
-    receiver = HttpReceiver().start()
-    try:
-        sending = settings.model_copy(
-            update={
-                "smtp_host": "127.0.0.1",
-                "smtp_port": smtp.port,
-                "sms_gateway_url": receiver.url + "/send",
-                "sms_gateway_token": SecretStr("gw-token"),
-            }
-        )
-        body = complaint(live.administration.code, language="fr")
-        body["complainant"] = {
-            "full_name": "Citoyen Test",
-            "email": "karim@example.ma",
-            "phone": "0612345678",
+def _sending(settings: Settings, smtp: SmtpServer, receiver: HttpReceiver) -> Settings:
+    """`settings` sending mail to `smtp` and SMS to `receiver`."""
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp.port,
+            "sms_gateway_url": receiver.url + "/send",
+            "sms_gateway_token": SecretStr("gw-token"),
         }
-        response = await live.client.post("/api/v1/requests", json=body)
-        assert response.status_code == 201, response.text
-        created = response.json()
-        number, due = created["tracking_number"], _day(created["due_at"])
-
-        async with live.sessionmaker() as session:
-            kept = (await session.scalars(select(OutboxMessage))).all()
-        # No body is stored at filing: what renders it, and nothing more.
-        assert {m.channel for m in kept} == {"email", "sms"}
-        for message in kept:
-            assert set(message.payload) == {"template", "language", "params"}
-
-        assert await drain(live.sessionmaker, sending) == 3
-        by_recipient = {m["To"]: m for m in smtp.messages}
-        administration = live.administration.name
-        assert _said(by_recipient["karim@example.ma"]) == _filled(
-            ACKNOWLEDGEMENT_FR,
-            number=number,
-            administration=administration["fr"],
-            date=_day(created["created_at"]),
-            due=due,
-        )
-        assert by_recipient["karim@example.ma"]["Content-Language"] == "fr"
-        [supervisor] = [m for m in smtp.messages if m["To"] != "karim@example.ma"]
-        assert _said(supervisor) == _filled(
-            NEW_REQUEST_EN,
-            number=number,
-            administration=administration["en"],
-            kind="complaint",
-            due=due,
-        )
-        assert supervisor["Content-Language"] == "en"
-        [sms] = receiver.received
-        assert (
-            sms.json()["text"]
-            == _filled({"text": ACKNOWLEDGEMENT_SMS_FR}, number=number, due=due)["text"]
-        )
-    finally:
-        receiver.stop()
+    )
 
 
-async def test_a_message_written_rendered_is_still_sent_as_it_was(live, settings, smtp):
+async def test_a_filing_keeps_parameters_and_sends_the_same_messages(
+    live, settings, smtp, receiver
+):
+    sending = _sending(settings, smtp, receiver)
+    body = complaint(live.administration.code, language="fr")
+    body["complainant"] = {
+        "full_name": "Citoyen Test",
+        "email": "karim@example.ma",
+        "phone": "0612345678",
+    }
+    response = await live.client.post("/api/v1/requests", json=body)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    number, due = created["tracking_number"], _day(created["due_at"])
+
+    async with live.sessionmaker() as session:
+        kept = (await session.scalars(select(OutboxMessage))).all()
+    # No body is stored at filing: what renders it, and nothing more.
+    assert {m.channel for m in kept} == {"email", "sms"}
+    for message in kept:
+        assert set(message.payload) == {"template", "language", "params"}
+
+    assert await drain(live.sessionmaker, sending) == 3
+    by_recipient = {m["To"]: m for m in smtp.messages}
+    administration = live.administration.name
+    assert _said(by_recipient["karim@example.ma"]) == _filled(
+        ACKNOWLEDGEMENT_FR,
+        number=number,
+        administration=administration["fr"],
+        date=_day(created["created_at"]),
+        due=due,
+    )
+    assert by_recipient["karim@example.ma"]["Content-Language"] == "fr"
+    [supervisor] = [m for m in smtp.messages if m["To"] != "karim@example.ma"]
+    assert _said(supervisor) == _filled(
+        NEW_REQUEST_EN,
+        number=number,
+        administration=administration["en"],
+        kind="complaint",
+        due=due,
+    )
+    assert supervisor["Content-Language"] == "en"
+    [sms] = receiver.received
+    assert (
+        sms.json()["text"]
+        == _filled({"text": ACKNOWLEDGEMENT_SMS_FR}, number=number, due=due)["text"]
+    )
+
+
+async def test_a_message_written_rendered_is_still_sent_as_it_was(live, settings, smtp, receiver):
     """Rows written before rendering moved to send time hold the bodies themselves."""
-    receiver = HttpReceiver().start()
-    try:
-        sending = settings.model_copy(
-            update={
-                "smtp_host": "127.0.0.1",
-                "smtp_port": smtp.port,
-                "sms_gateway_url": receiver.url + "/send",
-            }
-        )
-        now = clock.now()
-        old_sms = {"text": "Chikaya: votre demande K7M-2QX-9TB est répondue.", "language": "fr"}
-        rows: list[dict[str, Any]] = [
-            {"channel": "email", "recipient": "old.form@example.ma", "payload": STATE_CHANGED_FR},
-            {"channel": "sms", "recipient": "+212612345678", "payload": old_sms},
-        ]
-        async with live.sessionmaker() as session:
-            for row in rows:
-                session.add(
-                    OutboxMessage(
-                        message_id=uuid.uuid4(),
-                        event="state_changed",
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                        **row,
-                    )
+    sending = _sending(settings, smtp, receiver)
+    now = clock.now()
+    old_sms = {"text": "Chikaya: votre demande K7M-2QX-9TB est répondue.", "language": "fr"}
+    rows: list[dict[str, Any]] = [
+        {"channel": "email", "recipient": "old.form@example.ma", "payload": STATE_CHANGED_FR},
+        {"channel": "sms", "recipient": "+212612345678", "payload": old_sms},
+    ]
+    async with live.sessionmaker() as session:
+        for row in rows:
+            session.add(
+                OutboxMessage(
+                    message_id=uuid.uuid4(),
+                    event="state_changed",
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                    **row,
                 )
-            await session.commit()
-        assert await drain(live.sessionmaker, sending) == 2
-        [mail] = smtp.messages
-        assert _said(mail) == {k: v for k, v in STATE_CHANGED_FR.items() if k != "language"}
-        assert mail["Content-Language"] == "fr"
-        [sms] = receiver.received
-        assert sms.json()["text"] == old_sms["text"]
-    finally:
-        receiver.stop()
+            )
+        await session.commit()
+    assert await drain(live.sessionmaker, sending) == 2
+    [mail] = smtp.messages
+    assert _said(mail) == {k: v for k, v in STATE_CHANGED_FR.items() if k != "language"}
+    assert mail["Content-Language"] == "fr"
+    [sms] = receiver.received
+    assert sms.json()["text"] == old_sms["text"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
-from collections.abc import Iterator
 
 import pytest
 import trustme
@@ -18,13 +17,6 @@ from tests.factories import complaint
 from tests.servers import HttpReceiver
 
 PUBLIC_V4 = "93.184.216.34"
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    server = HttpReceiver().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
