@@ -14,12 +14,16 @@ from typing import Any
 
 import httpx
 from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.__main__ import migrate
 from app.config import Environment, Settings
 from app.db import async_url, start_embedded_postgres
+from app.models.enums import Role
+from app.models.user import User
+from app.services import auth
+from app.services.catalogue import load_sample
 from bench.http_load.prepare import candidate_services, complaint
 
 
@@ -83,3 +87,26 @@ async def file_complaint(client: httpx.AsyncClient, n: int) -> dict[str, Any]:
     assert answer.status_code == 201, answer.text
     body: dict[str, Any] = answer.json()
     return body
+
+
+async def seed(url: str, settings: Settings) -> str:
+    """Load the sample catalogue and a supervisor of ACAPS (as `make bench-http` has one: each
+    filing to ACAPS tells them); the supervisor's `Authorization` header value."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    async with async_sessionmaker(engine)() as session:
+        await load_sample(session)
+        admin_id = await session.scalar(text("SELECT id FROM administrations WHERE code = 'ACAPS'"))
+        user = User(
+            email="bench.supervisor@example.ma",
+            full_name="Bench Supervisor",
+            password_hash="x",
+            role=Role.supervisor.value,
+            administration_id=admin_id,
+            active=True,
+        )
+        session.add(user)
+        await session.flush()
+        token = auth.staff_token(user.id, settings, version=user.token_version)
+        await session.commit()
+    await engine.dispose()
+    return f"Bearer {token}"

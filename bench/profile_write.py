@@ -23,44 +23,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import event
 
-from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.main import create_app
-from app.models.catalogue import Administration
-from app.models.enums import Role
-from app.models.user import User
-from app.services import auth
-from app.services.catalogue import load_sample
-from bench.harness import file_complaint, quiet_settings, scratch_database
+from bench.harness import file_complaint, quiet_settings, scratch_database, seed
 
 WARM = 30
 CALLS = 200
-
-
-async def _seed(url: str, settings: Settings) -> str:
-    engine = create_async_engine(url, poolclass=NullPool)
-    async with async_sessionmaker(engine)() as session:
-        await load_sample(session)
-        admin_id = await session.scalar(text("SELECT id FROM administrations WHERE code = 'ACAPS'"))
-        user = User(
-            email="profile.supervisor@example.ma",
-            full_name="Profile Supervisor",
-            password_hash="x",
-            role=Role.supervisor.value,
-            administration_id=admin_id,
-            active=True,
-        )
-        session.add(user)
-        await session.flush()
-        token = auth.staff_token(user.id, settings, version=user.token_version)
-        await session.commit()
-    await engine.dispose()
-    assert Administration  # the model registry is loaded
-    return f"Bearer {token}"
 
 
 class Statements:
@@ -99,7 +69,7 @@ async def main(profile: str | None) -> None:
     logging.disable(logging.INFO)  # access lines would drown the numbers
     async with scratch_database("chikaya_profile", os.environ["TEST_DATABASE_URL"]) as url:
         settings = quiet_settings()
-        staff = await _seed(url, settings)
+        staff = await seed(url, settings)
         engine = create_engine(url, settings)
         statements = Statements()
         event.listen(engine.sync_engine, "before_cursor_execute", statements)

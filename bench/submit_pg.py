@@ -30,19 +30,14 @@ from typing import Any
 
 import asyncpg
 import httpx
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import make_url
 
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.main import create_app
-from app.models.enums import Role
-from app.models.user import User
 from app.repositories import driver, idempotency
 from app.repositories import requests as requests_repository
-from app.services.catalogue import load_sample
-from bench.harness import file_complaint, quiet_settings, scratch_database
+from bench.harness import file_complaint, quiet_settings, scratch_database, seed
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -63,25 +58,6 @@ async def backends(server: asyncpg.Connection, database: str) -> list[int]:
         database,
     )
     return [row["pid"] for row in rows]
-
-
-async def _seed(url: str) -> None:
-    engine = create_async_engine(url, poolclass=NullPool)
-    async with async_sessionmaker(engine)() as session:
-        await load_sample(session)
-        admin_id = await session.scalar(text("SELECT id FROM administrations WHERE code = 'ACAPS'"))
-        session.add(
-            User(
-                email="bench.supervisor@example.ma",
-                full_name="Bench Supervisor",
-                password_hash="x",
-                role=Role.supervisor.value,
-                administration_id=admin_id,
-                active=True,
-            )
-        )
-        await session.commit()
-    await engine.dispose()
 
 
 class Captured:
@@ -213,7 +189,7 @@ async def replay(url: str, captured: Captured, calls: int, warm: int, explain: b
 async def main(calls: int, warm: int, explain: bool, with_replay: bool) -> None:
     logging.disable(logging.INFO)
     async with scratch_database("chikaya_submitpg", os.environ["TEST_DATABASE_URL"]) as url:
-        await _seed(url)
+        await seed(url, quiet_settings())
         database = make_url(url).database
         assert database is not None
         dsn = make_url(url).set(drivername="postgresql", database="postgres")
