@@ -13,24 +13,31 @@ and only the conditions over several columns stay checks of their table (`ck_req
 `ck_requests_coordinates`, now both coordinates or neither, each one's range in its domain).
 The values allowed are exactly those of before.
 
-No table is rewritten nor scanned under the exclusive lock:
+No table is rewritten nor scanned under the exclusive lock, and everything here is one
+transaction: if any of it fails, nothing of it stays and the version stays 0025.
 - each domain is created without its constraint, so that typing a column by it changes the
   catalogue only (a domain over the column's own type, nothing to check); its constraint is
   then added `NOT VALID` in the same transaction, the table checks it replaces dropped: every
   row already passed the same condition, and every row written after the commit is checked.
-  It stays `NOT VALID`: on PostgreSQL 15 `ALTER DOMAIN ... VALIDATE CONSTRAINT` scans every
-  table using the domain under a lock that stops their writers (`ShareLock`), which would stop
-  filings for as long as it reads 23 million requests;
+  The domain constraints stay `NOT VALID`, for good: on PostgreSQL 15
+  `ALTER DOMAIN ... VALIDATE CONSTRAINT` scans every table using the domain under a lock that
+  stops their writers (`ShareLock`), which would stop filings for as long as it reads 23
+  million requests, and would prove nothing the dropped table checks had not (a value
+  written after the commit is checked whether the constraint is validated or not);
 - a partial index whose condition reads a column changing type would be built again under the
   lock (PostgreSQL keeps only the indexes without a condition or an expression): those nine
-  are dropped in the transaction and built again `CONCURRENTLY` after it commits. Meanwhile
-  the clock, the auto-close and retention scans and the dispatcher's claim read without them.
-- `ck_requests_coordinates` is added `NOT VALID` and validated after the commit, without
-  blocking writers.
+  are dropped here and built again `CONCURRENTLY` by migration 0027, which runs outside any
+  transaction and can be run again after a failure. Between this commit and the end of 0027
+  (on 23 million requests, minutes) the clock, the auto-close and retention scans, the
+  national and escalated lists and the dispatcher's claim read without them: slower, not
+  wrong. Run `upgrade head` in one go, and again if 0027 stopped;
+- `ck_requests_coordinates` is added `NOT VALID`; 0027 validates it, without blocking writers.
 
 The downgrade does rewrite the three tables under the exclusive lock: a column typed by a
 domain has no length of its own, so PostgreSQL copies every row to check it against
-`varchar(N)` again. Run it in a maintenance window.
+`varchar(N)` again. The table checks come back valid, checked in that same pass (no second
+scan), and the nine partial indexes (dropped by 0027's downgrade) are built on the locked
+tables in the same transaction. Run it in a maintenance window.
 """
 
 from collections.abc import Sequence
@@ -147,7 +154,8 @@ COORDINATES = (
     "AND (longitude IS NULL OR longitude BETWEEN '-180'::float8 AND '180'::float8)",
 )
 
-# The partial indexes whose condition reads a column changing type, as the models declare them.
+# The partial indexes whose condition reads a column changing type, as the models declare them
+# (migration 0027 builds them again, from its own copy of this list).
 PARTIAL_INDEXES: dict[str, str] = {
     "ix_requests_answered_at": "requests (answered_at) WHERE state IN ('answered', 'acknowledged')",
     "ix_requests_running_due": "requests (due_at, id) WHERE state IN ('submitted', 'in_progress')",
@@ -161,16 +169,6 @@ PARTIAL_INDEXES: dict[str, str] = {
     "ix_outbox_parked": "outbox (id) WHERE status = 'parked'",
     "ix_outbox_expiring": "outbox (expires_at) WHERE status = 'pending' AND expires_at IS NOT NULL",
 }
-
-
-def _after_commit(validate: list[tuple[str, str]]) -> None:
-    """Table checks validated and partial indexes built once the swap is committed: neither
-    blocks the tables' writers."""
-    with op.get_context().autocommit_block():
-        for table, constraint in validate:
-            op.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {constraint}")
-        for name, definition in PARTIAL_INDEXES.items():
-            op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {definition}")
 
 
 def upgrade() -> None:
@@ -193,26 +191,22 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE {table} " + ", ".join(changes))
     for name, (_, condition) in DOMAINS.items():
         op.execute(f"ALTER DOMAIN {name} ADD CONSTRAINT {name}_check CHECK ({condition}) NOT VALID")
-    _after_commit([("requests", "ck_requests_coordinates")])
 
 
 def downgrade() -> None:
-    for name in PARTIAL_INDEXES:
-        op.execute(f"DROP INDEX {name}")
-    validate = [("requests", "ck_requests_coordinates")]
     for table, columns in COLUMNS.items():
         changes = []
         for column, (domain, check, condition) in columns.items():
             changes.append(f"ALTER COLUMN {column} TYPE {DOMAINS[domain][0]}")
             if check:
-                changes.append(f"ADD CONSTRAINT ck_{table}_{check} CHECK ({condition}) NOT VALID")
-                validate.append((table, f"ck_{table}_{check}"))
+                changes.append(f"ADD CONSTRAINT ck_{table}_{check} CHECK ({condition})")
         if table == "requests":
             changes += [
                 "DROP CONSTRAINT ck_requests_coordinates",
-                f"ADD CONSTRAINT ck_requests_coordinates CHECK ({COORDINATES[1]}) NOT VALID",
+                f"ADD CONSTRAINT ck_requests_coordinates CHECK ({COORDINATES[1]})",
             ]
         op.execute(f"ALTER TABLE {table} " + ", ".join(changes))
     for name in DOMAINS:
         op.execute(f"DROP DOMAIN {name}")
-    _after_commit(validate)
+    for name, definition in PARTIAL_INDEXES.items():
+        op.execute(f"CREATE INDEX {name} ON {definition}")
