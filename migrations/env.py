@@ -19,14 +19,28 @@ def _url() -> str:
     return async_url(url) if url else resolve_database_url(get_settings())
 
 
+# transaction_per_migration: each migration commits with its version stamp, as alembic advises
+# once a migration has an `autocommit_block` (0025, 0027). That block commits whatever ran
+# before it; a failure after it then leaves the database at the last migration completed,
+# never with one's changes committed under the version of the one before.
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        url=_url(),
+        target_metadata=target_metadata,
+        compare_type=True,
+        transaction_per_migration=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
 
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        transaction_per_migration=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -70,6 +70,99 @@ def test_upgrade_matches_models_and_downgrade_unwinds(server_url):
         _in_thread(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+# The partial indexes migration 0026 drops and 0027 builds again concurrently.
+PARTIAL_INDEXES = {
+    "ix_requests_answered_at",
+    "ix_requests_running_due",
+    "ix_requests_retention",
+    "ix_requests_escalated",
+    "ix_requests_national",
+    "ix_outbox_due",
+    "ix_outbox_recipient_pending",
+    "ix_outbox_parked",
+    "ix_outbox_expiring",
+}
+
+
+async def _autocommit(url: str, sql: str) -> list[tuple[object, ...]]:
+    """One statement outside any transaction (as `CREATE INDEX CONCURRENTLY` must be), its rows."""
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    async with engine.connect() as conn:
+        result = await conn.execute(text(sql))
+        rows = [tuple(row) for row in result] if result.returns_rows else []
+    await engine.dispose()
+    return rows
+
+
+def test_partial_indexes_built_again_after_a_failed_run(server_url):
+    """Migration 0027 run again where an earlier run of it stopped (the version still 0026):
+    an index it had built is kept, one it left invalid (as a cancelled or deadlocked
+    `CREATE INDEX CONCURRENTLY` leaves it) is built again, the missing ones are built, and
+    the version is stamped only then."""
+    name = f"chikaya_migrations_{secrets.token_hex(3)}"
+    _in_thread(lambda: _autocommit(server_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+    def indexes() -> dict[str, tuple[bool, int]]:
+        rows = _in_thread(
+            lambda: _autocommit(
+                url,
+                "SELECT c.relname, i.indisvalid, c.oid::int FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'ix_%'",
+            )
+        )
+        return {str(n): (bool(v), int(str(o))) for n, v, o in rows if n in PARTIAL_INDEXES}
+
+    try:
+        config = _config(url)
+        _in_thread(lambda: asyncio.to_thread(command.upgrade, config, "0026"))
+        assert indexes() == {}
+        _in_thread(
+            lambda: _autocommit(
+                url,
+                "CREATE INDEX CONCURRENTLY ix_outbox_parked ON outbox (id) WHERE status = 'parked'",
+            )
+        )
+        _in_thread(
+            lambda: _autocommit(
+                url,
+                "CREATE INDEX CONCURRENTLY ix_requests_running_due ON requests (due_at, id) "
+                "WHERE state IN ('submitted', 'in_progress')",
+            )
+        )
+        _in_thread(
+            lambda: _autocommit(
+                url,
+                "UPDATE pg_index SET indisvalid = false "
+                "WHERE indexrelid = 'ix_requests_running_due'::regclass",
+            )
+        )
+        before = indexes()
+        assert before.keys() == {"ix_outbox_parked", "ix_requests_running_due"}
+        assert not before["ix_requests_running_due"][0]
+
+        _in_thread(lambda: asyncio.to_thread(command.upgrade, config, "head"))
+
+        after = indexes()
+        assert after.keys() == PARTIAL_INDEXES
+        assert all(valid for valid, _ in after.values()), after
+        assert after["ix_outbox_parked"] == before["ix_outbox_parked"]
+        assert after["ix_requests_running_due"][1] != before["ix_requests_running_due"][1]
+        assert _in_thread(
+            lambda: _autocommit(
+                url,
+                "SELECT convalidated FROM pg_constraint WHERE conname = 'ck_requests_coordinates'",
+            )
+        ) == [(True,)]
+        assert _in_thread(lambda: _autocommit(url, "SELECT version_num FROM alembic_version")) == [
+            ("0027",)
+        ]
+    finally:
+        _in_thread(
+            lambda: _autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
+
+
 async def test_migrated_checks_are_the_models_checks(session):
     """Alembic compares no CHECK constraint: each the models declare is compared here with the
     migrated one, as PostgreSQL stores both (the same condition applied to a copy of the
@@ -105,4 +198,60 @@ async def test_migrated_checks_are_the_models_checks(session):
             )
             assert migrated == modelled, (table.name, name)
             compared += 1
-    assert compared >= 20  # every table's, those of `requests` included
+    assert compared >= 8  # every table's, those of `requests` included
+    assert await _migrated_domains_are_the_models_domains(session) >= 14
+
+
+async def _migrated_domains_are_the_models_domains(session) -> int:
+    """The columns the models type by a domain (`app.models.domains`) have that type, and each
+    domain its base type and its constraint as the model declares it (created alike in a
+    schema of the test's transaction). The migrated constraints are `NOT VALID` (migration
+    0026: the rows were checked by the table checks they replaced)."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.types import TypeDecorator
+
+    from app.models.domains import Domain
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    query = text(
+        "SELECT format_type(d.typbasetype, d.typtypmod) AS base, c.conname, "
+        "pg_get_constraintdef(c.oid) AS condition FROM pg_type d "
+        "JOIN pg_constraint c ON c.contypid = d.oid "
+        "WHERE d.typname = :name AND d.typnamespace = CAST(:schema AS regnamespace)"
+    )
+    await session.execute(text("CREATE SCHEMA modelled_domains"))
+    compared = 0
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            domain = column.type
+            if isinstance(domain, TypeDecorator):
+                domain = domain.impl_instance
+            if not isinstance(domain, Domain):
+                continue
+            typed = await session.scalar(
+                text(
+                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = CAST(:table AS regclass) AND attname = :column"
+                ),
+                {"table": table.name, "column": column.name},
+            )
+            assert typed == domain.name, (table.name, column.name)
+            base = domain.data_type.compile(dialect=dialect)
+            await session.execute(
+                text(
+                    f"CREATE DOMAIN modelled_domains.{domain.name} AS {base} "
+                    f"CONSTRAINT {domain.constraint_name} CHECK ({domain.check})"
+                )
+            )
+            migrated = await session.execute(query, {"name": domain.name, "schema": "public"})
+            modelled = await session.execute(
+                query, {"name": domain.name, "schema": "modelled_domains"}
+            )
+            migrated_rows = [
+                (row.base, row.conname, row.condition.removesuffix(" NOT VALID"))
+                for row in migrated
+            ]
+            assert migrated_rows == [tuple(row) for row in modelled], domain.name
+            await session.execute(text(f"DROP DOMAIN modelled_domains.{domain.name}"))
+            compared += 1
+    return compared

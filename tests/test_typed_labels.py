@@ -42,11 +42,20 @@ async def test_a_loaded_request_holds_members_and_the_row_holds_strings(session,
 
     raw = (
         await session.execute(
-            text("SELECT state, kind, pg_typeof(state)::text FROM requests WHERE id = :id"),
+            text(
+                "SELECT state, kind, pg_typeof(state)::text, format_type(typbasetype, typtypmod) "
+                "FROM requests JOIN pg_type ON pg_type.oid = pg_typeof(state) WHERE id = :id"
+            ),
             {"id": made.id},
         )
     ).one()
-    assert tuple(raw) == ("answered", "information_request", "character varying")
+    # Stored as the plain string, in a domain over VARCHAR that restricts it (migration 0026).
+    assert tuple(raw) == (
+        "answered",
+        "information_request",
+        "request_state",
+        "character varying(32)",
+    )
     assert type(raw[0]) is str
 
 

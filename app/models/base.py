@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import DateTime, Dialect, ForeignKey, MetaData, String, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import DOMAIN, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -71,13 +71,17 @@ def one_of(column: str, members: Iterable[str]) -> str:
 
 class EnumString(TypeDecorator[E]):
     """A StrEnum kept as its plain value in a `VARCHAR(length)` column (restricted by a CHECK,
-    see `enum_check`): the database sees the same strings, Python sees the members."""
+    see `enum_check`), or in a column of `domain` (a PostgreSQL domain over `VARCHAR` whose
+    constraint restricts it, `app.models.domains`): the database sees the same strings, Python
+    sees the members."""
 
     impl = String
     cache_ok = True
 
-    def __init__(self, enum: type[E], length: int = 32) -> None:
+    def __init__(self, enum: type[E], length: int = 32, domain: DOMAIN | None = None) -> None:
         super().__init__(length)
+        if domain is not None:
+            self.impl = domain  # type: ignore[assignment]  # an instance, as String(length) is
         self.enum = enum
         self.length = length
         # Every row read converts its values: a dict look-up, not the enum's constructor.

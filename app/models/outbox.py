@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -22,7 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, CreatedAt, one_of
+from app.models.base import Base, CreatedAt
+from app.models.domains import OUTBOX_CHANNEL, OUTBOX_STATUS
 
 
 class OutboxMessage(CreatedAt, Base):
@@ -34,8 +34,7 @@ class OutboxMessage(CreatedAt, Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint(one_of("channel", ("email", "sms", "webhook")), name="channel"),
-        CheckConstraint(one_of("status", ("pending", "sent", "parked", "expired")), name="status"),
+        # `channel` and `status` restricted by their types (`app.models.domains`).
         # The dispatcher's claim: pending rows of one channel, due first.
         Index(
             "ix_outbox_due",
@@ -63,13 +62,13 @@ class OutboxMessage(CreatedAt, Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     message_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(OUTBOX_CHANNEL)
     event: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(2048))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
     webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(OUTBOX_STATUS, default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)

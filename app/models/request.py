@@ -13,7 +13,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    SmallInteger,
     String,
     Text,
     text,
@@ -23,31 +22,29 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.models.base import Base, CreatedAt, EnumString, enum_check, one_of
 from app.models.catalogue import Administration, Service
-from app.models.enums import Channel, Kind, Outcome, PersonType, RejectionReason, Role, State
+from app.models.domains import (
+    ESCALATION_LEVEL,
+    LATITUDE,
+    LONGITUDE,
+    PERSON_TYPE,
+    RATING_SCORE,
+    REJECTION_REASON,
+    REQUEST_CHANNEL,
+    REQUEST_KIND,
+    REQUEST_LANGUAGE,
+    REQUEST_OUTCOME,
+    REQUEST_STATE,
+    ROLE,
+)
+from app.models.enums import Kind, PersonType, Role, State
 from app.models.user import User
 
 
 class Request(CreatedAt, Base):
     __tablename__ = "requests"
     __table_args__ = (
-        CheckConstraint(enum_check("kind", Kind), name="kind"),
-        CheckConstraint(enum_check("state", State), name="state"),
-        CheckConstraint(enum_check("channel", Channel), name="channel"),
-        CheckConstraint(enum_check("person_type", PersonType), name="person_type"),
-        CheckConstraint(
-            f"rejection_reason IS NULL OR {enum_check('rejection_reason', RejectionReason)}",
-            name="rejection_reason",
-        ),
-        CheckConstraint("rating_score IS NULL OR rating_score BETWEEN 1 AND 5", name="rating"),
-        CheckConstraint(one_of("language", ("ar", "fr", "en")), name="language"),
-        CheckConstraint(
-            "(latitude IS NULL) = (longitude IS NULL) "
-            "AND (latitude IS NULL OR latitude BETWEEN '-90'::float8 AND '90'::float8) "
-            "AND (longitude IS NULL OR longitude BETWEEN '-180'::float8 AND '180'::float8)",
-            name="coordinates",
-        ),
-        CheckConstraint(f"outcome IS NULL OR {enum_check('outcome', Outcome)}", name="outcome"),
-        CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_level"),
+        # The values of single columns are restricted by their types (`app.models.domains`).
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates"),
         # A request nobody can track is allowed only when keyed in from paper or a phone call
         # (or once anonymized: nobody tracks it any more).
         CheckConstraint(
@@ -119,8 +116,8 @@ class Request(CreatedAt, Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     tracking_number: Mapped[str] = mapped_column(String(16), unique=True)
-    kind: Mapped[Kind] = mapped_column(EnumString(Kind))
-    state: Mapped[State] = mapped_column(EnumString(State))
+    kind: Mapped[Kind] = mapped_column(EnumString(Kind, domain=REQUEST_KIND))
+    state: Mapped[State] = mapped_column(EnumString(State, domain=REQUEST_STATE))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     administration_id: Mapped[int] = mapped_column(ForeignKey("administrations.id"))
@@ -130,11 +127,11 @@ class Request(CreatedAt, Base):
     subject: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    language: Mapped[str] = mapped_column(String(2))
-    channel: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(REQUEST_LANGUAGE)
+    channel: Mapped[str] = mapped_column(REQUEST_CHANNEL)
 
     # The complainant (personal data, law 09-08: shown only to the citizen and the staff entitled).
-    person_type: Mapped[str] = mapped_column(String(16), default=PersonType.natural)
+    person_type: Mapped[str] = mapped_column(PERSON_TYPE, default=PersonType.natural)
     full_name: Mapped[str] = mapped_column(String(200))
     organization_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
@@ -145,8 +142,8 @@ class Request(CreatedAt, Base):
     # Where the matter happened, when the client says (optional: a complaint concerns an
     # administration, not always a place). Personal data as much as the address of a home.
     address: Mapped[str | None] = mapped_column(String(250))
-    latitude: Mapped[float | None]
-    longitude: Mapped[float | None]
+    latitude: Mapped[float | None] = mapped_column(LATITUDE)
+    longitude: Mapped[float | None] = mapped_column(LONGITUDE)
 
     # Provenance: who keyed it in, and when the letter or call actually arrived.
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -161,14 +158,14 @@ class Request(CreatedAt, Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     # Deadlines that bite: 0 on time; 1 past due (the administration's supervisors); 2 still
     # unanswered `ESCALATION_DAYS` later, or a declined transfer (the national admins).
-    escalation_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    escalation_level: Mapped[int] = mapped_column(ESCALATION_LEVEL, default=0, server_default="0")
     escalated_at: Mapped[datetime | None]
     # The administration the last transfer came from: the receiving administration may decline
     # the transfer (to the national admins) while it is set; cleared by that decline.
     transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("administrations.id"))
     # When the assignee and supervisors were warned that `due_at` is `DUE_SOON_DAYS` away.
     due_soon_alerted_at: Mapped[datetime | None]
-    rejection_reason: Mapped[str | None] = mapped_column(String(32))
+    rejection_reason: Mapped[str | None] = mapped_column(REJECTION_REASON)
     # `mark_duplicate`: the original this request repeats (same administration); it is
     # rejected with reason `duplicate`, and its citizen is told when the original is answered.
     duplicate_of_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("requests.id"))
@@ -180,12 +177,12 @@ class Request(CreatedAt, Base):
     # Which contact a one-time code proved at filing ('email' or 'phone'), if any.
     verified_contact: Mapped[str | None] = mapped_column(String(8))
     extension_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(REQUEST_OUTCOME)
     refusal_ground: Mapped[str | None] = mapped_column(Text)
     # Open311: a public id that is not the tracking number (complaints are private).
     public_id: Mapped[str | None] = mapped_column(String(24), unique=True)
 
-    rating_score: Mapped[int | None] = mapped_column(SmallInteger)
+    rating_score: Mapped[int | None] = mapped_column(RATING_SCORE)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     # The survey's dimensions answered with the rating: {"speed": 1-5, "clarity": ..., ...}.
     rating_dimensions: Mapped[dict[str, int] | None] = mapped_column(JSONB)
@@ -223,17 +220,14 @@ class RequestEvent(CreatedAt, Base):
     """One line of a request's append-only history: who did what, from which state to which."""
 
     __tablename__ = "request_events"
-    __table_args__ = (
-        CheckConstraint(enum_check("actor_role", Role), name="actor_role"),
-        Index("ix_request_events_request", "request_id", "id"),
-    )
+    __table_args__ = (Index("ix_request_events_request", "request_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     request_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("requests.id"))
     action: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[State | None] = mapped_column(EnumString(State))
     to_state: Mapped[State] = mapped_column(EnumString(State))
-    actor_role: Mapped[str] = mapped_column(String(32))
+    actor_role: Mapped[str] = mapped_column(ROLE)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)
     # Internal events (notes, assignments) are never shown to the citizen.
