@@ -13,6 +13,10 @@ from app.models.request import Request
 from app.repositories import search as repository
 from app.services.textnorm import fold
 
+# Punctuation out: PostgreSQL's parser would keep `pol-777` as `pol` and `-777`, and an email
+# as one token, where people search by their parts.
+_NON_WORD = re.compile(r"\W+")
+
 
 def _attribute_words(attributes: dict[str, object]) -> list[str]:
     words: list[str] = []
@@ -30,9 +34,7 @@ def search_text(request: Request) -> str:
     if request.phone:
         parts += phone_forms(request.phone)
     parts += _attribute_words(request.attributes or {})
-    # Punctuation out: PostgreSQL's parser would keep `pol-777` as `pol` and `-777`, and an
-    # email as one token, where people search by their parts.
-    return re.sub(r"\W+", " ", fold(" ".join(parts))).strip()
+    return _NON_WORD.sub(" ", fold(" ".join(parts))).strip()
 
 
 async def reindex_batch(session: AsyncSession, after_id: int, size: int = 1000) -> list[int]:
