@@ -4,10 +4,12 @@ without a session, on the serving process's own asyncpg pool."""
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import Float, bindparam, func, select, text
 
 from app.db import create_engine, create_sessionmaker
 from app.domain.actors import Actor
@@ -171,3 +173,48 @@ async def test_an_export_with_personal_data_holds_one_connection_of_the_sessions
             .where(AccessLogEntry.what == "export")
         )
     assert logged == 600
+
+
+_STARTED = driver.Compiled(
+    select(func.clock_timestamp().label("at"), func.pg_sleep(bindparam("seconds", type_=Float)))
+)
+
+
+async def test_statements_waiting_for_the_pool_are_served_in_their_turn(settings, database_url):
+    """With every pooled connection taken, the statement that has waited longest gets the
+    next one. asyncpg's pool hands a freed connection to whichever task asks first, so a
+    client coming back for its next statement could take it ahead of statements already
+    waiting, again and again: with 32 clients on 10 connections an Open311 page's p99 grew
+    to seven times its p50. Here 24 clients share three connections, each doing a little
+    work between statements; PostgreSQL's clock says when each statement got its connection,
+    and none may be overtaken by more than a round of the others."""
+    engine = create_engine(database_url, settings)
+    direct = await driver.open_pool(
+        engine, size=3, acquire_timeout=30, connect_timeout=5, recycle=60
+    )
+    asked = 0
+    started: list[tuple[Any, int]] = []
+
+    async def client() -> None:
+        nonlocal asked
+        for _ in range(40):
+            asked += 1
+            turn = asked
+            row = await driver.fetch_one(direct, _STARTED, {"seconds": 0.002})
+            started.append((row.at, turn))
+            busy = time.perf_counter() + 0.001  # the client's own work between statements
+            while time.perf_counter() < busy:
+                pass
+
+    try:
+        await asyncio.gather(*(client() for _ in range(24)))
+    finally:
+        await direct.close()
+        await engine.dispose()
+    order = [turn for _, turn in sorted(started)]
+    overtaken = max(
+        sum(1 for later in order[:position] if later > turn) for position, turn in enumerate(order)
+    )
+    # In turn, a statement is overtaken only by those started on the other connections at
+    # the same moment (2 here, 1-2 measured); out of turn, by 20 to 90.
+    assert overtaken <= 6, overtaken
