@@ -82,10 +82,15 @@ async def claim_due(
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(batch)
         .with_for_update(skip_locked=True)
+        # Chosen once: as a subquery of the UPDATE, PostgreSQL may run it again for another
+        # plan node, and with SKIP LOCKED each run can pick other rows: more than `batch`
+        # claimed, a newer message ahead of an older one (seen under load).
+        .cte("due")
+        .prefix_with("MATERIALIZED")
     )
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .where(OutboxMessage.id.in_(select(due.c.id)))
         .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=lease_until)
         .returning(OutboxMessage)
     )
