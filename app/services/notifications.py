@@ -67,14 +67,6 @@ def _for_staff(
     }
 
 
-def _payload(
-    channel: str, template: str, language: Language, quoted: str | None = None, **params: str
-) -> dict[str, Any]:
-    """What an email or an SMS from `template` keeps in the outbox: its template, language and
-    parameters, rendered by the dispatcher when it sends it (`templates.render`)."""
-    return templates.message(channel, template, language, quoted, **params)
-
-
 def _email_staff(
     outbox: Outbox, request: Request, template: str, payload: dict[str, Any], to: list[str]
 ) -> None:
@@ -115,7 +107,7 @@ def _citizen(
                 channel=channel,
                 event=kind,
                 recipient=recipient,
-                payload=_payload(channel, kind, language, quoted, **params),
+                payload=templates.message(channel, kind, language, quoted, **params),
                 request_id=request.id,
                 gate=gate,
             )
@@ -175,7 +167,7 @@ def _tell_administration(
         "supervisors",
         administration_id=administration.id,
         event="new_request",
-        payload=_payload("email", "new_request", language, **params),
+        payload=templates.message("email", "new_request", language, **params),
         request_id=request.id,
     )
     _webhooks(outbox, administration, "request.created", request, now)
@@ -193,7 +185,7 @@ async def _tell_national_admins(
     """Something waits for the national admins (a declined transfer, a complaint's appeal):
     each of them is told, quoting staff's words at most, never the citizen's."""
     language = cast(Language, settings.default_language)
-    payload = _payload(
+    payload = templates.message(
         "email", template, language, quoted, **_about(request, administration, language)
     )
     to = await repository.staff_emails(session, request.administration_id, national=True)
@@ -350,7 +342,7 @@ async def _tell_staff_of_deadline(
             session, request.administration_id, supervisors=True
         )
     params = {**_for_staff(request, administration, language), "days": str(days)}
-    payload = _payload("email", template, language, **params)
+    payload = templates.message("email", template, language, **params)
     _email_staff(outbox, request, template, payload, recipients)
 
 
@@ -378,7 +370,7 @@ async def contact_changed(
                 channel=channel,
                 event=template,
                 recipient=recipient,
-                payload=_payload(channel, template, language, **params),
+                payload=templates.message(channel, template, language, **params),
                 now=now,
                 request_id=request.id,
             )
@@ -402,7 +394,7 @@ def one_time_code(
         channel=channel,
         event="one_time_code",
         recipient=recipient,
-        payload=_payload(channel, "one_time_code", language, **params),
+        payload=templates.message(channel, "one_time_code", language, **params),
         now=now,
         priority=1,
         expires_at=expires_at,

@@ -171,10 +171,16 @@ async def detail(
     )
 
 
-def _ref(user_id: int | None, name: str | None, role: str | None) -> StaffRef | None:
+def _staff_fields(user_id: int | None, name: str | None, role: str | None) -> dict[str, Any] | None:
+    """A `StaffRef`'s fields from a row's columns, None when the row names nobody."""
     if user_id is None or name is None or role is None:
         return None
-    return StaffRef(id=user_id, full_name=name, role=role)
+    return {"id": user_id, "full_name": name, "role": role}
+
+
+def _ref(user_id: int | None, name: str | None, role: str | None) -> StaffRef | None:
+    fields = _staff_fields(user_id, name, role)
+    return None if fields is None else StaffRef(**fields)
 
 
 def detail_of(row: Row[Any], actor: Actor, settings: Settings, now: datetime) -> RequestDetail:
@@ -254,7 +260,5 @@ def _summary(row: Row[Any], now: datetime) -> dict[str, Any]:
         "due_at": row.due_at,
         "overdue": service_module.overdue(row.state, row.due_at, now),
         "escalation_level": row.escalation_level,
-        "assignee": None
-        if row.assignee_id is None or row.assignee_name is None or row.assignee_role is None
-        else {"id": row.assignee_id, "full_name": row.assignee_name, "role": row.assignee_role},
+        "assignee": _staff_fields(row.assignee_id, row.assignee_name, row.assignee_role),
     }
