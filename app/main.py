@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -18,7 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match
 from starlette.types import ASGIApp, Scope
 
-from app import docs, metrics, observability
+from app import collector, docs, metrics, observability
 from app import logging as app_logging
 from app.config import Settings, get_settings
 from app.db import (
@@ -197,11 +196,7 @@ def create_app(
                 asyncio.create_task(dispatcher.run_forever(app.state.sessionmaker, settings))
             )
         if engine is not None:
-            # What the process built to start (routes, models, compiled statements) lives as
-            # long as it does: out of the cyclic collector's way, so that its collections
-            # walk only what requests allocate. (Not for the tests' many apps.)
-            gc.collect()
-            gc.freeze()
+            collector.settle()
         try:
             yield
         finally:
