@@ -8,10 +8,11 @@ address, a phone number or a tracking number, in messages and tracebacks alike.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
 import logging
 import os
-import queue
 import re
 import sys
 import threading
@@ -106,21 +107,37 @@ def access_line(
 class LineWriter:
     """Writes lines to whatever `sys.stderr` is now from a thread of its own, so that a slow
     stream (a file on a disk PostgreSQL is checkpointing to, a pipe a log collector reads late)
-    never stalls the event loop: the caller only queues the line.
+    never stalls the event loop: the caller only appends the line to a queue.
 
-    Nothing is dropped: at `limit` waiting lines `put` waits, as a direct write would. The
-    thread writes what waits in one `write` and one flush, starts with the first line (and again
-    in a forked child), and `close` writes what is left before returning (logging's shutdown,
-    at exit or when logging is configured again). A line put after `close` is written at once.
+    The thread wakes when lines wait, lets more gather for `gather` seconds, and writes them
+    all in one `write` and one flush. Woken for every line instead, it made two or three
+    context switches per request, each a hand-over of the interpreter's lock with the event
+    loop (22,000 a second under 860 submissions a second, 4% of the process's CPU in the
+    thread alone); now it wakes at most 1/`gather` times a second, however busy the process.
+
+    Nothing is dropped: at `limit` waiting lines `put` waits for room, as a direct write
+    would. The thread starts with the first line (and again in a forked child); `flush`
+    returns once every line put before it is written, and `close` writes what is left before
+    returning (logging's shutdown, at exit or when logging is configured again). A line put
+    after `close` is written at once.
     """
 
-    def __init__(self, limit: int = 10_000, batch: int = 512) -> None:
-        self._queue: queue.Queue[str | None] = queue.Queue(limit)
-        self._batch = batch
+    def __init__(self, limit: int = 10_000, gather: float = 0.05) -> None:
+        self._limit = limit
+        self._gather = gather
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._closed = False
+        self._reset()
+
+    def _reset(self) -> None:
+        # Lines, and in their order the marks of `flush` (an event set once the lines before
+        # it are written) and of `close` (None).
+        self._lines: collections.deque[str | threading.Event | None] = collections.deque()
+        self._waiting = threading.Event()  # something was put since the thread last looked
+        self._hurry = threading.Event()  # a flush or close waits: no gathering
+        self._room = threading.Condition()  # the thread took lines away
 
     def put(self, line: str) -> None:
         if self._closed:
@@ -128,50 +145,80 @@ class LineWriter:
             return
         if self._pid != os.getpid():
             self._start()
-        self._queue.put(line)
+        if len(self._lines) >= self._limit:
+            self._wait_for_room()
+        self._lines.append(line)
+        if not self._waiting.is_set():
+            self._waiting.set()
+
+    def _wait_for_room(self) -> None:
+        thread = self._thread
+        with self._room:
+            while len(self._lines) >= self._limit and thread is not None and thread.is_alive():
+                self._room.wait(0.1)
 
     def _start(self) -> None:
         with self._lock:
             if self._pid == os.getpid():
                 return
             if self._pid:  # a forked child: the parent's thread and queued lines are not ours
-                self._queue = queue.Queue(self._queue.maxsize)
+                self._reset()
             self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
             self._thread.start()
             self._pid = os.getpid()
 
     def _run(self) -> None:
-        waiting = self._queue
+        waiting, lines = self._waiting, self._lines
         while True:
-            lines = [waiting.get()]
-            while len(lines) < self._batch:
-                try:
-                    lines.append(waiting.get_nowait())
-                except queue.Empty:
-                    break
-            done = None in lines
-            try:
-                _write(sys.stderr, [line for line in lines if line is not None])
-            except Exception:  # a broken stream: nothing better to do from here
-                pass
-            finally:
-                for _ in lines:
-                    waiting.task_done()
-            if done:
-                return
+            waiting.wait()
+            self._hurry.wait(self._gather)
+            self._hurry.clear()
+            waiting.clear()  # before taking the lines: one put after this wakes us again
+            batch: list[str] = []
+            while lines:
+                item = lines.popleft()
+                if isinstance(item, str):
+                    batch.append(item)
+                    continue
+                _write_quietly(batch)
+                batch = []
+                if item is None:
+                    return
+                item.set()
+            _write_quietly(batch)
+            with self._room:
+                self._room.notify_all()
+
+    def _mark(self, mark: threading.Event | None) -> threading.Thread | None:
+        """Queues a flush's or close's mark, if this process's thread runs; the thread."""
+        thread = self._thread
+        if thread is None or self._pid != os.getpid() or not thread.is_alive():
+            return None
+        self._lines.append(mark)
+        self._hurry.set()
+        self._waiting.set()
+        return thread
 
     def flush(self) -> None:
-        """Returns once every line queued so far is written."""
-        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
-            self._queue.join()
+        """Returns once every line put so far is written."""
+        written = threading.Event()
+        thread = self._mark(written)
+        while thread is not None and not written.wait(0.1) and thread.is_alive():
+            pass
 
     def close(self) -> None:
         """Writes what waits, stops the thread; later lines are written directly."""
-        thread, self._closed = self._thread, True
-        if thread is not None and self._pid == os.getpid() and thread.is_alive():
-            self._queue.put(None)
+        self._closed = True
+        thread = self._mark(None)
+        if thread is not None:
             thread.join()
         self._thread = None
+
+
+def _write_quietly(lines: list[str]) -> None:
+    # A broken stream: nothing better to do from the writer's thread.
+    with contextlib.suppress(Exception):
+        _write(sys.stderr, lines)
 
 
 def _write(stream: Any, lines: list[str]) -> None:

@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -193,9 +194,11 @@ class _SlowStream:
         self.release = threading.Event()
         self.text = ""
         self.writers: set[str] = set()
+        self.writes = 0
 
     def write(self, text: str) -> int:
         self.writers.add(threading.current_thread().name)
+        self.writes += 1
         assert self.release.wait(10), "the stream was never released"
         self.text += text
         return len(text)
@@ -223,6 +226,26 @@ def test_a_served_line_is_written_by_the_writer_thread_and_never_lost(monkeypatc
     writer.close()
     writer.put("after close")  # written directly, not queued to a stopped thread
     assert slow.text.endswith("after close\n")
+
+
+def test_the_writer_thread_wakes_per_gathering_not_per_line(monkeypatch):
+    """A steady stream of lines (a busy server's access lines) is written in a few large
+    writes: each wake of the thread is a context switch and a hand-over of the interpreter's
+    lock with the event loop."""
+    stream = _SlowStream()
+    stream.release.set()
+    monkeypatch.setattr(sys, "stderr", stream)
+    writer = LineWriter(gather=0.05)
+    began = time.monotonic()
+    for n in range(300):
+        writer.put(f"line {n}")
+        time.sleep(0.0005)
+    writer.flush()
+    elapsed = time.monotonic() - began
+    assert stream.text.splitlines() == [f"line {n}" for n in range(300)]
+    # Woken for every line, the thread wrote about once per line put.
+    assert stream.writes <= elapsed / 0.05 + 3
+    writer.close()
 
 
 def test_a_served_process_writes_its_last_lines_before_it_exits():
