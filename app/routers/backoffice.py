@@ -38,7 +38,7 @@ from app.errors import (
     error_responses,
 )
 from app.models.enums import Kind, Role, State
-from app.routers import make_router
+from app.routers import json_response, make_router
 from app.routers.params import Cursor, Limit
 from app.schemas.access_log import StaffAccessLogPage
 from app.schemas.auth import StaffOut
@@ -172,7 +172,6 @@ async def take_action(
     actor: StaffOrIntegration,
     session: Session,
     settings: AppSettings,
-    response: Response,
     if_match: Annotated[
         str | None,
         Header(alias="If-Match", description="The ETag you read; a stale one answers 412."),
@@ -189,7 +188,7 @@ async def take_action(
         ),
     ] = None,
     body: ActionIn | None = None,
-) -> RequestDetail | JSONResponse:
+) -> Response:
     """Any staff action of the lifecycle table (see `GET /api/v1/lifecycle`): `start`,
     `assign` (`assignee`), `transfer` (`administration`, optional `service`, `reason`;
     supervisors, and national admins for any open request — routing one in their queue may
@@ -232,8 +231,8 @@ async def take_action(
     if outcome.detail is None:  # a retry of the same key: the first answer, as it was
         headers = {"ETag": outcome.etag, "Idempotent-Replayed": "true"}
         return JSONResponse(outcome.body, headers=headers)
-    response.headers["ETag"] = outcome.etag
-    return outcome.detail
+    # Serialized once by pydantic-core (FastAPI would validate the model again first).
+    return json_response(outcome.detail, headers={"ETag": outcome.etag})
 
 
 @router.post(
