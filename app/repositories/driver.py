@@ -216,9 +216,11 @@ class Compiled:
 
     def row(self, record: asyncpg.Record) -> Any:
         """The record as a named tuple: `row.name`, like SQLAlchemy's rows."""
+        return self._made(record.keys(), list(record.values()))
+
+    def _made(self, keys: Any, values: list[Any]) -> Any:
         if self._row is None:
-            self._row = namedtuple("Row", list(record.keys()), rename=True)  # type: ignore[misc]
-        values = list(record.values())
+            self._row = namedtuple("Row", list(keys), rename=True)  # type: ignore[misc]
         for i, process in self._processors:
             values[i] = process(values[i])
         return self._row(*values)
@@ -355,6 +357,21 @@ async def run_one(
         return result.one_or_none()
     record = await _run(on, compiled, params, "fetchrow", retry=False)
     return None if record is None else compiled.row(record)
+
+
+async def fetch_in(session: AsyncSession, compiled: Compiled, params: Mapping[str, Any]) -> Any:
+    """The first row of a statement run in the session's transaction, or None, its columns
+    processed as on the driver (`fetch_one`): a named tuple."""
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(compiled.sql, compiled.arguments(params))
+    found = result.first()
+    return None if found is None else compiled._made(result.keys(), list(found))
+
+
+async def execute_in(session: AsyncSession, compiled: Compiled, params: Mapping[str, Any]) -> None:
+    """A statement that returns no rows, in the session's transaction."""
+    connection = await session.connection()
+    await connection.exec_driver_sql(compiled.sql, compiled.arguments(params))
 
 
 async def select_all(direct: Direct, statement: Executable, params: Mapping[str, Any]) -> list[Any]:

@@ -42,6 +42,7 @@ from app.models.enums import Kind, Role, State
 from app.models.outbox import OutboxMessage, Webhook
 from app.models.request import Request
 from app.models.user import User
+from app.repositories import driver
 
 # --- the outbox of one change, in one statement
 
@@ -154,7 +155,9 @@ def outbox_insert(request: FromClause | None = None, gates: Sequence[FromClause]
     return insert(_OUTBOX).from_select(_OUTBOX_COLUMNS, union_all(*parts), include_defaults=False)
 
 
-_WRITE_OUTBOX = outbox_insert()
+# Compiled once, at import: run in the session's transaction without a cache key computed
+# over its union of parts at every change.
+_WRITE_OUTBOX = driver.Compiled(outbox_insert())
 
 
 @dataclass
@@ -226,8 +229,7 @@ async def write(session: AsyncSession, outbox: Outbox, now: datetime) -> None:
     """Write the gathered messages (pending, due now) in the current transaction: one
     statement, none when there is nothing to write."""
     if outbox:
-        connection = await session.connection()
-        await connection.execute(_WRITE_OUTBOX, outbox.params(now))
+        await driver.execute_in(session, _WRITE_OUTBOX, outbox.params(now))
 
 
 # Staff told of a request (deadline alerts, a declined transfer, an appeal): the assignee, the

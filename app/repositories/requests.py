@@ -778,26 +778,28 @@ _REQUEST_COLUMNS = tuple(
     column.key for column in inspect(Request).column_attrs if column.key != "id"
 )
 _EVENT_COLUMNS = tuple(column.key for column in _EVENTS.columns if column.key != "id")
-_CHANGES: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
+_CHANGES: dict[tuple[tuple[str, ...], tuple[str, ...]], driver.Compiled] = {}
 
 
-def _change(changed: tuple[str, ...], event_keys: tuple[str, ...]) -> Any:
-    statement = _CHANGES.get((changed, event_keys))
-    if statement is None:
+def _change(changed: tuple[str, ...], event_keys: tuple[str, ...]) -> driver.Compiled:
+    """The shape's statement, compiled at its first use (then no cache key is computed over
+    its tree, nor its parameters rebuilt, at every action)."""
+    compiled = _CHANGES.get((changed, event_keys))
+    if compiled is None:
         new_event = (
             insert(_EVENTS)
             .values({k: bindparam(f"event_{k}", type_=_EVENTS.c[k].type) for k in event_keys})
             .returning(_EVENTS.c.id)
             .cte("new_event")
         )
-        statement = _CHANGES[(changed, event_keys)] = (
+        compiled = _CHANGES[(changed, event_keys)] = driver.Compiled(
             update(_REQUESTS)
             .where(_REQUESTS.c.id == bindparam("request_id"))
             .values({k: bindparam(f"new_{k}", type_=_REQUESTS.c[k].type) for k in changed})
-            .returning(select(new_event.c.id).scalar_subquery())
+            .returning(select(new_event.c.id).scalar_subquery().label("event_id"))
             .add_cte(new_event)
         )
-    return statement
+    return compiled
 
 
 async def record_change(session: AsyncSession, request: Request, event: RequestEvent) -> None:
@@ -814,9 +816,9 @@ async def record_change(session: AsyncSession, request: Request, event: RequestE
     params = {f"new_{key}": value for key, value in changes.items()}
     params.update({f"event_{key}": given[key] for key in event_keys})
     params["request_id"] = request.id
-    statement = _change(tuple(changes), event_keys)
-    connection = await session.connection()
-    event.id = (await connection.execute(statement, params)).scalar_one()
+    row = await driver.fetch_in(session, _change(tuple(changes), event_keys), params)
+    assert row is not None  # the request's row is locked by this transaction
+    event.id = row.event_id
     for key, value in changes.items():
         set_committed_value(request, key, value)
     if "search_text" in changes:
@@ -825,6 +827,28 @@ async def record_change(session: AsyncSession, request: Request, event: RequestE
     session.add(event)
     if session.new or session.dirty or session.deleted:
         await session.flush()  # whatever else the action changed (rare)
+
+
+# A message of the conversation, written without the ORM's flush (its unit of work sorted
+# and run for one row): the insert compiled once, its id returned.
+_MESSAGES = cast(Table, Message.__table__)
+_MESSAGE_COLUMNS = ("request_id", "author_role", "author_id", "body", "internal", "created_at")
+_INSERT_MESSAGE = driver.Compiled(
+    insert(_MESSAGES)
+    .values({k: bindparam(k, type_=_MESSAGES.c[k].type) for k in _MESSAGE_COLUMNS})
+    .returning(_MESSAGES.c.id)
+)
+
+
+async def add_message(session: AsyncSession, message: Message) -> None:
+    """Insert `message` (built with every column of `_MESSAGE_COLUMNS`) in the session's
+    transaction; it joins the session as it is in the database, with its id."""
+    given = message.__dict__
+    row = await driver.fetch_in(session, _INSERT_MESSAGE, {k: given[k] for k in _MESSAGE_COLUMNS})
+    assert row is not None
+    message.id = row.id
+    make_transient_to_detached(message)
+    session.add(message)
 
 
 # --- the request as ORM objects, for actions and the views built on them
@@ -864,7 +888,7 @@ def _view_extras(internal: bool, staff: bool) -> Select[Any]:
 
 
 _VIEW_EXTRAS = {
-    (internal, staff): _view_extras(internal, staff)
+    (internal, staff): driver.Compiled(_view_extras(internal, staff))
     for internal in (False, True)
     for staff in (False, True)
 }
@@ -967,6 +991,6 @@ async def view_extras(
     """`history` (all events for `internal`, else the public ones) and `duplicate_of` and
     `duplicates` (staff only; NULL otherwise) of a request loaded as an ORM object. On the
     session, so that what the action added is flushed first."""
-    params = {"request_id": request_id}
-    row: Row[Any] = (await session.execute(_VIEW_EXTRAS[internal, staff], params)).one()
-    return row
+    row = await driver.fetch_in(session, _VIEW_EXTRAS[internal, staff], {"request_id": request_id})
+    assert row is not None  # its main select has no FROM: one row
+    return cast(Row[Any], row)

@@ -481,10 +481,11 @@ async def post_message(
         if_match=if_match,
     )
     message = _message(request, actor, body, internal, now)
-    session.add(message)
+    await repository.add_message(session, message)
     if awaiting and actor.role is Role.citizen:
         await act(session, request, Action.resume, actor, ActionInput(), settings=settings, now=now)
-    await session.flush()
+    if session.new or session.dirty or session.deleted:  # whatever else it changed (rare)
+        await session.flush()
     return message
 
 
@@ -655,8 +656,7 @@ async def staff_action(
     written.append((body.message if action in SPEAKING_ACTIONS else None, False))
     for text, internal in written:
         if text:
-            session.add(_message(request, actor, text, internal, now))
-            await session.flush()
+            await repository.add_message(session, _message(request, actor, text, internal, now))
     return request
 
 
