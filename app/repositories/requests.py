@@ -777,6 +777,7 @@ async def id_by_tracking_number(session: AsyncSession, tracking_number: str) -> 
 _REQUEST_COLUMNS = tuple(
     column.key for column in inspect(Request).column_attrs if column.key != "id"
 )
+_REQUEST_COLUMN_SET = frozenset(_REQUEST_COLUMNS)
 _EVENT_COLUMNS = tuple(column.key for column in _EVENTS.columns if column.key != "id")
 _CHANGES: dict[tuple[tuple[str, ...], tuple[str, ...]], driver.Compiled] = {}
 
@@ -806,11 +807,18 @@ async def record_change(session: AsyncSession, request: Request, event: RequestE
     """Write the request's pending column changes and its new `event` in one statement; both
     stay in the session as they are in the database (the event with its id)."""
     state = inspect(request)
+    # An attribute changed since the request was loaded holds its loaded value here: the
+    # others have no history to look at.
+    pending = state.committed_state
     changes: dict[str, Any] = {}
     for key in _REQUEST_COLUMNS:
-        added = state.attrs[key].history.added
-        if added:
-            changes[key] = added[0]
+        if key in pending:
+            added = state.attrs[key].history.added
+            if added:
+                changes[key] = added[0]
+    # Only columns pending (those written now, and any set again to the value it had): once
+    # written, the request is as a flush leaves it.
+    columns_only = all(key in _REQUEST_COLUMN_SET for key in pending)
     given = event.__dict__
     event_keys = tuple(key for key in _EVENT_COLUMNS if key in given)
     params = {f"new_{key}": value for key, value in changes.items()}
@@ -819,8 +827,14 @@ async def record_change(session: AsyncSession, request: Request, event: RequestE
     row = await driver.fetch_in(session, _change(tuple(changes), event_keys), params)
     assert row is not None  # the request's row is locked by this transaction
     event.id = row.event_id
-    for key, value in changes.items():
-        set_committed_value(request, key, value)
+    if columns_only:
+        # Clean, as a flush leaves what it wrote (`set_committed_value` would leave it marked
+        # modified: the session then ran a flush of the whole unit of work to find nothing to
+        # write, at every action).
+        state._commit_all(state.dict, session.sync_session.identity_map)
+    else:
+        for key, value in changes.items():
+            set_committed_value(request, key, value)
     if "search_text" in changes:
         session.expire(request, ["search_vector"])  # the database computes it
     make_transient_to_detached(event)
@@ -875,6 +889,85 @@ _LOCKED_BY_NUMBER = (
     .execution_options(populate_existing=True)
 )
 
+# The same rows read by one Core statement compiled at import, the objects built from its row
+# as the ORM's loader builds them (`_locked_objects`): an action's first statement, without the
+# ORM's loading of five entities (its row processors, eager loaders and identity bookkeeping
+# were the largest part of an action's CPU). Each entity's columns, in its mapper's order,
+# labelled with a prefix of its own.
+_LOCK_ASSIGNEE = _users.alias("lock_assignee")
+_LOCK_OPERATOR = _users.alias("lock_operator")
+_ADMINISTRATIONS = cast(Table, Administration.__table__)
+_SERVICES = cast(Table, Service.__table__)
+_LOCKED_ENTITIES: tuple[tuple[str, type[Any], Any], ...] = (
+    ("request", Request, _REQUESTS),
+    ("administration", Administration, _ADMINISTRATIONS),
+    ("service", Service, _SERVICES),
+    ("assignee", User, _LOCK_ASSIGNEE),
+    ("operator", User, _LOCK_OPERATOR),
+)
+_LOCKED_KEYS = {
+    name: tuple(prop.key for prop in inspect(model).column_attrs)
+    for name, model, _ in _LOCKED_ENTITIES
+}
+_LOCKED_ROW = driver.Compiled(
+    select(
+        *(
+            table.c[prop.columns[0].name].label(f"{name}_{prop.key}")
+            for name, model, table in _LOCKED_ENTITIES
+            for prop in inspect(model).column_attrs
+        )
+    )
+    .select_from(
+        _REQUESTS.join(_ADMINISTRATIONS, _ADMINISTRATIONS.c.id == _REQUESTS.c.administration_id)
+        .outerjoin(_SERVICES, _SERVICES.c.id == _REQUESTS.c.service_id)
+        .outerjoin(_LOCK_ASSIGNEE, _LOCK_ASSIGNEE.c.id == _REQUESTS.c.assignee_id)
+        .outerjoin(_LOCK_OPERATOR, _LOCK_OPERATOR.c.id == _REQUESTS.c.operator_id)
+    )
+    .where(_REQUESTS.c.tracking_number == bindparam("number"))
+    .with_for_update(of=_REQUESTS)
+)
+
+
+def _persistent(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> Any:
+    """The session's object of this row if it has one, else one built from `values` (every
+    column) and joined to the session as loaded."""
+    key = model.__mapper__.identity_key_from_primary_key((values["id"],))
+    found = session.identity_map.get(key)
+    if found is not None:
+        return found
+    instance = loaded(model, values)
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
+
+
+async def _locked_by_number(session: AsyncSession, number: str) -> Request | None:
+    """`_LOCKED_BY_NUMBER`'s request and its four related rows as persistent objects, in
+    one compiled statement. A request the session holds already is read by the ORM's
+    statement, which refreshes it (`populate_existing`)."""
+    row = await driver.fetch_in(session, _LOCKED_ROW, {"number": number})
+    if row is None:
+        return None
+    values = iter(row)
+    entities = {
+        name: dict(zip(keys, values, strict=False)) for name, keys in _LOCKED_KEYS.items()
+    }
+    request_values = entities.pop("request")
+    key = Request.__mapper__.identity_key_from_primary_key((request_values["id"],))
+    if key in session.identity_map:
+        found: Request | None = (
+            (await session.scalars(_LOCKED_BY_NUMBER, {"number": number})).unique().one_or_none()
+        )
+        return found
+    request = loaded(Request, request_values)
+    for name, model, _ in _LOCKED_ENTITIES[1:]:
+        related = entities[name]
+        instance = None if related["id"] is None else _persistent(session, model, related)
+        set_committed_value(request, name, instance)
+    make_transient_to_detached(request)
+    session.add(request)
+    return request
+
 
 # --- after an action: what the view of the ORM-loaded request adds (built once, at import)
 
@@ -915,7 +1008,9 @@ async def by_tracking_number(
 ) -> Request | None:
     """The request `number` (a normalized tracking number) with its administration, service,
     assignee and operator; `for_update` locks its row as it is read."""
-    stmt = _LOCKED_BY_NUMBER if for_update else _BY_NUMBER
+    if for_update:
+        return await _locked_by_number(session, number)
+    stmt = _BY_NUMBER
     return (await session.scalars(stmt, {"number": number})).unique().one_or_none()
 
 
