@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
@@ -237,6 +238,13 @@ class TransactionalRoute(APIRoute):
                 except DomainError as error:
                     if error.keep_changes and holder.session is not None:
                         await holder.session.commit()
+                    raise
+                except RequestValidationError:
+                    # What a dependency left to the handler's first statement (a staff
+                    # token's account, `deps.require_action_caller`) is refused first, as
+                    # when the dependency checked it: before the request's own errors.
+                    for check in getattr(request.state, "deferred_checks", ()):
+                        await check()
                     raise
                 session = holder.begun()
                 if response.status_code < 400:

@@ -75,11 +75,13 @@ async def test_a_state_change_writes_its_messages_and_hooks_in_one_statement(
     assert started.status_code == 200, started.text
     assert not [s for s in sent if "FROM webhooks" in s and "INSERT INTO outbox" not in s]
     assert len([s for s in sent if "INSERT INTO outbox" in s]) == 1
-    # The staff member, the row under its lock, the request's update with its event (one
-    # statement), the outbox, the new assignee read back (two: `start` assigns the agent), the
-    # answer's view (besides the test's savepoint and the catalogue's checks).
+    # The row under its lock (the staff member's account checked by it), the request's update
+    # with its event (one statement), the outbox, the new assignee read back (two: `start`
+    # assigns the agent), the answer's view (besides the test's savepoint and the catalogue's
+    # checks).
     own = [s for s in sent if "SAVEPOINT" not in s and "catalogue_changes" not in s]
-    assert len(own) == 7, own
+    assert len(own) == 6, own
+    assert not [s for s in own if s.lstrip().startswith("SELECT users.id, users.role,")]
     (change,) = [s for s in own if "INSERT INTO request_events" in s]
     assert "UPDATE requests" in change
     rows = (
@@ -93,3 +95,69 @@ async def test_a_state_change_writes_its_messages_and_hooks_in_one_statement(
         ("email", "state_changed", "Fatima@example.ma"),
         ("webhook", "request.state_changed", "https://hooks.example.ma/h"),
     ]
+
+
+def _own(sent: list[str]) -> list[str]:
+    return [s for s in sent if "SAVEPOINT" not in s and "catalogue_changes" not in s]
+
+
+async def test_the_staff_members_account_is_checked_by_the_actions_lock(
+    client, session, settings, engine
+):
+    """No statement of its own for the token's account: a note is its lock (which reads the
+    account), its change with its event, its message and the answer's view."""
+    admin = await make_administration(session)
+    _, staff = await make_staff(session, settings, Role.supervisor, admin)
+    number = (await file(client, complaint(admin.code)))["tracking_number"]
+    assert (await act(client, number, "start", staff)).status_code == 200
+    with recorded(engine.sync_engine) as sent:
+        noted = await act(client, number, "note", staff, message="Vu.")
+    assert noted.status_code == 200, noted.text
+    lock, change, message, view = _own(sent)
+    assert "FOR UPDATE" in lock
+    assert "lock_account.token_version" in lock
+    assert "UPDATE requests" in change
+    assert "INSERT INTO request_events" in change
+    assert message.lstrip().startswith("INSERT INTO messages")
+    assert "json_agg" in view
+
+
+async def test_a_revoked_token_is_refused_first_as_before(client, session, settings):
+    """Its account checked with the lock, a revoked token is still a 401 before anything is
+    said of the request (404), the action (404) or the body (422)."""
+    admin = await make_administration(session)
+    user, staff = await make_staff(session, settings, Role.agent, admin)
+    number = (await file(client, complaint(admin.code)))["tracking_number"]
+    bad_body = await client.post(
+        f"/api/v1/backoffice/requests/{number}/actions/note", json={"message": 5}, headers=staff
+    )
+    assert bad_body.status_code == 422, bad_body.text  # a valid token: the body's error
+    user.token_version += 1
+    await session.flush()
+    answers = [
+        await act(client, number, "start", staff),
+        await act(client, "ZZZZ-ZZZZ-ZZZ", "start", staff),
+        await act(client, number, "no_such_action", staff),
+        await client.post(
+            f"/api/v1/backoffice/requests/{number}/actions/note",
+            json={"message": 5},
+            headers=staff,
+        ),
+        await client.post(
+            f"/api/v1/backoffice/requests/{number}/actions/note",
+            json={"message": "Vu."},
+            headers={**staff, "Idempotency-Key": "k" * 300},
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code == 401, answer.text
+        assert answer.json()["code"] == "invalid_token"
+    user.token_version -= 1
+    user.active = False
+    await session.flush()
+    refused = await act(client, number, "start", staff)
+    assert refused.status_code == 401, refused.text
+    user.active = True
+    await session.flush()
+    assert (await act(client, "ZZZZ-ZZZZ-ZZZ", "start", staff)).status_code == 404
+    assert (await act(client, number, "start", staff)).status_code == 200

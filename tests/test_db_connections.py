@@ -195,3 +195,46 @@ async def test_the_app_engine_writes_jsonb_as_json_would(
                 assert json.loads(json_text(value)) == json.loads(json.dumps(value))
     finally:
         await engine.dispose()
+
+
+async def test_a_staff_action_on_a_killed_connection_is_taken_once(
+    database_url: str, settings: Settings, live: Any
+) -> None:
+    """A staff action begins its transaction on the driver (its first statement, the lock,
+    runs there): a pooled connection found dead at that `BEGIN` is retried like any other
+    first statement, and the action is taken once."""
+    filed = await live.client.post(
+        "/api/v1/requests",
+        json={**_complaint("killed.action@example.ma"), "administration": live.administration.code},
+    )
+    assert filed.status_code == 201, filed.text
+    number = filed.json()["tracking_number"]
+    one = settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0})
+    engine = create_engine(database_url, one)
+    app = create_app(settings=one, sessionmaker=create_sessionmaker(engine))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    base = f"/api/v1/backoffice/requests/{number}/actions"
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            assert (
+                await client.post(f"{base}/note", json={"message": "Vu."}, headers=live.staff)
+            ).status_code == 200
+            async with engine.connect() as conn:  # the pool's one connection
+                pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await _terminate(database_url, pid)
+
+            started = await client.post(f"{base}/start", headers=live.staff)
+            assert started.status_code == 200, started.text
+            assert started.json()["state"] == "in_progress"
+        async with engine.connect() as conn:
+            starts = await conn.execute(
+                text(
+                    "SELECT count(*) FROM request_events JOIN requests"
+                    " ON requests.id = request_events.request_id"
+                    " WHERE tracking_number = :n AND action = 'start'"
+                ),
+                {"n": number},
+            )
+            assert starts.scalar_one() == 1
+    finally:
+        await engine.dispose()

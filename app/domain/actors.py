@@ -36,3 +36,18 @@ class Actor:
 
 
 SYSTEM = Actor(role=Role.system)
+
+
+@dataclass(frozen=True)
+class StaffToken:
+    """A staff token whose signature and claims are checked, its account not yet: that the
+    account `user_id` is active and its tokens' version still `version` is checked by the
+    first statement of the call (a staff action's lock), which reads its role too."""
+
+    user_id: int
+    version: int
+
+    def actor(self, role: str, administration_id: int | None) -> Actor:
+        """The staff member the token stands for, their account read as `role` and
+        `administration_id` (as a token's account is read by the dependencies)."""
+        return Actor(role=Role(role), user_id=self.user_id, administration_id=administration_id)

@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import greenlet_spawn
 
 from app.db import json_text
 
@@ -195,8 +196,6 @@ class Compiled:
             for name, bind in zip(names, binds, strict=True)
         )
         columns = list(getattr(statement, "selected_columns", ()))
-        # The result's column names, as the server sends them.
-        self.names = tuple(name for name, *_ in compiled._result_columns)
         processors = [
             column.type.dialect_impl(_DIALECT).result_processor(_DIALECT, _oid(column.type))
             for column in columns
@@ -218,11 +217,9 @@ class Compiled:
 
     def row(self, record: asyncpg.Record) -> Any:
         """The record as a named tuple: `row.name`, like SQLAlchemy's rows."""
-        return self._made(record.keys(), list(record.values()))
-
-    def _made(self, keys: Any, values: list[Any]) -> Any:
         if self._row is None:
-            self._row = namedtuple("Row", list(keys), rename=True)  # type: ignore[misc]
+            self._row = namedtuple("Row", list(record.keys()), rename=True)  # type: ignore[misc]
+        values = list(record.values())
         for i, process in self._processors:
             values[i] = process(values[i])
         return self._row(*values)
@@ -364,20 +361,17 @@ async def run_one(
 async def _in_transaction(
     session: AsyncSession, compiled: Compiled, params: Mapping[str, Any], method: str
 ) -> Any:
-    """Run `compiled` in the session's transaction, straight on its asyncpg connection when
-    the transaction has begun there (SQLAlchemy's cursor, its execution context and result
-    cost three quarters of such a statement's CPU), seen by the engine's statement events as
-    any other; through SQLAlchemy when this is the transaction's first statement, which
-    begins it and whose dead connection the request may retry (`app.db`). Returns the
-    asyncpg result of `method`, or for the first statement a list of its rows' values."""
+    """Run `compiled` in the session's transaction (begun first if this is its first
+    statement), straight on its asyncpg connection (SQLAlchemy's cursor, its execution
+    context and result cost three quarters of such a statement's CPU), seen by the engine's
+    statement events as any other. Returns the asyncpg result of `method`."""
     connection = await session.connection()
     sync = connection.sync_connection
     assert sync is not None
     adapted = sync.connection.dbapi_connection
     arguments = compiled.arguments(params)
-    if getattr(adapted, "_transaction", None) is None:
-        result = await connection.exec_driver_sql(compiled.sql, arguments)
-        return [list(row) for row in result] if result.returns_rows else []
+    if adapted._transaction is None:  # type: ignore[union-attr]
+        await _begin(sync, adapted)
     raw = sync.connection.driver_connection
     dispatch = sync.dispatch
     dispatch.before_cursor_execute(sync, None, compiled.sql, arguments, None, False)
@@ -393,12 +387,22 @@ async def _in_transaction(
     return found
 
 
+async def _begin(sync: Connection, adapted: Any) -> None:
+    """`BEGIN`, as SQLAlchemy's asyncpg adapter sends it before a transaction's first
+    statement; a failure handled as SQLAlchemy handles a statement's: wrapped, a connection
+    found dead invalidated, and the engine's `handle_error` listeners told (a dead checkout's
+    request is run again, `app.db.watch_dead_checkouts`)."""
+    try:
+        await adapted._start_transaction()
+    except Exception as error:
+        await greenlet_spawn(sync._handle_dbapi_exception, error, "BEGIN", (), None, None)
+        raise
+
+
 async def fetch_in(session: AsyncSession, compiled: Compiled, params: Mapping[str, Any]) -> Any:
     """The first row of a statement run in the session's transaction, or None, its columns
     processed as on the driver (`fetch_one`): a named tuple."""
     found = await _in_transaction(session, compiled, params, "fetchrow")
-    if isinstance(found, list):  # through SQLAlchemy: the rows' values
-        return compiled._made(compiled.names, found[0]) if found else None
     return None if found is None else compiled.row(found)
 
 

@@ -909,23 +909,47 @@ _LOCKED_KEYS = {
     name: tuple(prop.key for prop in inspect(model).column_attrs)
     for name, model, _ in _LOCKED_ENTITIES
 }
-_LOCKED_ROW = driver.Compiled(
-    select(
-        *(
-            table.c[prop.columns[0].name].label(f"{name}_{prop.key}")
-            for name, model, table in _LOCKED_ENTITIES
-            for prop in inspect(model).column_attrs
-        )
-    )
-    .select_from(
+
+
+def _locked_row(account: bool) -> Any:
+    """The lock's statement; with `account`, only if the account `account_id` is active and
+    its tokens' version is still `token_version` (no row, and no lock, otherwise), its role
+    and administration read too: a staff token's account checked by the action's first
+    statement instead of one of its own."""
+    joined = (
         _REQUESTS.join(_ADMINISTRATIONS, _ADMINISTRATIONS.c.id == _REQUESTS.c.administration_id)
         .outerjoin(_SERVICES, _SERVICES.c.id == _REQUESTS.c.service_id)
         .outerjoin(_LOCK_ASSIGNEE, _LOCK_ASSIGNEE.c.id == _REQUESTS.c.assignee_id)
         .outerjoin(_LOCK_OPERATOR, _LOCK_OPERATOR.c.id == _REQUESTS.c.operator_id)
     )
-    .where(_REQUESTS.c.tracking_number == bindparam("number"))
-    .with_for_update(of=_REQUESTS)
-)
+    columns = [
+        table.c[prop.columns[0].name].label(f"{name}_{prop.key}")
+        for name, model, table in _LOCKED_ENTITIES
+        for prop in inspect(model).column_attrs
+    ]
+    if account:
+        joined = joined.join(
+            _LOCK_ACCOUNT,
+            and_(
+                _LOCK_ACCOUNT.c.id == bindparam("account_id"),
+                _LOCK_ACCOUNT.c.active,
+                _LOCK_ACCOUNT.c.token_version == bindparam("token_version"),
+            ),
+        )
+        columns += [
+            _LOCK_ACCOUNT.c.role.label("account_role"),
+            _LOCK_ACCOUNT.c.administration_id.label("account_administration_id"),
+        ]
+    return (
+        select(*columns)
+        .select_from(joined)
+        .where(_REQUESTS.c.tracking_number == bindparam("number"))
+        .with_for_update(of=_REQUESTS)
+    )
+
+
+_LOCK_ACCOUNT = _users.alias("lock_account")
+_LOCKED_ROW = {account: driver.Compiled(_locked_row(account)) for account in (False, True)}
 
 
 def _persistent(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> Any:
@@ -941,24 +965,27 @@ def _persistent(session: AsyncSession, model: type[Any], values: dict[str, Any])
     return instance
 
 
-async def _locked_by_number(session: AsyncSession, number: str) -> Request | None:
+async def _locked_by_number(
+    session: AsyncSession, number: str, account: tuple[int, int] | None = None
+) -> tuple[Request, Any] | None:
     """`_LOCKED_BY_NUMBER`'s request and its four related rows as persistent objects, in
-    one compiled statement. A request the session holds already is read by the ORM's
-    statement, which refreshes it (`populate_existing`)."""
-    row = await driver.fetch_in(session, _LOCKED_ROW, {"number": number})
+    one compiled statement, with the rest of its row (the account's columns, if any). A
+    request the session holds already is read again by the ORM's statement, which refreshes
+    it (`populate_existing`)."""
+    params: dict[str, Any] = {"number": number}
+    if account is not None:
+        params["account_id"], params["token_version"] = account
+    row = await driver.fetch_in(session, _LOCKED_ROW[account is not None], params)
     if row is None:
         return None
     values = iter(row)
-    entities = {
-        name: dict(zip(keys, values, strict=False)) for name, keys in _LOCKED_KEYS.items()
-    }
+    entities = {name: dict(zip(keys, values, strict=False)) for name, keys in _LOCKED_KEYS.items()}
+    rest = tuple(values)
     request_values = entities.pop("request")
     key = Request.__mapper__.identity_key_from_primary_key((request_values["id"],))
     if key in session.identity_map:
-        found: Request | None = (
-            (await session.scalars(_LOCKED_BY_NUMBER, {"number": number})).unique().one_or_none()
-        )
-        return found
+        found = (await session.scalars(_LOCKED_BY_NUMBER, {"number": number})).unique().one()
+        return found, rest
     request = loaded(Request, request_values)
     for name, model, _ in _LOCKED_ENTITIES[1:]:
         related = entities[name]
@@ -966,7 +993,21 @@ async def _locked_by_number(session: AsyncSession, number: str) -> Request | Non
         set_committed_value(request, name, instance)
     make_transient_to_detached(request)
     session.add(request)
-    return request
+    return request, rest
+
+
+async def locked_with_account(
+    session: AsyncSession, number: str, account_id: int, token_version: int
+) -> tuple[Request, str, int | None] | None:
+    """The request `number` locked and read as `by_tracking_number(..., for_update=True)`
+    reads it, with the `role` and `administration_id` of the account `account_id`, if that
+    account is active and its tokens' version is `token_version`; None (nothing locked)
+    when there is no such request or no such account."""
+    found = await _locked_by_number(session, number, (account_id, token_version))
+    if found is None:
+        return None
+    request, (role, administration_id) = found
+    return request, role, administration_id
 
 
 # --- after an action: what the view of the ORM-loaded request adds (built once, at import)
@@ -1009,7 +1050,8 @@ async def by_tracking_number(
     """The request `number` (a normalized tracking number) with its administration, service,
     assignee and operator; `for_update` locks its row as it is read."""
     if for_update:
-        return await _locked_by_number(session, number)
+        found = await _locked_by_number(session, number)
+        return None if found is None else found[0]
     stmt = _BY_NUMBER
     return (await session.scalars(stmt, {"number": number})).unique().one_or_none()
 

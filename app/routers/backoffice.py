@@ -13,7 +13,7 @@ from app.deps import (
     CurrentStaff,
     ReadOnly,
     Session,
-    StaffOrIntegration,
+    StaffActionCaller,
     StaffReader,
 )
 from app.errors import (
@@ -169,9 +169,7 @@ async def list_queue(
 async def take_action(
     tracking_number: TrackingNumber,
     action: Annotated[str, Path(max_length=32, examples=["start"])],
-    actor: StaffOrIntegration,
-    session: Session,
-    settings: AppSettings,
+    caller: StaffActionCaller,
     if_match: Annotated[
         str | None,
         Header(alias="If-Match", description="The ETag you read; a stale one answers 412."),
@@ -214,8 +212,10 @@ async def take_action(
     `409 action_not_for_role`). The history records them as `integration` with the key
     (`data.api_key_id`, `data.api_key`); messages they write are the `integration`'s; each
     answer, which carries the request's personal data, is one row of its access log."""
-    # Read under the row lock the action takes anyway: one read instead of two.
-    request = await service.get_visible(session, tracking_number, actor, for_update=True)
+    # Read under the row lock the action takes anyway: one read instead of two (a staff
+    # token's account checked by it too).
+    session, settings = caller.session, caller.settings
+    actor, request = await service.locked_for_action(session, tracking_number, caller.caller)
     parsed = service.parse_action(action)
     outcome = await submissions.staff_action_once(
         session,

@@ -12,11 +12,12 @@ from sqlalchemy import Row, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.domain.actors import Actor
+from app.domain.actors import Actor, StaffToken
 from app.errors import (
     FieldError,
     Forbidden,
     IdempotencyInProgress,
+    InvalidToken,
     RequestNotFound,
     UnknownAction,
     ValidationFailed,
@@ -26,6 +27,7 @@ from app.models.catalogue import Administration, Service
 from app.models.enums import CLOCK_RUNNING, Action, Channel, Kind, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.repositories import requests as repository
+from app.repositories import users as users_repository
 from app.repositories.driver import Direct
 from app.repositories.idempotency import Record
 from app.repositories.throttle import Counter
@@ -351,6 +353,46 @@ async def get_visible(
     if request is None or not can_see(actor, request):
         raise RequestNotFound()
     return request
+
+
+async def locked_for_action(
+    session: AsyncSession, raw_number: str, caller: Actor | StaffToken
+) -> tuple[Actor, Request]:
+    """Who acts and the request they act on, read under its row lock (`get_visible`'s
+    answers: 404 for a request the actor may not see). A staff token's account is checked
+    by the same statement (401 if it is inactive or its tokens revoked, as the dependencies
+    answer, before anything is said of the request)."""
+    if isinstance(caller, Actor):
+        return caller, await get_visible(session, raw_number, caller, for_update=True)
+    number = tracking_numbers.normalize(raw_number)
+    found = None
+    if number is not None:
+        found = await repository.locked_with_account(
+            session, number, caller.user_id, caller.version
+        )
+    if found is None:  # no such request, or no such account: which one, the account first
+        await staff_of(session, caller)
+        raise RequestNotFound()
+    request, role, administration_id = found
+    actor = caller.actor(role, administration_id)
+    if not actor.is_staff:
+        raise Forbidden()
+    lifecycle.note_locked(session, request.id)
+    if not can_see(actor, request):
+        raise RequestNotFound()
+    return actor, request
+
+
+async def staff_of(session: AsyncSession, token: StaffToken) -> Actor:
+    """The staff member of `token`, their account read on its own: 401 when it is inactive or
+    its tokens revoked, 403 for an account of no staff role (the dependencies' answers)."""
+    user = await users_repository.get_active_actor(session, token.user_id)
+    if user is None or user.token_version != token.version:
+        raise InvalidToken()
+    actor = token.actor(user.role, user.administration_id)
+    if not actor.is_staff:
+        raise Forbidden()
+    return actor
 
 
 async def view_extras(session: AsyncSession, request: Request, actor: Actor) -> Row[Any]:
