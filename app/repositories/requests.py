@@ -40,7 +40,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import get_history, set_committed_value
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from app.models.base import loaded
@@ -813,7 +813,8 @@ async def record_change(session: AsyncSession, request: Request, event: RequestE
     changes: dict[str, Any] = {}
     for key in _REQUEST_COLUMNS:
         if key in pending:
-            added = state.attrs[key].history.added
+            # Not `state.attrs[key]`, which builds a view of every attribute at its first use.
+            added = get_history(request, key).added
             if added:
                 changes[key] = added[0]
     # Only columns pending (those written now, and any set again to the value it had): once
