@@ -76,11 +76,11 @@ async def test_a_state_change_writes_its_messages_and_hooks_in_one_statement(
     assert not [s for s in sent if "FROM webhooks" in s and "INSERT INTO outbox" not in s]
     assert len([s for s in sent if "INSERT INTO outbox" in s]) == 1
     # The row under its lock (the staff member's account checked by it), the request's update
-    # with its event (one statement), the outbox, the new assignee read back (two: `start`
-    # assigns the agent), the answer's view (besides the test's savepoint and the catalogue's
-    # checks).
+    # with its event (one statement, which returns the answer's history too), the outbox, the
+    # new assignee read back (two: `start` assigns the agent), besides the test's savepoint
+    # and the catalogue's checks.
     own = [s for s in sent if "SAVEPOINT" not in s and "catalogue_changes" not in s]
-    assert len(own) == 6, own
+    assert len(own) == 5, own
     assert not [s for s in own if s.lstrip().startswith("SELECT users.id, users.role,")]
     (change,) = [s for s in own if "INSERT INTO request_events" in s]
     assert "UPDATE requests" in change
@@ -104,8 +104,9 @@ def _own(sent: list[str]) -> list[str]:
 async def test_the_staff_members_account_is_checked_by_the_actions_lock(
     client, session, settings, engine
 ):
-    """No statement of its own for the token's account: a note is its lock (which reads the
-    account), its change with its event, its message and the answer's view."""
+    """No statement of its own for the token's account, nor for the answer's view: a note is
+    its lock (which reads the account), its change with its event (which returns the view's
+    history and links) and its message."""
     admin = await make_administration(session)
     _, staff = await make_staff(session, settings, Role.supervisor, admin)
     number = (await file(client, complaint(admin.code)))["tracking_number"]
@@ -113,13 +114,47 @@ async def test_the_staff_members_account_is_checked_by_the_actions_lock(
     with recorded(engine.sync_engine) as sent:
         noted = await act(client, number, "note", staff, message="Vu.")
     assert noted.status_code == 200, noted.text
-    lock, change, message, view = _own(sent)
+    lock, change, message = _own(sent)
     assert "FOR UPDATE" in lock
     assert "lock_account.token_version" in lock
     assert "UPDATE requests" in change
     assert "INSERT INTO request_events" in change
+    assert "json_agg" in change
     assert message.lstrip().startswith("INSERT INTO messages")
-    assert "json_agg" in view
+
+
+async def test_the_view_an_action_returns_is_the_one_read_after_it(client, session, settings):
+    """The history and duplicate links the change's statement returns are those a read of
+    the request shows right after it: internal events for the staff, the new event last,
+    the original of a duplicate."""
+    admin = await make_administration(session)
+    _, staff = await make_staff(session, settings, Role.agent, admin)
+    original = (await file(client, complaint(admin.code)))["tracking_number"]
+    number = (await file(client, complaint(admin.code)))["tracking_number"]
+    steps = [
+        (original, "start", {}),
+        (number, "start", {}),
+        (number, "note", {"message": "Vu, « à suivre »."}),
+        (number, "message", {"message": "Nous examinons."}),
+        (number, "mark_duplicate", {"duplicate_of": original}),
+    ]
+    for tracking, action, body in steps:
+        answer = await act(client, tracking, action, staff, **body)
+        assert answer.status_code == 200, answer.text
+        read = await client.get(f"/api/v1/requests/{tracking}", headers=staff)
+        assert read.status_code == 200, read.text
+        for field in ("history", "duplicate_of", "duplicates", "version"):
+            assert answer.json()[field] == read.json()[field], field
+    last = answer.json()
+    assert [event["action"] for event in last["history"]][-3:] == [
+        "note",
+        "message",
+        "mark_duplicate",
+    ]
+    assert last["history"][-3]["internal"] is True
+    assert last["duplicate_of"] == original
+    shown = await client.get(f"/api/v1/requests/{original}", headers=staff)
+    assert shown.json()["duplicates"] == [number]
 
 
 async def test_a_revoked_token_is_refused_first_as_before(client, session, settings):

@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy import cast as cast_
@@ -779,28 +780,109 @@ _REQUEST_COLUMNS = tuple(
 )
 _REQUEST_COLUMN_SET = frozenset(_REQUEST_COLUMNS)
 _EVENT_COLUMNS = tuple(column.key for column in _EVENTS.columns if column.key != "id")
-_CHANGES: dict[tuple[tuple[str, ...], tuple[str, ...]], driver.Compiled] = {}
+# The view an action's answer shows, (`internal`, `staff`) as `view_extras` takes them: asked
+# for before the action (`want_view`), its history and duplicate links ride in the change's
+# statement (`RETURNING`), and the view reads them from there instead of a statement of its own.
+ViewShape = tuple[bool, bool]
+_VIEW_WANTED = "change_view_wanted"  # session.info: the ViewShape the next changes return
+_VIEW_RETURNED = "change_view_returned"  # session.info: (request id, ViewShape, the row)
+_CHANGES: dict[tuple[tuple[str, ...], tuple[str, ...], ViewShape | None], driver.Compiled] = {}
+# What the history's entries read of an event (the new one returned by its insert).
+_HISTORY_EVENT_COLUMNS = (
+    "id",
+    "action",
+    "from_state",
+    "to_state",
+    "actor_role",
+    "actor_id",
+    "created_at",
+    "note",
+    "data",
+    "public",
+)
+_HISTORY_ACTOR = _users.alias("history_actor")
 
 
-def _change(changed: tuple[str, ...], event_keys: tuple[str, ...]) -> driver.Compiled:
+def _history_after(new_event: Any, internal: bool) -> Any:
+    """`_history(internal)` of request `request_id` once `new_event` (a CTE returning its row)
+    is in it: the statement's snapshot holds the others, the CTE's row the new one. The same
+    entries, in the same order (by id: the new event's is the last)."""
+    earlier = select(*(_events.c[k] for k in _HISTORY_EVENT_COLUMNS)).where(
+        _events.c.request_id == bindparam("request_id")
+    )
+    new = select(*(new_event.c[k] for k in _HISTORY_EVENT_COLUMNS))
+    if not internal:
+        earlier, new = earlier.where(_events.c.public), new.where(new_event.c.public)
+    events = union_all(earlier, new).subquery("history_events")
+    actor = _HISTORY_ACTOR
+    entry = func.json_build_object(
+        "action",
+        events.c.action,
+        "from_state",
+        events.c.from_state,
+        "to_state",
+        events.c.to_state,
+        "actor",
+        events.c.actor_role,
+        "actor_name",
+        actor.c.full_name,
+        "at",
+        func.to_char(func.timezone("UTC", events.c.created_at), _UTC_FORMAT),
+        "note",
+        events.c.note,
+        "data",
+        events.c.data,
+        "internal",
+        not_(events.c.public),
+    )
+    return (
+        select(
+            func.coalesce(
+                func.json_agg(aggregate_order_by(entry, events.c.id)),
+                literal_column("'[]'::json"),
+            )
+        )
+        .select_from(events.outerjoin(actor, actor.c.id == events.c.actor_id))
+        .scalar_subquery()
+    )
+
+
+def _change(
+    changed: tuple[str, ...], event_keys: tuple[str, ...], view: ViewShape | None = None
+) -> driver.Compiled:
     """The shape's statement, compiled at its first use (then no cache key is computed over
-    its tree, nor its parameters rebuilt, at every action)."""
-    compiled = _CHANGES.get((changed, event_keys))
+    its tree, nor its parameters rebuilt, at every action); with `view`, returning the
+    history and duplicate links `view_extras` would read after it."""
+    compiled = _CHANGES.get((changed, event_keys, view))
     if compiled is None:
+        returned = (
+            [_EVENTS.c[k] for k in _HISTORY_EVENT_COLUMNS] if view is not None else [_EVENTS.c.id]
+        )
         new_event = (
             insert(_EVENTS)
             .values({k: bindparam(f"event_{k}", type_=_EVENTS.c[k].type) for k in event_keys})
-            .returning(_EVENTS.c.id)
+            .returning(*returned)
             .cte("new_event")
         )
-        compiled = _CHANGES[(changed, event_keys)] = driver.Compiled(
+        columns: list[Any] = [select(new_event.c.id).scalar_subquery().label("event_id")]
+        if view is not None:
+            internal, staff = view
+            links = list(_duplicate_links(staff))
+            columns += [_history_after(new_event, internal).label("history"), *links]
+        compiled = _CHANGES[(changed, event_keys, view)] = driver.Compiled(
             update(_REQUESTS)
             .where(_REQUESTS.c.id == bindparam("request_id"))
             .values({k: bindparam(f"new_{k}", type_=_REQUESTS.c[k].type) for k in changed})
-            .returning(select(new_event.c.id).scalar_subquery().label("event_id"))
+            .returning(*columns)
             .add_cte(new_event)
         )
     return compiled
+
+
+def want_view(session: AsyncSession, internal: bool, staff: bool) -> None:
+    """Have the changes of this session return the view `view_extras(..., internal=internal,
+    staff=staff)` reads, for the answer of the action about to be taken."""
+    session.info[_VIEW_WANTED] = (internal, staff)
 
 
 async def record_change(session: AsyncSession, request: Request, event: RequestEvent) -> None:
@@ -825,9 +907,14 @@ async def record_change(session: AsyncSession, request: Request, event: RequestE
     params = {f"new_{key}": value for key, value in changes.items()}
     params.update({f"event_{key}": given[key] for key in event_keys})
     params["request_id"] = request.id
-    row = await driver.fetch_in(session, _change(tuple(changes), event_keys), params)
+    view: ViewShape | None = session.info.get(_VIEW_WANTED)
+    row = await driver.fetch_in(session, _change(tuple(changes), event_keys, view), params)
     assert row is not None  # the request's row is locked by this transaction
     event.id = row.event_id
+    if view is not None:  # the view after this change (the latest: any earlier one is stale)
+        session.info[_VIEW_RETURNED] = (request.id, view, row)
+    else:
+        session.info.pop(_VIEW_RETURNED, None)
     if columns_only:
         # Clean, as a flush leaves what it wrote (`set_committed_value` would leave it marked
         # modified: the session then ran a flush of the whole unit of work to find nothing to
@@ -1129,6 +1216,9 @@ async def view_extras(
     """`history` (all events for `internal`, else the public ones) and `duplicate_of` and
     `duplicates` (staff only; NULL otherwise) of a request loaded as an ORM object. On the
     session, so that what the action added is flushed first."""
+    returned = session.info.pop(_VIEW_RETURNED, None)
+    if returned is not None and returned[:2] == (request_id, (internal, staff)):
+        return cast(Row[Any], returned[2])  # returned by the change: no statement
     row = await driver.fetch_in(session, _VIEW_EXTRAS[internal, staff], {"request_id": request_id})
     assert row is not None  # its main select has no FROM: one row
     return cast(Row[Any], row)

@@ -395,6 +395,12 @@ async def staff_of(session: AsyncSession, token: StaffToken) -> Actor:
     return actor
 
 
+def want_view(session: AsyncSession, actor: Actor) -> None:
+    """The action about to be taken is answered with `actor`'s view: its change returns the
+    history and links `view_extras` reads (no statement of their own)."""
+    repository.want_view(session, sees_internal(actor), actor.is_staff)
+
+
 async def view_extras(session: AsyncSession, request: Request, actor: Actor) -> Row[Any]:
     """What the view of `request` (loaded, possibly just changed) reads besides it: its history
     as `actor` may see it and, for staff, its duplicate links; one statement."""

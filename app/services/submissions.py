@@ -257,6 +257,7 @@ async def staff_action_once(
     taken: list[RequestDetail] = []
 
     async def work() -> idempotency.Answer:
+        requests_service.want_view(session, actor)  # the view rides in the change's statement
         changed = await requests_service.staff_action(
             session, request, action, actor, body, settings=settings, now=now, if_match=if_match
         )
