@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Row, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.config import Settings
 from app.domain.actors import Actor, StaffToken
@@ -418,25 +419,27 @@ async def messages(
 # --- changing
 
 
+# What views show of the rows a request names, each read by its id (from the session's
+# identity map when it holds the row).
 _RELATED = (
-    ("administration", "administration_id"),
-    ("service", "service_id"),
-    ("assignee", "assignee_id"),
-    ("operator", "operator_id"),
+    ("administration", "administration_id", repository.administration_or_none),
+    ("service", "service_id", repository.service),
+    ("assignee", "assignee_id", repository.user),
+    ("operator", "operator_id", repository.user),
 )
 
 
 async def _reload(session: AsyncSession, request: Request) -> Request:
     """Load what views show that the action changed (a transfer, an assignment) or that is
-    not loaded; what is loaded and current is not read again."""
+    not loaded; what is loaded and current is not read again. Each row by its id, not by a
+    refresh of the request (which read the request again, then the row: `start`, which
+    assigns the agent, cost two statements for the agent's name)."""
     unloaded = inspect(request).unloaded
-    stale = [
-        name
-        for name, key in _RELATED
-        if name in unloaded or getattr(getattr(request, name), "id", None) != getattr(request, key)
-    ]
-    if stale:
-        await session.refresh(request, stale)
+    for name, key, get in _RELATED:
+        wanted = getattr(request, key)
+        if name in unloaded or getattr(getattr(request, name), "id", None) != wanted:
+            row = None if wanted is None else await get(session, wanted)
+            set_committed_value(request, name, row)
     return request
 
 
