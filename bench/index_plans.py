@@ -1,8 +1,8 @@
 """The plans of every query an index of `requests` or `outbox` serves, at scale: a scratch
 database migrated to `--before` (a revision), seeded with `--requests` requests by set-based SQL
 (`tests/index_plans.py`: most closed long ago, a few escalated, the outbox mostly sent), each
-case's plan printed (the indexes it uses, a sequential scan flagged), then migrated to head and
-printed again. Asserts nothing; `tests/test_index_plans.py` asserts on a modest seed.
+case run under EXPLAIN ANALYZE (rolled back) and printed (the indexes it uses, its cost and
+execution time, a sequential scan flagged), then migrated to head and printed again. Asserts nothing; `tests/test_index_plans.py` asserts on a modest seed.
 
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python -m bench.index_plans --requests 300000 --before 0027
@@ -32,12 +32,16 @@ async def show(connection: AsyncConnection, label: str, verbose: bool) -> None:
     print(f"--- {label}")
     for case in CASES:
         statement, params = case.build(ids)
-        found = await plan(connection, statement, params)
+        found = await plan(connection, statement, params, analyze=True)
         used = sorted(set(re.findall(r"(?:using|on) ((?:ix|uq)_\w+|\w+_key|\w+_pkey)", found)))
         seq = f"  SEQ SCAN on {case.table}" if f"Seq Scan on {case.table}" in found else ""
         first = found.splitlines()[0]
         cost = re.search(r"cost=[\d.]+\.\.([\d.]+)", first)
-        print(f"{case.name:<50} {', '.join(used) or '-':<60} cost {cost and cost[1]}{seq}")
+        ran = re.search(r"Execution Time: ([\d.]+) ms", found)
+        print(
+            f"{case.name:<50} {', '.join(used) or '-':<60} cost {cost and cost[1]}, "
+            f"{ran and ran[1]} ms{seq}"
+        )
         if verbose:
             print("    " + found.replace("\n", "\n    "))
     await connection.rollback()

@@ -397,8 +397,11 @@ async def seeded_ids(connection: AsyncConnection) -> dict[str, Any]:
     }
 
 
-async def plan(connection: AsyncConnection, statement: Any, params: dict[str, Any]) -> str:
-    """The plan PostgreSQL picks for `statement` (as the application runs it) with `params`."""
+async def plan(
+    connection: AsyncConnection, statement: Any, params: dict[str, Any], *, analyze: bool = False
+) -> str:
+    """The plan PostgreSQL picks for `statement` (as the application runs it) with `params`;
+    `analyze`: run, with its execution time (a write is the caller's to roll back)."""
     if isinstance(statement, driver.Compiled):
         sql, arguments = statement.sql, statement.arguments(params)
     else:
@@ -418,5 +421,6 @@ async def plan(connection: AsyncConnection, statement: Any, params: dict[str, An
         finally:
             event.remove(target, "before_cursor_execute", record)
         [(sql, arguments)] = [entry for entry in seen if "SAVEPOINT" not in entry[0]]
-    rows = await connection.exec_driver_sql(f"EXPLAIN {sql}", arguments)
+    explain = "EXPLAIN (ANALYZE, TIMING OFF)" if analyze else "EXPLAIN"
+    rows = await connection.exec_driver_sql(f"{explain} {sql}", arguments)
     return "\n".join(row[0] for row in rows)
