@@ -22,7 +22,7 @@ async def seeded(connection):
 
 async def test_each_query_rides_on_its_index(connection, seeded):
     wrong: list[str] = []
-    for case in CASES:
+    for case in (case for case in CASES if case.asserted):
         statement, params = case.build(seeded)
         found = await plan(connection, statement, params)
         if not _served(case, found):
