@@ -52,39 +52,64 @@ class Request(CreatedAt, Base):
             f"{one_of('channel', ('mail', 'call_center'))} OR anonymized_at IS NOT NULL",
             name="contact",
         ),
-        # The back-office queue: one administration, sorted by due date (default) or creation.
+        # Every index here is opened, locked and prepared by each filing's statement (a partial
+        # one too, when the new row is not in it): each serves a query no other index serves
+        # as well at national scale (tests/test_index_plans.py holds their plans;
+        # bench/index_plans.py prints them on a large seed). Besides the primary key, the
+        # unique `tracking_number` (every look-up by number, the filing's ON CONFLICT),
+        # `public_id` (Open311's look-up) and `receipt_code` (the receipt check).
+        #
+        # The back-office queue: one administration, sorted by due date (default) or creation
+        # (and the CSV export of one administration, by creation).
         Index("ix_requests_queue_due", "administration_id", "due_at", "id"),
         Index("ix_requests_queue_created", "administration_id", "created_at", "id"),
-        # National lists across administrations, by date of registration (CSV export), and
-        # Open311's, by date of the request itself (a letter's arrival).
+        # National lists across administrations, by date of registration (the national admins'
+        # queue, the CSV export), and Open311's, by date of the request itself (a letter's
+        # arrival), with a range of 90 days at most.
         Index("ix_requests_created", "created_at", "id"),
         Index("ix_requests_received", "received_at", "id"),
+        # A state filter of one administration's queue (awaiting the citizen, submitted, …):
+        # its sort index would walk its closed requests first.
         Index("ix_requests_admin_state", "administration_id", "state"),
+        # The queue's `assignee` filter (`me`, a staff id): a new agent's requests are none of
+        # their administration's many. Users are never deleted (deactivated): no foreign-key
+        # check needs it.
         Index(
             "ix_requests_assignee", "assignee_id", postgresql_where=text("assignee_id IS NOT NULL")
         ),
+        # A service is deleted only when no request names it (`catalogue.service_in_use`, then
+        # the foreign key's check); Open311's and the queue's service filters.
         Index("ix_requests_service", "service_id"),
+        # The duplicates of a request: its detail view for staff, and their citizens told of its
+        # answer.
         Index(
             "ix_requests_duplicate_of",
             "duplicate_of_id",
             postgresql_where=text("duplicate_of_id IS NOT NULL"),
         ),
-        # The auto-close task scans answered (or acknowledged) requests by answer date only.
+        # The auto-close task scans answered (or acknowledged) requests by answer date only;
+        # the reopen reminders read the answered ones.
         Index(
             "ix_requests_answered_at",
             "answered_at",
             postgresql_where=text("state IN ('answered', 'acknowledged')"),
         ),
+        # The queue's words (`q`): subject, description, name.
         Index("ix_requests_search", "search_vector", postgresql_using="gin"),
         # The clock's work across administrations: warnings before the due date and escalations
-        # after it, over the requests whose clock runs (few, beside all the others).
+        # after it, over the requests whose clock runs (few, beside all the others); the live
+        # overdue counts (dashboard, metrics).
         Index(
             "ix_requests_running_due",
             "due_at",
             "id",
             postgresql_where=text("state IN ('submitted', 'in_progress')"),
         ),
-        # Escalated requests per administration (level 1: its supervisors; level 2: national).
+        # The escalated requests (few): an administration's (level 1: its supervisors), the
+        # national admins' (level 2: deadline long missed, or a declined transfer; that level's
+        # entries read and sorted), the `escalated` filter, the live counts, and the clock's
+        # second escalation. One index: a second on (escalation_level, due_at, id) for the
+        # national list cost every filing its upkeep for no plan at this size (migration 0028).
         Index(
             "ix_requests_escalated",
             "escalation_level",
@@ -93,16 +118,8 @@ class Request(CreatedAt, Base):
             "id",
             postgresql_where=text("escalation_level > 0"),
         ),
-        # The national admins' queue across administrations (issue 10): by due date, and the
-        # requests escalated to them (level 2: deadline long missed, or a declined transfer).
+        # The national admins' queue across administrations by due date (their default sort).
         Index("ix_requests_due", "due_at", "id"),
-        Index(
-            "ix_requests_national",
-            "escalation_level",
-            "due_at",
-            "id",
-            postgresql_where=text("escalation_level > 0"),
-        ),
         # The retention purge scans closed and rejected requests not yet anonymized by date.
         Index(
             "ix_requests_retention",

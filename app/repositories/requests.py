@@ -354,7 +354,8 @@ QUEUE_SORTS: dict[str, tuple[Any, bool]] = {
     "created_at": (Request.created_at, False),
 }
 _QUEUE = {key: _queue_base(column, desc) for key, (column, desc) in QUEUE_SORTS.items()}
-# The national admins' queue across administrations (`ix_requests_due`, `ix_requests_created`).
+# The national admins' queue across administrations (`ix_requests_due`, `ix_requests_created`;
+# an escalation level, `ix_requests_escalated`).
 _QUEUE_ALL = {
     key: _queue_base(column, desc, scoped=False) for key, (column, desc) in QUEUE_SORTS.items()
 }
@@ -387,7 +388,7 @@ def overdue(now: datetime) -> ColumnElement[bool]:
 
 def at_escalation_level(level: int) -> ColumnElement[bool]:
     """Written into the statement (a checked 0-2), so that the planner proves the partial
-    indexes' `escalation_level > 0` (`ix_requests_national`, `ix_requests_escalated`)."""
+    index's `escalation_level > 0` (`ix_requests_escalated`)."""
     return Request.escalation_level == bindparam("escalation_level", level, literal_execute=True)
 
 
