@@ -1,6 +1,5 @@
-"""PostgreSQL's CPU per filing with the indexes of `requests` and `outbox` as migration 0027 left
-them, as head has them, and (for information) head without `uq_outbox_message_id`: three scratch
-databases, the filing statement of each (captured from the app, `bench/submit_pg.py`) replayed
+"""PostgreSQL's CPU per filing with the indexes of `requests` and `outbox` as head has them, and
+without one of them (what an index costs every filing): three scratch databases, the filing statement of each (captured from the app, `bench/submit_pg.py`) replayed
 from `CONC` connections, `N` times per round, the backends' CPU read from /proc; the variants
 take turns, round after round (the machine is shared: read every round).
 
@@ -25,9 +24,8 @@ from bench.harness import quiet_settings, scratch_database, seed
 
 # What each variant runs on a database at head.
 VARIANTS = {
-    "0027": "CREATE INDEX ix_requests_national ON requests (escalation_level, due_at, id) "
-    "WHERE escalation_level > 0",
     "head": "",
+    "head, no ix_requests_national": "DROP INDEX ix_requests_national",
     "head, no uq_outbox_message_id": "ALTER TABLE outbox DROP CONSTRAINT uq_outbox_message_id",
 }
 

@@ -5,7 +5,7 @@ case run under EXPLAIN ANALYZE (rolled back) and printed (the indexes it uses, i
 execution time, a sequential scan flagged), then migrated to head and printed again. Asserts nothing; `tests/test_index_plans.py` asserts on a modest seed.
 
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python -m bench.index_plans --requests 300000 --before 0027
+        .venv/bin/python -m bench.index_plans --requests 300000 --before 0026
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ async def main() -> None:
     logging.disable(logging.INFO)
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300_000)
-    parser.add_argument("--before", default="0027")
+    parser.add_argument("--before", default="0026")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     async with scratch_database("chikaya_plans", os.environ.get("TEST_DATABASE_URL")) as url:

@@ -450,8 +450,7 @@ async def test_the_national_queue_rides_on_indexes(client, connection, session, 
         await create_request(session, administration=admin)
     assert "ix_requests_due" in await _plan(client, connection, national)
     assert "ix_requests_created" in await _plan(client, connection, national, sort="-created_at")
-    # An escalation level reads its few entries of `ix_requests_escalated` and sorts them: with
-    # sorts priced out here, that plan shows only on a seeded table (`test_index_plans`).
+    assert "ix_requests_national" in await _plan(client, connection, national, escalation_level=2)
     assert "ix_requests_queue_due" in await _plan(
         client, connection, national, administration=admin.code
     )
