@@ -112,7 +112,7 @@ async def queue(
 ) -> tuple[Sequence[Row[Any]], str | None]:
     """One page of the queue: one administration's (its (administration_id, ...) indexes), or
     every administration's for the national admins (`administration_id` None: (due_at, id),
-    (created_at, id), and the escalated requests' for their escalation level)."""
+    (created_at, id), and (escalation_level, due_at, id) for their escalated requests)."""
     conditions = repository.queue_conditions(administration_id, filters, now)
     if filters.assignee:
         conditions.append(_assignee(filters.assignee, me))
