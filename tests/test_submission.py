@@ -7,10 +7,12 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from app.models.catalogue import Service
 from app.models.request import Request
+from app.routers import plain_json_response
 from app.schemas.requests import AdministrationRef, RequestCreated, ServiceRef
 from app.services import submissions
 from app.services.requests import Submitted
@@ -357,3 +359,30 @@ async def test_the_written_out_answer_is_the_dump_of_its_model(client, session, 
     assert json.dumps(written, ensure_ascii=False) == json.dumps(modelled, ensure_ascii=False)
     assert {k: v for k, v in answer.items() if k not in ("access_token", "expires_in")} == written
     assert list(answer) == [*written, "access_token", "expires_in"]
+    # Serialized by orjson, as the standard library's JSONResponse serializes it.
+    assert response.content == JSONResponse(answer).body
+    assert response.headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"a": '\x00\x1f\x7f\b\f\n\r\t"\\/', "b": [1, None, True, False, -5, 2**63 - 1]},
+        {"name": {"ar": "التأمين", "fr": "Assurée\u2028", "en": "😀"}, "none": None},
+        {"big": 2**64},  # past orjson: the standard library writes it
+        {1: "a key that is no string"},
+        [],
+    ],
+)
+def test_plain_json_responses_are_the_bytes_of_json_response(content):
+    answer = plain_json_response(content, status_code=201, headers={"Location": "/x"})
+    expected = JSONResponse(content, status_code=201, headers={"Location": "/x"})
+    assert (answer.body, answer.status_code) == (expected.body, expected.status_code)
+    assert answer.headers.items() == expected.headers.items()
+
+
+def test_a_lone_surrogate_fails_as_json_response_fails():
+    with pytest.raises(UnicodeEncodeError):
+        JSONResponse({"a": "\ud800"})
+    with pytest.raises(UnicodeEncodeError):
+        plain_json_response({"a": "\ud800"})
