@@ -17,6 +17,7 @@ from app.models.request import Request
 from app.repositories import requests as requests_repository
 from app.repositories.driver import Direct
 from app.repositories.idempotency import Record
+from app.schemas.common import Localized
 from app.schemas.privacy import PRIVACY_NOTICE_PATH
 from app.schemas.requests import (
     ActionIn,
@@ -166,9 +167,12 @@ async def submit_once(
     return Outcome(body, answer.headers["Location"], replayed)
 
 
+_LOCALIZED = tuple(Localized.model_fields)  # its languages, in its order
+
+
 def _localized(name: dict[str, str]) -> dict[str, str]:
-    """A catalogue name as `Localized` dumps it (its three languages, in its order)."""
-    return {"ar": name["ar"], "fr": name["fr"], "en": name["en"]}
+    """A catalogue name as `Localized` dumps it."""
+    return {language: name[language] for language in _LOCALIZED}
 
 
 def _created(submitted: Submitted) -> idempotency.Answer:
