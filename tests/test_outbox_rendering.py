@@ -5,11 +5,12 @@ the older, rendered form are still sent as they are."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
 
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -206,3 +207,17 @@ async def test_a_message_written_rendered_is_still_sent_as_it_was(live, settings
     assert mail["Content-Language"] == "fr"
     [sms] = receiver.received
     assert sms.json()["text"] == old_sms["text"]
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 3, 23, 59, tzinfo=UTC),
+        datetime(2026, 12, 31, tzinfo=UTC),
+        datetime(1999, 1, 9),
+        datetime(987, 10, 1),
+        datetime(5, 1, 1),
+    ],
+)
+def test_a_day_is_written_as_strftime_writes_it(moment):
+    assert templates.day(moment) == moment.strftime("%d/%m/%Y")

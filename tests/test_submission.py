@@ -7,9 +7,15 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
+from app.models.catalogue import Service
 from app.models.request import Request
+from app.routers import plain_json_response
+from app.schemas.requests import AdministrationRef, RequestCreated, ServiceRef
+from app.services import submissions
+from app.services.requests import Submitted
 from tests.factories import attribute, complaint, file, file_complaint, make_administration
 
 
@@ -316,3 +322,67 @@ async def test_coordinates_must_be_finite(client, session):
     body = complaint(admin.code, location={"address": "Rabat", "lat": "nan", "long": 0})
     response = await client.post("/api/v1/requests", json=body)
     assert _fields(response).get("location.lat") == "not_a_number"
+
+
+@pytest.mark.parametrize("with_service", [True, False])
+async def test_the_written_out_answer_is_the_dump_of_its_model(client, session, with_service):
+    """`_created` writes out the dump of `RequestCreated` (without its token) by hand: the two
+    stay equal, key order included, and the answer is that dump with a token."""
+    admin = await make_administration(
+        session, name={"en": "Insurance", "ar": "التأمين", "fr": "Assurance"}
+    )
+    body = complaint(admin.code) if with_service else complaint(admin.code, service=None)
+    if not with_service:
+        body.pop("attributes")
+    response = await client.post("/api/v1/requests", json=body)
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    request = await session.scalar(
+        select(Request).where(Request.tracking_number == answer["tracking_number"])
+    )
+    assert request is not None
+    service = await session.get(Service, request.service_id) if request.service_id else None
+    assert (service is not None) is with_service
+    submitted = Submitted(request, admin, service)
+    written = submissions._created(submitted).body
+    modelled = RequestCreated(
+        tracking_number=request.tracking_number,
+        kind=request.kind,
+        state=request.state,
+        administration=AdministrationRef(code=admin.code, name=admin.name),
+        service=ServiceRef(code=service.code, name=service.name) if service else None,
+        created_at=request.created_at,
+        due_at=request.due_at,
+        access_token="",
+        expires_in=0,
+    ).model_dump(mode="json", exclude={"access_token", "expires_in"})
+    assert json.dumps(written, ensure_ascii=False) == json.dumps(modelled, ensure_ascii=False)
+    assert {k: v for k, v in answer.items() if k not in ("access_token", "expires_in")} == written
+    assert list(answer) == [*written, "access_token", "expires_in"]
+    # Serialized by orjson, as the standard library's JSONResponse serializes it.
+    assert response.content == JSONResponse(answer).body
+    assert response.headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"a": '\x00\x1f\x7f\b\f\n\r\t"\\/', "b": [1, None, True, False, -5, 2**63 - 1]},
+        {"name": {"ar": "التأمين", "fr": "Assurée\u2028", "en": "😀"}, "none": None},
+        {"big": 2**64},  # past orjson: the standard library writes it
+        {1: "a key that is no string"},
+        [],
+    ],
+)
+def test_plain_json_responses_are_the_bytes_of_json_response(content):
+    answer = plain_json_response(content, status_code=201, headers={"Location": "/x"})
+    expected = JSONResponse(content, status_code=201, headers={"Location": "/x"})
+    assert (answer.body, answer.status_code) == (expected.body, expected.status_code)
+    assert answer.headers.items() == expected.headers.items()
+
+
+def test_a_lone_surrogate_fails_as_json_response_fails():
+    with pytest.raises(UnicodeEncodeError):
+        JSONResponse({"a": "\ud800"})
+    with pytest.raises(UnicodeEncodeError):
+        plain_json_response({"a": "\ud800"})

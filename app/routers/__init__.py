@@ -1,9 +1,11 @@
 """HTTP routes: thin — authenticate, call one service function, return a schema."""
 
 from collections.abc import Mapping
+from typing import Any
 
+import orjson
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette._utils import get_route_path
@@ -63,3 +65,19 @@ def json_response(
         headers=headers,
         media_type="application/json",
     )
+
+
+def plain_json_response(
+    content: Any, *, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """`JSONResponse(content)` byte for byte, serialized by orjson instead of the standard
+    library's encoder (about a hundredth of a submission's CPU), for content of strings,
+    integers, booleans, None, lists and dictionaries with string keys: floats, which the two
+    write differently, are not for here. What orjson refuses (a lone surrogate, an integer
+    past 64 bits, a key that is no string) goes to `JSONResponse`, which answers or fails as
+    it did."""
+    try:
+        body = orjson.dumps(content)
+    except TypeError:
+        return JSONResponse(content, status_code=status_code, headers=headers)
+    return Response(body, status_code=status_code, headers=headers, media_type="application/json")

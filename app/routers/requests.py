@@ -46,7 +46,7 @@ from app.errors import (
 from app.i18n import current_language
 from app.models.enums import Action, Role
 from app.models.request import Request
-from app.routers import json_response, make_router
+from app.routers import json_response, make_router, plain_json_response
 from app.routers.params import Cursor, Limit
 from app.schemas.access_log import AccessLogPage
 from app.schemas.requests import (
@@ -171,7 +171,7 @@ async def submit_request(
     filer: OptionalFiler,
     idempotency_key: IdempotencyKey = None,
     altcha: Altcha = None,
-) -> JSONResponse:
+) -> Response:
     """File a request with an administration, optionally for one of its services.
 
     Citizens file anonymously on channel `web` or `mobile` and must give an email or a phone.
@@ -201,7 +201,7 @@ async def submit_request(
     headers = {"Location": outcome.location}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(outcome.body, status_code=201, headers=headers)
+    return plain_json_response(outcome.body, status_code=201, headers=headers)
 
 
 @router.get(

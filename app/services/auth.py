@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from jwt.algorithms import HMACAlgorithm
@@ -90,11 +91,24 @@ def _b64(data: bytes) -> bytes:
 _HEADER = _b64(json.dumps({"alg": ALGORITHM, "typ": "JWT"}, separators=(",", ":")).encode())
 
 
+def _claims_json(payload: dict[str, Any]) -> bytes:
+    """The claims (strings and integers) as PyJWT writes them, `json.dumps(payload,
+    separators=(",", ":"))` (ASCII, escapes as `\\uXXXX`), by orjson when that is the same
+    bytes, nothing escaped and nothing past ASCII: a tenth of the standard library's time."""
+    try:
+        data = orjson.dumps(payload)
+    except TypeError:  # an integer past 64 bits, a key that is no string
+        data = b"\\"
+    if data.isascii() and b"\\" not in data:
+        return data
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
 def _sign(payload: dict[str, Any], key: str) -> str:
     """The HS256 token of `payload`, byte for byte what `jwt.encode` makes of it (its claims
     already JSON: the times as integers), without its generic layers (headers merged and
     validated, the algorithm looked up, a key object per call): a token per submission."""
-    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+    body = _b64(_claims_json(payload))
     signing_input = _HEADER + b"." + body
     # The one-shot `hmac.digest` runs in C (OpenSSL) with no HMAC object built per token.
     signature = hmac.digest(_HS256.prepare_key(key), signing_input, hashlib.sha256)

@@ -32,7 +32,9 @@ class Email:
 
 
 def day(moment: datetime) -> str:
-    return moment.strftime("%d/%m/%Y")
+    """`moment.strftime("%d/%m/%Y")` (the year unpadded, as C's `%Y` writes it), formatted
+    without strftime's time tuple: a submission's messages quote two or three days."""
+    return f"{moment.day:02d}/{moment.month:02d}/{moment.year}"
 
 
 def email(template: str, language: Language, quoted: str | None = None, **params: str) -> Email:

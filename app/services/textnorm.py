@@ -58,9 +58,10 @@ def fold(text: str) -> str:
     # Drop combining marks left by decomposition (é -> e) but keep Arabic letters intact.
     stripped = decomposed if decomposed.isascii() else decomposed.translate(_NO_COMBINING)
     stripped = unicodedata.normalize("NFKC", stripped)
-    if _ARABIC_LETTER.search(stripped):
-        stripped = _SCRIPT_BOUNDARY.sub(" ", stripped.translate(_ARABIC_FOLD))
-    # Whitespace squeezed (`split` splits where the pattern `\s+` matches).
+    if not _ARABIC_LETTER.search(stripped):  # no article to strip either: they are Arabic
+        # Whitespace squeezed (`split` splits where the pattern `\s+` matches).
+        return " ".join(stripped.split())
+    stripped = _SCRIPT_BOUNDARY.sub(" ", stripped.translate(_ARABIC_FOLD))
     return _ARTICLE.sub("", " ".join(stripped.split()))
 
 
