@@ -99,42 +99,49 @@ def sees_internal(role: Role) -> bool:
     return role in (Role.agent, Role.supervisor, Role.national_admin, Role.integration)
 
 
-def _history(internal: bool) -> Any:
-    """The history as one JSON array, oldest first; citizens and others get public events."""
+def _history_json(events: Any, actor: Any, *conditions: Any) -> Any:
+    """The history entries of `events` (the events table, or a subquery of its columns) that
+    meet `conditions`, their actors' names from `actor` (an alias of users), as one JSON array,
+    oldest first."""
     entry = func.json_build_object(
         "action",
-        _events.c.action,
+        events.c.action,
         "from_state",
-        _events.c.from_state,
+        events.c.from_state,
         "to_state",
-        _events.c.to_state,
+        events.c.to_state,
         "actor",
-        _events.c.actor_role,
+        events.c.actor_role,
         "actor_name",
-        _event_actor.c.full_name,
+        actor.c.full_name,
         "at",
-        func.to_char(func.timezone("UTC", _events.c.created_at), _UTC_FORMAT),
+        func.to_char(func.timezone("UTC", events.c.created_at), _UTC_FORMAT),
         "note",
-        _events.c.note,
+        events.c.note,
         "data",
-        _events.c.data,
+        events.c.data,
         "internal",
-        not_(_events.c.public),
+        not_(events.c.public),
     )
-    conditions = [_events.c.request_id == Request.id]
-    if not internal:
-        conditions.append(_events.c.public)
     return (
         select(
             func.coalesce(
-                func.json_agg(aggregate_order_by(entry, _events.c.id)),
+                func.json_agg(aggregate_order_by(entry, events.c.id)),
                 literal_column("'[]'::json"),
             )
         )
-        .select_from(_events.outerjoin(_event_actor, _event_actor.c.id == _events.c.actor_id))
+        .select_from(events.outerjoin(actor, actor.c.id == events.c.actor_id))
         .where(*conditions)
         .scalar_subquery()
     )
+
+
+def _history(internal: bool) -> Any:
+    """The history as one JSON array, oldest first; citizens and others get public events."""
+    conditions = [_events.c.request_id == Request.id]
+    if not internal:
+        conditions.append(_events.c.public)
+    return _history_json(_events, _event_actor, *conditions)
 
 
 # The request's own columns the detail view reads; `DETAIL_FIELDS` names them for the view,
@@ -815,37 +822,7 @@ def _history_after(new_event: Any, internal: bool) -> Any:
     if not internal:
         earlier, new = earlier.where(_events.c.public), new.where(new_event.c.public)
     events = union_all(earlier, new).subquery("history_events")
-    actor = _HISTORY_ACTOR
-    entry = func.json_build_object(
-        "action",
-        events.c.action,
-        "from_state",
-        events.c.from_state,
-        "to_state",
-        events.c.to_state,
-        "actor",
-        events.c.actor_role,
-        "actor_name",
-        actor.c.full_name,
-        "at",
-        func.to_char(func.timezone("UTC", events.c.created_at), _UTC_FORMAT),
-        "note",
-        events.c.note,
-        "data",
-        events.c.data,
-        "internal",
-        not_(events.c.public),
-    )
-    return (
-        select(
-            func.coalesce(
-                func.json_agg(aggregate_order_by(entry, events.c.id)),
-                literal_column("'[]'::json"),
-            )
-        )
-        .select_from(events.outerjoin(actor, actor.c.id == events.c.actor_id))
-        .scalar_subquery()
-    )
+    return _history_json(events, _HISTORY_ACTOR)
 
 
 def _change(
