@@ -104,3 +104,31 @@ def drop_table(table: str, *indexes: str) -> None:
     """Drop the table's own indexes, then the table."""
     drop_indexes(table, *indexes)
     op.drop_table(table)
+
+
+# Every role, as 0025's and 0026's checks list them (after 0003 added 'integration').
+ROLES = "citizen,agent,supervisor,operator,national_admin,integration,system"
+
+
+def any_of(column: str, members: str) -> str:
+    """`column` one of `members` (comma-separated), in the form PostgreSQL keeps such a check:
+    compared with a text array constant, ready to compare (0025, 0026)."""
+    return f"{column}::text = ANY ('{{{members}}}'::text[])"
+
+
+# The partial indexes whose condition reads a column whose type 0026 changed, as the models
+# declared them then: 0026 drops them (and its downgrade builds them again), 0027 builds them
+# concurrently.
+PARTIAL_INDEXES_0026: dict[str, str] = {
+    "ix_requests_answered_at": "requests (answered_at) WHERE state IN ('answered', 'acknowledged')",
+    "ix_requests_running_due": "requests (due_at, id) WHERE state IN ('submitted', 'in_progress')",
+    "ix_requests_retention": "requests (closed_at) "
+    "WHERE state IN ('closed', 'rejected') AND anonymized_at IS NULL",
+    "ix_requests_escalated": "requests (escalation_level, administration_id, due_at, id) "
+    "WHERE escalation_level > 0",
+    "ix_requests_national": "requests (escalation_level, due_at, id) WHERE escalation_level > 0",
+    "ix_outbox_due": "outbox (channel, next_attempt_at) WHERE status = 'pending'",
+    "ix_outbox_recipient_pending": "outbox (channel, recipient, id) WHERE status = 'pending'",
+    "ix_outbox_parked": "outbox (id) WHERE status = 'parked'",
+    "ix_outbox_expiring": "outbox (expires_at) WHERE status = 'pending' AND expires_at IS NOT NULL",
+}

@@ -21,26 +21,21 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from migrations.shapes import ROLES, any_of
+
 revision: str = "0025"
 down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ROLES = "citizen,agent,supervisor,operator,national_admin,integration,system"
-
-
-def _one_of(column: str, members: str) -> str:
-    return f"{column}::text = ANY ('{{{members}}}'::text[])"
-
-
 # (table, constraint): (the condition now, the condition before), both as written.
 CHECKS: dict[tuple[str, str], tuple[str, str]] = {
     ("requests", "kind"): (
-        _one_of("kind", "complaint,observation,suggestion,information_request"),
+        any_of("kind", "complaint,observation,suggestion,information_request"),
         "kind IN ('complaint', 'observation', 'suggestion', 'information_request')",
     ),
     ("requests", "state"): (
-        _one_of(
+        any_of(
             "state",
             "submitted,in_progress,awaiting_citizen,answered,acknowledged,appealed,closed,rejected",
         ),
@@ -48,30 +43,30 @@ CHECKS: dict[tuple[str, str], tuple[str, str]] = {
         " 'appealed', 'closed', 'rejected')",
     ),
     ("requests", "channel"): (
-        _one_of("channel", "web,mobile,call_center,mail,integration"),
+        any_of("channel", "web,mobile,call_center,mail,integration"),
         "channel IN ('web', 'mobile', 'call_center', 'mail', 'integration')",
     ),
     ("requests", "person_type"): (
-        _one_of("person_type", "natural,legal"),
+        any_of("person_type", "natural,legal"),
         "person_type IN ('natural', 'legal')",
     ),
     ("requests", "rejection_reason"): (
         "rejection_reason IS NULL OR "
-        + _one_of("rejection_reason", "out_of_scope,duplicate,abusive,before_courts,incomplete"),
+        + any_of("rejection_reason", "out_of_scope,duplicate,abusive,before_courts,incomplete"),
         "rejection_reason IS NULL OR rejection_reason IN ('out_of_scope', 'duplicate',"
         " 'abusive', 'before_courts', 'incomplete')",
     ),
     ("requests", "language"): (
-        _one_of("language", "ar,fr,en"),
+        any_of("language", "ar,fr,en"),
         "language IN ('ar', 'fr', 'en')",
     ),
     ("requests", "outcome"): (
-        "outcome IS NULL OR " + _one_of("outcome", "granted,partially_granted,refused"),
+        "outcome IS NULL OR " + any_of("outcome", "granted,partially_granted,refused"),
         "outcome IS NULL OR outcome IN ('granted', 'partially_granted', 'refused')",
     ),
     ("requests", "contact"): (
         "email IS NOT NULL OR phone IS NOT NULL OR "
-        + _one_of("channel", "mail,call_center")
+        + any_of("channel", "mail,call_center")
         + " OR anonymized_at IS NOT NULL",
         "email IS NOT NULL OR phone IS NOT NULL OR channel IN ('mail', 'call_center')"
         " OR anonymized_at IS NOT NULL",
@@ -85,31 +80,31 @@ CHECKS: dict[tuple[str, str], tuple[str, str]] = {
         "AND (longitude IS NULL OR longitude BETWEEN -180 AND 180)",
     ),
     ("request_events", "actor_role"): (
-        _one_of("actor_role", ROLES),
+        any_of("actor_role", ROLES),
         "actor_role IN ('citizen', 'agent', 'supervisor', 'operator', 'national_admin',"
         " 'integration', 'system')",
     ),
     ("messages", "author_role"): (
-        _one_of("author_role", ROLES),
+        any_of("author_role", ROLES),
         "author_role IN ('citizen', 'agent', 'supervisor', 'operator', 'national_admin',"
         " 'integration', 'system')",
     ),
     ("attachments", "uploaded_by_role"): (
-        _one_of("uploaded_by_role", ROLES),
+        any_of("uploaded_by_role", ROLES),
         "uploaded_by_role IN ('citizen', 'agent', 'supervisor', 'operator', 'national_admin',"
         " 'integration', 'system')",
     ),
     ("users", "role"): (
-        _one_of("role", ROLES),
+        any_of("role", ROLES),
         "role IN ('citizen', 'agent', 'supervisor', 'operator', 'national_admin',"
         " 'integration', 'system')",
     ),
     ("outbox", "channel"): (
-        _one_of("channel", "email,sms,webhook"),
+        any_of("channel", "email,sms,webhook"),
         "channel IN ('email', 'sms', 'webhook')",
     ),
     ("outbox", "status"): (
-        _one_of("status", "pending,sent,parked,expired"),
+        any_of("status", "pending,sent,parked,expired"),
         "status IN ('pending', 'sent', 'parked', 'expired')",
     ),
 }

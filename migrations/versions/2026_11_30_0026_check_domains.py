@@ -44,46 +44,42 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from migrations.shapes import PARTIAL_INDEXES_0026 as PARTIAL_INDEXES
+from migrations.shapes import ROLES, any_of
+
 revision: str = "0026"
 down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ROLES = "citizen,agent,supervisor,operator,national_admin,integration,system"
-
-
-def _one_of(column: str, members: str) -> str:
-    return f"{column}::text = ANY ('{{{members}}}'::text[])"
-
-
 # domain: (its base type, its condition on VALUE)
 DOMAINS: dict[str, tuple[str, str]] = {
     "request_kind": (
         "varchar(32)",
-        _one_of("VALUE", "complaint,observation,suggestion,information_request"),
+        any_of("VALUE", "complaint,observation,suggestion,information_request"),
     ),
     "request_state": (
         "varchar(32)",
-        _one_of(
+        any_of(
             "VALUE",
             "submitted,in_progress,awaiting_citizen,answered,acknowledged,appealed,closed,rejected",
         ),
     ),
-    "request_channel": ("varchar(32)", _one_of("VALUE", "web,mobile,call_center,mail,integration")),
-    "person_type": ("varchar(16)", _one_of("VALUE", "natural,legal")),
+    "request_channel": ("varchar(32)", any_of("VALUE", "web,mobile,call_center,mail,integration")),
+    "person_type": ("varchar(16)", any_of("VALUE", "natural,legal")),
     "rejection_reason": (
         "varchar(32)",
-        _one_of("VALUE", "out_of_scope,duplicate,abusive,before_courts,incomplete"),
+        any_of("VALUE", "out_of_scope,duplicate,abusive,before_courts,incomplete"),
     ),
-    "request_outcome": ("varchar(32)", _one_of("VALUE", "granted,partially_granted,refused")),
-    "request_language": ("varchar(2)", _one_of("VALUE", "ar,fr,en")),
+    "request_outcome": ("varchar(32)", any_of("VALUE", "granted,partially_granted,refused")),
+    "request_language": ("varchar(2)", any_of("VALUE", "ar,fr,en")),
     "escalation_level": ("smallint", "VALUE BETWEEN 0 AND 2"),
     "rating_score": ("smallint", "VALUE BETWEEN 1 AND 5"),
     "latitude": ("float8", "VALUE BETWEEN '-90'::float8 AND '90'::float8"),
     "longitude": ("float8", "VALUE BETWEEN '-180'::float8 AND '180'::float8"),
-    "role": ("varchar(32)", _one_of("VALUE", ROLES)),
-    "outbox_channel": ("varchar(16)", _one_of("VALUE", "email,sms,webhook")),
-    "outbox_status": ("varchar(16)", _one_of("VALUE", "pending,sent,parked,expired")),
+    "role": ("varchar(32)", any_of("VALUE", ROLES)),
+    "outbox_channel": ("varchar(16)", any_of("VALUE", "email,sms,webhook")),
+    "outbox_status": ("varchar(16)", any_of("VALUE", "pending,sent,parked,expired")),
 }
 
 # table: {column: (its domain, the table check it replaces, that check's condition)}
@@ -92,12 +88,12 @@ COLUMNS: dict[str, dict[str, tuple[str, str, str]]] = {
         "kind": (
             "request_kind",
             "kind",
-            _one_of("kind", "complaint,observation,suggestion,information_request"),
+            any_of("kind", "complaint,observation,suggestion,information_request"),
         ),
         "state": (
             "request_state",
             "state",
-            _one_of(
+            any_of(
                 "state",
                 "submitted,in_progress,awaiting_citizen,answered,acknowledged,appealed,closed,"
                 "rejected",
@@ -106,23 +102,21 @@ COLUMNS: dict[str, dict[str, tuple[str, str, str]]] = {
         "channel": (
             "request_channel",
             "channel",
-            _one_of("channel", "web,mobile,call_center,mail,integration"),
+            any_of("channel", "web,mobile,call_center,mail,integration"),
         ),
-        "person_type": ("person_type", "person_type", _one_of("person_type", "natural,legal")),
+        "person_type": ("person_type", "person_type", any_of("person_type", "natural,legal")),
         "rejection_reason": (
             "rejection_reason",
             "rejection_reason",
             "rejection_reason IS NULL OR "
-            + _one_of(
-                "rejection_reason", "out_of_scope,duplicate,abusive,before_courts,incomplete"
-            ),
+            + any_of("rejection_reason", "out_of_scope,duplicate,abusive,before_courts,incomplete"),
         ),
         "outcome": (
             "request_outcome",
             "outcome",
-            "outcome IS NULL OR " + _one_of("outcome", "granted,partially_granted,refused"),
+            "outcome IS NULL OR " + any_of("outcome", "granted,partially_granted,refused"),
         ),
-        "language": ("request_language", "language", _one_of("language", "ar,fr,en")),
+        "language": ("request_language", "language", any_of("language", "ar,fr,en")),
         "escalation_level": (
             "escalation_level",
             "escalation_level",
@@ -138,11 +132,11 @@ COLUMNS: dict[str, dict[str, tuple[str, str, str]]] = {
         "longitude": ("longitude", "", ""),
     },
     "request_events": {
-        "actor_role": ("role", "actor_role", _one_of("actor_role", ROLES)),
+        "actor_role": ("role", "actor_role", any_of("actor_role", ROLES)),
     },
     "outbox": {
-        "channel": ("outbox_channel", "channel", _one_of("channel", "email,sms,webhook")),
-        "status": ("outbox_status", "status", _one_of("status", "pending,sent,parked,expired")),
+        "channel": ("outbox_channel", "channel", any_of("channel", "email,sms,webhook")),
+        "status": ("outbox_status", "status", any_of("status", "pending,sent,parked,expired")),
     },
 }
 
@@ -153,22 +147,6 @@ COORDINATES = (
     "AND (latitude IS NULL OR latitude BETWEEN '-90'::float8 AND '90'::float8) "
     "AND (longitude IS NULL OR longitude BETWEEN '-180'::float8 AND '180'::float8)",
 )
-
-# The partial indexes whose condition reads a column changing type, as the models declare them
-# (migration 0027 builds them again, from its own copy of this list).
-PARTIAL_INDEXES: dict[str, str] = {
-    "ix_requests_answered_at": "requests (answered_at) WHERE state IN ('answered', 'acknowledged')",
-    "ix_requests_running_due": "requests (due_at, id) WHERE state IN ('submitted', 'in_progress')",
-    "ix_requests_retention": "requests (closed_at) "
-    "WHERE state IN ('closed', 'rejected') AND anonymized_at IS NULL",
-    "ix_requests_escalated": "requests (escalation_level, administration_id, due_at, id) "
-    "WHERE escalation_level > 0",
-    "ix_requests_national": "requests (escalation_level, due_at, id) WHERE escalation_level > 0",
-    "ix_outbox_due": "outbox (channel, next_attempt_at) WHERE status = 'pending'",
-    "ix_outbox_recipient_pending": "outbox (channel, recipient, id) WHERE status = 'pending'",
-    "ix_outbox_parked": "outbox (id) WHERE status = 'parked'",
-    "ix_outbox_expiring": "outbox (expires_at) WHERE status = 'pending' AND expires_at IS NOT NULL",
-}
 
 
 def upgrade() -> None:

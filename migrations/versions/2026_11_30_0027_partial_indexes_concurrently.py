@@ -33,25 +33,12 @@ from collections.abc import Sequence
 from alembic import op
 from sqlalchemy import text
 
+from migrations.shapes import PARTIAL_INDEXES_0026 as PARTIAL_INDEXES
+
 revision: str = "0027"
 down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-# The partial indexes 0026 dropped, as the models declare them.
-PARTIAL_INDEXES: dict[str, str] = {
-    "ix_requests_answered_at": "requests (answered_at) WHERE state IN ('answered', 'acknowledged')",
-    "ix_requests_running_due": "requests (due_at, id) WHERE state IN ('submitted', 'in_progress')",
-    "ix_requests_retention": "requests (closed_at) "
-    "WHERE state IN ('closed', 'rejected') AND anonymized_at IS NULL",
-    "ix_requests_escalated": "requests (escalation_level, administration_id, due_at, id) "
-    "WHERE escalation_level > 0",
-    "ix_requests_national": "requests (escalation_level, due_at, id) WHERE escalation_level > 0",
-    "ix_outbox_due": "outbox (channel, next_attempt_at) WHERE status = 'pending'",
-    "ix_outbox_recipient_pending": "outbox (channel, recipient, id) WHERE status = 'pending'",
-    "ix_outbox_parked": "outbox (id) WHERE status = 'parked'",
-    "ix_outbox_expiring": "outbox (expires_at) WHERE status = 'pending' AND expires_at IS NOT NULL",
-}
 
 # Those of them in the catalogue but invalid, found as `DROP INDEX` finds them (search_path).
 INVALID = text(
