@@ -190,6 +190,10 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = ""
     # Required as `Authorization: Bearer` on /metrics when set.
     metrics_token: SecretStr | None = None
+    # FastAPI's native OpenTelemetry (spans, metrics and logs per request, to the providers
+    # an OpenTelemetry SDK installs). Off, nothing asks the global providers at every request
+    # (about 1% of a submission's instructions).
+    opentelemetry: bool = False
     # Origins allowed to call the API from a browser (the web site's); none by default.
     cors_origins: Annotated[list[str], NoDecode] = []
 

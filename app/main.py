@@ -217,6 +217,11 @@ def create_app(
         license_info={"name": "Proprietary"},
         docs_url=None,  # served from the package by `app.docs`, never from a CDN
         redoc_url=None,
+        telemetry={
+            "tracing": settings.opentelemetry,
+            "metrics": settings.opentelemetry,
+            "logs": settings.opentelemetry,
+        },
     )
     app.state.settings = settings
     app.state.catalogue_cache = CatalogueCache(settings.catalogue_refresh_seconds)
