@@ -1,0 +1,157 @@
+"""Dependencies solved by plan (`app.solver`) answer exactly as FastAPI's own solver does.
+
+While the app has a dependency override, every route is served by FastAPI's own handler
+(`app.db._planned_handler`): the same calls are made both ways and must get the same
+answers, byte for byte (the request id aside), errors and their order included.
+"""
+
+from __future__ import annotations
+
+import email.message
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.db import TransactionalRoute, _planned_handler
+from app.main import create_app
+from app.models.enums import Role
+from app.solver import _content_type
+from tests.factories import make_administration, make_staff
+
+_COMPLAINT = {
+    "kind": "complaint",
+    "administration": "ACAPS",
+    "subject": "Indemnisation refusée",
+    "description": "Mon assureur refuse de m'indemniser depuis trois mois.",
+    "channel": "web",
+    "complainant": {"full_name": "Amina El Idrissi", "email": "amina@example.ma"},
+}
+
+
+def _unrelated() -> None:
+    """A dependency no route has: overriding it switches every route to FastAPI's handler."""
+
+
+@pytest.fixture
+async def app(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> FastAPI:
+    return create_app(settings=settings, sessionmaker=sessionmaker)
+
+
+@pytest.fixture
+async def both(app: FastAPI) -> AsyncIterator[Any]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+
+        async def call(method: str, path: str, **kwargs: Any) -> tuple[Any, Any]:
+            app.dependency_overrides.clear()
+            planned = await client.request(method, path, **kwargs)
+            app.dependency_overrides[_unrelated] = _unrelated
+            try:
+                generic = await client.request(method, path, **kwargs)
+            finally:
+                app.dependency_overrides.clear()
+            return _seen(planned), _seen(generic)
+
+        yield call
+
+
+def _seen(answer: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = [(k, v) for k, v in answer.headers.items() if k != "x-request-id"]
+    return answer.status_code, headers, answer.content
+
+
+@pytest.mark.parametrize(
+    ("content", "headers"),
+    [
+        ("{not json", {"Content-Type": "application/json"}),
+        ('{"kind": "complaint"}', {"Content-Type": "application/json"}),
+        ('{"kind": "complaint"}', {"Content-Type": "text/plain"}),
+        ('{"kind": "complaint"}', {"Content-Type": "application/problem+json; charset=utf-8"}),
+        ('{"kind": "complaint"}', {"Content-Type": "application"}),
+        ('{"kind": "complaint"}', {}),
+        ("", {"Content-Type": "application/json"}),
+        ("[1, 2]", {"Content-Type": "application/json"}),
+        (None, {"Content-Type": "application/json", "Idempotency-Key": "k" * 256}),
+        (None, {"Content-Type": "application/json", "X-Altcha": "a" * 5000}),
+        (None, {"Content-Type": "application/json", "Authorization": "Bearer not-a-token"}),
+    ],
+)
+async def test_a_refused_submission_is_refused_alike(
+    both: Any, content: str | None, headers: dict[str, str]
+) -> None:
+    body = json.dumps({**_COMPLAINT, "kind": "nonsense"}) if content is None else content
+    planned, generic = await both("POST", "/api/v1/requests", content=body, headers=headers)
+    assert planned[0] in (401, 400, 413, 415, 422)
+    assert planned == generic
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/requests/" + "X" * 40,
+        "/api/v1/requests/K7MD-Q2ZX-9PT",
+        "/api/v1/backoffice/requests?limit=abc",
+        "/api/v1/backoffice/requests?limit=100000&state=nonsense",
+        "/api/v1/administrations/NOPE",
+        "/open311/v2/requests.xml?page_size=0",
+        "/open311/v2/requests.yaml",
+        "/api/v1/statistics?from=yesterday",
+    ],
+)
+async def test_a_read_answers_alike(both: Any, path: str) -> None:
+    planned, generic = await both("GET", path)
+    assert planned == generic
+
+
+async def test_a_staff_read_with_bad_parameters_answers_alike(
+    both: Any, session: AsyncSession, settings: Settings
+) -> None:
+    """A sub-dependency's work (the staff token's account) and the route's own parameters."""
+    administration = await make_administration(session)
+    _, headers = await make_staff(session, settings, Role.agent, administration)
+    for path in (
+        "/api/v1/backoffice/requests?limit=abc&cursor=%%%",
+        "/api/v1/backoffice/requests?state=submitted&limit=1",
+    ):
+        planned, generic = await both("GET", path, headers=headers)
+        assert planned == generic
+
+
+def test_every_route_but_the_password_form_is_planned(app: FastAPI) -> None:
+    """A route that falls back to FastAPI's solver does so silently: this says which do."""
+    routes = [
+        route
+        for included in app.routes
+        for route in getattr(getattr(included, "original_router", None), "routes", ())
+        if isinstance(route, TransactionalRoute)
+    ]
+    fallen = [route.path for route in routes if _planned_handler(route) is None]
+    assert fallen == ["/api/v1/auth/token"], fallen
+    assert len(routes) > 60
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "application/json",
+        "Application/JSON; charset=utf-8",
+        "  application/problem+json ;x=y",
+        "application",
+        "application/json/extra",
+        "text/plain",
+        "",
+        ";",
+        "application/ json",
+        "multipart/form-data; boundary=x",
+    ],
+)
+def test_the_media_type_is_read_as_the_email_package_reads_it(value: str) -> None:
+    message = email.message.Message()
+    message["content-type"] = value
+    assert _content_type(value) == message.get_content_type()
