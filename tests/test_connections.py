@@ -304,3 +304,14 @@ async def test_closing_closes_idle_connections_and_those_in_use_as_they_come_bac
         with pytest.raises(OperationalError):  # closed: an outage, never a hang
             await driver.fetch_one(direct, _PID, {})
         assert await _free_turns(direct) == 3
+
+
+async def test_a_connection_left_inside_a_transaction_is_not_kept(quiet):
+    """Nothing is reset between statements, which all run in autocommit; one that would
+    leave a transaction open on its connection costs the connection instead."""
+    async with _open(quiet, size=1) as direct:
+        await driver.execute(direct, driver.Compiled(text("BEGIN")), {})
+        assert _pool(direct).get_size() == 0
+        row = await driver.fetch_one(direct, _PID, {})
+        assert await _serving(quiet) == {row.pid}
+        assert _pool(direct).get_idle_size() == 1
