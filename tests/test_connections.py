@@ -229,7 +229,12 @@ async def test_a_statement_cancelled_while_it_runs_leaves_no_connection_and_no_t
         assert await _free_turns(direct) == 1
         row = await driver.fetch_one(direct, _PID, {})
         assert row.pid != cancelled
-        await _terminate(quiet, cancelled)  # the server would sleep on for half a minute
+
+        # And the server stops the statement (it would sleep on for half a minute).
+        async def stopped() -> bool:
+            return cancelled not in await _serving(quiet)
+
+        await _until(stopped, seconds=5)
 
 
 async def test_no_turn_is_lost_to_errors_timeouts_or_cancellations(quiet):

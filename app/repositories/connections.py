@@ -16,7 +16,8 @@ transaction, changes a setting, listens or keeps a cursor, so a statement that e
 the session as it found it. One cheap guard remains: a connection that comes back inside a
 transaction (a statement that would have begun one) is terminated, never handed out again.
 A connection whose state is unknown (its statement cancelled half-way, the client gone) is
-not returned but `discard`ed by its taker: terminated, a new one opened in its place.
+not returned but `abandon`ed by its taker: closed in the background once asyncpg's cancel
+request went out, a new one opened in its place.
 
 Idle connections form a stack, the most recently used taken first: under a light load the
 same few serve every statement and the others stay untouched long enough to reach `recycle`
@@ -31,6 +32,7 @@ comes to find them), then re-arms for the next oldest.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -64,6 +66,7 @@ class Connections:
         self._opened = 0  # open or being opened: idle, in use or connecting
         self._closed = False
         self._sweep: asyncio.TimerHandle | None = None
+        self._closing: set[asyncio.Task[None]] = set()  # abandoned, being closed
 
     def get_max_size(self) -> int:
         return self._size
@@ -132,6 +135,21 @@ class Connections:
         self._opened -= 1
         connection.terminate()
 
+    def abandon(self, connection: asyncpg.Connection) -> None:
+        """A connection whose statement was cancelled half-way (its client gone): never handed
+        out again, its place free at once, and closed in the background rather than cut, so
+        that the cancel request asyncpg sends reaches the server first and the statement stops
+        there too (a cut socket goes unnoticed until the statement ends and answers)."""
+        self._opened -= 1
+        closing = asyncio.get_running_loop().create_task(self._close(connection))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+
+    async def _close(self, connection: asyncpg.Connection) -> None:
+        # asyncpg terminates a connection it cannot close in time, then raises.
+        with contextlib.suppress(Exception):
+            await connection.close(timeout=self._connect_timeout)
+
     async def close(self) -> None:
         """Close the idle connections (those in use are terminated as they come back) and
         refuse new ones."""
@@ -141,11 +159,7 @@ class Connections:
             self._sweep = None
         idle, self._idle = self._idle, []
         self._opened -= len(idle)
-        # `close` terminates a connection it cannot close gracefully in time.
-        await asyncio.gather(
-            *(connection.close(timeout=self._connect_timeout) for connection, _ in idle),
-            return_exceptions=True,
-        )
+        await asyncio.gather(*(self._close(connection) for connection, _ in idle), *self._closing)
 
     def _retire(self, count: int) -> None:
         """Terminate the `count` oldest idle connections. (Terminating, not closing: the

@@ -310,8 +310,8 @@ async def _on_pool(
                 raise
             except BaseException:
                 # Cancelled half-way (the client went away): what the connection still has
-                # to read, or whether the server runs on, is unknown. Never handed out again.
-                pool.discard(connection)
+                # to read is unknown. Never handed out again; the statement cancelled.
+                pool.abandon(connection)
                 raise
             pool.give_back(connection)
             return result
