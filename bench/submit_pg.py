@@ -5,7 +5,7 @@
 Creates a throwaway database on that server, migrates it, loads the sample catalogue and a
 supervisor of ACAPS (the paired benchmark's data: a new-request notice per filing), then files
 sequential complaints (email and phone, to ACAPS `insurance`, the benchmark's body) through the
-app with httpx's ASGI transport, on the serving process's own asyncpg pool. PostgreSQL's CPU is
+app with httpx's ASGI transport, on the serving process's own driver pool. PostgreSQL's CPU is
 read from /proc/<pid>/stat (utime + stime) of every backend connected to that database, before
 and after: milliseconds per submission, whatever else the server is doing for other databases
 (the server must run on this machine). The app's own process time is printed beside it.

@@ -9,12 +9,13 @@ SQL text, the order of its positional parameters, their bind processors and its 
 result processors; a call binds the values, sends the text (asyncpg prepares it once per
 connection and keeps it) and reads the record.
 
-Serving, they run on the process's own asyncpg pool (`open_pool`), without asyncpg's reset
-query after each one. In the tests they run on the engine or on the test's connection, where
-SQLAlchemy's `before_cursor_execute` / `after_cursor_execute` events see them (statement
-counting, the dead-checkout mark). A connection found dead is dropped and a read runs once more
-on a fresh one; driver errors come out as SQLAlchemy's `DBAPIError`, which the error handlers
-turn into the same problems as elsewhere (503 with `Retry-After` for an outage).
+Serving, they run on the process's own pool of asyncpg connections (`open_pool`,
+`app.repositories.connections`), with nothing reset after each one. In the tests they run on
+the engine or on the test's connection, where SQLAlchemy's `before_cursor_execute` /
+`after_cursor_execute` events see them (statement counting, the dead-checkout mark). A
+connection found dead is dropped and a read runs once more on a fresh one; driver errors come
+out as SQLAlchemy's `DBAPIError`, which the error handlers turn into the same problems as
+elsewhere (503 with `Retry-After` for an outage).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
 from app.db import json_text
+from app.repositories.connections import Connections
 
 APPLICATION_NAME = "chikaya-reads"
 # JSON parameters written as the engine writes them (orjson: a submission binds a few
@@ -72,23 +74,24 @@ class Direct:
     engine (a connection of its own in autocommit: PostgreSQL's READ COMMITTED gives each
     statement its own snapshot, as on the read-only routes) or one connection the caller holds
     (the tests' transaction, rolled back at the end). The compiled ones: on `pool`, the
-    serving process's asyncpg pool (`open_pool`: a checkout costs a fraction of SQLAlchemy's),
+    serving process's own pool of asyncpg connections (`open_pool`: a checkout costs a
+    fraction of SQLAlchemy's, and of asyncpg's pool's),
     else on `bind` too, where SQLAlchemy's statement events see them (the tests count them)."""
 
     def __init__(
         self,
         bind: AsyncEngine | AsyncConnection,
-        pool: asyncpg.Pool | None = None,
+        pool: Connections | None = None,
         acquire_timeout: float = 5.0,
     ) -> None:
         self._bind = bind
         self.pool = pool
         self.acquire_timeout = acquire_timeout
-        # Turns at the pool, first come, first served: asyncpg's pool hands a freed
-        # connection to whichever task asks first, so with every connection taken a client
-        # back for its next statement could overtake statements already waiting, again and
+        # Turns at the pool, first come, first served, one per connection: a pool that
+        # hands a freed connection to whichever task asks first (asyncpg's did) lets a
+        # client back for its next statement overtake statements already waiting, again and
         # again (32 clients on 10 connections: an Open311 page's p99 seven times its p50).
-        # asyncio's Semaphore serves its waiters in order.
+        # asyncio's Semaphore serves its waiters in order; the pool itself never waits.
         self.turns = asyncio.Semaphore(pool.get_max_size()) if pool is not None else None
         self._autocommit = (
             bind.execution_options(isolation_level="AUTOCOMMIT")
@@ -97,7 +100,8 @@ class Direct:
         )
 
     async def close(self) -> None:
-        """Close the pool of its own, if it has one (the engine is its owner's to dispose)."""
+        """Close the pool of its own, if it has one (the engine is its owner's to dispose):
+        its idle connections now, those in use as their statements end."""
         if self.pool is not None:
             await self.pool.close()
 
@@ -130,32 +134,28 @@ async def _json_codecs(connection: asyncpg.Connection) -> None:
     )
 
 
-async def _keep_session(connection: asyncpg.Connection) -> None:
-    """What the pool runs on a connection coming back, instead of asyncpg's default reset
-    (`RESET ALL`, `UNLISTEN *`, ...: one more round trip after every statement). Only the
-    statements compiled here run on these connections, one at a time in autocommit: none
-    changes the session's state. asyncpg still rolls back a transaction left open."""
-
-
 async def open_pool(
-    engine: AsyncEngine, *, size: int, acquire_timeout: float, connect_timeout: float, recycle: int
+    engine: AsyncEngine,
+    *,
+    size: int,
+    acquire_timeout: float,
+    connect_timeout: float,
+    recycle: float,
 ) -> Direct:
     """The serving process's driver pool: connections opened on demand (none at startup, so
     that serving never waits on the database), kept up to `size`, replaced after `recycle`
-    seconds idle; a statement waits at most `acquire_timeout` for a free one (then 503)."""
+    seconds idle; a statement waits at most `acquire_timeout` for a free one (then 503).
+    Nothing is reset between statements (`app.repositories.connections` says why)."""
     dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    pool = asyncpg.create_pool(
+    pool = Connections(
         dsn,
-        min_size=0,
-        max_size=size,
-        timeout=connect_timeout,
-        max_inactive_connection_lifetime=recycle,
+        size=size,
+        connect_timeout=connect_timeout,
+        recycle=recycle,
         init=_json_codecs,
-        reset=_keep_session,
         # Named in pg_stat_activity, apart from the sessions' connections.
         server_settings={"application_name": APPLICATION_NAME},
     )
-    await pool
     return Direct(engine, pool, acquire_timeout)
 
 
@@ -295,17 +295,26 @@ async def _on_pool(
         except TimeoutError as error:  # every connection busy for as long as one may wait
             raise _wrapped(error, compiled, dead=True) from error
         try:
-            # An idle connection is handed out at once: the acquire timeout (a timer armed
-            # and cancelled on the way in, and again on the way back) only matters when a
-            # connection is being opened.
-            timeout = None if pool.get_idle_size() else direct.acquire_timeout
-            async with pool.acquire(timeout=timeout) as connection:
-                try:
-                    return await getattr(connection, method)(compiled.sql, *arguments)
-                except Exception as error:
-                    if _broken(error):
-                        connection.terminate()  # the pool opens a new one in its place
-                    raise
+            # Holding a turn, this statement finds an idle connection or room for a new one
+            # (opened within the connect timeout).
+            connection = pool.take()
+            if connection is None:
+                connection = await pool.open()
+            try:
+                result = await getattr(connection, method)(compiled.sql, *arguments)
+            except Exception as error:
+                if _broken(error):
+                    pool.discard(connection)  # a new one is opened in its place
+                else:  # the statement's own error: the server is ready for the next
+                    pool.give_back(connection)
+                raise
+            except BaseException:
+                # Cancelled half-way (the client went away): what the connection still has
+                # to read is unknown. Never handed out again; the statement cancelled.
+                pool.abandon(connection)
+                raise
+            pool.give_back(connection)
+            return result
         except TimeoutError as error:  # the server unreachable
             raise _wrapped(error, compiled, dead=True) from error
         except Exception as error:
