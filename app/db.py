@@ -11,10 +11,8 @@ from typing import Any
 
 import orjson
 from fastapi import Request, Response
-from fastapi.datastructures import DefaultPlaceholder
-from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute, _effective_route_context_var, get_request_handler
+from fastapi.routing import APIRoute
 from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError
@@ -27,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from app.config import Settings
 from app.errors import DomainError
-from app.solver import plan
+from app.solver import planned_handler
 
 log = logging.getLogger("app.db")
 
@@ -202,60 +200,6 @@ async def get_session(request: Request) -> AsyncSession:
     return session_of(request)
 
 
-Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-
-
-def _planned_handler(route: APIRoute) -> Handler | None:
-    """FastAPI's request handler for `route`, its dependencies solved by `app.solver`'s plan
-    (None when the plan cannot solve them exactly as FastAPI would). Built, as FastAPI builds
-    its own, for the route as included (`_effective_route_context_var`: the prefix, the
-    inherited settings and the app that may override dependencies); while the app has
-    dependency overrides, FastAPI's own handler serves."""
-    effective: Any = route
-    context = _effective_route_context_var.get()
-    if context is not None and context.original_route is route:
-        effective = context
-    strict = effective.strict_content_type
-    if isinstance(strict, DefaultPlaceholder):
-        strict = strict.value
-    dependant = effective.dependant
-    runner = plan(
-        dependant,
-        effective.body_field,
-        embed_body_fields=effective._embed_body_fields,
-        strict_content_type=bool(strict),
-        path=dependant.path,
-    )
-    if runner is None or effective.stream_item_field is not None or effective.is_json_stream:
-        return None
-    planned = get_request_handler(
-        dependant=Dependant(
-            call=runner, request_param_name="request", response_param_name="response"
-        ),
-        status_code=effective.status_code,
-        response_class=effective.response_class,
-        response_field=effective.response_field,
-        response_model_include=effective.response_model_include,
-        response_model_exclude=effective.response_model_exclude,
-        response_model_by_alias=effective.response_model_by_alias,
-        response_model_exclude_unset=effective.response_model_exclude_unset,
-        response_model_exclude_defaults=effective.response_model_exclude_defaults,
-        response_model_exclude_none=effective.response_model_exclude_none,
-        strict_content_type=bool(strict),
-    )
-    overrides = effective.dependency_overrides_provider
-    if overrides is None:
-        return planned
-    generic = APIRoute.get_route_handler(route)
-
-    async def handler(request: Request) -> Response:
-        if getattr(overrides, "dependency_overrides", None):
-            return await generic(request)
-        return await planned(request)
-
-    return handler
-
-
 class TransactionalRoute(APIRoute):
     """Opens one session per HTTP request and commits it once, before the response leaves.
 
@@ -268,7 +212,7 @@ class TransactionalRoute(APIRoute):
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = _planned_handler(self) or super().get_route_handler()
+        handler = planned_handler(self) or super().get_route_handler()
 
         async def route_handler(request: Request) -> Response:
             try:

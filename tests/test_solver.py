@@ -1,7 +1,7 @@
 """Dependencies solved by plan (`app.solver`) answer exactly as FastAPI's own solver does.
 
 While the app has a dependency override, every route is served by FastAPI's own handler
-(`app.db._planned_handler`): the same calls are made both ways and must get the same
+(`app.solver.planned_handler`): the same calls are made both ways and must get the same
 answers, byte for byte (the request id aside), errors and their order included.
 """
 
@@ -18,10 +18,10 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.db import TransactionalRoute, _planned_handler
+from app.db import TransactionalRoute
 from app.main import create_app
 from app.models.enums import Role
-from app.solver import _content_type
+from app.solver import _content_type, planned_handler
 from tests.factories import make_administration, make_staff
 
 _COMPLAINT = {
@@ -102,6 +102,11 @@ async def test_a_refused_submission_is_refused_alike(
         "/open311/v2/requests.xml?page_size=0",
         "/open311/v2/requests.yaml",
         "/api/v1/statistics?from=yesterday",
+        "/api/v1/administrations",
+        "/api/v1/lifecycle",
+        "/api/v1/statistics",
+        "/open311/v2/services.json",
+        "/api/v1/faq",
     ],
 )
 async def test_a_read_answers_alike(both: Any, path: str) -> None:
@@ -123,6 +128,23 @@ async def test_a_staff_read_with_bad_parameters_answers_alike(
         assert planned == generic
 
 
+async def test_a_submission_answers_alike(both: Any) -> None:
+    """The same answer but for what each filing draws afresh (its numbers, its token)."""
+    planned, generic = await both(
+        "POST", "/api/v1/requests", json=_COMPLAINT, headers={"Accept-Language": "fr"}
+    )
+    assert planned[0] == generic[0] == 201
+    drawn = {"location", "content-length"}
+    assert [h for h in planned[1] if h[0] not in drawn] == [
+        h for h in generic[1] if h[0] not in drawn
+    ]
+    first, second = json.loads(planned[2]), json.loads(generic[2])
+    assert first.keys() == second.keys()
+    for key in ("tracking_number", "access_token", "created_at", "due_at"):
+        first.pop(key), second.pop(key)
+    assert first == second
+
+
 def test_every_route_but_the_password_form_is_planned(app: FastAPI) -> None:
     """A route that falls back to FastAPI's solver does so silently: this says which do."""
     routes = [
@@ -131,7 +153,7 @@ def test_every_route_but_the_password_form_is_planned(app: FastAPI) -> None:
         for route in getattr(getattr(included, "original_router", None), "routes", ())
         if isinstance(route, TransactionalRoute)
     ]
-    fallen = [route.path for route in routes if _planned_handler(route) is None]
+    fallen = [route.path for route in routes if planned_handler(route) is None]
     assert fallen == ["/api/v1/auth/token"], fallen
     assert len(routes) > 60
 
