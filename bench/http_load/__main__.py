@@ -23,6 +23,7 @@ from bench.http_load import paths, prepare, report, servers, wrk
 from bench.thin import schema
 
 DATA = servers.ROOT / ".data" / "bench-http"
+PG_DATA = DATA / "postgres"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SEED = int(os.environ.get("BENCH_SEED", "1000"))  # requests filed before the rounds
@@ -53,15 +54,20 @@ Side = tuple[servers.Process, list[wrk.Plan]]  # a server and its plan for each 
 
 
 def measured(server: servers.Process, plan: wrk.Plan) -> wrk.Result:
-    """One wrk round, with the server's CPU per request over it: steadier than req/s on a
-    shared machine, where wrk, PostgreSQL and the other side compete for the same cores."""
-    before = server.cpu_seconds()
+    """One wrk round, with the server's CPU per request over it (steadier than req/s on a
+    shared machine, where wrk, PostgreSQL and the other side compete for the same cores) and
+    PostgreSQL's (both services share it; only one is loaded at a time)."""
+    before, pg_before = server.cpu_seconds(), servers.postgres_cpu_seconds(PG_DATA)
     result = wrk.run(server.url, plan, SECONDS, DATA / "wrk")
-    after = server.cpu_seconds()
-    if before is None or after is None or not result.rate:
+    after, pg_after = server.cpu_seconds(), servers.postgres_cpu_seconds(PG_DATA)
+    if not result.rate:
         return result
-    per_request = 1000 * (after - before) / (result.rate * SECONDS)
-    return dataclasses.replace(result, cpu_ms=per_request)
+    requests = result.rate * SECONDS
+    if before is not None and after is not None:
+        result = dataclasses.replace(result, cpu_ms=1000 * (after - before) / requests)
+    if pg_before is not None and pg_after is not None:
+        result = dataclasses.replace(result, pg_ms=1000 * (pg_after - pg_before) / requests)
+    return result
 
 
 def paired(label: str, first: Side, second: Side) -> tuple[report.Summary, report.Summary]:
@@ -105,7 +111,7 @@ def main() -> None:
     DATA.mkdir(parents=True)
     secret = secrets.token_urlsafe(48)
     say(f"fresh data in {DATA}; {ROUNDS} rounds of {SECONDS} s per path and service")
-    with servers.embedded_postgres(DATA / "postgres") as server:
+    with servers.embedded_postgres(PG_DATA) as server:
         project_db = servers.database_url(server, "chikaya")
         thin_db = servers.database_url(server, "thin")
         asyncio.run(servers.create_database(server, "chikaya"))

@@ -129,6 +129,20 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
 
 
+def postgres_cpu_seconds(data_dir: Path) -> float | None:
+    """CPU time (user + system) PostgreSQL has spent so far: its postmaster's own, that of
+    the children it has reaped (backends that ended), and that of its live children (the
+    backends serving, the writer, the checkpointer, ...), from `/proc`; None where there is
+    no `/proc` or no server in `data_dir`."""
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+        fields = _stat(pid)
+        own = sum(int(field) for field in fields[11:15])  # utime, stime, cutime, cstime
+        return own / _TICKS + sum(_cpu(child) for child in _children(pid))
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():

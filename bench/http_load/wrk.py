@@ -39,6 +39,7 @@ class Result:
     p99_ms: float
     non2xx: int  # answers outside 2xx plus socket errors
     cpu_ms: float | None = None  # the server's CPU per request (its process tree), if known
+    pg_ms: float | None = None  # PostgreSQL's CPU per request (all its processes), if known
 
     @property
     def tail(self) -> float:
