@@ -28,9 +28,12 @@ from bench.http_load.prepare import candidate_services, complaint
 
 
 @asynccontextmanager
-async def scratch_database(prefix: str, server: str | None = None) -> AsyncIterator[str]:
-    """A new database `<prefix>_<random>` migrated to head, on `server` (else
-    BENCH_DATABASE_URL, else the embedded server); its URL, and it is dropped on the way out."""
+async def scratch_database(
+    prefix: str, server: str | None = None, *, migrated: bool = True
+) -> AsyncIterator[str]:
+    """A new database `<prefix>_<random>`, migrated to head unless not `migrated` (then
+    empty), on `server` (else BENCH_DATABASE_URL, else the embedded server); its URL, and it
+    is dropped on the way out."""
     server = async_url(
         server
         or os.environ.get("BENCH_DATABASE_URL")
@@ -43,7 +46,8 @@ async def scratch_database(prefix: str, server: str | None = None) -> AsyncItera
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
         try:
             url = make_url(server).set(database=name).render_as_string(hide_password=False)
-            await asyncio.to_thread(migrate, url)
+            if migrated:
+                await asyncio.to_thread(migrate, url)
             yield url
         finally:
             async with admin.connect() as conn:

@@ -19,14 +19,12 @@ import asyncio
 import logging
 import os
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy import make_url
 
 from bench.harness import quiet_settings, scratch_database, seed
@@ -103,32 +101,20 @@ async def _inner(url: str, thin: bool, calls: int) -> None:
         _instrument(False)
 
 
-async def _database(thin: bool) -> None:
+async def _database(thin: bool, calls: int) -> None:
     """A scratch database for the run (the thin service's: its own table only), which exists
     while the run under callgrind happens."""
     server = os.environ.get("TEST_DATABASE_URL")
-    if not thin:
-        async with scratch_database("chikaya_cg", server) as url:
-            await seed(url, quiet_settings())
-            await asyncio.to_thread(_count, url, thin)
-        return
-    # The API's scratch database gives the server's address; the thin service's is created
-    # beside it, empty.
-    async with scratch_database("chikaya_cg", server) as beside:
-        admin = make_url(beside).set(drivername="postgresql", database="postgres")
-        name = f"thin_cg_{secrets.token_hex(3)}"
-        conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = admin.set(database=name).render_as_string(hide_password=False)
+    async with scratch_database("chikaya_cg", server, migrated=not thin) as url:
+        if thin:
+            url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
             await schema.create(url, 1000, 40)
-            await asyncio.to_thread(_count, url, thin)
-        finally:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.close()
+        else:
+            await seed(url, quiet_settings())
+        await asyncio.to_thread(_count, url, thin, calls)
 
 
-def _count(url: str, thin: bool) -> None:
+def _count(url: str, thin: bool, calls: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "callgrind.log"
         command = [
@@ -143,14 +129,14 @@ def _count(url: str, thin: bool) -> None:
             "--inner",
             url,
             "--calls",
-            str(ARGS.calls),
+            str(calls),
             *(["--thin"] if thin else []),
         ]
         subprocess.run(command, check=True)
         found = re.search(r"Collected : (\d+)", log.read_text())
         assert found, log.read_text()[-2000:]
     side = "thin service" if thin else "Chikaya API"
-    print(f"{side}: {int(found[1]) / ARGS.calls:,.0f} instructions per submission")
+    print(f"{side}: {int(found[1]) / calls:,.0f} instructions per submission")
 
 
 if __name__ == "__main__":
@@ -158,10 +144,10 @@ if __name__ == "__main__":
     parser.add_argument("--thin", action="store_true", help="count the thin service instead")
     parser.add_argument("--calls", type=int, default=400, help="submissions counted")
     parser.add_argument("--inner", help=argparse.SUPPRESS)
-    ARGS = parser.parse_args()
+    args = parser.parse_args()
     import uvloop
 
-    if ARGS.inner:
-        uvloop.run(_inner(ARGS.inner, ARGS.thin, ARGS.calls))
+    if args.inner:
+        uvloop.run(_inner(args.inner, args.thin, args.calls))
     else:
-        asyncio.run(_database(ARGS.thin))
+        asyncio.run(_database(args.thin, args.calls))
