@@ -283,7 +283,7 @@ def plan(
     if top is None or (body_field is not None and isinstance(body_field.field_info, params.Form)):
         return None
     endpoint = top.call
-    body_fields = tuple(dependant.body_params)
+    body_fields = list(dependant.body_params)  # FastAPI's reader takes a list
 
     async def runner(request: Request, response: Response) -> Any:
         body = PydanticUndefined
@@ -295,7 +295,7 @@ def plan(
         values = await _solve(top, request, response, {}, errors)
         if body_fields:
             found, failed = await request_body_to_args(
-                body_fields=list(body_fields),
+                body_fields=body_fields,
                 received_body=body,
                 embed_body_fields=embed_body_fields,
             )
