@@ -64,12 +64,24 @@ def message(
     """The outbox payload of an email (or an SMS) `template`: what `render` makes it from at
     send time. Only the parameters its words use are kept (an SMS says less than an email),
     and an SMS quotes nobody: `quoted` is kept for emails only."""
+    return payload(channel, template, language, params, quoted)
+
+
+def payload(
+    channel: str,
+    template: str,
+    language: Language,
+    params: Mapping[str, str],
+    quoted: str | None = None,
+) -> dict[str, Any]:
+    """`message`, its parameters given as a mapping (one kept by the caller for several
+    messages, not copied into keyword arguments for each)."""
     used = _placeholders(channel, template)
     kept = {name: value for name, value in params.items() if name in used}
-    payload: dict[str, Any] = {"template": template, "language": language, "params": kept}
+    written: dict[str, Any] = {"template": template, "language": language, "params": kept}
     if quoted and channel == "email":
-        payload["quoted"] = quoted
-    return payload
+        written["quoted"] = quoted
+    return written
 
 
 @cache
