@@ -196,7 +196,7 @@ async def submit(
         raise ValidationFailed(errors=errors)
     received_at = received_at.astimezone(UTC)  # every timestamp leaves in UTC
 
-    policy = catalogue.policy_for(
+    days = catalogue.answer_days(
         administration, service, settings, kind=payload.kind, urgent=payload.urgent
     )
     request = repository.new_request(
@@ -224,7 +224,7 @@ async def submit(
         received_at=received_at,
         # Decree 2-17-265: the legal clock runs from the day the request actually arrived.
         clock_started_at=received_at,
-        due_at=received_at + timedelta(days=policy.answer_days),
+        due_at=received_at + timedelta(days=days),
         reopen_count=0,
         receipt_code=tracking_numbers.receipt_code(),
         public_id=tracking_numbers.public_id(),
