@@ -8,6 +8,7 @@ from typing import Any, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.domain import instants
 from app.domain.contacts import email_key, mask_email, mask_phone
 from app.i18n import Language, translate
 from app.models.catalogue import Administration
@@ -279,7 +280,7 @@ def on_submitted(
         payload=templates.payload("email", "new_request", staff_language, for_staff),
         request_id=None,
     )
-    occurred_at = now.isoformat()
+    occurred_at = instants.isoformat(now)
     created_at = request.created_at
     outbox.fanout(
         "webhooks",
@@ -296,8 +297,8 @@ def on_submitted(
                 "subject": request.subject,
                 "channel": request.channel,
                 # Filed now: the same instant, formatted once.
-                "created_at": occurred_at if created_at is now else created_at.isoformat(),
-                "due_at": due_at.isoformat(),
+                "created_at": occurred_at if created_at is now else instants.isoformat(created_at),
+                "due_at": instants.isoformat(due_at),
             },
         },
         request_id=None,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.config import Settings
+from app.domain import instants
 from app.domain.actors import Actor, StaffToken
 from app.errors import (
     FieldError,
@@ -243,7 +244,7 @@ async def submit(
         "public": True,
         "data": {
             "channel": request.channel,
-            "due_at": request.due_at.isoformat(),
+            "due_at": instants.isoformat(request.due_at),
             **(lifecycle.integration_facts(actor) if actor else {}),
         },
         "created_at": now,

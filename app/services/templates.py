@@ -17,10 +17,10 @@ import html
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
+from app.domain import instants
 from app.i18n import MESSAGES, Language, translate
 
 
@@ -31,10 +31,7 @@ class Email:
     html: str
 
 
-def day(moment: datetime) -> str:
-    """`moment.strftime("%d/%m/%Y")` (the year unpadded, as C's `%Y` writes it), formatted
-    without strftime's time tuple: a submission's messages quote two or three days."""
-    return f"{moment.day:02d}/{moment.month:02d}/{moment.year}"
+day = instants.day  # `moment.strftime("%d/%m/%Y")`, as messages quote a day
 
 
 def email(template: str, language: Language, quoted: str | None = None, **params: str) -> Email:
