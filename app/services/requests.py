@@ -289,8 +289,8 @@ async def _insert_with_tracking_number(
     drawn), in one statement; 429 when its client's counter is full."""
     # 50 random bits make a collision very unlikely; when one happens, draw again.
     for _ in range(5):
-        request.tracking_number = tracking_numbers.generate()
-        request.search_text = search.search_text(request)
+        repository.fill(request, tracking_number=tracking_numbers.generate())
+        repository.fill(request, search_text=search.search_text(request))
         answer = None if record is None else record()
         filing = await repository.insert_new(
             on, request, first_event, outbox(), now, stats_month, ceilings, answer
