@@ -4,13 +4,19 @@ database's catalogue version changes: a change made anywhere shows in every proc
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import AbstractContextManager, AsyncExitStack
+
 import httpx
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.models import Service
 from app.repositories import catalogue as repository
+from app.services.catalogue import CatalogueCache
 from tests.factories import complaint
 from tests.processes import FakeMonotonic, api_process
+from tests.statements import recorded
 
 REFRESH = 5.0
 
@@ -87,3 +93,63 @@ async def test_every_catalogue_change_moves_the_version_and_a_rollback_never_reu
         after = await repository.version(session)
         await session.commit()
     assert before < during < after
+
+
+def _version_reads(engine: AsyncEngine) -> AbstractContextManager[list[str]]:
+    return recorded(engine.sync_engine, lambda statement: "catalogue_changes" in statement)
+
+
+async def test_look_ups_arriving_while_the_version_is_read_share_that_read(live, engine):
+    """At a refresh, every filing in flight looks the catalogue up before the first read of
+    the version has answered: they wait for that one read rather than each send it."""
+    admin = live.administration
+    clock = FakeMonotonic()
+    cache = CatalogueCache(REFRESH, clock)
+    async with AsyncExitStack() as stack:
+        sessions = [await stack.enter_async_context(live.sessionmaker()) for _ in range(6)]
+        cached = await cache.administration(sessions[0], admin.code)
+        clock.now += REFRESH
+        with _version_reads(engine) as reads:
+            found = await asyncio.gather(*(cache.administration(s, admin.code) for s in sessions))
+        assert len(reads) == 1
+        assert all(administration is cached for administration in found)
+
+
+async def test_with_no_refresh_every_look_up_reads_the_version(live, engine):
+    """`CATALOGUE_REFRESH_SECONDS=0` checks at every look-up: none relies on a read begun
+    before it."""
+    admin = live.administration
+    cache = CatalogueCache(0, FakeMonotonic())
+    async with AsyncExitStack() as stack:
+        sessions = [await stack.enter_async_context(live.sessionmaker()) for _ in range(4)]
+        with _version_reads(engine) as reads:
+            await asyncio.gather(*(cache.administration(s, admin.code) for s in sessions))
+        assert len(reads) == len(sessions)
+
+
+async def test_a_look_up_whose_shared_read_is_cancelled_reads_the_version_itself(live, engine):
+    """The filing whose read the others wait for may be cancelled (its client gone): they
+    read the version themselves and file as usual."""
+    admin = live.administration
+    clock = FakeMonotonic()
+    cache = CatalogueCache(REFRESH, clock)
+    async with AsyncExitStack() as stack:
+        sessions = [await stack.enter_async_context(live.sessionmaker()) for _ in range(4)]
+        cached = await cache.administration(sessions[0], admin.code)
+        clock.now += REFRESH
+        with _version_reads(engine) as reads:
+            first = asyncio.create_task(cache.administration(sessions[0], admin.code))
+            for _ in range(1000):  # until its read is sent (not answered yet)
+                if reads:
+                    break
+                await asyncio.sleep(0)
+            assert reads
+            others = [
+                asyncio.create_task(cache.administration(s, admin.code)) for s in sessions[1:]
+            ]
+            await asyncio.sleep(0)  # the others wait for the first's read
+            first.cancel()
+            found = await asyncio.gather(*others)
+        assert first.cancelled()
+        assert all(administration is cached for administration in found)
+        assert len(reads) == 2

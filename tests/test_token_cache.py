@@ -68,3 +68,24 @@ def test_tokens_are_signed_as_pyjwt_signs_them(settings: Settings, claims: dict)
     assert decoded == {**claims, "iat": decoded["iat"], "exp": decoded["iat"] + 600}
     again = {**claims, "iat": decoded["iat"], "exp": decoded["exp"]}
     assert token == jwt.encode(again, settings.signing_key(), algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a-key-shorter-than-the-block-0123456789",
+        "a-secret-key-of-exactly-the-block-of-sha-256-sixty-four-bytes-xy",
+        "a-secret-key-longer-than-the-block-of-sha-256-is-hashed-first-by-hmac-0123456789",
+        "une clé secrète assez longue, en UTF-8 — مفتاح",
+        b"\x00\xff raw bytes of a key, not text at all \x00",
+    ],
+)
+def test_tokens_are_signed_as_pyjwt_signs_them_whatever_the_key(key: str | bytes) -> None:
+    """HMAC's pads, hashed once per key, sign as the standard HMAC does: keys shorter than
+    SHA-256's 64-byte block, of it exactly, longer (hashed first), and not ASCII."""
+    import jwt
+
+    assert len("a-secret-key-of-exactly-the-block-of-sha-256-sixty-four-bytes-xy") == 64
+    claims = {"typ": "tracking", "sub": "7", "trk": "K7MD-Q2ZX-9PT", "iat": 1, "exp": 2}
+    for _ in range(2):  # its pads worked out, then reused
+        assert auth._sign(claims, key) == jwt.encode(claims, key, algorithm="HS256")  # type: ignore[arg-type]

@@ -676,6 +676,13 @@ def new_request(**columns: Any) -> Request:
     return loaded(Request, columns)
 
 
+def fill(request: Request, **columns: Any) -> None:
+    """Set `columns` of a request built by `new_request` and not inserted yet, as it holds the
+    others (no attribute event: no history to keep for a row whose insert is written by
+    hand): its tracking number and search text, drawn again after a collision."""
+    request.__dict__.update(columns)
+
+
 @dataclass(frozen=True)
 class Ceilings:
     """The counters a filing passes: the client's (the request is filed only if it counts),

@@ -3,6 +3,7 @@ sample data."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +31,28 @@ from app.services.lifecycle import Policy
 from app.services.textnorm import fold, like_pattern
 
 
+def answer_days(
+    administration: Administration,
+    service: Service | None,
+    settings: Settings,
+    *,
+    kind: str | None = None,
+    urgent: bool = False,
+) -> int:
+    """The days to answer in force (`policy_for(...).answer_days`): the service's, else the
+    administration's, else the portal default; law 31-13's for information requests (20
+    days, 3 when urgent). A filing needs only these: no whole policy built for each."""
+    if kind == Kind.information_request:
+        if urgent:
+            return settings.information_urgent_days
+        return (service.answer_days if service else None) or settings.information_answer_days
+    return (
+        (service.answer_days if service else None)
+        or administration.answer_days
+        or settings.answer_days
+    )
+
+
 def policy_for(
     administration: Administration,
     service: Service | None,
@@ -42,20 +65,17 @@ def policy_for(
 
     Information requests follow law 31-13 instead: 20 days (3 when urgent), 20 days to appeal.
     """
+    days = answer_days(administration, service, settings, kind=kind, urgent=urgent)
     if kind == Kind.information_request:
         return Policy(
-            answer_days=settings.information_urgent_days
-            if urgent
-            else (service.answer_days if service else None) or settings.information_answer_days,
+            answer_days=days,
             reopen_window_days=settings.appeal_window_days,
             max_reopens=0,
             due_soon_days=settings.due_soon_days,
             escalation_days=settings.escalation_days,
         )
     return Policy(
-        answer_days=(service.answer_days if service else None)
-        or administration.answer_days
-        or settings.answer_days,
+        answer_days=days,
         reopen_window_days=(service.reopen_window_days if service else None)
         or administration.reopen_window_days
         or settings.reopen_window_days,
@@ -129,21 +149,41 @@ class CatalogueCache:
         # Parsed attribute definitions of the cached services (by the copy's id: the copy
         # stays in `_services`, so the id is not reused while the entry lives).
         self._definitions: dict[int, list[AttributeDefinition]] = {}
+        # The read of the version under way, if any: when it began, and its end.
+        self._pending: tuple[float, asyncio.Future[None]] | None = None
 
     async def _check(self, session: AsyncSession, direct: Direct | None) -> None:
         now = self._monotonic()
-        if self._version is not None and now - self._checked_at < self.refresh_seconds:
-            return
-        # Read before any row: rows read after it are at least as new as this version. On
-        # the driver only while the session holds no connection (never two at once).
-        on = session if direct is None or session.in_transaction() else direct
-        version = await repository.version(on)
-        if version != self._version:
-            self._administrations.clear()
-            self._services.clear()
-            self._definitions.clear()
-            self._version = version
-        self._checked_at = now
+        while self._version is None or now - self._checked_at >= self.refresh_seconds:
+            pending = self._pending
+            if pending is None or now - pending[0] >= self.refresh_seconds:
+                await self._read_version(session, direct, now)
+                return
+            # A read of the version begun within the refresh is under way: its answer is as
+            # fresh as this look-up needs (as if read when it began). Else at each refresh,
+            # every filing in flight would send the same query before the first one's answer
+            # (31 reads where one does, at 32 in flight). Shielded: this look-up cancelled
+            # does not cancel the others' wait. Failed or cancelled: one of its waiters reads.
+            await asyncio.shield(pending[1])
+
+    async def _read_version(self, session: AsyncSession, direct: Direct | None, now: float) -> None:
+        read = asyncio.get_running_loop().create_future()
+        self._pending = (now, read)
+        try:
+            # Read before any row: rows read after it are at least as new as this version.
+            # On the driver only while the session holds no connection (never two at once).
+            on = session if direct is None or session.in_transaction() else direct
+            version = await repository.version(on)
+            if version != self._version:
+                self._administrations.clear()
+                self._services.clear()
+                self._definitions.clear()
+                self._version = version
+            self._checked_at = now
+        finally:
+            if self._pending is not None and self._pending[1] is read:
+                self._pending = None
+            read.set_result(None)
 
     async def administration(
         self, session: AsyncSession, code: str, direct: Direct | None = None

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.config import Settings
+from app.domain import instants
 from app.domain.actors import Actor, StaffToken
 from app.errors import (
     FieldError,
@@ -196,7 +197,7 @@ async def submit(
         raise ValidationFailed(errors=errors)
     received_at = received_at.astimezone(UTC)  # every timestamp leaves in UTC
 
-    policy = catalogue.policy_for(
+    days = catalogue.answer_days(
         administration, service, settings, kind=payload.kind, urgent=payload.urgent
     )
     request = repository.new_request(
@@ -224,7 +225,7 @@ async def submit(
         received_at=received_at,
         # Decree 2-17-265: the legal clock runs from the day the request actually arrived.
         clock_started_at=received_at,
-        due_at=received_at + timedelta(days=policy.answer_days),
+        due_at=received_at + timedelta(days=days),
         reopen_count=0,
         receipt_code=tracking_numbers.receipt_code(),
         public_id=tracking_numbers.public_id(),
@@ -243,7 +244,7 @@ async def submit(
         "public": True,
         "data": {
             "channel": request.channel,
-            "due_at": request.due_at.isoformat(),
+            "due_at": instants.isoformat(request.due_at),
             **(lifecycle.integration_facts(actor) if actor else {}),
         },
         "created_at": now,
@@ -288,8 +289,8 @@ async def _insert_with_tracking_number(
     drawn), in one statement; 429 when its client's counter is full."""
     # 50 random bits make a collision very unlikely; when one happens, draw again.
     for _ in range(5):
-        request.tracking_number = tracking_numbers.generate()
-        request.search_text = search.search_text(request)
+        repository.fill(request, tracking_number=tracking_numbers.generate())
+        repository.fill(request, search_text=search.search_text(request))
         answer = None if record is None else record()
         filing = await repository.insert_new(
             on, request, first_event, outbox(), now, stats_month, ceilings, answer

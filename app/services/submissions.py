@@ -168,6 +168,11 @@ async def submit_once(
 
 
 _LOCALIZED = tuple(Localized.model_fields)  # its languages, in its order
+# A kind's or a state's value as a plain string, from its member or its value (a StrEnum
+# member hashes and compares as its value): what `Kind(kind).value` gives, a dict read
+# instead of the enum's constructor and its `value` property.
+_KINDS = {member: member.value for member in Kind}
+_STATES = {member: member.value for member in State}
 
 
 def _localized(name: dict[str, str]) -> dict[str, str]:
@@ -184,8 +189,8 @@ def _created(submitted: Submitted) -> idempotency.Answer:
     service = submitted.service
     body = {
         "tracking_number": request.tracking_number,
-        "kind": Kind(request.kind).value,
-        "state": State(request.state).value,
+        "kind": _KINDS[request.kind],
+        "state": _STATES[request.state],
         "administration": {
             "code": submitted.administration.code,
             "name": _localized(submitted.administration.name),

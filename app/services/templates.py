@@ -17,10 +17,10 @@ import html
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
+from app.domain import instants
 from app.i18n import MESSAGES, Language, translate
 
 
@@ -31,10 +31,7 @@ class Email:
     html: str
 
 
-def day(moment: datetime) -> str:
-    """`moment.strftime("%d/%m/%Y")` (the year unpadded, as C's `%Y` writes it), formatted
-    without strftime's time tuple: a submission's messages quote two or three days."""
-    return f"{moment.day:02d}/{moment.month:02d}/{moment.year}"
+day = instants.day  # `moment.strftime("%d/%m/%Y")`, as messages quote a day
 
 
 def email(template: str, language: Language, quoted: str | None = None, **params: str) -> Email:
@@ -64,12 +61,24 @@ def message(
     """The outbox payload of an email (or an SMS) `template`: what `render` makes it from at
     send time. Only the parameters its words use are kept (an SMS says less than an email),
     and an SMS quotes nobody: `quoted` is kept for emails only."""
+    return payload(channel, template, language, params, quoted)
+
+
+def payload(
+    channel: str,
+    template: str,
+    language: Language,
+    params: Mapping[str, str],
+    quoted: str | None = None,
+) -> dict[str, Any]:
+    """`message`, its parameters given as a mapping (one kept by the caller for several
+    messages, not copied into keyword arguments for each)."""
     used = _placeholders(channel, template)
     kept = {name: value for name, value in params.items() if name in used}
-    payload: dict[str, Any] = {"template": template, "language": language, "params": kept}
+    written: dict[str, Any] = {"template": template, "language": language, "params": kept}
     if quoted and channel == "email":
-        payload["quoted"] = quoted
-    return payload
+        written["quoted"] = quoted
+    return written
 
 
 @cache
