@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Float, Integer, bindparam, func, literal, select, text
+from sqlalchemy import JSON, Float, Integer, Text, bindparam, cast, func, literal, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -320,3 +321,32 @@ async def test_a_connection_left_inside_a_transaction_is_not_kept(quiet):
         row = await driver.fetch_one(direct, _PID, {})
         assert await _serving(quiet) == {row.pid}
         assert _pool(direct).get_idle_size() == 1
+
+
+_JSON = driver.Compiled(
+    select(
+        cast(bindparam("b", type_=JSONB), Text).label("stored"),
+        cast(bindparam("j", type_=JSON), Text).label("text"),
+        bindparam("b", type_=JSONB).label("back"),
+    )
+)
+
+
+async def test_json_parameters_on_the_pool_are_written_as_through_the_engine(quiet):
+    """On the pool, JSON parameters go as orjson's bytes (`Compiled.pool_arguments`), never
+    decoded into a str: the database stores what the engine's connections store, None
+    included (JSON's null, not SQL's NULL), and rows read back the same."""
+    values = [
+        None,
+        {"administration": "هيئة مراقبة التأمينات", "params": {"due": "29/01/2027"}},
+        [{"n": 2**70}],  # past orjson's integers: written by `json`
+        "plain",
+    ]
+    engine_side = driver.Direct(quiet)
+    async with _open(quiet, size=1) as direct:
+        for value in values:
+            pooled = await driver.fetch_one(direct, _JSON, {"b": value, "j": value})
+            through_engine = await driver.fetch_one(engine_side, _JSON, {"b": value, "j": value})
+            assert pooled == through_engine, value
+            assert pooled.back == value
+        assert (await driver.fetch_one(direct, _JSON, {"b": None, "j": None})).stored == "null"

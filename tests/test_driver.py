@@ -226,5 +226,6 @@ def test_a_callers_value_of_a_statements_own_literal_is_taken():
     )
     assert compiled.arguments({"n": 1}) == (5, 1)
     assert compiled.arguments({"n": 1, "limit": 7}) == (7, 1)
+    assert compiled.pool_arguments({"n": 1, "limit": 7}) == (7, 1)
     with pytest.raises(KeyError):
         compiled.arguments({"limit": 7})

@@ -39,13 +39,16 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.util import greenlet_spawn
 
-from app.db import json_text
+from app.db import json_bytes, json_text
 from app.repositories.connections import Connections
 
 APPLICATION_NAME = "chikaya-reads"
 # JSON parameters written as the engine writes them (orjson: a submission binds a few
 # kilobytes of its messages; the stdlib's encoder was a twentieth of its CPU).
 _DIALECT = PGDialect_asyncpg(json_serializer=json_text)  # type: ignore[no-untyped-call]
+# The same, as bytes, for the driver's own connections (`_json_codecs`, `Compiled.pool_arguments`).
+_POOL_DIALECT = PGDialect_asyncpg(json_serializer=json_bytes)  # type: ignore[no-untyped-call]
+_JSONB_VERSION = b"\x01"  # jsonb's binary format: a version byte, then the JSON text
 
 # The driver's errors that mean the connection itself is gone (not the statement's fault).
 _DEAD = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError, OSError)
@@ -118,18 +121,19 @@ class Direct:
 
 
 async def _json_codecs(connection: asyncpg.Connection) -> None:
-    """JSON decoded as SQLAlchemy's asyncpg dialect decodes it on its own connections (and
-    written from the text its bind processors make), so that rows are the same either way."""
+    """JSON decoded as SQLAlchemy's asyncpg dialect decodes it on its own connections, so
+    that rows are the same either way; written from the bytes `Compiled.pool_arguments`
+    makes, by C functions (no Python frame per parameter)."""
     await connection.set_type_codec(
         "json",
-        encoder=str.encode,
+        encoder=bytes,  # the bytes themselves
         decoder=lambda data: json.loads(data.decode()),
         schema="pg_catalog",
         format="binary",
     )
     await connection.set_type_codec(
         "jsonb",
-        encoder=lambda text: b"\x01" + text.encode(),
+        encoder=_JSONB_VERSION.__add__,
         decoder=lambda data: json.loads(data[1:].decode()),  # after jsonb's version byte
         schema="pg_catalog",
         format="binary",
@@ -193,8 +197,11 @@ class Compiled:
             if bind.value is not None or bind.callable is not None
         }
         self._get = _getter(names)  # the positional values out of a dictionary, in C
-        # Each positional parameter's bind processor, where it has one, by position.
+        # Each positional parameter's bind processor, where it has one, by position: as
+        # SQLAlchemy's connections take the values, and as the driver's own do (JSON as
+        # bytes).
         self._bind_processors = _bind_processors(binds, _DIALECT)
+        self._pool_processors = _bind_processors(binds, _POOL_DIALECT)
         columns = list(getattr(statement, "selected_columns", ()))
         processors = [
             column.type.dialect_impl(_DIALECT).result_processor(_DIALECT, _oid(column.type))
@@ -208,6 +215,11 @@ class Compiled:
         a missing one is a KeyError), processed as SQLAlchemy processes them, None included
         (a JSON column's None is JSON's `null`)."""
         return _processed(self._values(params), self._bind_processors)
+
+    def pool_arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """`arguments`, for a connection of the driver's pool (`_json_codecs`): JSON as the
+        bytes of its text."""
+        return _processed(self._values(params), self._pool_processors)
 
     def _values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional values, unprocessed: a value of `params` before the statement's
@@ -294,9 +306,9 @@ def _try_again(
 async def _run(
     direct: Direct, compiled: Compiled, params: Mapping[str, Any], method: str, retry: bool
 ) -> Any:
-    arguments = compiled.arguments(params)  # positional, as SQLAlchemy passes them
     if direct.pool is not None:
-        return await _on_pool(direct, compiled, arguments, method, retry)
+        return await _on_pool(direct, compiled, compiled.pool_arguments(params), method, retry)
+    arguments = compiled.arguments(params)  # positional, as SQLAlchemy passes them
     # A connection of its own per statement (the engine's), where asyncpg's internal state
     # errors too say the connection is dead; on a connection the caller holds, only the
     # driver's errors of a gone connection do.
