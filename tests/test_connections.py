@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.repositories import driver
-from app.repositories.connections import Connections
+from app.repositories.connections import Connections, Turns
 
 _PID = driver.Compiled(select(func.pg_backend_pid().label("pid")))
 _SLEEP = driver.Compiled(
@@ -60,8 +60,7 @@ async def _free_turns(direct: driver.Direct) -> int:
     assert turns is not None
     taken = 0
     try:
-        while not turns.locked():
-            await turns.acquire()
+        while turns.take():
             taken += 1
     finally:
         for _ in range(taken):
@@ -350,3 +349,66 @@ async def test_json_parameters_on_the_pool_are_written_as_through_the_engine(qui
             assert pooled == through_engine, value
             assert pooled.back == value
         assert (await driver.fetch_one(direct, _JSON, {"b": None, "j": None})).stored == "null"
+
+
+async def test_turns_are_given_in_the_order_they_were_asked_for():
+    turns = Turns(1, wait=5.0)
+    assert turns.take()
+    assert turns.locked()
+    assert not turns.take()
+    order: list[int] = []
+
+    async def waiter(number: int) -> None:
+        await turns.wait()
+        order.append(number)
+        await asyncio.sleep(0)
+        turns.release()
+
+    tasks = [asyncio.create_task(waiter(number)) for number in range(5)]
+    await asyncio.sleep(0)
+    turns.release()
+    await asyncio.gather(*tasks)
+    assert order == [0, 1, 2, 3, 4]
+    assert turns.take()
+    assert not turns.take()
+
+
+async def test_each_waiter_times_out_at_its_own_time_and_takes_no_turn():
+    """The waiters share one timer: armed for the first, it finds the second not yet due
+    and is armed again for it."""
+    turns = Turns(1, wait=0.3)
+    assert turns.take()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    first = asyncio.create_task(turns.wait())
+    await asyncio.sleep(0.2)
+    second = asyncio.create_task(turns.wait())
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(first, 5)
+    assert 0.29 <= loop.time() - started < 2
+    assert not second.done()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(second, 5)
+    assert 0.49 <= loop.time() - started < 2
+    turns.release()
+    assert turns.take()  # neither kept a turn
+
+
+async def test_a_waiter_cancelled_before_or_after_its_turn_came_passes_it_on():
+    turns = Turns(1, wait=5.0)
+    assert turns.take()
+    gone = asyncio.create_task(turns.wait())
+    given = asyncio.create_task(turns.wait())
+    last = asyncio.create_task(turns.wait())
+    await asyncio.sleep(0)
+    gone.cancel()  # while waiting: skipped
+    await asyncio.sleep(0)
+    turns.release()
+    given.cancel()  # handed the turn, cancelled before it could run: the turn goes on
+    with pytest.raises(asyncio.CancelledError):
+        await given
+    await asyncio.wait_for(last, 1)
+    assert gone.cancelled()
+    assert not turns.take()  # `last` holds the one turn
+    turns.release()
+    assert turns.take()

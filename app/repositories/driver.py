@@ -20,7 +20,6 @@ elsewhere (503 with `Retry-After` for an outage).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections import namedtuple
@@ -40,7 +39,7 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.util import greenlet_spawn
 
 from app.db import json_bytes, json_text
-from app.repositories.connections import Connections
+from app.repositories.connections import Connections, Turns
 
 APPLICATION_NAME = "chikaya-reads"
 # JSON parameters written as the engine writes them (orjson: a submission binds a few
@@ -92,12 +91,9 @@ class Direct:
         self._bind = bind
         self.pool = pool
         self.acquire_timeout = acquire_timeout
-        # Turns at the pool, first come, first served, one per connection: a pool that
-        # hands a freed connection to whichever task asks first (asyncpg's did) lets a
-        # client back for its next statement overtake statements already waiting, again and
-        # again (32 clients on 10 connections: an Open311 page's p99 seven times its p50).
-        # asyncio's Semaphore serves its waiters in order; the pool itself never waits.
-        self.turns = asyncio.Semaphore(pool.get_max_size()) if pool is not None else None
+        # Turns at the pool, first come, first served, one per connection (`Turns` says
+        # why); the pool itself never waits.
+        self.turns = Turns(pool.get_max_size(), acquire_timeout) if pool is not None else None
         self._autocommit = (
             bind.execution_options(isolation_level="AUTOCOMMIT")
             if isinstance(bind, AsyncEngine)
@@ -341,10 +337,11 @@ async def _on_pool(
     assert pool is not None
     assert turns is not None
     for attempt in (1, 2):
-        try:
-            await _turn(turns, direct.acquire_timeout)
-        except TimeoutError as error:  # every connection busy for as long as one may wait
-            raise _wrapped(error, compiled, dead=True) from error
+        if not turns.take():
+            try:
+                await turns.wait()
+            except TimeoutError as error:  # every connection busy for as long as one may wait
+                raise _wrapped(error, compiled, dead=True) from error
         try:
             # Holding a turn, this statement finds an idle connection or room for a new one
             # (opened within the connect timeout).
@@ -373,16 +370,6 @@ async def _on_pool(
         finally:
             turns.release()
     raise AssertionError("unreachable")
-
-
-async def _turn(turns: asyncio.Semaphore, seconds: float) -> None:
-    """This statement's turn at the pool, waiting at most `seconds` behind those before it
-    (no timer when a turn is free)."""
-    if not turns.locked():
-        await turns.acquire()
-        return
-    async with asyncio.timeout(seconds):
-        await turns.acquire()
 
 
 async def fetch_one(direct: Direct, compiled: Compiled, params: Mapping[str, Any]) -> Any | None:
