@@ -98,6 +98,17 @@ def json_text(value: Any) -> str:
         return json.dumps(value)
 
 
+def json_bytes(value: Any) -> bytes:
+    """`json_text`'s JSON as its UTF-8 bytes, as orjson makes them: for the driver's own
+    connections, which send them as they are (`driver._json_codecs`), where a str would be
+    decoded from orjson's bytes only to be encoded back (a submission's messages quote
+    Arabic names: a tenth of its statement's client-side work)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value).encode()
+
+
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
     """No ping per checkout (it cost a round trip on every HTTP request): connections are
     recycled before servers or proxies drop idle ones, and a request whose connection turns out

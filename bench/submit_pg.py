@@ -70,14 +70,14 @@ class Captured:
 
 def _capture(captured: Captured) -> None:
     shapes = set(map(id, requests_repository.INSERT_NEW.values()))
-    arguments = driver.Compiled.arguments
+    values = driver.Compiled._values
 
     def recording(self: driver.Compiled, params: Any) -> tuple[Any, ...]:
         if id(self) in shapes:
             captured.compiled, captured.params = self, dict(params)
-        return arguments(self, params)
+        return values(self, params)
 
-    driver.Compiled.arguments = recording  # type: ignore[method-assign]
+    driver.Compiled._values = recording  # type: ignore[method-assign]
 
 
 def fresh(
@@ -101,7 +101,7 @@ def fresh(
             params[name] = secrets.token_hex(size // 2)[:size].upper()
     target = compiled or captured.compiled
     assert target is not None
-    return target.arguments(params)
+    return target.pool_arguments(params)  # for a connection prepared as the pool's
 
 
 async def measure_app(

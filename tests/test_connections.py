@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Float, Integer, bindparam, func, literal, select, text
+from sqlalchemy import JSON, Float, Integer, Text, bindparam, cast, func, literal, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.repositories import driver
-from app.repositories.connections import Connections
+from app.repositories.connections import Connections, Turns
 
 _PID = driver.Compiled(select(func.pg_backend_pid().label("pid")))
 _SLEEP = driver.Compiled(
@@ -59,8 +60,7 @@ async def _free_turns(direct: driver.Direct) -> int:
     assert turns is not None
     taken = 0
     try:
-        while not turns.locked():
-            await turns.acquire()
+        while turns.take():
             taken += 1
     finally:
         for _ in range(taken):
@@ -320,3 +320,95 @@ async def test_a_connection_left_inside_a_transaction_is_not_kept(quiet):
         row = await driver.fetch_one(direct, _PID, {})
         assert await _serving(quiet) == {row.pid}
         assert _pool(direct).get_idle_size() == 1
+
+
+_JSON = driver.Compiled(
+    select(
+        cast(bindparam("b", type_=JSONB), Text).label("stored"),
+        cast(bindparam("j", type_=JSON), Text).label("text"),
+        bindparam("b", type_=JSONB).label("back"),
+    )
+)
+
+
+async def test_json_parameters_on_the_pool_are_written_as_through_the_engine(quiet):
+    """On the pool, JSON parameters go as orjson's bytes (`Compiled.pool_arguments`), never
+    decoded into a str: the database stores what the engine's connections store, None
+    included (JSON's null, not SQL's NULL), and rows read back the same."""
+    values = [
+        None,
+        {"administration": "هيئة مراقبة التأمينات", "params": {"due": "29/01/2027"}},
+        [{"n": 2**70}],  # past orjson's integers: written by `json`
+        "plain",
+    ]
+    engine_side = driver.Direct(quiet)
+    async with _open(quiet, size=1) as direct:
+        for value in values:
+            pooled = await driver.fetch_one(direct, _JSON, {"b": value, "j": value})
+            through_engine = await driver.fetch_one(engine_side, _JSON, {"b": value, "j": value})
+            assert pooled == through_engine, value
+            assert pooled.back == value
+        assert (await driver.fetch_one(direct, _JSON, {"b": None, "j": None})).stored == "null"
+
+
+async def test_turns_are_given_in_the_order_they_were_asked_for():
+    turns = Turns(1, wait=5.0)
+    assert turns.take()
+    assert turns.locked()
+    assert not turns.take()
+    order: list[int] = []
+
+    async def waiter(number: int) -> None:
+        await turns.wait()
+        order.append(number)
+        await asyncio.sleep(0)
+        turns.release()
+
+    tasks = [asyncio.create_task(waiter(number)) for number in range(5)]
+    await asyncio.sleep(0)
+    turns.release()
+    await asyncio.gather(*tasks)
+    assert order == [0, 1, 2, 3, 4]
+    assert turns.take()
+    assert not turns.take()
+
+
+async def test_each_waiter_times_out_at_its_own_time_and_takes_no_turn():
+    """The waiters share one timer: armed for the first, it finds the second not yet due
+    and is armed again for it."""
+    turns = Turns(1, wait=0.3)
+    assert turns.take()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    first = asyncio.create_task(turns.wait())
+    await asyncio.sleep(0.2)
+    second = asyncio.create_task(turns.wait())
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(first, 5)
+    assert 0.29 <= loop.time() - started < 2
+    assert not second.done()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(second, 5)
+    assert 0.49 <= loop.time() - started < 2
+    turns.release()
+    assert turns.take()  # neither kept a turn
+
+
+async def test_a_waiter_cancelled_before_or_after_its_turn_came_passes_it_on():
+    turns = Turns(1, wait=5.0)
+    assert turns.take()
+    gone = asyncio.create_task(turns.wait())
+    given = asyncio.create_task(turns.wait())
+    last = asyncio.create_task(turns.wait())
+    await asyncio.sleep(0)
+    gone.cancel()  # while waiting: skipped
+    await asyncio.sleep(0)
+    turns.release()
+    given.cancel()  # handed the turn, cancelled before it could run: the turn goes on
+    with pytest.raises(asyncio.CancelledError):
+        await given
+    await asyncio.wait_for(last, 1)
+    assert gone.cancelled()
+    assert not turns.take()  # `last` holds the one turn
+    turns.release()
+    assert turns.take()

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Float, bindparam, func, select, text
+from sqlalchemy import Float, Integer, bindparam, func, select, text
 
 from app.db import create_engine, create_sessionmaker
 from app.domain.actors import Actor
@@ -218,3 +218,14 @@ async def test_statements_waiting_for_the_pool_are_served_in_their_turn(settings
     # In turn, a statement is overtaken only by those started on the other connections at
     # the same moment (2 here, 1-2 measured); out of turn, by 20 to 90.
     assert overtaken <= 6, overtaken
+
+
+def test_a_callers_value_of_a_statements_own_literal_is_taken():
+    compiled = driver.Compiled(
+        select(bindparam("limit", 5, type_=Integer).label("limit"), bindparam("n").label("n"))
+    )
+    assert compiled.arguments({"n": 1}) == (5, 1)
+    assert compiled.arguments({"n": 1, "limit": 7}) == (7, 1)
+    assert compiled.pool_arguments({"n": 1, "limit": 7}) == (7, 1)
+    with pytest.raises(KeyError):
+        compiled.arguments({"limit": 7})

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
@@ -181,3 +182,79 @@ class Connections:
         if idle:
             wait = max(idle[0][1] + self._recycle - now, 0.0)
             self._sweep = asyncio.get_running_loop().call_later(wait, self._expire)
+
+
+class Turns:
+    """`count` turns at the pool, one per connection, given first come, first served, each
+    waited for at most `wait` seconds (then `TimeoutError`). A pool that hands a freed
+    connection to whichever task asks first (asyncpg's did) lets a client back for its next
+    statement overtake statements already waiting, again and again (32 clients on 10
+    connections: an Open311 page's p99 seven times its p50).
+
+    asyncio's Semaphore served them in order too, but a statement that waited paid for a
+    timer of its own (`asyncio.timeout`: armed, then cancelled) and for the semaphore's
+    scans of its waiters; under load nearly every statement waits. Here the waiting share
+    one timer: all wait the same time in the order they came, so the first in line is the
+    first due, and the timer, armed for it, finds when it fires which ones are past their
+    time and is armed again for the next (once per `wait` seconds at most, however many
+    statements pass meanwhile)."""
+
+    def __init__(self, count: int, wait: float) -> None:
+        self._free = count
+        self._wait = wait
+        # (its turn, when it is due), in the order they came; one cancelled stays until
+        # it reaches the front.
+        self._waiting: deque[tuple[asyncio.Future[None], float]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def locked(self) -> bool:
+        """Whether a statement coming now would wait."""
+        return not self._free
+
+    def take(self) -> bool:
+        """A turn at once, if one is free (none is while others wait): then True."""
+        if self._free:
+            self._free -= 1
+            return True
+        return False
+
+    async def wait(self) -> None:
+        """A turn after those already waiting: `TimeoutError` after `wait` seconds."""
+        loop = asyncio.get_running_loop()
+        turn: asyncio.Future[None] = loop.create_future()
+        due = loop.time() + self._wait
+        self._waiting.append((turn, due))
+        if self._timer is None:
+            self._timer = loop.call_at(due, self._expire)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled() and turn.exception() is None:
+                self.release()  # given a turn it will not use: the next one's
+            raise
+
+    def release(self) -> None:
+        """A turn given back: to the first still waiting, else free."""
+        waiting = self._waiting
+        while waiting:
+            turn, _ = waiting.popleft()
+            if not turn.done():  # not cancelled meanwhile
+                turn.set_result(None)
+                return
+        self._free += 1
+
+    def _expire(self) -> None:
+        """The timer: those at the front past their time leave with `TimeoutError`; then
+        armed again for the first still waiting."""
+        self._timer = None
+        waiting = self._waiting
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        while waiting:
+            turn, due = waiting[0]
+            if not turn.done():
+                if due > now:
+                    self._timer = loop.call_at(due, self._expire)
+                    return
+                turn.set_exception(TimeoutError())
+            waiting.popleft()

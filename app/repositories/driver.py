@@ -20,11 +20,11 @@ elsewhere (503 with `Retry-After` for an outage).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections import namedtuple
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, cast
 
 import asyncpg
@@ -35,15 +35,19 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.util import greenlet_spawn
 
-from app.db import json_text
-from app.repositories.connections import Connections
+from app.db import json_bytes, json_text
+from app.repositories.connections import Connections, Turns
 
 APPLICATION_NAME = "chikaya-reads"
 # JSON parameters written as the engine writes them (orjson: a submission binds a few
 # kilobytes of its messages; the stdlib's encoder was a twentieth of its CPU).
 _DIALECT = PGDialect_asyncpg(json_serializer=json_text)  # type: ignore[no-untyped-call]
+# The same, as bytes, for the driver's own connections (`_json_codecs`, `Compiled.pool_arguments`).
+_POOL_DIALECT = PGDialect_asyncpg(json_serializer=json_bytes)  # type: ignore[no-untyped-call]
+_JSONB_VERSION = b"\x01"  # jsonb's binary format: a version byte, then the JSON text
 
 # The driver's errors that mean the connection itself is gone (not the statement's fault).
 _DEAD = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError, OSError)
@@ -87,12 +91,9 @@ class Direct:
         self._bind = bind
         self.pool = pool
         self.acquire_timeout = acquire_timeout
-        # Turns at the pool, first come, first served, one per connection: a pool that
-        # hands a freed connection to whichever task asks first (asyncpg's did) lets a
-        # client back for its next statement overtake statements already waiting, again and
-        # again (32 clients on 10 connections: an Open311 page's p99 seven times its p50).
-        # asyncio's Semaphore serves its waiters in order; the pool itself never waits.
-        self.turns = asyncio.Semaphore(pool.get_max_size()) if pool is not None else None
+        # Turns at the pool, first come, first served, one per connection (`Turns` says
+        # why); the pool itself never waits.
+        self.turns = Turns(pool.get_max_size(), acquire_timeout) if pool is not None else None
         self._autocommit = (
             bind.execution_options(isolation_level="AUTOCOMMIT")
             if isinstance(bind, AsyncEngine)
@@ -116,18 +117,19 @@ class Direct:
 
 
 async def _json_codecs(connection: asyncpg.Connection) -> None:
-    """JSON decoded as SQLAlchemy's asyncpg dialect decodes it on its own connections (and
-    written from the text its bind processors make), so that rows are the same either way."""
+    """JSON decoded as SQLAlchemy's asyncpg dialect decodes it on its own connections, so
+    that rows are the same either way; written from the bytes `Compiled.pool_arguments`
+    makes, by C functions (no Python frame per parameter)."""
     await connection.set_type_codec(
         "json",
-        encoder=str.encode,
+        encoder=bytes,  # the bytes themselves
         decoder=lambda data: json.loads(data.decode()),
         schema="pg_catalog",
         format="binary",
     )
     await connection.set_type_codec(
         "jsonb",
-        encoder=lambda text: b"\x01" + text.encode(),
+        encoder=_JSONB_VERSION.__add__,
         decoder=lambda data: json.loads(data[1:].decode()),  # after jsonb's version byte
         schema="pg_catalog",
         format="binary",
@@ -190,11 +192,12 @@ class Compiled:
             for name, bind in zip(names, binds, strict=True)
             if bind.value is not None or bind.callable is not None
         }
-        # Each positional parameter's name and bind processor, in order.
-        self._binds: tuple[tuple[str, Callable[[Any], Any] | None], ...] = tuple(
-            (name, bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT))
-            for name, bind in zip(names, binds, strict=True)
-        )
+        self._get = _getter(names)  # the positional values out of a dictionary, in C
+        # Each positional parameter's bind processor, where it has one, by position: as
+        # SQLAlchemy's connections take the values, and as the driver's own do (JSON as
+        # bytes).
+        self._bind_processors = _bind_processors(binds, _DIALECT)
+        self._pool_processors = _bind_processors(binds, _POOL_DIALECT)
         columns = list(getattr(statement, "selected_columns", ()))
         processors = [
             column.type.dialect_impl(_DIALECT).result_processor(_DIALECT, _oid(column.type))
@@ -207,13 +210,27 @@ class Compiled:
         """The positional values for `params` (every parameter the statement has no value of;
         a missing one is a KeyError), processed as SQLAlchemy processes them, None included
         (a JSON column's None is JSON's `null`)."""
-        values = {**self._constants, **params} if self._constants else params
-        return tuple(
-            [
-                values[name] if process is None else process(values[name])
-                for name, process in self._binds
-            ]
-        )
+        return _processed(self._values(params), self._bind_processors)
+
+    def pool_arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """`arguments`, for a connection of the driver's pool (`_json_codecs`): JSON as the
+        bytes of its text."""
+        return _processed(self._values(params), self._pool_processors)
+
+    def _values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The positional values, unprocessed: a value of `params` before the statement's
+        own (as SQLAlchemy takes it)."""
+        constants = self._constants
+        if not constants:
+            return self._get(params)
+        # The parameters copied first (a dictionary copied whole into an empty one is one
+        # block copy), then the few literals added: a third of the cost of the literals
+        # first. Then one name taken twice (the caller's value of a literal) shows in the
+        # size, and the caller's value wins.
+        merged = {**params, **constants}
+        if len(merged) != len(params) + len(constants):
+            merged = {**constants, **params}
+        return self._get(merged)
 
     def row(self, record: asyncpg.Record) -> Any:
         """The record as a named tuple: `row.name`, like SQLAlchemy's rows."""
@@ -223,6 +240,36 @@ class Compiled:
         for i, process in self._processors:
             values[i] = process(values[i])
         return self._row(*values)
+
+
+def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """`operator.itemgetter` of `keys`, answering a tuple whatever their number."""
+    if len(keys) > 1:
+        return itemgetter(*keys)
+    if keys:
+        key = keys[0]
+        return lambda source: (source[key],)
+    return lambda source: ()
+
+
+def _bind_processors(
+    binds: Sequence[BindParameter[Any]], dialect: PGDialect_asyncpg
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    found = (bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds)
+    return tuple(
+        (position, process) for position, process in enumerate(found) if process is not None
+    )
+
+
+def _processed(
+    values: tuple[Any, ...], processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+) -> tuple[Any, ...]:
+    if not processors:
+        return values
+    processed = list(values)
+    for position, process in processors:
+        processed[position] = process(processed[position])
+    return tuple(processed)
 
 
 def _driver(connection: AsyncConnection) -> tuple[Connection, Any]:
@@ -255,9 +302,9 @@ def _try_again(
 async def _run(
     direct: Direct, compiled: Compiled, params: Mapping[str, Any], method: str, retry: bool
 ) -> Any:
-    arguments = compiled.arguments(params)  # positional, as SQLAlchemy passes them
     if direct.pool is not None:
-        return await _on_pool(direct, compiled, arguments, method, retry)
+        return await _on_pool(direct, compiled, compiled.pool_arguments(params), method, retry)
+    arguments = compiled.arguments(params)  # positional, as SQLAlchemy passes them
     # A connection of its own per statement (the engine's), where asyncpg's internal state
     # errors too say the connection is dead; on a connection the caller holds, only the
     # driver's errors of a gone connection do.
@@ -290,10 +337,11 @@ async def _on_pool(
     assert pool is not None
     assert turns is not None
     for attempt in (1, 2):
-        try:
-            await _turn(turns, direct.acquire_timeout)
-        except TimeoutError as error:  # every connection busy for as long as one may wait
-            raise _wrapped(error, compiled, dead=True) from error
+        if not turns.take():
+            try:
+                await turns.wait()
+            except TimeoutError as error:  # every connection busy for as long as one may wait
+                raise _wrapped(error, compiled, dead=True) from error
         try:
             # Holding a turn, this statement finds an idle connection or room for a new one
             # (opened within the connect timeout).
@@ -322,16 +370,6 @@ async def _on_pool(
         finally:
             turns.release()
     raise AssertionError("unreachable")
-
-
-async def _turn(turns: asyncio.Semaphore, seconds: float) -> None:
-    """This statement's turn at the pool, waiting at most `seconds` behind those before it
-    (no timer when a turn is free)."""
-    if not turns.locked():
-        await turns.acquire()
-        return
-    async with asyncio.timeout(seconds):
-        await turns.acquire()
 
 
 async def fetch_one(direct: Direct, compiled: Compiled, params: Mapping[str, Any]) -> Any | None:
