@@ -90,7 +90,6 @@ class Direct:
     ) -> None:
         self._bind = bind
         self.pool = pool
-        self.acquire_timeout = acquire_timeout
         # Turns at the pool, first come, first served, one per connection (`Turns` says
         # why); the pool itself never waits.
         self.turns = Turns(pool.get_max_size(), acquire_timeout) if pool is not None else None
