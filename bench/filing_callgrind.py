@@ -10,6 +10,11 @@ backends' instruction totals over K is the cost of one filing.
 
     SERVER=postgresql://postgres@127.0.0.1:5499/postgres .venv/bin/python -m bench.filing_callgrind prepare
     SERVER=... .venv/bin/python -m bench.filing_callgrind count DIR
+
+`CG_STORE` (default /tmp/filing_callgrind) is where `prepare` leaves what `count` reads,
+`CG_PREFIX` (default chikaya_cg) the databases' names, and `CG_VARIANTS` (comma-separated
+names) the variants prepared (all by default): two checkouts can then be compared on one
+server, each preparing its own.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from bench.filing_indexes import VARIANTS
 from bench.harness import migrate, quiet_settings, seed
 
 WARM, K = 50, int(os.environ.get("K", "200"))
-STORE = Path("/tmp/filing_callgrind")
+STORE = Path(os.environ.get("CG_STORE", "/tmp/filing_callgrind"))
+PREFIX = os.environ.get("CG_PREFIX", "chikaya_cg")
+CHOSEN = os.environ.get("CG_VARIANTS")
 
 
 def _dsn(server: str, name: str) -> str:
@@ -60,7 +67,9 @@ def _stored() -> list[tuple[str, str, str, dict[str, object]]]:
 async def prepare(server: str) -> None:
     admin = create_async_engine(async_url(server), isolation_level="AUTOCOMMIT", poolclass=NullPool)
     for i, (variant, sql) in enumerate(VARIANTS.items()):
-        name = f"chikaya_cg{i}"
+        if CHOSEN and variant not in CHOSEN.split(","):
+            continue
+        name = f"{PREFIX}{i}"
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             await conn.execute(text(f'CREATE DATABASE "{name}"'))

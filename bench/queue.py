@@ -35,7 +35,7 @@ FROM generate_series(1, :admins) g;
 
 INSERT INTO requests (tracking_number, kind, state, version, administration_id, subject, description,
     attributes, language, channel, person_type, full_name, email, received_at, clock_started_at,
-    due_at, reopen_count, updated_at, created_at, search_text)
+    due_at, reopen_count, updated_at, created_at, search_text, search_vector)
 SELECT upper(substr(md5(g::text), 1, 4) || '-' || substr(md5(g::text), 5, 4) || '-' || substr(md5(g::text), 9, 3)),
        (ARRAY['complaint','complaint','complaint','observation','suggestion'])[1 + g % 5],
        (ARRAY['submitted','in_progress','awaiting_citizen','answered','closed','rejected'])[1 + g % 6],
@@ -43,7 +43,8 @@ SELECT upper(substr(md5(g::text), 1, 4) || '-' || substr(md5(g::text), 5, 4) || 
        'Citoyen ' || g, 'c' || g || '@example.ma',
        now() - (g % 700) * interval '1 day', now() - (g % 700) * interval '1 day',
        now() - (g % 700) * interval '1 day' + interval '60 days', 0, now(),
-       now() - (g % 700) * interval '1 day', 'sujet ' || g || ' description demande citoyen ' || g
+       now() - (g % 700) * interval '1 day', 'sujet ' || g || ' description demande citoyen ' || g,
+       to_tsvector('simple', 'sujet ' || g || ' description demande citoyen ' || g)
 FROM generate_series(1, :rows) g
 JOIN administrations a ON a.code = 'B' || (1 + g % :admins);
 UPDATE requests SET escalation_level = 2, escalated_at = now() WHERE id % 400 = 0;

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
@@ -22,7 +22,7 @@ from app.models.user import User
 from app.services import auth, catalogue, clock, lifecycle, stats, totp, tracking_numbers
 from app.services.lifecycle import ActionInput
 from app.services.requests import SPEAKING_ACTIONS
-from app.services.search import search_text
+from app.services.search import index
 from app.services.textnorm import fold
 from tests import documents
 
@@ -376,7 +376,7 @@ async def create_request(
         updated_at=now,
         **values,
     )
-    request.search_text = search_text(request)
+    index(request)
     session.add(request)
     await session.flush()
     session.add(
@@ -502,3 +502,19 @@ async def filed_count(
             .where(Request.administration_id == administration_id)
         )
     return int(found or 0)
+
+
+async def indexed_as_postgresql_parses(session: AsyncSession, number: str, *words: str) -> None:
+    """The request's search vector is `to_tsvector('simple', search_text)` as the server
+    computes it (the application writes it), and holds each of `words`."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT search_vector = to_tsvector('simple', search_text), "
+                "tsvector_to_array(search_vector) FROM requests WHERE tracking_number = :n"
+            ),
+            {"n": number},
+        )
+    ).one()
+    assert row[0], number
+    assert set(words) <= set(row[1]), (words, row[1])

@@ -160,7 +160,9 @@ async def test_reindexing_rebuilds_the_search_text_of_older_requests(client, ses
     number = created.tracking_number
     # As a request filed before search covered contacts would look.
     await session.execute(
-        update(Request).where(Request.tracking_number == number).values(search_text="")
+        update(Request)
+        .where(Request.tracking_number == number)
+        .values(search_text="", search_vector="")
     )
     assert await _search(client, agent, "hind.chraibi@example.ma") == []
     last = 0

@@ -16,7 +16,7 @@ from app.models.outbox import OutboxMessage
 from app.services import auth, clock
 from app.services.dispatcher import drain
 from app.services.templates import render
-from tests.factories import act, complaint, file, pdf, upload
+from tests.factories import act, complaint, file, indexed_as_postgresql_parses, pdf, upload
 from tests.servers import SmtpServer
 from tests.test_ceilings import solved
 
@@ -326,6 +326,8 @@ async def test_export_and_correction_walk(live, mail, smtp):
     assert "rectify" not in view.json()["allowed_actions"]
     mine = (await live.client.get(MINE, headers=bearer(new_token))).json()["items"]
     assert len(mine) == 2
+    async with live.sessionmaker() as session:  # the corrected name is what staff search by
+        await indexed_as_postgresql_parses(session, number, "amina", "test")
 
 
 async def test_export_is_capped_with_a_note(live, mail, smtp):

@@ -11,7 +11,12 @@ from app.models.enums import Role
 from app.models.outbox import OutboxMessage
 from app.services.dispatcher import drain
 from app.services.templates import render
-from tests.factories import complaint, make_administration, make_staff
+from tests.factories import (
+    complaint,
+    indexed_as_postgresql_parses,
+    make_administration,
+    make_staff,
+)
 
 
 async def staff(live, settings, role: Role, administration=None) -> dict[str, str]:
@@ -49,6 +54,8 @@ async def test_an_operator_attaches_a_first_contact_but_never_replaces_one(live,
     first = await attach(live, number, operator, email="ahmed@example.ma")
     assert first.status_code == 200, first.text
     assert first.json()["complainant"]["email"] == "ahmed@example.ma"
+    async with live.sessionmaker() as session:  # staff find it by the contact attached
+        await indexed_as_postgresql_parses(session, number, "ahmed", "example")
 
     other = await staff(live, settings, Role.operator)
     for body in ({"email": "intruder@example.ma"}, {"phone": "0611223344"}):

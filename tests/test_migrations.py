@@ -141,7 +141,7 @@ def test_partial_indexes_built_again_after_a_failed_run(server_url):
         assert before.keys() == {"ix_outbox_parked", "ix_requests_running_due"}
         assert not before["ix_requests_running_due"][0]
 
-        _in_thread(lambda: asyncio.to_thread(command.upgrade, config, "head"))
+        _in_thread(lambda: asyncio.to_thread(command.upgrade, config, "0027"))
 
         after = indexes()
         assert after.keys() == PARTIAL_INDEXES
@@ -255,3 +255,51 @@ async def _migrated_domains_are_the_models_domains(session) -> int:
             await session.execute(text(f"DROP DOMAIN modelled_domains.{domain.name}"))
             compared += 1
     return compared
+
+
+def test_search_vector_written_keeps_the_vectors_and_downgrade_generates_them(server_url):
+    """0028 leaves the column's values as PostgreSQL generated them (no longer generated: the
+    application writes it); its downgrade generates them again from the search text."""
+    name = f"chikaya_migrations_{secrets.token_hex(3)}"
+    _in_thread(lambda: _autocommit(server_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    generated = (
+        "SELECT attgenerated::text FROM pg_attribute "
+        "WHERE attrelid = 'requests'::regclass AND attname = 'search_vector'"
+    )
+    vector = "SELECT search_vector::text FROM requests"
+    try:
+        config = _config(url)
+        _in_thread(lambda: asyncio.to_thread(command.upgrade, config, "0027"))
+        _in_thread(
+            lambda: _autocommit(
+                url,
+                "INSERT INTO administrations (code, name, sector, search_text) "
+                "VALUES ('A', '{}', 'public_service', 'a')",
+            )
+        )
+        _in_thread(
+            lambda: _autocommit(
+                url,
+                "INSERT INTO requests (tracking_number, kind, state, version, "
+                "administration_id, subject, description, attributes, language, channel, "
+                "person_type, full_name, email, received_at, clock_started_at, due_at, "
+                "reopen_count, updated_at, created_at, search_text) SELECT 'T1', 'complaint', "
+                "'submitted', 1, id, 's', 'd', '{}', 'fr', 'web', 'natural', 'n', 'n@x.ma', "
+                "now(), now(), now(), 0, now(), now(), 'pol 777 pol' FROM administrations",
+            )
+        )
+        assert _in_thread(lambda: _autocommit(url, generated)) == [("s",)]
+        _in_thread(lambda: asyncio.to_thread(command.upgrade, config, "0028"))
+        assert _in_thread(lambda: _autocommit(url, generated)) == [("",)]
+        assert _in_thread(lambda: _autocommit(url, vector)) == [("'777':2 'pol':1,3",)]
+        _in_thread(lambda: _autocommit(url, "UPDATE requests SET search_vector = 'x'"))
+        _in_thread(lambda: asyncio.to_thread(command.downgrade, config, "0027"))
+        assert _in_thread(lambda: _autocommit(url, generated)) == [("s",)]
+        assert _in_thread(lambda: _autocommit(url, vector)) == [("'777':2 'pol':1,3",)]
+        index = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_requests_search'"
+        assert "gin (search_vector)" in str(_in_thread(lambda: _autocommit(url, index)))
+    finally:
+        _in_thread(
+            lambda: _autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )

@@ -30,6 +30,7 @@ from tests.factories import (
     act,
     complaint,
     file,
+    indexed_as_postgresql_parses,
     make_administration,
     make_staff,
     pdf,
@@ -154,6 +155,7 @@ async def test_purge_removes_personal_data_past_retention_and_nothing_else(
     assert gone.rating_comment is None
     assert gone.attributes == {"branch": "auto"}
     assert gone.search_text == search_text(gone)  # what a reindex would write
+    await indexed_as_postgresql_parses(session, number)
     # The non-personal facts stay.
     assert (gone.state, gone.kind, gone.rating_score) == ("closed", "complaint", 4)
     assert gone.administration_id == admin.id

@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Computed,
     ForeignKey,
     Index,
     Integer,
@@ -224,9 +223,8 @@ class Request(CreatedAt, Base):
 
     updated_at: Mapped[datetime]
     search_text: Mapped[str] = mapped_column(Text, default="")
-    search_vector: Mapped[str] = mapped_column(
-        TSVECTOR, Computed("to_tsvector('simple'::regconfig, search_text)", persisted=True)
-    )
+    # `to_tsvector('simple', search_text)`, written by the application (`services.search`).
+    search_vector: Mapped[str] = mapped_column(TSVECTOR)
 
     administration: Mapped[Administration] = relationship(
         foreign_keys=[administration_id], lazy="raise"

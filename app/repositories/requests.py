@@ -20,6 +20,7 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
+    Text,
     and_,
     bindparam,
     exists,
@@ -503,12 +504,8 @@ _EVENTS = cast(Table, RequestEvent.__table__)
 _ID_BY_TRACKING_NUMBER = select(Request.id).where(
     Request.tracking_number == bindparam("tracking_number")
 )
-# Every column the application writes (the search vector is computed by the database).
-_WRITTEN = tuple(
-    column.key
-    for column in inspect(Request).column_attrs
-    if column.key not in ("id", "search_vector")
-)
+# Every column the application writes.
+_WRITTEN = tuple(column.key for column in inspect(Request).column_attrs if column.key != "id")
 # Scalar defaults of the model (`escalation_level` 0, …) for the columns a new request leaves
 # unset: the ORM would apply them at flush; this insert does not go through the flush.
 _SCALAR_DEFAULTS: dict[str, Any] = {
@@ -554,6 +551,19 @@ class _Shape:
     keyed: bool
 
 
+def _written(key: str) -> ColumnElement[Any]:
+    """The value inserted in column `key`: its parameter; the search vector's, when the
+    application leaves it to PostgreSQL (None: `services.search.search_vector`), parsed from
+    the search text's."""
+    value = bindparam(key, type_=_REQUESTS.c[key].type)
+    if key != "search_vector":
+        return value
+    parsed = func.to_tsvector(
+        literal_column("'simple'::regconfig"), bindparam("search_text", type_=Text)
+    )
+    return func.coalesce(value, parsed)
+
+
 def _insert_new(shape: _Shape) -> Select[Any]:
     """The filing statement of `shape`: its result is one row (`id`, `counted`, `locked`,
     `known`) whatever it inserted."""
@@ -579,9 +589,7 @@ def _insert_new(shape: _Shape) -> Select[Any]:
         insert(_REQUESTS)
         .from_select(
             _WRITTEN,
-            select(*(bindparam(key, type_=_REQUESTS.c[key].type) for key in _WRITTEN)).where(
-                *conditions
-            ),
+            select(*(_written(key) for key in _WRITTEN)).where(*conditions),
         )
         .on_conflict_do_nothing(index_elements=[_REQUESTS.c.tracking_number])
         .returning(_REQUESTS.c.id)
@@ -740,6 +748,10 @@ async def insert_new(
         if key not in given:
             given[key] = _SCALAR_DEFAULTS.get(key)
     params = {key: given[key] for key in _WRITTEN}
+    # Not kept in memory, as it was when the database computed it: the text given is not the
+    # vector's own form, and an SQL expression (PostgreSQL's parse, `_written`) is no value.
+    vector = given.pop("search_vector")
+    params["search_vector"] = vector if isinstance(vector, str) else None
     for key in FIRST_EVENT_COLUMNS:
         params[f"event_{key}"] = first_event.get(key)
     params.update(outbox.params(now))
@@ -884,6 +896,11 @@ async def record_change(session: AsyncSession, request: Request, event: RequestE
             added = get_history(request, key).added
             if added:
                 changes[key] = added[0]
+    # A search vector left to PostgreSQL's parse (an SQL expression, `search.vector_value`)
+    # is no parameter: the flush below writes it.
+    parsed = changes.get("search_vector")
+    if parsed is not None and not isinstance(parsed, str):
+        del changes["search_vector"]
     # Only columns pending (those written now, and any set again to the value it had): once
     # written, the request is as a flush leaves it.
     columns_only = all(key in _REQUEST_COLUMN_SET for key in pending)
@@ -908,8 +925,8 @@ async def record_change(session: AsyncSession, request: Request, event: RequestE
     else:
         for key, value in changes.items():
             set_committed_value(request, key, value)
-    if "search_text" in changes:
-        session.expire(request, ["search_vector"])  # the database computes it
+    if parsed is not None and not isinstance(parsed, str):
+        request.search_vector = parsed
     make_transient_to_detached(event)
     session.add(event)
     if session.new or session.dirty or session.deleted:

@@ -138,7 +138,7 @@ async def rectify(
         request = await requests_service.act(
             session, request, Action.rectify, actor, data, settings=settings, now=now
         )
-        request.search_text = search.search_text(request)
+        search.index(request)
         updated += 1
         told_email = old_email if "email" in changed else None
         told_phone = old_phone if "phone" in changed else None

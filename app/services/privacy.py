@@ -36,7 +36,7 @@ from app.services import lifecycle
 from app.services.attributes import personal_codes
 from app.services.lifecycle import ActionInput
 from app.services.requests import policy_of
-from app.services.search import search_text
+from app.services.search import index
 from app.services.storage import get_storage
 
 log = logging.getLogger("app.privacy")
@@ -82,7 +82,7 @@ async def anonymize(
         for code, value in (request.attributes or {}).items()
         if code in known and code not in personal
     }
-    request.search_text = search_text(request)  # what `requests reindex` would compute now
+    index(request)  # what `requests reindex` would compute now
     # Unsent messages would carry the data out later; sent ones keep only their traces
     # (channel, event, dates), not who they went to nor what they said.
     await repository.erase(session, request.id, kept_event_id=event.id)

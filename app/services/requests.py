@@ -290,7 +290,8 @@ async def _insert_with_tracking_number(
     # 50 random bits make a collision very unlikely; when one happens, draw again.
     for _ in range(5):
         repository.fill(request, tracking_number=tracking_numbers.generate())
-        repository.fill(request, search_text=search.search_text(request))
+        text = search.search_text(request)
+        repository.fill(request, search_text=text, search_vector=search.search_vector(text))
         answer = None if record is None else record()
         filing = await repository.insert_new(
             on, request, first_event, outbox(), now, stats_month, ceilings, answer
@@ -742,7 +743,7 @@ async def attach_contact(
     )
     if changed and (old_email or old_phone):
         await notifications.contact_changed(session, request, old_email, old_phone, now)
-    request.search_text = search.search_text(request)  # staff may now find it by the new contact
+    search.index(request)  # staff may now find it by the new contact
     await session.flush()
     return request
 

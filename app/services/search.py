@@ -1,11 +1,16 @@
 """Search indexing: what the back-office search finds a request by, and the reindex after a
-release that changes it. The text is stored on the request (`search_text`); PostgreSQL derives
-its `tsvector` (`search_vector`, GIN-indexed)."""
+release that changes it. The text is stored on the request (`search_text`) with its `tsvector`
+(`search_vector`, GIN-indexed), written by the application as `to_tsvector('simple', text)`
+would compute it (`search_vector`)."""
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
+from typing import Any
 
+from sqlalchemy import ColumnElement, func, literal_column
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.contacts import phone_forms
@@ -37,11 +42,121 @@ def search_text(request: Request) -> str:
     return _NON_WORD.sub(" ", fold(" ".join(parts))).strip()
 
 
+# The search text is words of `\w` characters between single spaces. PostgreSQL's default
+# parser (`to_tsvector('simple', …)`, most of the search vector's cost to a filing on the
+# server) splits them further in two cases only: at underscores (`a_b` is `a`, `b`), and after
+# a number in scientific notation at the start of a word (`1e5x` is `1e5`, `x`). The 'simple'
+# dictionary then lower-cases each word (folded already) and drops those of 2048 bytes or more.
+# `tests/test_search_vector.py` holds this to the server's own `to_tsvector` on every character.
+_WORD = re.compile(r"[0-9]+e[0-9]+(?=[^\W0-9_])|[^\W_]+")
+MAX_WORD_BYTES = 2047  # longer: "word is too long to be indexed" (PostgreSQL's MAXSTRLEN)
+MAX_POSITION = 16383  # a later word keeps this position (MAXENTRYPOS - 1)
+MAX_POSITIONS = 255  # positions kept per word, the first ones
+
+
+@functools.cache
+def _positioned(count: int) -> str:
+    """`tsvector` input of `count` words, each at its position (`%s:1 %s:2 …`), for a text
+    short enough to reach no limit: PostgreSQL merges a word's positions itself. One format
+    of a template costs a filing's server a third of a join of words and suffixes."""
+    return " ".join(f"%s:{position}" for position in range(1, count + 1))
+
+
+def _ranges(codes: list[int]) -> str:
+    """A regular expression's character class body for `codes` (ascending), as ranges."""
+    spans: list[list[int]] = []
+    for code in codes:
+        if spans and spans[-1][1] == code - 1:
+            spans[-1][1] = code
+        else:
+            spans.append([code, code])
+    return "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in spans)
+
+
+# The parser asks the database's locale whether a non-ASCII character is a letter, and the
+# dictionary lower-cases by it: letters already lower-case (or caseless) and in Unicode since
+# 3.2 are letters and unchanged in every locale, C included; so are Tifinagh's (Unicode 4.1,
+# 2005), in which Amazigh is written. A text with any other character (an exotic script, a
+# number sign such as `৴`, a letter that folds to upper case as Cherokee's do, or an upper
+# case one that folding leaves, as `🄰` is `A`: Turkish locales lower `I` to `ı`) is left to
+# PostgreSQL's parser.
+_SETTLED = _ranges(
+    [
+        code
+        for code in range(0x80, 0x10000)
+        if unicodedata.category(chr(code)) in ("Ll", "Lo")
+        and (
+            unicodedata.ucd_3_2_0.category(chr(code)) == unicodedata.category(chr(code))
+            or 0x2D30 <= code <= 0x2D67  # Tifinagh's letters
+        )
+    ]
+)
+_UNSETTLED = re.compile(f"[^a-z0-9_ {_SETTLED}]")
+# A text a split on single spaces gets right: no character above nor underscore (matched
+# whole, which costs a fifth of searching for one), and nothing that may be a number in
+# scientific notation (searched from its `e`, which costs a third of a digit's search).
+_PLAIN = re.compile(f"[a-z0-9 {_SETTLED}]*")
+_MANTISSA = re.compile("e(?<=[0-9]e)[0-9]")
+_SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
+
+
+def search_vector(text: str) -> str | None:
+    """`to_tsvector('simple', text)` of a search text, as `tsvector` input (`word:1 …`): no
+    parser run at each write. None when the text has a character the database's locale
+    decides (then PostgreSQL parses the text)."""
+    if not text:
+        return ""
+    if (
+        _PLAIN.fullmatch(text) is not None
+        and _MANTISSA.search(text) is None
+        and "  " not in text
+        and text[0] != " " != text[-1]
+    ):
+        words = text.split(" ")
+    elif _UNSETTLED.search(text) is not None:
+        return None
+    else:
+        words = _WORD.findall(text)
+    if len(words) <= MAX_POSITIONS and (
+        len(text) * 4 <= MAX_WORD_BYTES or max(map(len, words), default=0) * 4 <= MAX_WORD_BYTES
+    ):
+        return _positioned(len(words)) % tuple(words)
+    return _limited(words)
+
+
+def _limited(words: list[str]) -> str:
+    """The vector of `words` as `to_tsvector` limits it: a word too long skipped without taking
+    a position, positions past the last one at the last, a word's first positions kept."""
+    positions: dict[str, list[int]] = {}
+    position = 0
+    for word in words:
+        if len(word.encode()) > MAX_WORD_BYTES:
+            continue
+        position = min(position + 1, MAX_POSITION)
+        kept = positions.setdefault(word, [])
+        if len(kept) < MAX_POSITIONS and (not kept or kept[-1] < position):
+            kept.append(position)
+    return " ".join(f"{word}:{','.join(map(str, kept))}" for word, kept in positions.items())
+
+
+def vector_value(text: str) -> Any:
+    """What `search_vector` is set to for `text`: its vector, or PostgreSQL's parse of it (an
+    SQL expression, run by the write)."""
+    vector = search_vector(text)
+    return func.to_tsvector(_SIMPLE, text) if vector is None else vector
+
+
+def index(request: Request) -> None:
+    """Set the request's search text and vector from what it says now."""
+    request.search_text = search_text(request)
+    request.search_vector = vector_value(request.search_text)
+
+
 async def reindex_batch(session: AsyncSession, after_id: int, size: int = 1000) -> list[int]:
     """Recompute the search text of the next `size` requests after `after_id` (after a release
     that changes what search covers); returns the ids done, in order (empty: none left)."""
     batch = await repository.requests_after(session, after_id, size)
     for request in batch:
-        request.search_text = search_text(request)
+        index(request)
     await session.flush()
     return [request.id for request in batch]
