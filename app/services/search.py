@@ -46,10 +46,13 @@ def search_text(request: Request) -> str:
 # parser (`to_tsvector('simple', …)`, most of the search vector's cost to a filing on the
 # server) splits them further in two cases only: at underscores (`a_b` is `a`, `b`), and after
 # a number in scientific notation at the start of a word (`1e5x` is `1e5`, `x`). The 'simple'
-# dictionary then lower-cases each word (folded already) and drops those of 2048 bytes or more.
+# dictionary then lower-cases each word (folded already) and drops the longest (below).
 # `tests/test_search_vector.py` holds this to the server's own `to_tsvector` on every character.
 _WORD = re.compile(r"[0-9]+e[0-9]+(?=[^\W0-9_])|[^\W_]+")
-MAX_WORD_BYTES = 2047  # longer: "word is too long to be indexed" (PostgreSQL's MAXSTRLEN)
+# The longest word built here. PostgreSQL 16.2 drops a word of 2047 bytes from `to_tsvector`
+# and refuses it as `tsvector` input; 15.20 keeps it and takes it: a text with a longer word
+# is left to the server's own parse, whatever its version.
+MAX_WORD_BYTES = 2046
 MAX_POSITION = 16383  # a later word keeps this position (MAXENTRYPOS - 1)
 MAX_POSITIONS = 255  # positions kept per word, the first ones
 
@@ -124,14 +127,14 @@ def search_vector(text: str) -> str | None:
     return _limited(words)
 
 
-def _limited(words: list[str]) -> str:
-    """The vector of `words` as `to_tsvector` limits it: a word too long skipped without taking
-    a position, positions past the last one at the last, a word's first positions kept."""
+def _limited(words: list[str]) -> str | None:
+    """The vector of `words` as `to_tsvector` limits it: positions past the last one at the
+    last, a word's first positions kept; None with a word over `MAX_WORD_BYTES`."""
     positions: dict[str, list[int]] = {}
     position = 0
     for word in words:
         if len(word.encode()) > MAX_WORD_BYTES:
-            continue
+            return None
         position = min(position + 1, MAX_POSITION)
         kept = positions.setdefault(word, [])
         if len(kept) < MAX_POSITIONS and (not kept or kept[-1] < position):
