@@ -1,5 +1,6 @@
-"""A submission's outbox messages are written by `notifications.on_submitted`, which reads each
-column once instead of going through the helpers every other change uses: it must write what
+"""A submission's outbox messages are written by `notifications.on_submitted`, which builds them
+from the same words as the helpers every other change uses (`_citizen`, `_tell_administration`)
+but without reading the unset id or copying the words for each message: it must write what
 those helpers write (the citizen's acknowledgement by email and SMS, the supervisors' notice,
 the `request.created` hooks), whatever the languages, contacts, kinds, names and ceilings."""
 
@@ -28,7 +29,7 @@ def _through_the_helpers(
     now: datetime,
     ceilings: tuple[Counter | None, Counter | None],
 ) -> notifications.Outbox:
-    """What `on_submitted` wrote before it read each column once."""
+    """What `on_submitted` wrote when it called the helpers."""
     outbox = notifications.Outbox()
     email, sms = ceilings
     notifications._citizen(
