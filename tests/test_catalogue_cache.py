@@ -5,7 +5,8 @@ database's catalogue version changes: a change made anywhere shows in every proc
 from __future__ import annotations
 
 import asyncio
-from contextlib import AbstractContextManager, AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
 
 import httpx
 from sqlalchemy import update
@@ -99,14 +100,20 @@ def _version_reads(engine: AsyncEngine) -> AbstractContextManager[list[str]]:
     return recorded(engine.sync_engine, lambda statement: "catalogue_changes" in statement)
 
 
+@asynccontextmanager
+async def _sessions(live, count: int) -> AsyncIterator[list]:
+    """`count` sessions open at once, as as many filings in flight."""
+    async with AsyncExitStack() as stack:
+        yield [await stack.enter_async_context(live.sessionmaker()) for _ in range(count)]
+
+
 async def test_look_ups_arriving_while_the_version_is_read_share_that_read(live, engine):
     """At a refresh, every filing in flight looks the catalogue up before the first read of
     the version has answered: they wait for that one read rather than each send it."""
     admin = live.administration
     clock = FakeMonotonic()
     cache = CatalogueCache(REFRESH, clock)
-    async with AsyncExitStack() as stack:
-        sessions = [await stack.enter_async_context(live.sessionmaker()) for _ in range(6)]
+    async with _sessions(live, 6) as sessions:
         cached = await cache.administration(sessions[0], admin.code)
         clock.now += REFRESH
         with _version_reads(engine) as reads:
@@ -120,8 +127,7 @@ async def test_with_no_refresh_every_look_up_reads_the_version(live, engine):
     before it."""
     admin = live.administration
     cache = CatalogueCache(0, FakeMonotonic())
-    async with AsyncExitStack() as stack:
-        sessions = [await stack.enter_async_context(live.sessionmaker()) for _ in range(4)]
+    async with _sessions(live, 4) as sessions:
         with _version_reads(engine) as reads:
             await asyncio.gather(*(cache.administration(s, admin.code) for s in sessions))
         assert len(reads) == len(sessions)
@@ -133,8 +139,7 @@ async def test_a_look_up_whose_shared_read_is_cancelled_reads_the_version_itself
     admin = live.administration
     clock = FakeMonotonic()
     cache = CatalogueCache(REFRESH, clock)
-    async with AsyncExitStack() as stack:
-        sessions = [await stack.enter_async_context(live.sessionmaker()) for _ in range(4)]
+    async with _sessions(live, 4) as sessions:
         cached = await cache.administration(sessions[0], admin.code)
         clock.now += REFRESH
         with _version_reads(engine) as reads:
