@@ -81,11 +81,11 @@ def test_tokens_are_signed_as_pyjwt_signs_them(settings: Settings, claims: dict)
     ],
 )
 def test_tokens_are_signed_as_pyjwt_signs_them_whatever_the_key(key: str | bytes) -> None:
-    """HMAC's pads, hashed once per key, sign as the standard HMAC does: keys shorter than
-    SHA-256's 64-byte block, of it exactly, longer (hashed first), and not ASCII."""
+    """Signed as PyJWT signs, whatever the key: shorter than SHA-256's 64-byte block, of it
+    exactly, longer (hashed first by HMAC), not ASCII, raw bytes."""
     import jwt
 
     assert len("a-secret-key-of-exactly-the-block-of-sha-256-sixty-four-bytes-xy") == 64
     claims = {"typ": "tracking", "sub": "7", "trk": "K7MD-Q2ZX-9PT", "iat": 1, "exp": 2}
-    for _ in range(2):  # its pads worked out, then reused
+    for _ in range(2):  # its key prepared, then the prepared key reused
         assert auth._sign(claims, key) == jwt.encode(claims, key, algorithm="HS256")  # type: ignore[arg-type]

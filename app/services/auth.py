@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import hashlib
+import hmac
 import json
 import time
 from datetime import datetime
@@ -109,46 +110,15 @@ def _claims_json(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
-# HMAC (RFC 2104) is SHA-256 over the key's inner pad then the message, and SHA-256 over the
-# key's outer pad then that digest: each pad's state hashed once per key and copied per
-# token. OpenSSL's one-shot HMAC looks its digest up and sets the key up at every call: three
-# times the instructions of two copies of a hashed state (with `hmac.new(...).copy()`, twice).
-_TRANS_36 = bytes(byte ^ 0x36 for byte in range(256))
-_TRANS_5C = bytes(byte ^ 0x5C for byte in range(256))
-_PADS: dict[str | bytes, tuple[Any, Any]] = {}
-
-
-def _pads(key: str | bytes) -> tuple[Any, Any]:
-    pads = _PADS.get(key)
-    if pads is None:
-        block = _HS256.prepare_key(key)
-        if len(block) > hashlib.sha256().block_size:  # a long key is hashed first
-            block = hashlib.sha256(block).digest()
-        block = block.ljust(hashlib.sha256().block_size, b"\0")
-        inner, outer = block.translate(_TRANS_36), block.translate(_TRANS_5C)
-        pads = hashlib.sha256(inner), hashlib.sha256(outer)
-        if len(_PADS) < 8:  # the signing key, and a test's own keys at most
-            _PADS[key] = pads
-    return pads
-
-
-def _hmac_sha256(key: str | bytes, message: bytes) -> bytes:
-    """`hmac.digest(key, message, "sha256")`, `key` prepared as PyJWT prepares it."""
-    inner_pad, outer_pad = _pads(key)
-    inner = inner_pad.copy()
-    inner.update(message)
-    outer = outer_pad.copy()
-    outer.update(inner.digest())
-    return outer.digest()  # type: ignore[no-any-return]
-
-
 def _sign(payload: dict[str, Any], key: str) -> str:
     """The HS256 token of `payload`, byte for byte what `jwt.encode` makes of it (its claims
     already JSON: the times as integers), without its generic layers (headers merged and
     validated, the algorithm looked up, a key object per call): a token per submission."""
     body = _b64(_claims_json(payload))
     signing_input = _HEADER + b"." + body
-    return (signing_input + b"." + _b64(_hmac_sha256(key, signing_input))).decode()
+    # The one-shot `hmac.digest` runs in C (OpenSSL) with no HMAC object built per token.
+    signature = hmac.digest(_HS256.prepare_key(key), signing_input, hashlib.sha256)
+    return (signing_input + b"." + _b64(signature)).decode()
 
 
 def staff_token(user_id: int, settings: Settings, *, version: int) -> str:
