@@ -52,6 +52,7 @@ from app.models.integration import RequestStats
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
 from app.repositories import driver, idempotency, notifications, throttle
+from app.repositories.search import parsed_vector
 
 OPERATOR_CHANNELS = (Channel.call_center.value, Channel.mail.value)
 # A timestamp as the API writes it (UTC, microseconds, `Z`), whatever the server's TimeZone.
@@ -558,10 +559,7 @@ def _written(key: str) -> ColumnElement[Any]:
     value = bindparam(key, type_=_REQUESTS.c[key].type)
     if key != "search_vector":
         return value
-    parsed = func.to_tsvector(
-        literal_column("'simple'::regconfig"), bindparam("search_text", type_=Text)
-    )
-    return func.coalesce(value, parsed)
+    return func.coalesce(value, parsed_vector(bindparam("search_text", type_=Text)))
 
 
 def _insert_new(shape: _Shape) -> Select[Any]:

@@ -10,7 +10,6 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.contacts import phone_forms
@@ -100,7 +99,6 @@ _UNSETTLED = re.compile(f"[^a-z0-9_ {_SETTLED}]")
 # scientific notation (searched from its `e`, which costs a third of a digit's search).
 _PLAIN = re.compile(f"[a-z0-9 {_SETTLED}]*")
 _MANTISSA = re.compile("e(?<=[0-9]e)[0-9]")
-_SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
 
 
 def search_vector(text: str) -> str | None:
@@ -146,7 +144,7 @@ def vector_value(text: str) -> Any:
     """What `search_vector` is set to for `text`: its vector, or PostgreSQL's parse of it (an
     SQL expression, run by the write)."""
     vector = search_vector(text)
-    return func.to_tsvector(_SIMPLE, text) if vector is None else vector
+    return repository.parsed_vector(text) if vector is None else vector
 
 
 def index(request: Request) -> None:
