@@ -41,3 +41,19 @@ def _fold_as_before(text: str) -> str:
 )
 def test_fold_is_what_it_was(text):
     assert fold(text) == _fold_as_before(text)
+
+
+def test_the_combining_marks_are_every_one_unicode_has():
+    everything = [c for c in range(0x110000) if unicodedata.combining(chr(c))]
+    assert everything == textnorm._COMBINING_CODES
+
+
+def test_combining_marks_of_every_plane_are_stripped_as_before():
+    """Every combining mark, alone, after a letter, after an astral letter and in an Arabic
+    word, folds as the per-character judgement folded it."""
+    texts = []
+    for code in textnorm._COMBINING_CODES:
+        mark = chr(code)
+        texts += [mark, f"e{mark} x", f"\U0001e900{mark}a", f"الضمان{mark}ب é"]
+    mismatched = [text for text in texts if fold(text) != _fold_as_before(text)]
+    assert mismatched == []

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models.outbox import OutboxMessage
-from app.schemas.text import shows_something
+from app.schemas.text import BIDI_CONTROLS, shows_something, without_bidi_controls
 from app.services.dispatcher import drain
 from tests.factories import complaint, file, make_administration
 
@@ -110,3 +110,12 @@ async def test_an_internationalized_domain_is_sent_in_its_idna_form(live, settin
         )
     assert acknowledgement is not None
     assert (acknowledgement.status, acknowledgement.last_error) == ("sent", None)
+
+
+def test_bidi_controls_and_nothing_else_are_removed_from_any_text():
+    """Every character of the Basic Multilingual Plane, in Latin and Arabic text and alone:
+    the bidi controls go, everything else stays where it was."""
+    removed = dict.fromkeys(map(ord, BIDI_CONTROLS))
+    for code in range(0x10000):
+        for text in (chr(code), f"réf {chr(code)} x", f"شكاية{chr(code)}\U0001f600"):
+            assert without_bidi_controls(text) == text.translate(removed), hex(code)

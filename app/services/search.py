@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.contacts import phone_forms
 from app.models.request import Request
 from app.repositories import search as repository
-from app.services.textnorm import fold
+from app.services.textnorm import char_class, fold
 
 # Punctuation out: PostgreSQL's parser would keep `pol-777` as `pol` and `-777`, and an email
 # as one token, where people search by their parts.
@@ -64,17 +64,6 @@ def _positioned(count: int) -> str:
     return " ".join(f"%s:{position}" for position in range(1, count + 1))
 
 
-def _ranges(codes: list[int]) -> str:
-    """A regular expression's character class body for `codes` (ascending), as ranges."""
-    spans: list[list[int]] = []
-    for code in codes:
-        if spans and spans[-1][1] == code - 1:
-            spans[-1][1] = code
-        else:
-            spans.append([code, code])
-    return "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in spans)
-
-
 # The parser asks the database's locale whether a non-ASCII character is a letter, and the
 # dictionary lower-cases by it: letters already lower-case (or caseless) and in Unicode since
 # 3.2 are letters and unchanged in every locale, C included; so are Tifinagh's (Unicode 4.1,
@@ -82,7 +71,7 @@ def _ranges(codes: list[int]) -> str:
 # number sign such as `৴`, a letter that folds to upper case as Cherokee's do, or an upper
 # case one that folding leaves, as `🄰` is `A`: Turkish locales lower `I` to `ı`) is left to
 # PostgreSQL's parser.
-_SETTLED = _ranges(
+_SETTLED = char_class(
     [
         code
         for code in range(0x80, 0x10000)
