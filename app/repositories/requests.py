@@ -202,22 +202,58 @@ _DETAIL_REQUEST_COLUMNS = (
     Request.due_soon_alerted_at,
 )
 DETAIL_FIELDS = tuple(column.key for column in _DETAIL_REQUEST_COLUMNS)
-_DETAIL_COLUMNS = (
-    *_DETAIL_REQUEST_COLUMNS,
-    # The deadlines in force (the lifecycle's guards and `reopen_until` need them).
+
+
+def _looked_up(label: str, table: Any, key: Any, *columns: Any) -> Any:
+    """The row of `columns` whose table's id is `key` (the request's foreign key), as a lateral
+    look-up of one row: the planner cannot flatten a subquery with a limit, so it reads it by
+    its primary key for the one request, whatever the table's statistics. Joined plainly, the
+    detail's generic plan flipped mid-run to merge joins over the whole indexes of the sample
+    catalogue's few administrations and services, with two sorts (19 buffers per read instead
+    of 11, four times PostgreSQL's CPU per read)."""
+    return select(*columns).where(table.c.id == key).limit(literal_column("1")).lateral(label)
+
+
+_DETAIL_ADMINISTRATION = _looked_up(
+    "administration",
+    Administration.__table__,
+    Request.administration_id,
     Administration.code.label("administration_code"),
     Administration.name.label("administration_name"),
     Administration.answer_days.label("administration_answer_days"),
     Administration.reopen_window_days.label("administration_reopen_window_days"),
     Administration.max_reopens.label("administration_max_reopens"),
+)
+_DETAIL_SERVICE = _looked_up(
+    "service",
+    Service.__table__,
+    Request.service_id,
     Service.code.label("service_code"),
     Service.name.label("service_name"),
     Service.answer_days.label("service_answer_days"),
     Service.reopen_window_days.label("service_reopen_window_days"),
+)
+_DETAIL_ASSIGNEE = _looked_up(
+    "assignee",
+    _assignee,
+    Request.assignee_id,
     _assignee.c.full_name.label("assignee_name"),
     _assignee.c.role.label("assignee_role"),
+)
+_DETAIL_OPERATOR = _looked_up(
+    "operator",
+    _operator,
+    Request.operator_id,
     _operator.c.full_name.label("operator_name"),
     _operator.c.role.label("operator_role"),
+)
+_DETAIL_COLUMNS = (
+    *_DETAIL_REQUEST_COLUMNS,
+    # The deadlines in force (the lifecycle's guards and `reopen_until` need them).
+    *_DETAIL_ADMINISTRATION.c,
+    *_DETAIL_SERVICE.c,
+    *_DETAIL_ASSIGNEE.c,
+    *_DETAIL_OPERATOR.c,
 )
 
 
@@ -257,10 +293,10 @@ def _detail(role: Role) -> Select[Any]:
             *_duplicate_links(role in _STAFF_ROLES),
         )
         .select_from(Request)
-        .join(Administration, Administration.id == Request.administration_id)
-        .outerjoin(Service, Service.id == Request.service_id)
-        .outerjoin(_assignee, _assignee.c.id == Request.assignee_id)
-        .outerjoin(_operator, _operator.c.id == Request.operator_id)
+        .join(_DETAIL_ADMINISTRATION, true())
+        .outerjoin(_DETAIL_SERVICE, true())
+        .outerjoin(_DETAIL_ASSIGNEE, true())
+        .outerjoin(_DETAIL_OPERATOR, true())
         # A caller who may not see it learns nothing, not even that it exists.
         .where(Request.tracking_number == bindparam("number"), visible_to(role))
     )
