@@ -51,20 +51,32 @@ async def test_the_national_list_of_a_level_reads_it_in_due_order(connection, se
     assert "Sort" not in found  # the page is the index's first rows, in its order
 
 
-@pytest.mark.parametrize("role", list(requests_repository._DETAIL_ON_DRIVER))
-async def test_the_detail_reads_its_catalogue_rows_by_key_whatever_the_statistics(
-    connection, session, role
+_BY_KEY = {
+    **{
+        f"detail, {role}": compiled
+        for role, compiled in requests_repository._DETAIL_ON_DRIVER.items()
+    },
+    **{
+        f"action's lock, account {account}": compiled
+        for account, compiled in requests_repository._LOCKED_ROW.items()
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(_BY_KEY))
+async def test_one_request_reads_its_catalogue_rows_by_key_whatever_the_statistics(
+    connection, session, name
 ):
-    """The detail view's statement, planned once for every call (a generic plan), looks up the
-    request's administration, service and staff by key: analyzed on a catalogue of a few rows,
-    plain joins became merge joins over whole tables with two sorts, and a benchmark's reads
-    cost PostgreSQL four times as much from that analyze on."""
+    """The detail view's statements and an action's lock, each planned once for every call (a
+    generic plan), look up the request's administration, service and staff by key: analyzed
+    on a catalogue of a few rows, plain joins became merge joins over whole tables with two
+    sorts, and a benchmark's reads cost PostgreSQL four times as much from that analyze on."""
     for _ in range(2):
         admin = await make_administration(session)
         for _ in range(3):
             await create_request(session, administration=admin)
     await connection.exec_driver_sql("ANALYZE")
-    compiled = requests_repository._DETAIL_ON_DRIVER[role]
+    compiled = _BY_KEY[name]
     await connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
     await connection.exec_driver_sql(f"PREPARE detail_plan AS {compiled.sql}")
     try:
