@@ -102,7 +102,8 @@ class _Gauges(Collector):
     def collect(self) -> Iterator[Metric]:
         pending = GaugeMetricFamily(
             "chikaya_outbox_pending",
-            "Messages waiting in the outbox, by channel.",
+            "Messages waiting in the outbox, by channel (fanout: filings whose messages the "
+            "dispatcher has not written out yet).",
             labels=["channel"],
         )
         parked = GaugeMetricFamily(
@@ -110,7 +111,7 @@ class _Gauges(Collector):
             "Messages parked after their last attempt (a national admin must re-send them).",
             labels=["channel"],
         )
-        for channel in ("email", "sms", "webhook"):
+        for channel in ("email", "sms", "webhook", "fanout"):
             pending.add_metric([channel], self.values.outbox_pending.get(channel, 0))
             parked.add_metric([channel], self.values.outbox_parked.get(channel, 0))
         yield pending

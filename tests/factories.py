@@ -518,3 +518,11 @@ async def indexed_as_postgresql_parses(session: AsyncSession, number: str, *word
     ).one()
     assert row[0], number
     assert set(words) <= set(row[1]), (words, row[1])
+
+
+async def written_out(session: AsyncSession, now: datetime | None = None) -> None:
+    """The filings' fan-outs written out into messages of their own, as the dispatcher does
+    before claiming (`repositories.dispatcher.write_out`), in the session's transaction."""
+    from app.repositories import dispatcher
+
+    await dispatcher.write_out(session, now or clock.now() + timedelta(days=1), 10_000)

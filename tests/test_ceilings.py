@@ -21,7 +21,7 @@ from app.config import Settings
 from app.models import OutboxMessage, Request, ThrottleCounter
 from app.models.enums import Role
 from app.services import api_keys, throttle, tracking_numbers
-from tests.factories import complaint, filed_count, make_administration, make_staff
+from tests.factories import complaint, filed_count, make_administration, make_staff, written_out
 
 CEILING = 20  # the default of SUBMISSIONS_PER_CLIENT_PER_HOUR
 
@@ -68,6 +68,8 @@ def body_for(admin_code: str, n: int, **contact: str) -> dict[str, Any]:
 
 
 async def _outbox(session, event: str, recipient: str | None = None) -> int:
+    """How many messages of `event` (to `recipient`), the filings' written out first."""
+    await written_out(session)
     stmt = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.event == event)
     if recipient is not None:
         stmt = stmt.where(OutboxMessage.recipient == recipient)
@@ -266,6 +268,7 @@ async def test_acknowledgements_per_recipient_are_capped_but_filing_never_is(
         )
         assert response.status_code == 201, response.text
         numbers.append(response.json()["tracking_number"])
+    await written_out(session)
     acknowledgements = (
         await session.scalars(select(OutboxMessage).where(OutboxMessage.event == "acknowledgement"))
     ).all()

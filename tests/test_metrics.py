@@ -14,7 +14,7 @@ from app.main import create_app
 from app.models import OutboxMessage
 from app.models.request import Request
 from app.services import clock
-from tests.factories import complaint, file, make_administration
+from tests.factories import complaint, file, make_administration, written_out
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -68,8 +68,14 @@ async def test_outbox_and_overdue_gauges_come_from_the_database(client, session)
     request_id = await session.scalar(
         select(Request.id).where(Request.tracking_number == created["tracking_number"])
     )
+    await written_out(session)
+    unwritten = await file(client, complaint(admin.code))  # its fan-out still pending
+    assert unwritten["tracking_number"]
     parked = await session.scalar(
-        select(OutboxMessage).where(OutboxMessage.request_id == request_id).limit(1)
+        select(OutboxMessage)
+        .where(OutboxMessage.request_id == request_id, OutboxMessage.channel != "fanout")
+        .order_by(OutboxMessage.id)
+        .limit(1)
     )
     assert parked is not None  # the acknowledgement
     parked.status = "parked"
@@ -85,7 +91,7 @@ async def test_outbox_and_overdue_gauges_come_from_the_database(client, session)
         ).all()
     }
     text = (await client.get("/metrics")).text
-    for channel in ("email", "sms", "webhook"):
+    for channel in ("email", "sms", "webhook", "fanout"):
         assert value(text, "chikaya_outbox_pending", channel=channel) == counts.get(
             ("pending", channel), 0
         )
@@ -94,6 +100,7 @@ async def test_outbox_and_overdue_gauges_come_from_the_database(client, session)
         )
     assert value(text, "chikaya_outbox_parked", channel=parked.channel) >= 1
     assert value(text, "chikaya_outbox_pending", channel="email") >= 1
+    assert value(text, "chikaya_outbox_pending", channel="fanout") >= 1
     assert value(text, "chikaya_overdue_requests", administration=admin.code) == 1
     assert value(text, "chikaya_outbox_oldest_pending_age_seconds") >= 0
     assert value(text, "chikaya_metrics_database_up") == 1

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from app.models.outbox import OutboxMessage
 from app.services import clock, dispatcher, notifications
 from app.services.dispatcher import dispatch_once, drain
-from tests.factories import act, complaint, file
+from tests.factories import act, complaint, file, written_out
 from tests.servers import SmtpServer, free_port
 
 
@@ -32,10 +32,17 @@ def parts(message) -> dict[str, str]:
 
 
 async def pending(live, *, citizen_only: bool = False) -> list[OutboxMessage]:
-    """The outbox, in order; `citizen_only` leaves out the notices to the supervisor."""
+    """The outbox's messages in line (a filing's in its fan-out's place, `OutboxMessage.place`),
+    the filings' written out first, as a dispatcher's pass does; `citizen_only` leaves out the
+    notices to the supervisor."""
     async with live.sessionmaker() as session:
-        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
-    return [m for m in rows if not (citizen_only and m.event == "new_request")]
+        await written_out(session)
+        await session.commit()
+        in_line = (func.coalesce(OutboxMessage.place, OutboxMessage.id), OutboxMessage.id)
+        rows = (await session.scalars(select(OutboxMessage).order_by(*in_line))).all()
+    return [
+        m for m in rows if m.channel != "fanout" and not (citizen_only and m.event == "new_request")
+    ]
 
 
 class Killed(Exception):

@@ -12,7 +12,14 @@ from app.models import Request
 from app.models.enums import Role
 from app.models.outbox import OutboxMessage, Webhook
 from app.services import clock, tracking_numbers
-from tests.factories import complaint, file, filed_count, make_administration, make_staff
+from tests.factories import (
+    complaint,
+    file,
+    filed_count,
+    make_administration,
+    make_staff,
+    written_out,
+)
 from tests.statements import recorded
 
 
@@ -59,8 +66,9 @@ async def test_a_submission_writes_its_messages_in_its_own_insert(
     client, session, settings, engine
 ):
     """The acknowledgement, the supervisors' notice and the webhooks' deliveries are written by
-    the request's insert itself: the supervisors and the webhooks are found by that statement,
-    not read first, and no statement of their own writes them."""
+    the request's insert itself, as one fan-out: no statement of their own writes them, and the
+    supervisors and webhooks are not read at filing but found when the dispatcher writes the
+    fan-out out, each message in a row of its own."""
     admin = await make_administration(session)
     supervisor, _ = await make_staff(session, settings, Role.supervisor, admin)
     gone, _ = await make_staff(session, settings, Role.supervisor, admin)
@@ -103,6 +111,7 @@ async def test_a_submission_writes_its_messages_in_its_own_insert(
     request_id = await session.scalar(
         select(Request.id).where(Request.tracking_number == created["tracking_number"])
     )
+    await written_out(session)
     rows = (
         await session.execute(
             select(OutboxMessage.channel, OutboxMessage.event, OutboxMessage.recipient)
@@ -112,6 +121,7 @@ async def test_a_submission_writes_its_messages_in_its_own_insert(
     ).all()
     assert sorted(rows) == sorted(
         [
+            ("fanout", "filing", ""),
             ("email", "acknowledgement", "amina@example.ma"),
             ("sms", "acknowledgement", "+212612345678"),
             ("email", "new_request", supervisor.email),
@@ -167,17 +177,17 @@ async def test_the_compiled_insert_writes_what_its_statement_writes(
         return sorted((row[0] for row in found), key=str)
 
     mine = "'id', 'tracking_number', 'receipt_code', 'public_id', 'search_text', 'search_vector'"
-    other = "'id', 'request_id', 'message_id', 'payload'"
+    other = "'id', 'request_id', 'message_id'"
     for table, key, leave_out in (
         ("requests", "id", mine),
         ("request_events", "request_id", other),
-        ("outbox", "request_id", other),
+        ("outbox", "request_id", other),  # its fan-out, payload included
     ):
         assert await rows(table, key, compiled_id, leave_out) == await rows(
             table, key, twin_id, leave_out
         ), table
-    payloads = text("SELECT jsonb_typeof(payload) FROM outbox WHERE request_id = :id")
-    assert len((await connection.execute(payloads, {"id": compiled_id})).all()) == 3
+    payloads = text("SELECT channel, jsonb_typeof(payload) FROM outbox WHERE request_id = :id")
+    assert (await connection.execute(payloads, {"id": compiled_id})).all() == [("fanout", "object")]
     nulls = text("SELECT rating_dimensions IS NULL, attributes FROM requests WHERE id = :id")
     assert (await connection.execute(nulls, {"id": compiled_id})).one() == (
         await connection.execute(nulls, {"id": twin_id})
@@ -225,10 +235,11 @@ async def test_an_ordinary_submission_is_one_statement_in_no_transaction(live, s
     async with live.sessionmaker() as session:
         number = created["tracking_number"]
         stored = await session.scalar(select(Request.id).where(Request.tracking_number == number))
+        await written_out(session)
         messages = await session.scalar(
             select(func.count())
             .select_from(OutboxMessage)
-            .where(OutboxMessage.request_id == stored)
+            .where(OutboxMessage.request_id == stored, OutboxMessage.channel != "fanout")
         )
     assert stored is not None
     assert messages == 3  # the email, the SMS, the supervisor's notice

@@ -59,7 +59,10 @@ RATING_SCORE = domain("rating_score", SmallInteger(), "VALUE BETWEEN 1 AND 5")
 LATITUDE = domain("latitude", Double(), "VALUE BETWEEN '-90'::float8 AND '90'::float8")
 LONGITUDE = domain("longitude", Double(), "VALUE BETWEEN '-180'::float8 AND '180'::float8")
 ROLE = one_of_enum("role", 32, Role)
-OUTBOX_CHANNEL = domain("outbox_channel", String(16), one_of("VALUE", ("email", "sms", "webhook")))
+# `fanout`: a filing's messages, in one row, until the dispatcher writes them out (migration 0029).
+OUTBOX_CHANNEL = domain(
+    "outbox_channel", String(16), one_of("VALUE", ("email", "sms", "webhook", "fanout"))
+)
 OUTBOX_STATUS = domain(
     "outbox_status", String(16), one_of("VALUE", ("pending", "sent", "parked", "expired"))
 )

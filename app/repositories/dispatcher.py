@@ -7,26 +7,52 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, union_all, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.models.outbox import OutboxMessage, Webhook
+from app.repositories import driver, notifications
 
 _older = aliased(OutboxMessage)
+_fanout = aliased(OutboxMessage)
+
+
+def _place(message: type[OutboxMessage]) -> ColumnElement[int]:
+    """A message's place in its recipient's line: its fan-out's id if it comes from one (see
+    `OutboxMessage.place`), else its own."""
+    return func.coalesce(message.place, message.id)
+
+
 # Any older pending message to the same recipient — due, backing off, or leased by another
-# dispatcher (even one whose lock hides it from SKIP LOCKED) — holds the newer ones back.
+# dispatcher (even one whose lock hides it from SKIP LOCKED) — holds the newer ones back, and
+# so does a fan-out of the same request not written out yet (another dispatcher writing it
+# out, or committed after this pass wrote out the others): its messages come first.
 # A backlog drains one message per recipient per pass; the dispatcher loops at once.
-_WAITS_BEHIND = exists().where(
-    and_(
-        _older.channel == OutboxMessage.channel,
-        _older.recipient == OutboxMessage.recipient,
-        _older.status == "pending",
-        or_(
-            _older.priority > OutboxMessage.priority,
-            and_(_older.priority == OutboxMessage.priority, _older.id < OutboxMessage.id),
-        ),
-    )
+_WAITS_BEHIND = or_(
+    exists().where(
+        and_(
+            _older.channel == OutboxMessage.channel,
+            _older.recipient == OutboxMessage.recipient,
+            _older.status == "pending",
+            or_(
+                _older.priority > OutboxMessage.priority,
+                and_(
+                    _older.priority == OutboxMessage.priority,
+                    tuple_(_place(_older), _older.id)
+                    < tuple_(_place(OutboxMessage), OutboxMessage.id),
+                ),
+            ),
+        )
+    ),
+    exists().where(
+        and_(
+            _fanout.request_id == OutboxMessage.request_id,
+            _fanout.channel == "fanout",
+            _fanout.status == "pending",
+            _fanout.id < _place(OutboxMessage),
+        )
+    ),
 )
 
 
@@ -64,6 +90,26 @@ async def expire_stale(session: AsyncSession, now: datetime) -> None:
         .where(OutboxMessage.status == "pending", OutboxMessage.expires_at <= now)
         .values(status="expired", payload={})
     )
+
+
+_WRITE_OUT = {one: driver.Compiled(notifications.write_out(one)) for one in (False, True)}
+_DUE_FANOUTS = notifications.due_fanouts()
+
+
+async def write_out(
+    session: AsyncSession, now: datetime, batch: int, fanout_id: int | None = None
+) -> None:
+    """Write out up to `batch` due fan-outs (`notifications.write_out`; or the fan-out
+    `fanout_id` only, if due), in the session's transaction: their messages are claimable in
+    it."""
+    params = {"outbox_now": now, "outbox_batch": batch, "fanout_id": fanout_id}
+    await driver.execute_in(session, _WRITE_OUT[fanout_id is not None], params)
+
+
+async def due_fanouts(session: AsyncSession, now: datetime, batch: int) -> list[int]:
+    """The ids of up to `batch` due fan-outs, oldest first."""
+    found = await session.scalars(_DUE_FANOUTS, {"outbox_now": now, "outbox_batch": batch})
+    return list(found)
 
 
 async def claim_due(

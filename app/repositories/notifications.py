@@ -19,6 +19,7 @@ from sqlalchemy import (
     Insert,
     Integer,
     Row,
+    Select,
     String,
     Table,
     TableValuedAlias,
@@ -33,8 +34,9 @@ from sqlalchemy import (
     select,
     true,
     union_all,
+    update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, array, insert
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.catalogue import Administration, Service
@@ -50,6 +52,10 @@ from app.repositories import driver
 # staff's), and the fan-outs whose recipients the database knows (the administration's active
 # supervisors, its active webhooks taking the event), joined there rather than read first: no
 # look-up round trip, and a webhook registered before the change is told about it.
+#
+# A filing's go as one row of channel `fanout` (`fanout_insert`), its payload the three lists,
+# written out by the dispatcher (`write_out`) with the same statement's parts, read from that
+# payload: its supervisors and webhooks are those of that moment.
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _OUTBOX_COLUMNS = (
     "message_id",
@@ -64,72 +70,82 @@ _OUTBOX_COLUMNS = (
     "next_attempt_at",
     "created_at",
 )
+_MESSAGE_COLUMNS = (
+    ("channel", String),
+    ("event", String),
+    ("recipient", String),
+    ("payload", JSONB),
+)
+_FANOUT_COLUMNS = (("administration_id", Integer), ("event", String), ("payload", JSONB))
+# The three lists of an `Outbox`: bound as `outbox_<name>`, or in a fan-out's payload.
+_LISTS = ("messages", "to_supervisors", "to_webhooks")
 
 
-def _recordset(name: str, *columns: tuple[str, Any]) -> TableValuedAlias:
-    """`jsonb_to_recordset(:outbox_<name>) AS <name>(column type, …)`: rows bound as one list."""
+def _item(document: Any, key: str) -> Any:
+    """`document -> 'key'` (a subscript, `[key]`, would follow a cast: `$1::JSONB[…]` is read
+    as an array type)."""
+    return document.op("->", return_type=JSONB)(literal(key))
+
+
+def _recordset(rows: Any, name: str, *columns: tuple[str, Any]) -> TableValuedAlias:
+    """`jsonb_to_recordset(rows) AS <name>(column type, …)`: a JSON list's rows."""
     return (
-        func.jsonb_to_recordset(bindparam(f"outbox_{name}", type_=JSONB))
+        func.jsonb_to_recordset(rows)
         .table_valued(*(column(key, type_) for key, type_ in columns))
         .render_derived(name=name, with_types=True)
     )
 
 
-def outbox_insert(request: FromClause | None = None, gates: Sequence[FromClause] = ()) -> Insert:
-    """The statement writing an `Outbox` (bound by `Outbox.params`). With `request` (a CTE
-    inserting a request, `id` its column), every message belongs to that request and none is
-    written when it inserts nothing. With `gates` (CTEs returning the `key` of each counter
-    that counted, `throttle.counted_under_limit`), a message given a `gate` is written only
-    if the counter of that key counted it."""
-    now = bindparam("outbox_now", type_=DateTime(timezone=True))
-    messages = _recordset(
-        "messages",
-        ("request_id", BigInteger),
-        ("channel", String),
-        ("event", String),
-        ("recipient", String),
-        ("payload", JSONB),
-        ("gate", String),
-    )
-    fanouts = {
-        name: _recordset(
-            name,
-            ("request_id", BigInteger),
-            ("administration_id", Integer),
-            ("event", String),
-            ("payload", JSONB),
-        )
-        for name in ("to_supervisors", "to_webhooks")
-    }
+@dataclass(frozen=True)
+class _Sources:
+    """Where an outbox statement reads its three lists (`_LISTS`), and what it writes for each
+    row besides: its request (`request_id(source)`), when it was written (`created_at`), its
+    place in its recipients' line (`place`, None: its own id), and the FROM the lists are read
+    from (`joined`: a CTE whose row holds them, or none)."""
+
+    lists: tuple[TableValuedAlias, TableValuedAlias, TableValuedAlias]
+    request_id: Any
+    created_at: ColumnElement[Any]
+    place: ColumnElement[Any] | None = None
+    joined: FromClause | None = None
+
+
+def _parts(sources: _Sources, now: ColumnElement[Any]) -> Any:
+    """The rows of the messages, supervisors and webhooks of `sources`, as one `UNION ALL`."""
+    messages, supervisors, webhooks = sources.lists
 
     def row(
         source: Any, channel: Any, recipient: Any, webhook_id: Any
     ) -> tuple[ColumnElement[Any], ...]:
-        request_id = request.c.id if request is not None else source.c.request_id
+        place = () if sources.place is None else (sources.place.label("place"),)
         return (
             func.gen_random_uuid().label("message_id"),
             channel.label("channel"),
             source.c.event.label("event"),
             recipient.label("recipient"),
             source.c.payload.label("payload"),
-            request_id.label("request_id"),
+            sources.request_id(source).label("request_id"),
             webhook_id.label("webhook_id"),
             literal("pending").label("status"),
             literal(0).label("attempts"),
             now.label("next_attempt_at"),
-            now.label("created_at"),
+            sources.created_at.label("created_at"),
+            *place,
         )
 
+    def read(source: FromClause) -> FromClause:
+        """A list's rows, after the FROM they are read with (a JSON list of a CTE's row is
+        read after that row: a function in FROM sees only the items before it)."""
+        if sources.joined is None:
+            return source
+        return sources.joined.join(source, true())
+
     no_webhook = cast(null(), Integer)
-    supervisors, webhooks = fanouts["to_supervisors"], fanouts["to_webhooks"]
     own = select(*row(messages, messages.c.channel, messages.c.recipient, no_webhook))
-    if gates:
-        opened = union_all(*(select(gate.c.key) for gate in gates))
-        own = own.where(or_(messages.c.gate.is_(None), messages.c.gate.in_(opened)))
     parts = [
-        own.select_from(messages),
+        own.select_from(read(messages)),
         select(*row(supervisors, literal("email"), User.email, no_webhook))
-        .select_from(supervisors)
+        .select_from(read(supervisors))
         .join(
             User,
             and_(
@@ -139,7 +155,7 @@ def outbox_insert(request: FromClause | None = None, gates: Sequence[FromClause]
             ),
         ),
         select(*row(webhooks, literal("webhook"), Webhook.url, Webhook.id))
-        .select_from(webhooks)
+        .select_from(read(webhooks))
         .join(
             Webhook,
             and_(
@@ -149,10 +165,132 @@ def outbox_insert(request: FromClause | None = None, gates: Sequence[FromClause]
             ),
         ),
     ]
-    if request is not None:
-        parts = [part.join(request, true()) for part in parts]
+    return union_all(*parts)
+
+
+def outbox_insert() -> Insert:
+    """The statement writing an `Outbox` (bound by `Outbox.params`)."""
+    now = bindparam("outbox_now", type_=DateTime(timezone=True))
+    messages, supervisors, webhooks = (
+        _recordset(
+            bindparam(f"outbox_{name}", type_=JSONB),
+            name,
+            ("request_id", BigInteger),
+            *(_MESSAGE_COLUMNS if name == "messages" else _FANOUT_COLUMNS),
+        )
+        for name in _LISTS
+    )
+    sources = _Sources((messages, supervisors, webhooks), lambda source: source.c.request_id, now)
     # `priority` takes its server default (0), `expires_at` none: not one-time codes.
-    return insert(_OUTBOX).from_select(_OUTBOX_COLUMNS, union_all(*parts), include_defaults=False)
+    return insert(_OUTBOX).from_select(
+        _OUTBOX_COLUMNS, _parts(sources, now), include_defaults=False
+    )
+
+
+def fanout_insert(request: FromClause, gates: Sequence[FromClause] = ()) -> Insert:
+    """The statement writing a filing's `Outbox` as one fan-out (bound by
+    `Outbox.fanout_params`), when `request` (a CTE inserting the request, `id` its column)
+    inserts a row. With `gates` (CTEs returning the `key` of each counter that counted,
+    `throttle.counted_under_limit`), a message given a `gate` is kept in its payload only if
+    the counter of that key counted it."""
+    now = bindparam("outbox_now", type_=DateTime(timezone=True))
+    payload: Any = bindparam("outbox_fanout", type_=JSONB)
+    if gates:
+        listed = (
+            func.jsonb_array_elements(_item(payload, "messages"))
+            .table_valued(column("value", JSONB), with_ordinality="position")
+            .render_derived(name="listed")
+        )
+        opened = union_all(*(select(gate.c.key) for gate in gates))
+        key = listed.c.value["gate"].astext
+        kept = (
+            select(
+                func.coalesce(
+                    func.jsonb_agg(aggregate_order_by(listed.c.value, listed.c.position)),
+                    cast(literal("[]"), JSONB),
+                )
+            )
+            .where(or_(key.is_(None), key.in_(opened)))
+            .scalar_subquery()
+        )
+        payload = payload.op("||", return_type=JSONB)(func.jsonb_build_object("messages", kept))
+    fanout = select(
+        func.gen_random_uuid().label("message_id"),
+        literal("fanout").label("channel"),
+        literal("filing").label("event"),
+        literal("").label("recipient"),
+        payload.label("payload"),
+        request.c.id.label("request_id"),
+        cast(null(), Integer).label("webhook_id"),
+        literal("pending").label("status"),
+        literal(0).label("attempts"),
+        now.label("next_attempt_at"),
+        now.label("created_at"),
+    ).select_from(request)
+    return insert(_OUTBOX).from_select(_OUTBOX_COLUMNS, fanout, include_defaults=False)
+
+
+def due_fanouts() -> Select[Any]:
+    """The ids of up to `outbox_batch` due fan-outs, oldest first (`now` bound as
+    `outbox_now`)."""
+    return (
+        select(_OUTBOX.c.id)
+        .where(
+            _OUTBOX.c.channel == "fanout",
+            _OUTBOX.c.status == "pending",
+            _OUTBOX.c.next_attempt_at <= bindparam("outbox_now", type_=DateTime(timezone=True)),
+        )
+        .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+        .limit(bindparam("outbox_batch", type_=Integer))
+    )
+
+
+def write_out(one: bool = False) -> Insert:
+    """The statement writing out up to `outbox_batch` due fan-outs (`fanout_insert`; `one`:
+    the fan-out `fanout_id` only), oldest first, skipping those another dispatcher locks: each
+    of their messages in a row of its own (its request the fan-out's, its place in line the
+    fan-out's id, written when the fan-out was), the fan-outs marked sent by the same
+    statement. `now` bound as `outbox_now`."""
+    now = bindparam("outbox_now", type_=DateTime(timezone=True))
+    chosen = due_fanouts().with_only_columns(
+        _OUTBOX.c.id, _OUTBOX.c.request_id, _OUTBOX.c.payload, _OUTBOX.c.created_at
+    )
+    if one:
+        chosen = chosen.where(_OUTBOX.c.id == bindparam("fanout_id", type_=BigInteger))
+    due = (
+        chosen.with_for_update(skip_locked=True)
+        # Chosen once (see `repositories.dispatcher.claim_due`): what is marked is what is
+        # written out.
+        .cte("fanouts")
+        .prefix_with("MATERIALIZED")
+    )
+    marked = (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id.in_(select(due.c.id)))
+        .values(status="sent", sent_at=now, attempts=_OUTBOX.c.attempts + 1)
+        .returning(_OUTBOX.c.id)
+        .cte("written_out")
+    )
+    messages, supervisors, webhooks = (
+        _recordset(
+            _item(due.c.payload, name),
+            name,
+            *(_MESSAGE_COLUMNS if name == "messages" else _FANOUT_COLUMNS),
+        )
+        for name in _LISTS
+    )
+    sources = _Sources(
+        (messages, supervisors, webhooks),
+        lambda source: due.c.request_id,
+        due.c.created_at,
+        place=due.c.id,
+        joined=due,
+    )
+    return (
+        insert(_OUTBOX)
+        .from_select((*_OUTBOX_COLUMNS, "place"), _parts(sources, now), include_defaults=False)
+        .add_cte(marked)
+    )
 
 
 # Compiled once, at import: run in the session's transaction without a cache key computed
@@ -223,6 +361,11 @@ class Outbox:
             "outbox_to_webhooks": self.webhooks,
             "outbox_now": now,
         }
+
+    def fanout_params(self, now: datetime) -> dict[str, Any]:
+        """Its lists in one fan-out's payload (`fanout_insert`)."""
+        lists = (self.messages, self.supervisors, self.webhooks)
+        return {"outbox_fanout": dict(zip(_LISTS, lists, strict=True)), "outbox_now": now}
 
 
 async def write(session: AsyncSession, outbox: Outbox, now: datetime) -> None:

@@ -650,9 +650,9 @@ def _insert_new(shape: _Shape) -> Select[Any]:
             for name in ("ack_email", "ack_sms")
         )
         ctes.extend(gates)
-    # Its outbox messages too (acknowledgements, supervisors, webhooks), theirs found by the
-    # same statement (`notifications.outbox_insert`).
-    ctes.append(notifications.outbox_insert(new_request, gates=gates).cte("new_outbox"))
+    # Its outbox messages too (acknowledgements, supervisors, webhooks), as one fan-out the
+    # dispatcher writes out (`notifications.fanout_insert`).
+    ctes.append(notifications.fanout_insert(new_request, gates=gates).cte("new_outbox"))
     filed = exists(select(new_request.c.id))
     free_slot = (
         select(_STATS.c.slot)
@@ -788,7 +788,7 @@ async def insert_new(
     params["search_vector"] = vector if isinstance(vector, str) else None
     for key in FIRST_EVENT_COLUMNS:
         params[f"event_{key}"] = first_event.get(key)
-    params.update(outbox.params(now))
+    params.update(outbox.fanout_params(now))
     params["stats_administration_id"] = given["administration_id"]
     params["stats_service_id"] = given["service_id"] or 0
     params["stats_kind"] = given["kind"].value

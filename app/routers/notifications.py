@@ -82,7 +82,9 @@ async def list_outbox(
     ] = None,
 ) -> list[OutboxOut]:
     """National admins see what could not be delivered (`parked` after the last retry), with
-    the last error; recipients are not shown (personal data)."""
+    the last error; recipients are not shown (personal data). A filing's messages are first
+    one message of channel `fanout` (event `filing`), which the dispatcher writes out into
+    one message each before sending them: pending until then, sent after."""
     return await webhooks.outbox(session, status=status_, limit=limit, before=before)
 
 

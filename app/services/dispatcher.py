@@ -32,6 +32,8 @@ import aiosmtplib
 import httpcore
 import httpx
 import idna
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db import SessionMaker
@@ -221,9 +223,29 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
+async def _write_out(session: AsyncSession, now: datetime, batch: int) -> None:
+    """The filings' messages, written out of their fan-outs first: claimable with the others,
+    in the claim's transaction. A fan-out that cannot be written out stays pending (the
+    `fanout` backlog gauge, the oldest message's age) and holds back nothing but its own
+    request's messages: after a failed batch, each is written out on its own."""
+    try:
+        async with session.begin_nested():
+            await repository.write_out(session, now, batch)
+        return
+    except DBAPIError:
+        log.exception("a batch of filings' messages could not be written out")
+    for fanout_id in await repository.due_fanouts(session, now, batch):
+        try:
+            async with session.begin_nested():
+                await repository.write_out(session, now, batch, fanout_id)
+        except DBAPIError:
+            log.exception("the messages of fan-out %s could not be written out", fanout_id)
+
+
 async def claim(sessionmaker: SessionMaker, settings: Settings, now: datetime) -> list[Claimed]:
     channels = enabled_channels(settings)
     async with sessionmaker() as session:
+        await _write_out(session, now, settings.outbox_batch_size)
         # Worthless now (a one-time code past its expiry): never sent, its payload dropped.
         await repository.expire_stale(session, now)
         rows = await repository.claim_due(
