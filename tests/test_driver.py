@@ -45,15 +45,28 @@ def test_a_compiled_statement_binds_its_parameters_in_order_with_its_own_literal
 
 
 async def _end_serving_connections(engine) -> int:
-    """The server ends the serving pool's connections (to this database); how many it ended."""
+    """The server ends the serving pool's connections (to this database); how many it ended,
+    once they are gone (`pg_terminate_backend` only signals: on a busy machine a backend still
+    running would end under the next statement, a failure mid-statement that no driver may
+    retry, instead of the dropped connection these tests mean)."""
+    serving = (
+        "SELECT pid FROM pg_stat_activity "
+        "WHERE application_name = :name AND datname = current_database()"
+    )
     async with engine.connect() as connection:
+        pids = list(await connection.scalars(text(serving), {"name": driver.APPLICATION_NAME}))
         ended: int = await connection.scalar(
-            text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = :name AND datname = current_database()"
-            ),
-            {"name": driver.APPLICATION_NAME},
+            text("SELECT count(pg_terminate_backend(pid)) FROM unnest(CAST(:pids AS integer[])) AS pid"),
+            {"pids": pids},
         )
+        alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS integer[]))")
+        for _ in range(200):  # 10 s at most
+            await connection.rollback()  # the activity is read once per transaction
+            if not await connection.scalar(alive, {"pids": pids}):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the ended connections are still there after 10 s")
     return ended
 
 
