@@ -303,3 +303,43 @@ def test_search_vector_written_keeps_the_vectors_and_downgrade_generates_them(se
         _in_thread(
             lambda: _autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         )
+
+
+def test_outbox_fanout_downgrade_refuses_while_a_fanout_waits(server_url):
+    """0029's downgrade would narrow the channels under a pending fan-out, whose messages no
+    dispatcher of before could write out: it refuses, and goes once the fan-out is written
+    out (its trace deleted, the channel narrowed again)."""
+    name = f"chikaya_migrations_{secrets.token_hex(3)}"
+    _in_thread(lambda: _autocommit(server_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    fanout = (
+        "INSERT INTO outbox (message_id, channel, event, recipient, payload, status, attempts, "
+        "next_attempt_at, created_at) VALUES (gen_random_uuid(), 'fanout', 'filing', '', '{}', "
+        "'pending', 0, now(), now())"
+    )
+    try:
+        config = _config(url)
+        _in_thread(lambda: asyncio.to_thread(command.upgrade, config, "0029"))
+        _in_thread(lambda: _autocommit(url, fanout))
+        try:
+            _in_thread(lambda: asyncio.to_thread(command.downgrade, config, "0028"))
+        except RuntimeError as refused:
+            assert "1 fan-outs are not written out yet" in str(refused)
+        else:
+            raise AssertionError("the downgrade went on under a pending fan-out")
+        version = "SELECT version_num FROM alembic_version"
+        assert _in_thread(lambda: _autocommit(url, version)) == [("0029",)]
+        _in_thread(lambda: _autocommit(url, "UPDATE outbox SET status = 'sent'"))
+        _in_thread(lambda: asyncio.to_thread(command.downgrade, config, "0028"))
+        assert _in_thread(lambda: _autocommit(url, "SELECT count(*) FROM outbox")) == [(0,)]
+        with_fanout = fanout.replace("'pending'", "'sent'")
+        try:
+            _in_thread(lambda: _autocommit(url, with_fanout))
+        except Exception as narrowed:  # the domain refuses the channel again
+            assert "outbox_channel_check" in str(narrowed)
+        else:
+            raise AssertionError("the channel domain still accepts fanout")
+    finally:
+        _in_thread(
+            lambda: _autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )

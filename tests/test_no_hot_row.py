@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.models import RequestStats
 from app.schemas.requests import RequestIn
@@ -59,18 +59,23 @@ async def test_a_submission_does_not_wait_for_another_one_to_the_same_service(li
     assert slots == 2  # each writer had a slot of its own
 
 
-async def test_sequential_submissions_reuse_one_slot(live):
-    """Slots grow with the writers at once, not with the requests."""
+async def test_sequential_submissions_reuse_their_sessions_slots(live, settings):
+    """Slots grow with the database sessions that wrote (one slot each, its server process:
+    at most the driver's pool), not with the requests."""
     admin = live.administration
-    for _ in range(5):
+    filings = 2 * settings.db_read_pool_size
+    assert filings <= settings.submissions_per_client_per_hour
+    for _ in range(filings):
         created = await live.client.post("/api/v1/requests", json=complaint(admin.code))
         assert created.status_code == 201
     async with live.sessionmaker() as session:
-        slots = await session.scalar(
-            select(func.count())
-            .select_from(RequestStats)
-            .where(RequestStats.administration_id == admin.id)
-        )
-    assert slots == 1
+        slots = (
+            await session.scalars(
+                select(RequestStats.slot).where(RequestStats.administration_id == admin.id)
+            )
+        ).all()
+        backends = set((await session.scalars(text("SELECT pid FROM pg_stat_activity"))).all())
+    assert 1 <= len(slots) <= settings.db_read_pool_size
+    assert set(slots) <= backends  # each the process id of a session still open in the pool
     statistics = await live.client.get("/api/v1/statistics", params={"administration": admin.code})
-    assert statistics.json()["indicators"]["received"] == 5
+    assert statistics.json()["indicators"]["received"] == filings

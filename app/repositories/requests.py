@@ -16,7 +16,6 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     DateTime,
-    Integer,
     Row,
     Select,
     Table,
@@ -37,7 +36,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -563,18 +561,16 @@ FIRST_EVENT_COLUMNS = (
 )
 _COUNTERS_NOW = bindparam("counters_now", type_=DateTime(timezone=True))
 # Its cohort's statistics (`received` + 1), added as `repositories.stats.bump` adds (its
-# `_BUMP`): to a slot of the cohort that no other transaction holds, else to a new slot
-# numbered after this transaction's id; only when the request is inserted. Here one upsert
-# does both: the free slot, when there is one, is the conflict whose row it updates (locked
-# already, by this statement). The cohort is bound as `stats_<key>` (service 0 for none, the
-# month of `stats.cohort_month`).
+# `_BUMP`): to the cohort's slot of this database session (`pg_backend_pid()`), inserted if it
+# is not there yet; only when the request is inserted. The cohort is bound as `stats_<key>`
+# (service 0 for none, the month of `stats.cohort_month`).
 _STATS = cast(Table, RequestStats.__table__)
 _STATS_KEY = ("administration_id", "service_id", "kind", "month")
 _STATS_COUNTERS = tuple(
     column.key for column in _STATS.columns if column.key not in (*_STATS_KEY, "slot")
 )
 _STATS_COHORT = tuple(bindparam(f"stats_{key}", type_=_STATS.c[key].type) for key in _STATS_KEY)
-_NEW_SLOT = cast_(func.txid_current() % literal_column("2147483647"), Integer)
+_SESSION_SLOT = func.pg_backend_pid()
 
 
 @dataclass(frozen=True)
@@ -654,24 +650,13 @@ def _insert_new(shape: _Shape) -> Select[Any]:
     # dispatcher writes out (`notifications.fanout_insert`).
     ctes.append(notifications.fanout_insert(new_request, gates=gates).cte("new_outbox"))
     filed = exists(select(new_request.c.id))
-    free_slot = (
-        select(_STATS.c.slot)
-        .where(
-            *(_STATS.c[key] == bound for key, bound in zip(_STATS_KEY, _STATS_COHORT, strict=True)),
-            _STATS.c.slot >= literal_column("0"),
-            filed,
-        )
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .cte("stats_free")
-    )
     ctes.append(
         insert(_STATS)
         .from_select(
             [*_STATS_KEY, "slot", *_STATS_COUNTERS],
             select(
                 *_STATS_COHORT,
-                func.coalesce(select(free_slot.c.slot).scalar_subquery(), _NEW_SLOT),
+                _SESSION_SLOT,
                 *(literal_column("1" if name == "received" else "0") for name in _STATS_COUNTERS),
             ).where(filed),
         )

@@ -1,10 +1,11 @@
 """The statistics counters (`request_stats` and its rollups): reads summed in one statement per
 question, writes without a hot row, and the fold that keeps reads flat.
 
-Writes: one statement per bump adds to a slot row of the cohort that no other transaction holds
-(`FOR UPDATE SKIP LOCKED`), or, when every slot is held (or there is none yet), inserts a new
-slot numbered after this transaction's id, so concurrent writers never pick the same new slot.
-Either way the writer waits on nobody.
+Writes: one statement per bump adds to the cohort's slot of the writer's own database session
+(its slot is its server process id, `pg_backend_pid()`), inserting it if it is not there yet. A
+session runs one transaction at a time, so no two transactions ever write the same slot: writers
+never wait on each other, whatever the number of them on one cohort (only on a fold moving
+their slot at that moment, which holds it for one short transaction).
 
 The fold (the periodic work) moves every slot no writer holds, in one statement, into the
 cohort's folded row (slot FOLDED, which writers never touch) and into three rollups: per
@@ -256,24 +257,15 @@ _COHORT = (
     "AND kind = :kind AND month = :month"
 )
 _ADD = ", ".join(f"{name} = request_stats.{name} + :{name}" for name in COUNTERS)
-# A slot of the cohort no other transaction holds, else a new one numbered after this
-# transaction's id. A submission adds its `received` the same way inside its own insert
-# (`repositories/requests.py`, `_STATS_ADDED`): a change of the slot scheme changes both.
+# The cohort's slot of this database session (`pg_backend_pid()`: no other transaction holds it
+# but a fold's). A submission adds its `received` the same way inside its own insert
+# (`repositories/requests.py`, `_insert_new`): a change of the slot scheme changes both.
 _BUMP = text(
     f"""
-    WITH free AS (
-        SELECT slot FROM request_stats WHERE {_COHORT} AND slot >= 0
-        LIMIT 1 FOR UPDATE SKIP LOCKED
-    ), added AS (
-        UPDATE request_stats SET {_ADD}
-        FROM free WHERE {_COHORT} AND request_stats.slot = free.slot
-        RETURNING 1
-    )
     INSERT INTO request_stats (administration_id, service_id, kind, month, slot,
                                {", ".join(COUNTERS)})
-    SELECT :administration_id, :service_id, :kind, :month,
-           (txid_current() % 2147483647)::integer, {", ".join(":" + n for n in COUNTERS)}
-    WHERE NOT EXISTS (SELECT FROM added)
+    VALUES (:administration_id, :service_id, :kind, :month,
+            pg_backend_pid(), {", ".join(":" + n for n in COUNTERS)})
     ON CONFLICT (administration_id, service_id, kind, month, slot) DO UPDATE SET {_ADD}
     """
 )
