@@ -56,10 +56,15 @@ async def _end_serving_connections(engine) -> int:
     async with engine.connect() as connection:
         pids = list(await connection.scalars(text(serving), {"name": driver.APPLICATION_NAME}))
         ended: int = await connection.scalar(
-            text("SELECT count(pg_terminate_backend(pid)) FROM unnest(CAST(:pids AS integer[])) AS pid"),
+            text(
+                "SELECT count(pg_terminate_backend(pid)) "
+                "FROM unnest(CAST(:pids AS integer[])) AS pid"
+            ),
             {"pids": pids},
         )
-        alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS integer[]))")
+        alive = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS integer[]))"
+        )
         for _ in range(200):  # 10 s at most
             await connection.rollback()  # the activity is read once per transaction
             if not await connection.scalar(alive, {"pids": pids}):
