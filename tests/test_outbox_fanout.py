@@ -198,4 +198,14 @@ async def test_a_fanout_that_cannot_be_written_out_holds_back_only_its_own_reque
     # The sound filing's messages go out; the broken one's request waits, whole.
     assert ("salma@example.ma", "acknowledgement") in told
     assert not [m for m in claimed if rows[m.id].request_id == first.request_id]
-    assert rows[first.id].status == "pending"
+    # Retried later, as a message is, then parked for national admins to re-send.
+    broken_row = rows[first.id]
+    assert (broken_row.status, broken_row.attempts) == ("pending", 1)
+    assert broken_row.last_error == "write-out: CheckViolationError"
+    assert broken_row.next_attempt_at > clock.now()
+    later = clock.now() + timedelta(days=2)
+    for _ in range(settings.outbox_max_attempts - 1):
+        later += timedelta(days=2)
+        await dispatcher.claim(live.sessionmaker, mail, later)
+    parked = {m.id: m for m in await _outbox(live)}[first.id]
+    assert (parked.status, parked.attempts) == ("parked", settings.outbox_max_attempts)

@@ -93,7 +93,7 @@ async def expire_stale(session: AsyncSession, now: datetime) -> None:
 
 
 _WRITE_OUT = {one: driver.Compiled(notifications.write_out(one)) for one in (False, True)}
-_DUE_FANOUTS = notifications.due_fanouts()
+_DUE_FANOUTS = notifications.due_fanouts().add_columns(OutboxMessage.attempts)
 
 
 async def write_out(
@@ -106,10 +106,10 @@ async def write_out(
     await driver.execute_in(session, _WRITE_OUT[fanout_id is not None], params)
 
 
-async def due_fanouts(session: AsyncSession, now: datetime, batch: int) -> list[int]:
-    """The ids of up to `batch` due fan-outs, oldest first."""
-    found = await session.scalars(_DUE_FANOUTS, {"outbox_now": now, "outbox_batch": batch})
-    return list(found)
+async def due_fanouts(session: AsyncSession, now: datetime, batch: int) -> list[tuple[int, int]]:
+    """The ids and attempts of up to `batch` due fan-outs, oldest first."""
+    found = await session.execute(_DUE_FANOUTS, {"outbox_now": now, "outbox_batch": batch})
+    return [(fanout_id, attempts) for fanout_id, attempts in found]
 
 
 async def claim_due(

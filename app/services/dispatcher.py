@@ -223,29 +223,55 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
-async def _write_out(session: AsyncSession, now: datetime, batch: int) -> None:
+def _cause(error: DBAPIError) -> str:
+    """The driver's name for a failed statement's error (`CheckViolationError`, …)."""
+    driver_error: BaseException | None = error.orig
+    if driver_error is not None and driver_error.__cause__ is not None:
+        driver_error = driver_error.__cause__
+    return type(driver_error or error).__name__
+
+
+async def _write_out(session: AsyncSession, settings: Settings, now: datetime) -> None:
     """The filings' messages, written out of their fan-outs first: claimable with the others,
-    in the claim's transaction. A fan-out that cannot be written out stays pending (the
-    `fanout` backlog gauge, the oldest message's age) and holds back nothing but its own
-    request's messages: after a failed batch, each is written out on its own."""
+    in the claim's transaction. After a failed batch each fan-out is written out on its own;
+    one that fails is retried later, as a message is (backoff, then parked for national
+    admins to re-send: the `fanout` gauges), and holds back nothing but its own request's
+    messages meanwhile."""
+    batch = settings.outbox_batch_size
     try:
         async with session.begin_nested():
             await repository.write_out(session, now, batch)
         return
     except DBAPIError:
         log.exception("a batch of filings' messages could not be written out")
-    for fanout_id in await repository.due_fanouts(session, now, batch):
+    for fanout_id, attempts in await repository.due_fanouts(session, now, batch):
         try:
             async with session.begin_nested():
                 await repository.write_out(session, now, batch, fanout_id)
-        except DBAPIError:
-            log.exception("the messages of fan-out %s could not be written out", fanout_id)
+        except DBAPIError as exc:
+            attempts += 1
+            parked = attempts >= settings.outbox_max_attempts
+            values: dict[str, object] = {
+                "attempts": attempts,
+                "last_error": f"write-out: {_cause(exc)}",
+            }
+            if parked:
+                values["status"] = "parked"
+            else:
+                values["next_attempt_at"] = now + backoff(attempts, settings)
+            await repository.mark(session, fanout_id, values)
+            log.exception(
+                "the messages of fan-out %s could not be written out, attempt %d%s",
+                fanout_id,
+                attempts,
+                ", parked" if parked else "",
+            )
 
 
 async def claim(sessionmaker: SessionMaker, settings: Settings, now: datetime) -> list[Claimed]:
     channels = enabled_channels(settings)
     async with sessionmaker() as session:
-        await _write_out(session, now, settings.outbox_batch_size)
+        await _write_out(session, settings, now)
         # Worthless now (a one-time code past its expiry): never sent, its payload dropped.
         await repository.expire_stale(session, now)
         rows = await repository.claim_due(
