@@ -108,6 +108,13 @@ def seed_statements(n: int) -> list[str]:
         "r.created_at "
         "FROM requests r CROSS JOIN (VALUES ('email'), ('sms'), ('webhook')) AS c(channel) "
         "WHERE r.tracking_number LIKE 'PL%'",
+        # Every filing's fan-out: written out (sent), but the last hour's.
+        "INSERT INTO outbox (message_id, channel, event, recipient, payload, request_id, status, "
+        "attempts, next_attempt_at, sent_at, created_at) "
+        "SELECT gen_random_uuid(), 'fanout', 'filing', '', '{}', r.id, "
+        f"CASE WHEN r.created_at > {now} - interval '1 hour' THEN 'pending' ELSE 'sent' END, "
+        "0, r.created_at, r.created_at, r.created_at "
+        "FROM requests r WHERE r.tracking_number LIKE 'PL%'",
         "ANALYZE requests",
         "ANALYZE outbox",
         "ANALYZE users",
@@ -340,6 +347,17 @@ CASES: tuple[Case, ...] = (
                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                 .limit(50)
             )
+        ),
+        table="outbox",
+    ),
+    Case(
+        "outbox, due fan-outs (write-out)",
+        # Either partial index of the pending messages, by channel first (few fan-outs).
+        frozenset({"ix_outbox_due", "ix_outbox_recipient_pending"}),
+        _stmt(
+            lambda ids: notification_statements.due_fanouts(),
+            outbox_now=NOW,
+            outbox_batch=50,
         ),
         table="outbox",
     ),

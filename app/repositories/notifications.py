@@ -5,7 +5,7 @@ request, and the answered complaints whose reopen window closes soon."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -104,7 +104,7 @@ class _Sources:
     from (`joined`: a CTE whose row holds them, or none)."""
 
     lists: tuple[TableValuedAlias, TableValuedAlias, TableValuedAlias]
-    request_id: Any
+    request_id: Callable[[TableValuedAlias], ColumnElement[Any]]
     created_at: ColumnElement[Any]
     place: ColumnElement[Any] | None = None
     joined: FromClause | None = None
