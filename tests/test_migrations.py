@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from alembic import command
@@ -28,15 +30,20 @@ def _config(url: str) -> Config:
     return config
 
 
-def test_upgrade_matches_models_and_downgrade_unwinds(server_url):
+@contextmanager
+def _scratch_database(server_url: str) -> Iterator[str]:
+    """A database of its own on the test server, dropped afterwards: its URL."""
     name = f"chikaya_migrations_{secrets.token_hex(3)}"
+    _in_thread(lambda: _autocommit(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _in_thread(
+            lambda: _autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
 
-    async def admin(sql: str) -> None:
-        engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-        await engine.dispose()
 
+def test_upgrade_matches_models_and_downgrade_unwinds(server_url):
     async def differences(url: str) -> list[object]:
         engine = create_async_engine(url, poolclass=NullPool)
         async with engine.connect() as conn:
@@ -58,9 +65,7 @@ def test_upgrade_matches_models_and_downgrade_unwinds(server_url):
         await engine.dispose()
         return names
 
-    _in_thread(lambda: admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with _scratch_database(server_url) as url:
         config = _config(url)
         _in_thread(lambda: asyncio.to_thread(command.upgrade, config, "head"))
         assert _in_thread(lambda: differences(url)) == []
@@ -68,8 +73,6 @@ def test_upgrade_matches_models_and_downgrade_unwinds(server_url):
         assert _in_thread(lambda: tables(url)) == {"alembic_version"}
         _in_thread(lambda: asyncio.to_thread(command.upgrade, config, "head"))
         assert "requests" in _in_thread(lambda: tables(url))
-    finally:
-        _in_thread(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 # The partial indexes migration 0026 drops and 0027 builds again concurrently.
@@ -101,9 +104,6 @@ def test_partial_indexes_built_again_after_a_failed_run(server_url):
     an index it had built is kept, one it left invalid (as a cancelled or deadlocked
     `CREATE INDEX CONCURRENTLY` leaves it) is built again, the missing ones are built, and
     the version is stamped only then."""
-    name = f"chikaya_migrations_{secrets.token_hex(3)}"
-    _in_thread(lambda: _autocommit(server_url, f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
     def indexes() -> dict[str, tuple[bool, int]]:
         rows = _in_thread(
@@ -115,7 +115,7 @@ def test_partial_indexes_built_again_after_a_failed_run(server_url):
         )
         return {str(n): (bool(v), int(str(o))) for n, v, o in rows if n in PARTIAL_INDEXES}
 
-    try:
+    with _scratch_database(server_url) as url:
         config = _config(url)
         _in_thread(lambda: asyncio.to_thread(command.upgrade, config, "0026"))
         assert indexes() == {}
@@ -159,10 +159,6 @@ def test_partial_indexes_built_again_after_a_failed_run(server_url):
         assert _in_thread(lambda: _autocommit(url, "SELECT version_num FROM alembic_version")) == [
             ("0027",)
         ]
-    finally:
-        _in_thread(
-            lambda: _autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        )
 
 
 async def test_migrated_checks_are_the_models_checks(session):
@@ -262,15 +258,12 @@ async def _migrated_domains_are_the_models_domains(session) -> int:
 def test_search_vector_written_keeps_the_vectors_and_downgrade_generates_them(server_url):
     """0028 leaves the column's values as PostgreSQL generated them (no longer generated: the
     application writes it); its downgrade generates them again from the search text."""
-    name = f"chikaya_migrations_{secrets.token_hex(3)}"
-    _in_thread(lambda: _autocommit(server_url, f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     generated = (
         "SELECT attgenerated::text FROM pg_attribute "
         "WHERE attrelid = 'requests'::regclass AND attname = 'search_vector'"
     )
     vector = "SELECT search_vector::text FROM requests"
-    try:
+    with _scratch_database(server_url) as url:
         config = _config(url)
         _in_thread(lambda: asyncio.to_thread(command.upgrade, config, "0027"))
         _in_thread(
@@ -301,25 +294,18 @@ def test_search_vector_written_keeps_the_vectors_and_downgrade_generates_them(se
         assert _in_thread(lambda: _autocommit(url, vector)) == [("'777':2 'pol':1,3",)]
         index = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_requests_search'"
         assert "gin (search_vector)" in str(_in_thread(lambda: _autocommit(url, index)))
-    finally:
-        _in_thread(
-            lambda: _autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        )
 
 
 def test_outbox_fanout_downgrade_refuses_while_a_fanout_waits(server_url):
     """0029's downgrade would narrow the channels under a pending fan-out, whose messages no
     dispatcher of before could write out: it refuses, and goes once the fan-out is written
     out (its trace deleted, the channel narrowed again)."""
-    name = f"chikaya_migrations_{secrets.token_hex(3)}"
-    _in_thread(lambda: _autocommit(server_url, f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     fanout = (
         "INSERT INTO outbox (message_id, channel, event, recipient, payload, status, attempts, "
         "next_attempt_at, created_at) VALUES (gen_random_uuid(), 'fanout', 'filing', '', '{}', "
         "'pending', 0, now(), now())"
     )
-    try:
+    with _scratch_database(server_url) as url:
         config = _config(url)
         _in_thread(lambda: asyncio.to_thread(command.upgrade, config, "0029"))
         _in_thread(lambda: _autocommit(url, fanout))
@@ -333,7 +319,3 @@ def test_outbox_fanout_downgrade_refuses_while_a_fanout_waits(server_url):
         with_fanout = fanout.replace("'pending'", "'sent'")
         with pytest.raises(DBAPIError, match="outbox_channel_check"):  # refused again
             _in_thread(lambda: _autocommit(url, with_fanout))
-    finally:
-        _in_thread(
-            lambda: _autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        )
