@@ -110,6 +110,33 @@ class _Sources:
     joined: FromClause | None = None
 
 
+def _pending(
+    channel: Any,
+    event: Any,
+    recipient: Any,
+    payload: Any,
+    request_id: Any,
+    webhook_id: Any,
+    now: ColumnElement[Any],
+    created_at: ColumnElement[Any],
+) -> tuple[ColumnElement[Any], ...]:
+    """A new pending message's columns, labelled, in the order of `_OUTBOX_COLUMNS`: due at
+    `now`, no attempt yet."""
+    return (
+        func.gen_random_uuid().label("message_id"),
+        channel.label("channel"),
+        event.label("event"),
+        recipient.label("recipient"),
+        payload.label("payload"),
+        request_id.label("request_id"),
+        webhook_id.label("webhook_id"),
+        literal("pending").label("status"),
+        literal(0).label("attempts"),
+        now.label("next_attempt_at"),
+        created_at.label("created_at"),
+    )
+
+
 def _parts(sources: _Sources, now: ColumnElement[Any]) -> Any:
     """The rows of the messages, supervisors and webhooks of `sources`, as one `UNION ALL`."""
     messages, supervisors, webhooks = sources.lists
@@ -117,21 +144,10 @@ def _parts(sources: _Sources, now: ColumnElement[Any]) -> Any:
     def row(
         source: Any, channel: Any, recipient: Any, webhook_id: Any
     ) -> tuple[ColumnElement[Any], ...]:
+        columns = (channel, source.c.event, recipient, source.c.payload)
+        request_id = sources.request_id(source)
         place = () if sources.place is None else (sources.place.label("place"),)
-        return (
-            func.gen_random_uuid().label("message_id"),
-            channel.label("channel"),
-            source.c.event.label("event"),
-            recipient.label("recipient"),
-            source.c.payload.label("payload"),
-            sources.request_id(source).label("request_id"),
-            webhook_id.label("webhook_id"),
-            literal("pending").label("status"),
-            literal(0).label("attempts"),
-            now.label("next_attempt_at"),
-            sources.created_at.label("created_at"),
-            *place,
-        )
+        return (*_pending(*columns, request_id, webhook_id, now, sources.created_at), *place)
 
     def read(source: FromClause) -> FromClause:
         """A list's rows, after the FROM they are read with (a JSON list of a CTE's row is
@@ -214,18 +230,10 @@ def fanout_insert(request: FromClause, gates: Sequence[FromClause] = ()) -> Inse
             .scalar_subquery()
         )
         payload = payload.op("||", return_type=JSONB)(func.jsonb_build_object("messages", kept))
+    channel, event, recipient = literal("fanout"), literal("filing"), literal("")
+    no_webhook = cast(null(), Integer)
     fanout = select(
-        func.gen_random_uuid().label("message_id"),
-        literal("fanout").label("channel"),
-        literal("filing").label("event"),
-        literal("").label("recipient"),
-        payload.label("payload"),
-        request.c.id.label("request_id"),
-        cast(null(), Integer).label("webhook_id"),
-        literal("pending").label("status"),
-        literal(0).label("attempts"),
-        now.label("next_attempt_at"),
-        now.label("created_at"),
+        *_pending(channel, event, recipient, payload, request.c.id, no_webhook, now, now)
     ).select_from(request)
     return insert(_OUTBOX).from_select(_OUTBOX_COLUMNS, fanout, include_defaults=False)
 
