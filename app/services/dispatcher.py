@@ -223,6 +223,20 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
+def _failed(
+    attempts: int, error: str, settings: Settings, now: datetime
+) -> tuple[dict[str, object], bool]:
+    """What a failed attempt (the `attempts`-th) sets on its message, and whether it parks it:
+    the error, then a later attempt after the backoff, or parked after the last one allowed."""
+    parked = attempts >= settings.outbox_max_attempts
+    values: dict[str, object] = {"last_error": error[:500]}
+    if parked:
+        values["status"] = "parked"
+    else:
+        values["next_attempt_at"] = now + backoff(attempts, settings)
+    return values, parked
+
+
 def _cause(error: DBAPIError) -> str:
     """The driver's name for a failed statement's error (`CheckViolationError`, …)."""
     driver_error: BaseException | None = error.orig
@@ -250,16 +264,8 @@ async def _write_out(session: AsyncSession, settings: Settings, now: datetime) -
                 await repository.write_out(session, now, batch, fanout_id)
         except DBAPIError as exc:
             attempts += 1
-            parked = attempts >= settings.outbox_max_attempts
-            values: dict[str, object] = {
-                "attempts": attempts,
-                "last_error": f"write-out: {_cause(exc)}",
-            }
-            if parked:
-                values["status"] = "parked"
-            else:
-                values["next_attempt_at"] = now + backoff(attempts, settings)
-            await repository.mark(session, fanout_id, values)
+            values, parked = _failed(attempts, f"write-out: {_cause(exc)}", settings, now)
+            await repository.mark(session, fanout_id, {**values, "attempts": attempts})
             log.exception(
                 "the messages of fan-out %s could not be written out, attempt %d%s",
                 fanout_id,
@@ -321,12 +327,7 @@ async def mark_expired(sessionmaker: SessionMaker, message: Claimed) -> None:
 async def mark_failed(
     sessionmaker: SessionMaker, message: Claimed, error: str, settings: Settings, now: datetime
 ) -> None:
-    parked = message.attempts >= settings.outbox_max_attempts
-    values: dict[str, object] = {"last_error": error[:500]}
-    if parked:
-        values["status"] = "parked"
-    else:
-        values["next_attempt_at"] = now + backoff(message.attempts, settings)
+    values, parked = _failed(message.attempts, error, settings, now)
     async with sessionmaker() as session:
         # Only while this dispatcher's claim stands: after the lease another one may have
         # claimed (and even sent) it, and a late failure must not park or delay it.
