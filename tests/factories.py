@@ -19,6 +19,7 @@ from app.models.catalogue import Administration, Service
 from app.models.enums import Action, Kind, Outcome, RejectionReason, Role, State
 from app.models.request import Message, Request, RequestEvent
 from app.models.user import User
+from app.repositories import dispatcher
 from app.services import auth, catalogue, clock, lifecycle, stats, totp, tracking_numbers
 from app.services.lifecycle import ActionInput
 from app.services.requests import SPEAKING_ACTIONS
@@ -523,6 +524,4 @@ async def indexed_as_postgresql_parses(session: AsyncSession, number: str, *word
 async def written_out(session: AsyncSession, now: datetime | None = None) -> None:
     """The filings' fan-outs written out into messages of their own, as the dispatcher does
     before claiming (`repositories.dispatcher.write_out`), in the session's transaction."""
-    from app.repositories import dispatcher
-
     await dispatcher.write_out(session, now or clock.now() + timedelta(days=1), 10_000)
